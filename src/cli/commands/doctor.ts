@@ -1,0 +1,30 @@
+/** `tidepool doctor`: what the machine offers, and the exact fix for each missing piece. */
+import type { Command } from 'commander';
+import { runChecks } from '../../index.js';
+import { EXIT_FAILURE, type CliContext } from '../context.js';
+
+export function registerDoctor(program: Command, context: CliContext): void {
+  program
+    .command('doctor')
+    .description('Check python3, the scientific packages, bubblewrap, gVisor, user namespaces and cgroups; print how to fix what is missing')
+    .option('--json', 'print the checks as JSON')
+    .action(async (options: { json?: boolean }) => {
+      const checks = await runChecks(context.env);
+      if (options.json) {
+        context.stdout.write(`${JSON.stringify(checks, null, 2)}\n`);
+      } else {
+        for (const check of checks) {
+          const mark = check.ok ? '✓' : check.required ? '✗' : '–';
+          context.stdout.write(`${mark} ${check.name}: ${check.detail}\n`);
+          if (!check.ok && check.fix) context.stdout.write(`    fix: ${check.fix}\n`);
+        }
+      }
+      const missing = checks.filter((check) => check.required && !check.ok);
+      if (missing.length > 0) {
+        if (!options.json) context.stdout.write(`\n${missing.length} required piece(s) missing. Run \`tidepool setup\` to install them (needs root or sudo).\n`);
+        context.exitCode = EXIT_FAILURE;
+      } else if (!options.json) {
+        context.stdout.write('\nEverything Tidepool needs is here.\n');
+      }
+    });
+}

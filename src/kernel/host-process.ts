@@ -1,0 +1,73 @@
+/**
+ * Starts the kernel as a plain host subprocess: requests on fd 3, responses on fd 4,
+ * the kernel's own diagnostics on fd 2. No isolation of any kind.
+ */
+import { spawn } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
+import { pythonFile } from '../paths.js';
+import type { KernelExit, KernelTransport } from './types.js';
+
+export const KERNEL_SCRIPT = 'tidepool_kernel.py';
+const DIAGNOSTICS_LIMIT = 8 * 1024;
+
+export interface HostProcessOptions {
+  pythonPath: string;
+  /** The session's working directory, exported to code as TIDEPOOL_DATA_DIR. */
+  dataDir: string;
+  /** Extra environment for the kernel; the server's own environment is never passed on. */
+  env?: Record<string, string>;
+}
+
+/** The environment every kernel gets: enough to run Python and matplotlib, none of our secrets. */
+export function kernelEnvironment(dataDir: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    PATH: '/usr/local/bin:/usr/bin:/bin',
+    HOME: dataDir,
+    LANG: 'C.UTF-8',
+    LC_ALL: 'C.UTF-8',
+    PYTHONIOENCODING: 'utf-8',
+    PYTHONDONTWRITEBYTECODE: '1',
+    MPLBACKEND: 'Agg',
+    MPLCONFIGDIR: `${dataDir}/.config/matplotlib`,
+    TIDEPOOL_DATA_DIR: dataDir,
+    ...extra,
+  };
+}
+
+export function startHostKernel(options: HostProcessOptions): KernelTransport & { pid: number | undefined } {
+  const child = spawn(options.pythonPath, ['-I', '-u', pythonFile(KERNEL_SCRIPT)], {
+    cwd: options.dataDir,
+    env: kernelEnvironment(options.dataDir, options.env),
+    stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'],
+    // Its own process group, so a kill also ends whatever the user's code started.
+    detached: true,
+  });
+  let diagnostics = '';
+  child.stderr!.on('data', (chunk: Buffer) => {
+    diagnostics = (diagnostics + chunk.toString('utf8')).slice(-DIAGNOSTICS_LIMIT);
+  });
+  const exited = new Promise<KernelExit>((resolve) => {
+    child.once('error', (error) => {
+      diagnostics += error.message;
+      resolve({ code: null, signal: null });
+    });
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+  const signalGroup = (signal: NodeJS.Signals, wholeGroup: boolean) => {
+    if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    try {
+      process.kill(wholeGroup ? -child.pid : child.pid, signal);
+    } catch {
+      // Already gone.
+    }
+  };
+  return {
+    pid: child.pid,
+    input: child.stdio[3] as Writable,
+    output: child.stdio[4] as Readable,
+    interrupt: () => signalGroup('SIGINT', false),
+    kill: () => signalGroup('SIGKILL', true),
+    exited,
+    diagnostics: () => diagnostics,
+  };
+}

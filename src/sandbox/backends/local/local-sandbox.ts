@@ -1,0 +1,65 @@
+/**
+ * `Local`: the kernel as a plain host subprocess. Fast and convenient for development,
+ * and no isolation at all: code can read and change anything the user running Tidepool can.
+ */
+import { randomUUID } from 'node:crypto';
+import { resolvePythonPath } from '../../../config/python.js';
+import { numberSetting } from '../../../config/settings.js';
+import { DEFAULT_OUTPUT_LIMIT_BYTES } from '../../../kernel/kernel-client.js';
+import { InvalidInputError } from '../../errors.js';
+import { DEFAULT_TIMEOUT_MS } from '../../execution.js';
+import { SessionLifecycle } from '../../lifecycle.js';
+import type { Sandbox, SandboxOptions } from '../../types.js';
+import { defaultLocalRoot, LocalSession, type LocalSessionConfig } from './local-session.js';
+
+export interface LocalSandboxOptions extends SandboxOptions {
+  /** Interpreter to run; default TIDEPOOL_PYTHON, else /usr/bin/python3. */
+  pythonPath?: string;
+  /** Per-stream output cap per cell; default TIDEPOOL_OUTPUT_LIMIT_BYTES, else 1 MiB. */
+  outputLimitBytes?: number;
+  /** Parent of the per-session data directories; default the OS temp directory. */
+  rootDir?: string;
+  /** How long an interrupted cell may take to stop before the kernel is killed (default 2000). */
+  interruptGraceMs?: number;
+}
+
+export class LocalSandbox implements Sandbox {
+  readonly type = 'Local' as const;
+  readonly banner = '';
+  readonly #sessions = new Map<string, LocalSession>();
+  readonly #config: LocalSessionConfig;
+
+  constructor(private readonly options: LocalSandboxOptions = {}) {
+    this.#config = {
+      pythonPath: resolvePythonPath(options.pythonPath),
+      defaultTimeoutMs: options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS,
+      outputLimitBytes: numberSetting(options.outputLimitBytes, 'TIDEPOOL_OUTPUT_LIMIT_BYTES', DEFAULT_OUTPUT_LIMIT_BYTES),
+      rootDir: options.rootDir ?? defaultLocalRoot(),
+      interruptGraceMs: options.interruptGraceMs,
+    };
+  }
+
+  session(identifier: string = randomUUID()): LocalSession {
+    if (typeof identifier !== 'string' || identifier.length === 0 || identifier.length > 256) {
+      throw new InvalidInputError('Session identifier must be 1 to 256 characters.');
+    }
+    const existing = this.#sessions.get(identifier);
+    if (existing) return existing;
+    const lifecycle = new SessionLifecycle('Local', identifier, this.options.onLifecycle, this.options.label);
+    const session = new LocalSession(identifier, this.#config, lifecycle, () => this.#sessions.delete(identifier));
+    this.#sessions.set(identifier, session);
+    return session;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#sessions.values()].map((session) => session.close()));
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+export function createLocalSandbox(options?: LocalSandboxOptions): LocalSandbox {
+  return new LocalSandbox(options);
+}

@@ -1,0 +1,126 @@
+/**
+ * One error root for everything a sandbox can go wrong with. Callers branch on the class
+ * (or `code`); messages always say what to do next.
+ */
+import type { ExecutionErrorInfo } from './types.js';
+
+export type SandboxErrorCode =
+  | 'configuration'
+  | 'invalid_input'
+  | 'authentication'
+  | 'not_found'
+  | 'session_allocation'
+  | 'session_lost'
+  | 'capacity'
+  | 'timeout'
+  | 'execution'
+  | 'transport'
+  | 'unsupported';
+
+export interface SandboxErrorOptions {
+  statusCode?: number;
+  url?: string;
+  responseBody?: string;
+  isRetryable?: boolean;
+  cause?: unknown;
+}
+
+export class SandboxError extends Error {
+  readonly code: SandboxErrorCode;
+  readonly statusCode?: number;
+  readonly url?: string;
+  readonly responseBody?: string;
+  readonly isRetryable: boolean;
+
+  constructor(code: SandboxErrorCode, message: string, options: SandboxErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.statusCode = options.statusCode;
+    this.url = options.url;
+    this.responseBody = options.responseBody;
+    this.isRetryable = options.isRetryable ?? false;
+  }
+}
+
+/** A setting is missing or wrong: an endpoint, a key, a binary. */
+export class ConfigurationError extends SandboxError {
+  constructor(message: string, options?: SandboxErrorOptions) {
+    super('configuration', message, options);
+  }
+}
+
+/** The caller passed something unusable (empty code, a bad identifier, a non-positive timeout). */
+export class InvalidInputError extends SandboxError {
+  constructor(message: string, options?: SandboxErrorOptions) {
+    super('invalid_input', message, options);
+  }
+}
+
+export class AuthenticationError extends SandboxError {
+  constructor(message: string, options?: SandboxErrorOptions) {
+    super('authentication', message, options);
+  }
+}
+
+export class NotFoundError extends SandboxError {
+  constructor(message: string, options?: SandboxErrorOptions) {
+    super('not_found', message, options);
+  }
+}
+
+/** The backend could not start or reach a session. */
+export class SessionAllocationError extends SandboxError {
+  constructor(message: string, options?: SandboxErrorOptions) {
+    super('session_allocation', message, options);
+  }
+}
+
+/** The session's kernel died (killed, out of memory, timed out hard); its variables are gone. */
+export class SessionLostError extends SandboxError {
+  constructor(message: string, options?: SandboxErrorOptions) {
+    super('session_lost', message, options);
+  }
+}
+
+/** The pool is full or the service is rate limiting. */
+export class CapacityError extends SandboxError {
+  constructor(message: string, options?: SandboxErrorOptions) {
+    super('capacity', message, { isRetryable: true, ...options });
+  }
+}
+
+export class SandboxTimeoutError extends SandboxError {
+  readonly timeoutMs: number;
+  constructor(message: string, timeoutMs: number, options?: SandboxErrorOptions) {
+    super('timeout', message, options);
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** The user's code raised. Only thrown by helpers that want an exception; `execute` reports it as a result. */
+export class ExecutionError extends SandboxError {
+  readonly info: ExecutionErrorInfo;
+  constructor(info: ExecutionErrorInfo, options?: SandboxErrorOptions) {
+    super('execution', `${info.type}: ${info.message}`, options);
+    this.info = info;
+  }
+}
+
+/** An HTTP or connection failure talking to a remote backend. */
+export class TransportError extends SandboxError {
+  constructor(message: string, options?: SandboxErrorOptions) {
+    super('transport', message, options);
+  }
+}
+
+/** The backend does not offer this optional capability. */
+export class UnsupportedCapabilityError extends SandboxError {
+  constructor(capability: string, backend: string) {
+    super('unsupported', `${backend} does not support ${capability}; use a backend that does, or avoid calling it.`);
+  }
+}
+
+export function isSandboxError(error: unknown): error is SandboxError {
+  return error instanceof SandboxError;
+}

@@ -1,0 +1,88 @@
+/**
+ * The sandbox contract: what every backend offers to tools and agents.
+ * Only types live here; behaviour lives in the backends and helpers beside it.
+ */
+import type { LifecycleListener } from './lifecycle.js';
+
+/** The canonical backend names, as users pick them. */
+export type SandboxType = 'Local' | 'Sandbox-Pool' | 'Sandbox-ACA' | 'Sandbox-E2B' | 'Sandbox-Daytona';
+
+/** An image the cell displayed (a matplotlib figure left open, or an explicit display). */
+export interface ImageResult {
+  type: 'image';
+  format: 'png' | 'jpeg' | 'svg';
+  base64_data: string;
+}
+
+/** The value of a cell's last expression: JSON-native for plain data, `repr` text otherwise. */
+export type CellResult = string | number | boolean | null | ImageResult;
+
+/** What the user code raised. */
+export interface ExecutionErrorInfo {
+  /** Exception class name, e.g. `ZeroDivisionError`. */
+  type: string;
+  message: string;
+  /** The formatted Python traceback. */
+  traceback: string;
+}
+
+export interface ExecutionResult {
+  /** `success` when the cell ran to the end, `failure` when it raised or timed out. */
+  status: 'success' | 'failure';
+  stdout: string;
+  stderr: string;
+  /** Value of the last expression; `null` when there was none. */
+  result: CellResult;
+  /** Images the cell displayed, in order (the last one is also `result` when nothing else was). */
+  images: ImageResult[];
+  error?: ExecutionErrorInfo;
+  /** Time the sandbox spent running the cell. */
+  durationMs: number;
+}
+
+export interface ExecuteOptions {
+  /** Per-cell limit; the backend's default when omitted. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface FileInfo {
+  /** Path relative to the session's `/mnt/data`. */
+  name: string;
+  sizeBytes: number;
+  lastModified: Date;
+}
+
+/** One stateful Python session: variables and `/mnt/data` files persist until it closes. */
+export interface SandboxSession extends AsyncDisposable {
+  readonly identifier: string;
+  readonly sandboxType: SandboxType;
+  execute(code: string, options?: ExecuteOptions): Promise<ExecutionResult>;
+  upload(name: string, data: Uint8Array, options?: { signal?: AbortSignal }): Promise<FileInfo>;
+  download(name: string, options?: { signal?: AbortSignal }): Promise<Uint8Array>;
+  list(options?: { signal?: AbortSignal }): Promise<FileInfo[]>;
+  /** Optional capability: backends that cannot delete single files leave it out. */
+  delete?(name: string, options?: { signal?: AbortSignal }): Promise<void>;
+  /** Ends the session and frees what it holds. Idempotent. */
+  close(): Promise<void>;
+}
+
+export interface Sandbox extends AsyncDisposable {
+  readonly type: SandboxType;
+  /** A banner tools print before their output, e.g. `☁️ [Azure Container Apps Sandbox]`; empty for Local. */
+  readonly banner: string;
+  /** Same identifier → same state. Omitted → a new random identifier. Cheap: no I/O until first use. */
+  session(identifier?: string): SandboxSession;
+  /** Closes every session this sandbox opened, and anything it started (e.g. an embedded pool). */
+  close(): Promise<void>;
+}
+
+/** Options every backend understands; backends add their own. */
+export interface SandboxOptions {
+  /** Receives lifecycle events with timings. */
+  onLifecycle?: LifecycleListener;
+  /** Label used in lifecycle messages, e.g. the destination a tool is researching. */
+  label?: string;
+  /** Default per-cell timeout. */
+  defaultTimeoutMs?: number;
+}
