@@ -8,3 +8,5 @@ export { DEFAULT_TIMEOUT_MS, isImageResult } from './sandbox/execution.js';
 export { createLocalSandbox, LocalSandbox, type LocalSandboxOptions } from './sandbox/backends/local/local-sandbox.js';
 export { resolvePythonPath, DEFAULT_PYTHON } from './config/python.js';
 export { runChecks, type CheckResult } from './system/checks.js';
+export { runBenchmarks, SUITES as BENCH_SUITES } from './bench/run.js';
+export type { Metric, Metrics, BenchSuite } from './bench/types.js';

@@ -4,6 +4,7 @@
  */
 import { Command } from 'commander';
 import { config as loadDotenv } from 'dotenv';
+import { registerBench } from './commands/bench.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerExec } from './commands/exec.js';
 import { registerSetup } from './commands/setup.js';
@@ -12,7 +13,12 @@ import { reportError } from './errors.js';
 
 type Register = (program: Command, context: CliContext) => void;
 
-const COMMANDS: Register[] = [registerExec, registerDoctor, registerSetup];
+const COMMANDS: Register[] = [
+  registerExec,
+  registerDoctor,
+  registerSetup,
+  registerBench,
+];
 
 export function buildProgram(context: CliContext): Command {
   const program = new Command('tidepool')

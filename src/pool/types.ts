@@ -1,0 +1,109 @@
+/**
+ * The seam between the pool's HTTP API (pool/http) and its session runtime (pool/runtime).
+ * The HTTP layer speaks Azure's wire format; the runtime knows kernels, isolation and files.
+ */
+import type { Readable } from 'node:stream';
+import type { KernelResponse } from '../kernel/types.js';
+
+export type IsolationMode = 'bwrap' | 'gvisor' | 'none';
+
+export interface PoolSettings {
+  isolation: IsolationMode;
+  /** `true` shares the host network with sessions; `false` gives each an empty network namespace. */
+  egress: boolean;
+  maxSessions: number;
+  readySessions: number;
+  cooldownSeconds: number;
+  /** Memory limit per session. */
+  memoryMb: number;
+  /** Hard cap per execution (Azure's is 220 s); a client's timeoutInSeconds is clamped to it. */
+  maxExecutionSeconds: number;
+  /** Size limit of each session's /mnt/data. */
+  diskMb: number;
+  /** Process (pids) limit per session. */
+  maxProcesses: number;
+  /** Per-stream output cap per execution. */
+  outputLimitBytes: number;
+  pythonPath: string;
+}
+
+export type PoolErrorCode =
+  | 'invalid_input'
+  | 'not_found'
+  | 'capacity'
+  | 'session_lost'
+  | 'too_large'
+  | 'timeout'
+  | 'internal';
+
+/** What the runtime throws; the HTTP layer maps `code` to a status and Azure's error envelope. */
+export class PoolError extends Error {
+  constructor(
+    readonly code: PoolErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'PoolError';
+  }
+}
+
+export interface PoolSessionInfo {
+  identifier: string;
+  createdAt: Date;
+  lastAccessedAt: Date;
+  expiresAt: Date;
+  /** Identifies the underlying kernel instance; changes when the session is recreated. */
+  etag: string;
+}
+
+export interface PoolFileInfo {
+  /** Path relative to /mnt/data, `/`-separated. */
+  name: string;
+  type: 'file' | 'directory';
+  sizeBytes: number;
+  lastModified: Date;
+}
+
+export interface ExecuteOutcome {
+  response: KernelResponse;
+  /** This call allocated the session (first use of the identifier). */
+  allocated: boolean;
+  /** The session's previous kernel died; this call ran in a fresh one (the runtime already put a notice in stderr). */
+  stateLost: boolean;
+}
+
+export interface PoolMetadata {
+  runtimes: { name: string; version: string }[];
+  preInstalledPackages: { name: string; version: string }[];
+}
+
+export interface PoolStats {
+  live: number;
+  ready: number;
+  maxSessions: number;
+}
+
+/**
+ * Every session-scoped call allocates a session for an unknown identifier (as Azure does),
+ * except getSession/deleteSession. Calls on one session run one at a time, in arrival order.
+ */
+export interface SessionManager {
+  /** Boots the runtime (zygote, first ready sessions). */
+  start(): Promise<void>;
+  execute(identifier: string, code: string, options: { timeoutMs: number; signal?: AbortSignal }): Promise<ExecuteOutcome>;
+  /** `path` is relative to /mnt/data (already normalised by kernel/data-paths). */
+  writeFile(identifier: string, path: string, data: Readable | Uint8Array): Promise<PoolFileInfo>;
+  listFiles(identifier: string, options?: { directory?: string; recursive?: boolean }): Promise<PoolFileInfo[]>;
+  statFile(identifier: string, path: string): Promise<PoolFileInfo>;
+  readFile(identifier: string, path: string): Promise<{ info: PoolFileInfo; stream: Readable }>;
+  deleteFile(identifier: string, path: string): Promise<void>;
+  getSession(identifier: string): PoolSessionInfo | undefined;
+  /** Ends the kernel and removes its files. False when there was no such session. */
+  deleteSession(identifier: string): Promise<boolean>;
+  listSessions(): PoolSessionInfo[];
+  stats(): PoolStats;
+  metadata(): Promise<PoolMetadata>;
+  /** Ends every kernel and removes every session's files. */
+  close(): Promise<void>;
+}
