@@ -85,4 +85,6 @@ export interface SandboxOptions {
   label?: string;
   /** Default per-cell timeout. */
   defaultTimeoutMs?: number;
+  /** Where environment-variable settings are read from; default `process.env`. */
+  env?: Record<string, string | undefined>;
 }

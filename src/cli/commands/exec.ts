@@ -26,7 +26,7 @@ export function registerExec(program: Command, context: CliContext): void {
     .option('--json', 'print the whole result as JSON')
     .action(async (code: string | undefined, options: ExecOptions) => {
       const source = await readCode(code, options.file);
-      const sandbox = createSandbox(options.sandbox, { onLifecycle: cliLifecycleListener(context.stderr, context.env) });
+      const sandbox = createSandbox(options.sandbox, { env: context.env, onLifecycle: cliLifecycleListener(context.stderr, context.env) });
       try {
         const session = sandbox.session(options.session);
         const result = await session.execute(source, { timeoutMs: options.timeoutMs, signal: context.shutdownSignal });

@@ -31,9 +31,9 @@ export class LocalSandbox implements Sandbox {
 
   constructor(private readonly options: LocalSandboxOptions = {}) {
     this.#config = {
-      pythonPath: resolvePythonPath(options.pythonPath),
+      pythonPath: resolvePythonPath(options.pythonPath, options.env),
       defaultTimeoutMs: options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS,
-      outputLimitBytes: numberSetting(options.outputLimitBytes, 'TIDEPOOL_OUTPUT_LIMIT_BYTES', DEFAULT_OUTPUT_LIMIT_BYTES),
+      outputLimitBytes: numberSetting(options.outputLimitBytes, 'TIDEPOOL_OUTPUT_LIMIT_BYTES', DEFAULT_OUTPUT_LIMIT_BYTES, options.env),
       rootDir: options.rootDir ?? defaultLocalRoot(),
       interruptGraceMs: options.interruptGraceMs,
     };
