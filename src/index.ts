@@ -6,6 +6,8 @@ export { resolveSandboxType, sandboxAlias, SANDBOX_TYPES } from './sandbox/names
 export { formatLifecycleLine, SessionLifecycle, type LifecycleEvent, type LifecyclePhase, type LifecycleListener } from './sandbox/lifecycle.js';
 export { DEFAULT_TIMEOUT_MS, isImageResult } from './sandbox/execution.js';
 export { createLocalSandbox, LocalSandbox, type LocalSandboxOptions } from './sandbox/backends/local/local-sandbox.js';
+export { createE2BSandbox, E2BSandbox, type E2BSandboxOptions } from './sandbox/backends/e2b/e2b-sandbox.js';
+export { createDaytonaSandbox, DaytonaSandbox, type DaytonaSandboxOptions } from './sandbox/backends/daytona/daytona-sandbox.js';
 export { resolvePythonPath, DEFAULT_PYTHON } from './config/python.js';
 export { runChecks, type CheckResult } from './system/checks.js';
 export { runBenchmarks, SUITES as BENCH_SUITES } from './bench/run.js';

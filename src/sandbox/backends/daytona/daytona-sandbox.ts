@@ -1,0 +1,107 @@
+/**
+ * `Sandbox-Daytona`: each Tidepool session runs in its own Daytona cloud sandbox, with one
+ * interpreter context holding its Python state. Nothing touches the network, and the SDK is not
+ * imported, until a session is first used.
+ */
+import { randomUUID } from 'node:crypto';
+import { numberSetting, requiredSetting, stringSetting, type Env } from '../../../config/settings.js';
+import { InvalidInputError } from '../../errors.js';
+import { DEFAULT_TIMEOUT_MS } from '../../execution.js';
+import { SessionLifecycle, type Clock } from '../../lifecycle.js';
+import type { Sandbox, SandboxOptions } from '../../types.js';
+import { loadDaytonaSdk, type DaytonaClient, type DaytonaSdk } from './daytona-sdk.js';
+import { DaytonaSession, type DaytonaSessionRecord } from './daytona-session.js';
+
+/** Daytona stops idle sandboxes after this many minutes; we delete ours on close, this only catches leaks. */
+export const DEFAULT_DAYTONA_AUTO_STOP_MINUTES = 15;
+const DEFAULT_REQUEST_TIMEOUT_MS = 120_000;
+const DEFAULT_OUTPUT_LIMIT_BYTES = 1024 * 1024;
+
+export interface DaytonaSandboxOptions extends SandboxOptions {
+  /** Daytona API key; default DAYTONA_API_KEY. Missing → ConfigurationError at first session use. */
+  apiKey?: string;
+  /** API URL; default DAYTONA_API_URL, else the SDK's default (https://app.daytona.io/api). */
+  apiUrl?: string;
+  /** Region to create sandboxes in; default DAYTONA_TARGET, else the organisation's default. */
+  target?: string;
+  /** Idle minutes before Daytona stops a sandbox we failed to delete; default DAYTONA_AUTO_STOP_MINUTES, else 15. */
+  autoStopMinutes?: number;
+  /** Limit for creating a sandbox and other API requests (not cells); default 120000. */
+  requestTimeoutMs?: number;
+  /** Per-stream output cap per cell; default TIDEPOOL_OUTPUT_LIMIT_BYTES, else 1 MiB. */
+  outputLimitBytes?: number;
+  /** Session identifier → Daytona sandbox id (and context). Share between instances to reconnect. */
+  sessionRegistry?: Map<string, DaytonaSessionRecord>;
+  /** Replaces the SDK at its boundary (tests); production leaves it out and the SDK is imported lazily. */
+  sdk?: Partial<DaytonaSdk>;
+  /** Where settings are read from; default process.env. */
+  env?: Env;
+  clock?: Clock;
+}
+
+export class DaytonaSandbox implements Sandbox {
+  readonly type = 'Sandbox-Daytona' as const;
+  readonly banner = '🔒 [Daytona Sandbox]';
+  readonly #sessions = new Map<string, DaytonaSession>();
+  readonly #options: DaytonaSandboxOptions;
+  #client: Promise<{ client: DaytonaClient; sdk: DaytonaSdk }> | undefined;
+
+  constructor(options: DaytonaSandboxOptions = {}) {
+    this.#options = options;
+  }
+
+  session(identifier: string = randomUUID()): DaytonaSession {
+    if (typeof identifier !== 'string' || identifier.length === 0 || identifier.length > 256) {
+      throw new InvalidInputError('Session identifier must be 1 to 256 characters.');
+    }
+    const existing = this.#sessions.get(identifier);
+    if (existing) return existing;
+    const options = this.#options;
+    const env = options.env ?? process.env;
+    const clock = options.clock ?? (() => performance.now());
+    const lifecycle = new SessionLifecycle('Sandbox-Daytona', identifier, options.onLifecycle, options.label, clock);
+    const session = new DaytonaSession(
+      identifier,
+      {
+        client: () => this.#resolveClient(env),
+        autoStopMinutes: numberSetting(options.autoStopMinutes, 'DAYTONA_AUTO_STOP_MINUTES', DEFAULT_DAYTONA_AUTO_STOP_MINUTES, env),
+        requestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+        defaultTimeoutMs: options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS,
+        outputLimitBytes: numberSetting(options.outputLimitBytes, 'TIDEPOOL_OUTPUT_LIMIT_BYTES', DEFAULT_OUTPUT_LIMIT_BYTES, env),
+        registry: (options.sessionRegistry ??= new Map()),
+        clock,
+      },
+      lifecycle,
+      () => this.#sessions.delete(identifier),
+    );
+    this.#sessions.set(identifier, session);
+    return session;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#sessions.values()].map((session) => session.close()));
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /** One client for every session; the key is checked before the SDK is even loaded. */
+  #resolveClient(env: Env): Promise<{ client: DaytonaClient; sdk: DaytonaSdk }> {
+    const options = this.#options;
+    const apiKey = requiredSetting(options.apiKey, 'DAYTONA_API_KEY', 'apiKey', env, 'Create a key at https://app.daytona.io/dashboard/keys.');
+    this.#client ??= loadDaytonaSdk(options.sdk).then((sdk) => ({
+      sdk,
+      client: new sdk.Daytona({
+        apiKey,
+        apiUrl: stringSetting(options.apiUrl, 'DAYTONA_API_URL', env),
+        target: stringSetting(options.target, 'DAYTONA_TARGET', env),
+      }),
+    }));
+    return this.#client;
+  }
+}
+
+export function createDaytonaSandbox(options?: DaytonaSandboxOptions): DaytonaSandbox {
+  return new DaytonaSandbox(options);
+}

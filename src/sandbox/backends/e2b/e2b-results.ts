@@ -1,0 +1,102 @@
+/**
+ * Turns an E2B `Execution` (Jupyter's view of a cell) into the contract's result, so a tool sees
+ * the same kinds of values it would get from Local: typed scalars, strings, repr text, images.
+ */
+import type { CellResult, ExecutionErrorInfo, ImageResult } from '../../types.js';
+import type { E2BExecution, E2BResult } from './e2b-sdk.js';
+
+export interface MappedCell {
+  status: 'success' | 'failure';
+  stdout: string;
+  stderr: string;
+  result: CellResult;
+  images: ImageResult[];
+  error?: ExecutionErrorInfo;
+}
+
+export function mapExecution(execution: E2BExecution, outputLimitBytes: number): MappedCell {
+  const images = execution.results.map(imageOf).filter((image): image is ImageResult => image !== undefined);
+  const stdout = capOutput(execution.logs.stdout.join(''), outputLimitBytes);
+  const stderr = capOutput(execution.logs.stderr.join(''), outputLimitBytes);
+  if (execution.error) {
+    const error = { type: execution.error.name, message: execution.error.value, traceback: stripAnsi(execution.error.traceback ?? '') };
+    return { status: 'failure', stdout, stderr, result: null, images, error };
+  }
+  return { status: 'success', stdout, stderr, result: cellResult(execution.results, images), images };
+}
+
+function cellResult(results: E2BResult[], images: ImageResult[]): CellResult {
+  const main = results.find((result) => result.isMainResult);
+  const mainImage = main ? imageOf(main) : undefined;
+  if (mainImage) return mainImage;
+  // A figure or a list of matplotlib artists as the last line means "show the plot", as on Local.
+  if (main?.text !== undefined && !(images.length > 0 && isPlotArtistText(main.text))) return pythonTextToValue(main.text);
+  return images.at(-1) ?? null;
+}
+
+function imageOf(result: E2BResult): ImageResult | undefined {
+  if (result.png) return { type: 'image', format: 'png', base64_data: result.png };
+  if (result.jpeg) return { type: 'image', format: 'jpeg', base64_data: result.jpeg };
+  if (result.svg) return { type: 'image', format: 'svg', base64_data: Buffer.from(result.svg, 'utf8').toString('base64') };
+  return undefined;
+}
+
+function isPlotArtistText(text: string): boolean {
+  return /^\[?<(matplotlib\.|Figure size )/.test(text.trim());
+}
+
+const INTEGER = /^-?\d+$/;
+
+/**
+ * Jupyter's text/plain is Python's repr. Plain scalars become JSON-native values (as the Local
+ * kernel sends them): ints within 2^53, finite floats, True/False, str literals decoded. Anything
+ * else (dicts, lists, nan, big ints, objects) stays the repr text, as a notebook shows it.
+ */
+export function pythonTextToValue(text: string): CellResult {
+  if (text === 'True') return true;
+  if (text === 'False') return false;
+  if (text === 'None') return null;
+  if (INTEGER.test(text)) {
+    const value = Number(text);
+    return Number.isSafeInteger(value) ? value : text;
+  }
+  if (/^-?(\d+\.\d*|\.\d+|\d+)(e[+-]?\d+)?$/i.test(text)) {
+    const value = Number(text);
+    return Number.isFinite(value) ? value : text;
+  }
+  return decodePythonString(text) ?? text;
+}
+
+const SINGLE_QUOTED = /^'((?:[^'\\]|\\.)*)'$/s;
+const DOUBLE_QUOTED = /^"((?:[^"\\]|\\.)*)"$/s;
+const SIMPLE_ESCAPES: Record<string, string> = { '\\': '\\', "'": "'", '"': '"', n: '\n', r: '\r', t: '\t', a: '\x07', b: '\b', f: '\f', v: '\v' };
+
+/** Decodes a Python `str` repr (`'a\nb'`); undefined when the text is not exactly one such literal. */
+export function decodePythonString(text: string): string | undefined {
+  const body = (SINGLE_QUOTED.exec(text) ?? DOUBLE_QUOTED.exec(text))?.[1];
+  if (body === undefined) return undefined;
+  let valid = true;
+  const decoded = body.replace(/\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|.)/gs, (_match, escape: string) => {
+    if (escape.length > 1) return String.fromCodePoint(Number.parseInt(escape.slice(1), 16));
+    const simple = SIMPLE_ESCAPES[escape];
+    if (simple === undefined) valid = false;
+    return simple ?? '';
+  });
+  return valid ? decoded : undefined;
+}
+
+/** Jupyter colours tracebacks with ANSI escapes; tools and terminals want plain text. */
+export function stripAnsi(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/\u001b\[[0-9;]*[A-Za-z]/g, '');
+}
+
+/** Caps one stream at `limitBytes` of UTF-8, with the same marker the Local kernel uses. */
+export function capOutput(text: string, limitBytes: number): string {
+  const bytes = Buffer.from(text, 'utf8');
+  if (bytes.length <= limitBytes) return text;
+  // Back off to a character boundary so no half character is emitted.
+  let end = limitBytes;
+  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end -= 1;
+  return `${bytes.subarray(0, end).toString('utf8')}\n[output truncated: ${bytes.length - end} more bytes]\n`;
+}

@@ -1,0 +1,95 @@
+/**
+ * `Sandbox-E2B`: each Tidepool session runs in its own E2B cloud sandbox (a Firecracker microVM
+ * with a Jupyter kernel). Nothing touches the network, and the SDK is not even imported, until a
+ * session is first used.
+ */
+import { randomUUID } from 'node:crypto';
+import { numberSetting, requiredSetting, stringSetting, type Env } from '../../../config/settings.js';
+import { InvalidInputError } from '../../errors.js';
+import { DEFAULT_TIMEOUT_MS } from '../../execution.js';
+import { SessionLifecycle, type Clock } from '../../lifecycle.js';
+import type { Sandbox, SandboxOptions } from '../../types.js';
+import { loadE2BSdk, type E2BSdk } from './e2b-sdk.js';
+import { E2BSession, type E2BSessionRecord } from './e2b-session.js';
+
+/** E2B's own default lifetime is 5 minutes; ours is longer so a slow tool is not cut off. Refreshed before long cells. */
+export const DEFAULT_E2B_SANDBOX_TIMEOUT_MS = 600_000;
+const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
+const DEFAULT_OUTPUT_LIMIT_BYTES = 1024 * 1024;
+
+export interface E2BSandboxOptions extends SandboxOptions {
+  /** E2B API key; default E2B_API_KEY. Missing → ConfigurationError at first session use. */
+  apiKey?: string;
+  /** Sandbox template name or id; default E2B_TEMPLATE, else the SDK's code-interpreter template. */
+  template?: string;
+  /** Lifetime of each E2B sandbox, extended before longer cells; default E2B_SANDBOX_TIMEOUT_MS, else 600000. */
+  sandboxTimeoutMs?: number;
+  /** Limit for each API request (not for cells); default 60000. */
+  requestTimeoutMs?: number;
+  /** Per-stream output cap per cell; default TIDEPOOL_OUTPUT_LIMIT_BYTES, else 1 MiB. */
+  outputLimitBytes?: number;
+  /**
+   * Session identifier → E2B sandbox id (and code context). Share one map between instances so a
+   * session opened again reconnects to its running sandbox instead of creating a new one.
+   */
+  sessionRegistry?: Map<string, E2BSessionRecord>;
+  /** Replaces the SDK at its boundary (tests); production leaves it out and the SDK is imported lazily. */
+  sdk?: Partial<E2BSdk>;
+  /** Where settings are read from; default process.env. */
+  env?: Env;
+  clock?: Clock;
+}
+
+export class E2BSandbox implements Sandbox {
+  readonly type = 'Sandbox-E2B' as const;
+  readonly banner = '🔒 [E2B Sandbox]';
+  readonly #sessions = new Map<string, E2BSession>();
+  readonly #options: E2BSandboxOptions;
+  #sdk: Promise<E2BSdk> | undefined;
+
+  constructor(options: E2BSandboxOptions = {}) {
+    this.#options = options;
+  }
+
+  session(identifier: string = randomUUID()): E2BSession {
+    if (typeof identifier !== 'string' || identifier.length === 0 || identifier.length > 256) {
+      throw new InvalidInputError('Session identifier must be 1 to 256 characters.');
+    }
+    const existing = this.#sessions.get(identifier);
+    if (existing) return existing;
+    const options = this.#options;
+    const env = options.env ?? process.env;
+    const clock = options.clock ?? (() => performance.now());
+    const lifecycle = new SessionLifecycle('Sandbox-E2B', identifier, options.onLifecycle, options.label, clock);
+    const session = new E2BSession(
+      identifier,
+      {
+        apiKey: () => requiredSetting(options.apiKey, 'E2B_API_KEY', 'apiKey', env, 'Create a key at https://e2b.dev/dashboard.'),
+        template: stringSetting(options.template, 'E2B_TEMPLATE', env),
+        sandboxTimeoutMs: numberSetting(options.sandboxTimeoutMs, 'E2B_SANDBOX_TIMEOUT_MS', DEFAULT_E2B_SANDBOX_TIMEOUT_MS, env),
+        requestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+        defaultTimeoutMs: options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS,
+        outputLimitBytes: numberSetting(options.outputLimitBytes, 'TIDEPOOL_OUTPUT_LIMIT_BYTES', DEFAULT_OUTPUT_LIMIT_BYTES, env),
+        registry: (options.sessionRegistry ??= new Map()),
+        loadSdk: () => (this.#sdk ??= loadE2BSdk(options.sdk)),
+        clock,
+      },
+      lifecycle,
+      () => this.#sessions.delete(identifier),
+    );
+    this.#sessions.set(identifier, session);
+    return session;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#sessions.values()].map((session) => session.close()));
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+export function createE2BSandbox(options?: E2BSandboxOptions): E2BSandbox {
+  return new E2BSandbox(options);
+}

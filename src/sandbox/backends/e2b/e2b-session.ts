@@ -1,0 +1,314 @@
+/**
+ * One Tidepool session = one E2B sandbox with one Python code context whose working directory is
+ * /mnt/data. Created on first use, reconnected by its sandbox id when another Sandbox-E2B instance
+ * sharing the registry already made it, killed on close().
+ */
+import { normaliseDataPath, DataPathError, MOUNT_POINT } from '../../../kernel/data-paths.js';
+import { InvalidInputError, SessionAllocationError, SessionLostError, type SandboxError } from '../../errors.js';
+import { validateCode, validateExecuteOptions } from '../../execution.js';
+import type { SessionLifecycle } from '../../lifecycle.js';
+import type { ExecuteOptions, ExecutionResult, FileInfo, SandboxSession } from '../../types.js';
+import { mapE2BError } from './e2b-errors.js';
+import { mapExecution } from './e2b-results.js';
+import type { E2BContext, E2BSandboxHandle, E2BSdk } from './e2b-sdk.js';
+
+/** What a reconnect needs: the sandbox and the code context holding the session's variables. */
+export interface E2BSessionRecord {
+  sandboxId: string;
+  context: E2BContext;
+}
+
+export interface E2BSessionConfig {
+  /** Throws ConfigurationError naming E2B_API_KEY when no key is set; called before any network use. */
+  apiKey(): string;
+  template?: string;
+  sandboxTimeoutMs: number;
+  requestTimeoutMs: number;
+  defaultTimeoutMs: number;
+  outputLimitBytes: number;
+  registry: Map<string, E2BSessionRecord>;
+  loadSdk(): Promise<E2BSdk>;
+  clock: () => number;
+}
+
+/** Runs as root because templates differ in who owns /mnt; the kernel then writes there as its own user. */
+const PREPARE_DATA_DIR = `mkdir -p ${MOUNT_POINT} && chmod 1777 ${MOUNT_POINT}`;
+const SETUP_CELL = `import os\nos.makedirs('${MOUNT_POINT}', exist_ok=True)\nos.chdir('${MOUNT_POINT}')`;
+/** Extra lifetime beyond a cell's timeout, so the sandbox never expires under a running cell. */
+const LIFETIME_MARGIN_MS = 60_000;
+
+const STATE_LOST_NOTICE =
+  "[tidepool] This session's previous E2B sandbox had gone (expired or killed), so its variables and files were lost; a new sandbox was started.\n";
+
+interface Live {
+  handle: E2BSandboxHandle;
+  context: E2BContext;
+  sdk: E2BSdk;
+}
+
+export class E2BSession implements SandboxSession {
+  readonly sandboxType = 'Sandbox-E2B' as const;
+  #live: Live | undefined;
+  #starting: Promise<Live> | undefined;
+  #closed = false;
+  #everStarted = false;
+  #notice = '';
+  #expiresAt = 0;
+
+  constructor(
+    readonly identifier: string,
+    private readonly config: E2BSessionConfig,
+    private readonly lifecycle: SessionLifecycle,
+    private readonly onClose: () => void,
+  ) {}
+
+  /** The E2B sandbox id once the session has started (for dashboards and reconnects). */
+  get sandboxId(): string | undefined {
+    return this.#live?.handle.sandboxId;
+  }
+
+  async execute(code: string, options?: ExecuteOptions): Promise<ExecutionResult> {
+    validateCode(code);
+    const { timeoutMs, signal } = validateExecuteOptions(options, this.config.defaultTimeoutMs);
+    signal?.throwIfAborted();
+    const live = await this.#ensure();
+    await this.#keepAlive(live, timeoutMs);
+    const notice = this.#takeNotice();
+    this.lifecycle.executing();
+    const startedAt = this.config.clock();
+    let execution;
+    try {
+      execution = await abortable(
+        live.handle.runCode(code, { context: live.context, timeoutMs, requestTimeoutMs: this.config.requestTimeoutMs }),
+        signal,
+      );
+    } catch (error) {
+      return this.#executionFailed(live, error, timeoutMs, signal, startedAt);
+    }
+    const cell = mapExecution(execution, this.config.outputLimitBytes);
+    if (cell.status === 'success') this.lifecycle.finished();
+    else this.lifecycle.failed(`${cell.error?.type}: ${cell.error?.message}`);
+    return { ...cell, stderr: notice + cell.stderr, durationMs: Math.round(this.config.clock() - startedAt) };
+  }
+
+  async upload(name: string, data: Uint8Array): Promise<FileInfo> {
+    const relative = dataPath(name);
+    const live = await this.#ensure();
+    const copy = new Uint8Array(data).buffer;
+    await this.#call(live, `writing "${relative}"`, () => live.handle.files.write(`${MOUNT_POINT}/${relative}`, copy));
+    return { name: relative, sizeBytes: data.byteLength, lastModified: new Date() };
+  }
+
+  async download(name: string): Promise<Uint8Array> {
+    const relative = dataPath(name);
+    const live = await this.#ensure();
+    return this.#call(live, `reading "${relative}"`, () => live.handle.files.read(`${MOUNT_POINT}/${relative}`, { format: 'bytes' }));
+  }
+
+  async list(): Promise<FileInfo[]> {
+    const live = await this.#ensure();
+    // Deep enough for any layout a tool makes; E2B lists recursively up to this depth.
+    const entries = await this.#call(live, 'listing /mnt/data', () => live.handle.files.list(MOUNT_POINT, { depth: 16 }));
+    return entries
+      .filter((entry) => entry.type === 'file' && entry.path.startsWith(`${MOUNT_POINT}/`))
+      .map((entry) => ({ name: entry.path.slice(MOUNT_POINT.length + 1), sizeBytes: entry.size, lastModified: entry.modifiedTime ?? new Date(0) }))
+      .filter((file) => !file.name.split('/').some((segment) => segment.startsWith('.')));
+  }
+
+  async delete(name: string): Promise<void> {
+    const relative = dataPath(name);
+    const live = await this.#ensure();
+    await this.#call(live, `deleting "${relative}"`, () => live.handle.files.remove(`${MOUNT_POINT}/${relative}`));
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const live = this.#live ?? (await this.#starting?.catch(() => undefined));
+    this.#live = undefined;
+    if (live) {
+      this.config.registry.delete(this.identifier);
+      // Killing is best effort: an expired sandbox is already gone, which is what we wanted.
+      await live.handle.kill().catch(() => false);
+    }
+    if (this.#everStarted) this.lifecycle.closed();
+    this.onClose();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  #ensure(): Promise<Live> {
+    if (this.#closed) return Promise.reject(new InvalidInputError(`Session ${this.identifier} is closed; open a new session.`));
+    if (this.#live) return Promise.resolve(this.#live);
+    this.#starting ??= this.#start().finally(() => {
+      this.#starting = undefined;
+    });
+    return this.#starting;
+  }
+
+  async #start(): Promise<Live> {
+    const apiKey = this.config.apiKey();
+    const first = !this.#everStarted;
+    if (first) this.lifecycle.creating();
+    this.#everStarted = true;
+    try {
+      const sdk = await this.config.loadSdk();
+      const record = this.config.registry.get(this.identifier);
+      const reconnected = record ? await this.#reconnect(sdk, apiKey, record) : undefined;
+      const live = reconnected ?? (await this.#create(sdk, apiKey));
+      this.config.registry.set(this.identifier, { sandboxId: live.handle.sandboxId, context: live.context });
+      this.#live = live;
+      this.#expiresAt = this.config.clock() + this.config.sandboxTimeoutMs;
+      if (first) this.lifecycle.ready(reconnected !== undefined);
+      return live;
+    } catch (error) {
+      this.lifecycle.failed(error instanceof Error ? error.message : String(error));
+      throw error;
+    }
+  }
+
+  async #reconnect(sdk: E2BSdk, apiKey: string, record: E2BSessionRecord): Promise<Live | undefined> {
+    try {
+      const handle = await sdk.Sandbox.connect(record.sandboxId, {
+        apiKey,
+        timeoutMs: this.config.sandboxTimeoutMs,
+        requestTimeoutMs: this.config.requestTimeoutMs,
+      });
+      return { handle, context: record.context, sdk };
+    } catch (error) {
+      if (!(error instanceof sdk.errors.SandboxNotFoundError || error instanceof sdk.errors.NotFoundError)) {
+        throw this.#map(sdk, error, `reconnecting to sandbox ${record.sandboxId}`);
+      }
+      this.config.registry.delete(this.identifier);
+      this.#notice = STATE_LOST_NOTICE;
+      return undefined;
+    }
+  }
+
+  async #create(sdk: E2BSdk, apiKey: string): Promise<Live> {
+    let handle: E2BSandboxHandle;
+    try {
+      handle = await sdk.Sandbox.create({
+        apiKey,
+        template: this.config.template,
+        timeoutMs: this.config.sandboxTimeoutMs,
+        requestTimeoutMs: this.config.requestTimeoutMs,
+        metadata: { tidepoolSession: this.identifier.slice(0, 256) },
+      });
+    } catch (error) {
+      throw this.#map(sdk, error, 'creating an E2B sandbox');
+    }
+    try {
+      const prepared = await handle.commands.run(PREPARE_DATA_DIR, { user: 'root' });
+      if (prepared.exitCode !== 0) throw new SessionAllocationError(`Could not create ${MOUNT_POINT} in the E2B sandbox: ${prepared.stderr.trim()}`);
+      const context = await handle.createCodeContext({ cwd: MOUNT_POINT, language: 'python', requestTimeoutMs: this.config.requestTimeoutMs });
+      const setup = await handle.runCode(SETUP_CELL, { context, requestTimeoutMs: this.config.requestTimeoutMs });
+      if (setup.error) throw new SessionAllocationError(`Preparing ${MOUNT_POINT} in the E2B sandbox failed: ${setup.error.name}: ${setup.error.value}`);
+      return { handle, context, sdk };
+    } catch (error) {
+      // A half-prepared sandbox would only cost money until it expires.
+      await handle.kill().catch(() => false);
+      throw error instanceof SessionAllocationError ? error : this.#map(sdk, error, 'preparing the E2B sandbox');
+    }
+  }
+
+  /** E2B sandboxes expire on their own; extend the lifetime before a cell that could outlive it. */
+  async #keepAlive(live: Live, timeoutMs: number): Promise<void> {
+    const needed = timeoutMs + LIFETIME_MARGIN_MS;
+    if (this.#expiresAt - this.config.clock() >= needed) return;
+    const lifetimeMs = Math.max(this.config.sandboxTimeoutMs, needed);
+    await this.#call(live, 'extending the sandbox lifetime', () => live.handle.setTimeout(lifetimeMs));
+    this.#expiresAt = this.config.clock() + lifetimeMs;
+  }
+
+  async #executionFailed(live: Live, error: unknown, timeoutMs: number, signal: AbortSignal | undefined, startedAt: number): Promise<ExecutionResult> {
+    const aborted = signal?.aborted === true;
+    const timedOut = error instanceof live.sdk.errors.TimeoutError;
+    if (aborted || timedOut) {
+      // The cell may still be running remotely; restarting the context is the only way to stop it.
+      const restarted = await live.handle.restartCodeContext(live.context).then(
+        () => live.handle.runCode(SETUP_CELL, { context: live.context, requestTimeoutMs: this.config.requestTimeoutMs }).then(() => true),
+        () => false,
+      );
+      if (!restarted) return this.#lost(live, error);
+      if (aborted) {
+        this.lifecycle.failed('aborted');
+        throw signal!.reason;
+      }
+      const message =
+        `Execution exceeded timeoutMs (${timeoutMs}); pass a larger timeoutMs or make the code faster. ` +
+        "The cell was stopped by restarting the Python context, so the session's variables were lost (files in /mnt/data were kept).";
+      this.lifecycle.failed(`TimeoutError: ${message}`);
+      return {
+        status: 'failure',
+        stdout: '',
+        stderr: '',
+        result: null,
+        images: [],
+        error: { type: 'TimeoutError', message, traceback: '' },
+        durationMs: Math.round(this.config.clock() - startedAt),
+      };
+    }
+    const mapped = this.#map(live.sdk, error, 'running the cell');
+    if (mapped instanceof SessionLostError) return this.#lost(live, error);
+    this.lifecycle.failed(mapped.message);
+    throw mapped;
+  }
+
+  #lost(live: Live, error: unknown): never {
+    this.#live = undefined;
+    this.config.registry.delete(this.identifier);
+    const lost = new SessionLostError(
+      `The E2B sandbox ${live.handle.sandboxId} is gone (it expired or was killed), so the session's variables and files were lost. Run the code again to start a new sandbox.`,
+      { cause: error },
+    );
+    this.#notice = STATE_LOST_NOTICE;
+    this.lifecycle.failed(lost.message);
+    throw lost;
+  }
+
+  async #call<T>(live: Live, action: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      const mapped = this.#map(live.sdk, error, action);
+      if (mapped instanceof SessionLostError) {
+        this.#live = undefined;
+        this.config.registry.delete(this.identifier);
+        this.#notice = STATE_LOST_NOTICE;
+      }
+      throw mapped;
+    }
+  }
+
+  #map(sdk: E2BSdk, error: unknown, action: string): SandboxError {
+    return mapE2BError(error, sdk.errors, { action, requestTimeoutMs: this.config.requestTimeoutMs });
+  }
+
+  #takeNotice(): string {
+    const notice = this.#notice;
+    this.#notice = '';
+    return notice;
+  }
+}
+
+function dataPath(name: string): string {
+  try {
+    return normaliseDataPath(name);
+  } catch (error) {
+    if (error instanceof DataPathError) throw new InvalidInputError(error.message);
+    throw error;
+  }
+}
+
+/** Settles with the promise, or rejects with the signal's reason as soon as it aborts. */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
