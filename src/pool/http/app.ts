@@ -1,0 +1,75 @@
+/**
+ * The pool's HTTP API as one Hono app, testable in-process with `app.request()`.
+ * Paths are normalised before routing (pool prefix, `//`, one trailing `/`), so every route is
+ * written once and answers at the root and under /subscriptions/…/sessionPools/{name}.
+ */
+import { Hono } from 'hono';
+import { bearerAuth } from './auth.js';
+import { sendJson, type PoolAppDeps, type PoolEnv } from './context.js';
+import { errorBody, PoolApiError, toApiError } from './errors.js';
+import { normalisePoolPath, rawPathOf } from './paths.js';
+import { requestLog } from './request-log.js';
+import { registerExecutionRoutes } from './routes/executions.js';
+import { registerFileRoutes } from './routes/files.js';
+import { registerSessionRoutes } from './routes/sessions.js';
+
+const OPERATIONS_HINT =
+  'Supported: POST code/execute, POST files/upload, GET files, GET files/content/{name} (api-version 2024-02-02-preview or 2024-08-02-preview); ' +
+  'POST executions, GET executions/{id}, POST/GET files, GET files/{name}[/content], DELETE files/{name}, GET/DELETE session, GET listSessions, GET metadata, POST .management/{getSession,listSessions,stopSession} (2024-10-02-preview and later).';
+
+export function createPoolApp(deps: PoolAppDeps): Hono<PoolEnv> {
+  const app = new Hono<PoolEnv>({ getPath: (request) => normalisePoolPath(rawPathOf(request.url)).path });
+
+  app.use('*', requestLog(deps));
+
+  app.get('/healthz', (c) => {
+    c.set('operation', 'healthz');
+    const stats = deps.sessionManager.stats();
+    return sendJson(c, 200, { status: 'ok', sessions: stats });
+  });
+
+  app.use('*', bearerAuth(deps.apiKeys));
+
+  app.get('/metrics', async (c) => {
+    c.set('operation', 'metrics');
+    const text = await deps.metrics.registry.metrics();
+    return new Response(text, { headers: { 'content-type': deps.metrics.registry.contentType, 'content-length': String(Buffer.byteLength(text)) } });
+  });
+
+  // The pre-2024 routes: the real service stopped serving them (SK issue #7429), and so do we, loudly.
+  app.all('/python/*', (c) => {
+    c.set('operation', 'legacy');
+    throw new PoolApiError(404, 'LegacyApiNotSupported', `The legacy python/* routes are not served. Use POST code/execute with api-version=2024-02-02-preview, or POST executions with api-version=2024-10-02-preview or later. ${OPERATIONS_HINT}`);
+  });
+
+  registerExecutionRoutes(app, deps);
+  registerFileRoutes(app, deps);
+  registerSessionRoutes(app, deps);
+
+  app.notFound((c) => {
+    c.set('operation', 'not_found');
+    const error = new PoolApiError(404, 'NotFound', `No operation ${c.req.method} ${c.req.path}. ${OPERATIONS_HINT}`);
+    return renderError(error, c.get('traceId'));
+  });
+
+  app.onError((error, c) => {
+    const apiError = toApiError(error);
+    if (apiError.status >= 500) deps.logger.error({ err: error, traceId: c.get('traceId') }, 'request failed');
+    return renderError(apiError, c.get('traceId'));
+  });
+
+  return app;
+}
+
+function renderError(error: PoolApiError, traceId: string): Response {
+  const text = JSON.stringify(errorBody(error, traceId));
+  return new Response(text, {
+    status: error.status,
+    headers: {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': String(Buffer.byteLength(text)),
+      'x-ms-error-code': error.azureCode,
+      ...error.headers,
+    },
+  });
+}

@@ -1,0 +1,60 @@
+/** What every route gets: the runtime, settings and observability, plus per-request variables. */
+import type { Context } from 'hono';
+import type { Logger } from 'pino';
+import type { PoolSettings, SessionManager } from '../types.js';
+import type { AuditLog } from './audit-log.js';
+import type { ExecutionStore } from './execution-store.js';
+import type { PoolMetrics } from './metrics.js';
+
+export interface PoolAppDeps {
+  sessionManager: SessionManager;
+  settings: PoolSettings;
+  /** Bearer keys; empty = no authentication (only allowed on loopback binds). */
+  apiKeys: string[];
+  logger: Logger;
+  metrics: PoolMetrics;
+  executions: ExecutionStore;
+  audit?: AuditLog;
+  auditIncludeContent?: boolean;
+  /** Per-file upload limit; Azure's 128 MB unless a test lowers it. */
+  maxUploadBytes?: number;
+  startedAt: Date;
+}
+
+export interface PoolVariables {
+  traceId: string;
+  /** A short name of the operation for logs, metrics and the audit log. */
+  operation: string;
+  identifier?: string;
+  /** Bytes received when the route counted them itself (multipart). */
+  bytesIn?: number;
+  /** Executed code, recorded in the audit log only with auditIncludeContent. */
+  code?: string;
+  /** The pool name from a /subscriptions/…/sessionPools/{name} URL, if the client used one. */
+  poolName?: string;
+  /** The /subscriptions/…/sessionPools/{name} prefix the client used ("" at the root). */
+  prefix: string;
+}
+
+export type PoolEnv = { Variables: PoolVariables };
+export type PoolContext = Context<PoolEnv>;
+
+/** JSON with an explicit Content-Length, so logs and the audit log can count bytes out. */
+export function sendJson(c: PoolContext, status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  const text = JSON.stringify(body);
+  return new Response(text, {
+    status,
+    headers: { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(text)), ...headers },
+  });
+}
+
+export function sendEmpty(status: number, headers: Record<string, string> = {}): Response {
+  return new Response(null, { status, headers });
+}
+
+/** The URL a client should poll for an execution, on the same prefix the client used. */
+export function executionUrl(c: PoolContext, id: string, identifier: string, apiVersion: string): string {
+  const origin = new URL(c.req.url).origin;
+  const query = `api-version=${encodeURIComponent(apiVersion)}&identifier=${encodeURIComponent(identifier)}`;
+  return `${origin}${c.get('prefix')}/executions/${encodeURIComponent(id)}?${query}`;
+}

@@ -1,0 +1,97 @@
+/**
+ * Every failure leaves the server as Azure's error envelope
+ * `{"error":{"code","message","target"?,"traceId"}}` with an `x-ms-error-code` header.
+ * Handlers throw; the app's single onError calls `toApiError` and renders it.
+ */
+import { DataPathError } from '../../kernel/data-paths.js';
+import { PoolError, type PoolErrorCode } from '../types.js';
+
+/** The error codes this server emits (Azure's documented ones first). */
+export type AzureErrorCode =
+  | 'SessionRequestValidationFailed'
+  | 'SessionRequestNotSupported'
+  | 'SessionWithIdentifierNotFound'
+  | 'InternalServerError'
+  | 'Unauthorized'
+  | 'NotFound'
+  | 'PayloadTooLarge'
+  | 'SessionPoolFull'
+  | 'SessionLost'
+  | 'Timeout'
+  | 'LegacyApiNotSupported';
+
+export interface ApiErrorOptions {
+  target?: string;
+  headers?: Record<string, string>;
+  cause?: unknown;
+}
+
+/** An error with its HTTP status and Azure error code already decided. */
+export class PoolApiError extends PoolError {
+  readonly target?: string;
+  readonly headers: Record<string, string>;
+
+  constructor(
+    readonly status: number,
+    readonly azureCode: AzureErrorCode,
+    message: string,
+    options: ApiErrorOptions = {},
+  ) {
+    super(poolCodeFor(status), message, { cause: options.cause });
+    this.name = 'PoolApiError';
+    this.target = options.target;
+    this.headers = options.headers ?? {};
+  }
+}
+
+function poolCodeFor(status: number): PoolErrorCode {
+  if (status === 404) return 'not_found';
+  if (status === 413) return 'too_large';
+  if (status >= 500) return 'internal';
+  return 'invalid_input';
+}
+
+export function validationError(message: string, target?: string): PoolApiError {
+  return new PoolApiError(400, 'SessionRequestValidationFailed', message, { target });
+}
+
+/**
+ * The runtime's PoolError codes as HTTP. A full pool answers 404 because that is what Azure
+ * documents for "no more sessions being allocated" (clients only look at the status class).
+ */
+const POOL_ERROR_HTTP: Record<PoolErrorCode, { status: number; code: AzureErrorCode; headers?: Record<string, string> }> = {
+  invalid_input: { status: 400, code: 'SessionRequestValidationFailed' },
+  not_found: { status: 404, code: 'NotFound' },
+  capacity: { status: 404, code: 'SessionPoolFull', headers: { 'Retry-After': '5' } },
+  session_lost: { status: 500, code: 'SessionLost' },
+  too_large: { status: 413, code: 'PayloadTooLarge' },
+  timeout: { status: 504, code: 'Timeout' },
+  internal: { status: 500, code: 'InternalServerError' },
+};
+
+const CAPACITY_HINT =
+  ' The session pool is full: end sessions you no longer need (DELETE /session?identifier=...), wait for idle sessions to expire, or restart the pool with a larger --max-sessions.';
+
+export function toApiError(error: unknown): PoolApiError {
+  if (error instanceof PoolApiError) return error;
+  if (error instanceof DataPathError) return validationError(error.message, 'name');
+  if (error instanceof PoolError) {
+    const mapped = POOL_ERROR_HTTP[error.code] ?? POOL_ERROR_HTTP.internal;
+    let message = error.message;
+    if (error.code === 'capacity' && !/max-sessions/.test(message)) message += CAPACITY_HINT;
+    if (error.code === 'session_lost' && !/again/.test(message)) {
+      message += " The session's variables are gone; send the request again to run it in a fresh kernel (files in /mnt/data are kept).";
+    }
+    return new PoolApiError(mapped.status, mapped.code, message, { headers: mapped.headers, cause: error });
+  }
+  return new PoolApiError(500, 'InternalServerError', 'The pool hit an unexpected error; the server log has the details (search it for the traceId).', {
+    cause: error,
+  });
+}
+
+export function errorBody(error: PoolApiError, traceId: string): { error: Record<string, string> } {
+  const body: Record<string, string> = { code: error.azureCode, message: error.message };
+  if (error.target) body.target = error.target;
+  body.traceId = traceId;
+  return { error: body };
+}

@@ -1,0 +1,131 @@
+/**
+ * Streams multipart uploads straight into the session (no buffering of whole files), and stops
+ * with 413 as soon as one file passes the limit: first by the declared Content-Length, then by
+ * counting bytes as they arrive (busboy's fileSize limit).
+ */
+import { PassThrough, Readable } from 'node:stream';
+import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
+import busboy from 'busboy';
+import type { PoolFileInfo } from '../types.js';
+import { PoolApiError, validationError } from './errors.js';
+
+/** Azure's documented per-file upload limit. */
+export const MAX_UPLOAD_BYTES = 128 * 1024 * 1024;
+/** Room for part headers and boundaries before the declared length alone proves a file is too big. */
+const MULTIPART_OVERHEAD_BYTES = 64 * 1024;
+const MAX_FILES_PER_REQUEST = 32;
+
+export interface UploadHandlers {
+  /** Maps the client's multipart filename to a /mnt/data-relative path (throws a 400 for bad names). */
+  resolveName(filename: string): string;
+  write(name: string, data: Readable): Promise<PoolFileInfo>;
+  /** Removes what was written of a file that turned out too large. */
+  discard(name: string): Promise<void>;
+}
+
+export interface UploadResult {
+  files: PoolFileInfo[];
+  bytesIn: number;
+}
+
+export function tooLarge(limitBytes: number): PoolApiError {
+  const megabytes = Math.round(limitBytes / (1024 * 1024));
+  return new PoolApiError(413, 'PayloadTooLarge', `The uploaded file is larger than the ${megabytes} MB limit per file; split it into smaller files or compress it.`, {
+    target: 'file',
+  });
+}
+
+export function receiveUploads(request: Request, handlers: UploadHandlers, limitBytes = MAX_UPLOAD_BYTES): Promise<UploadResult> {
+  const contentType = request.headers.get('content-type') ?? '';
+  if (!/^multipart\/form-data/i.test(contentType)) {
+    throw validationError(`Uploads must be multipart/form-data with a part named "file" (got Content-Type "${contentType || 'none'}").`, 'file');
+  }
+  const declared = Number(request.headers.get('content-length') ?? NaN);
+  if (declared > limitBytes + MULTIPART_OVERHEAD_BYTES) throw tooLarge(limitBytes);
+  if (!request.body) throw validationError('The upload has no body; send a multipart part named "file".', 'file');
+
+  let parser: busboy.Busboy;
+  try {
+    parser = busboy({
+      headers: { 'content-type': contentType },
+      limits: { fileSize: limitBytes, files: MAX_FILES_PER_REQUEST },
+      defParamCharset: 'utf8',
+      // Keep the client's full name: /mnt/data/x and sub/x are meaningful, and ../x must be refused, not silently trimmed.
+      preservePath: true,
+    });
+  } catch (error) {
+    throw validationError(`The multipart body cannot be parsed: ${(error as Error).message}.`, 'file');
+  }
+  const source = Readable.fromWeb(request.body as unknown as NodeReadableStream);
+  let bytesIn = 0;
+  source.on('data', (chunk: Buffer) => {
+    bytesIn += chunk.length;
+  });
+
+  return new Promise<UploadResult>((resolve, reject) => {
+    let settled = false;
+    const writes: Promise<PoolFileInfo | undefined>[] = [];
+    const fail = (error: unknown) => {
+      if (settled) return;
+      settled = true;
+      // Stop reading; the HTTP server discards (or cuts off) the rest of the body after the response.
+      source.unpipe(parser);
+      source.pause();
+      reject(error);
+    };
+
+    parser.on('file', (_field, stream, info) => {
+      if (settled) {
+        stream.resume();
+        return;
+      }
+      let name: string;
+      try {
+        if (!info.filename) throw validationError('A multipart file part has no filename; set one, e.g. filename="data.csv".', 'file');
+        name = handlers.resolveName(info.filename);
+      } catch (error) {
+        stream.resume();
+        fail(error);
+        return;
+      }
+      const body = new PassThrough();
+      let cutOff = false;
+      stream.on('limit', () => {
+        cutOff = true;
+        const error = tooLarge(limitBytes);
+        body.destroy(error);
+        stream.resume();
+        fail(error);
+      });
+      stream.pipe(body);
+      const written = handlers.write(name, body).catch((error: unknown) => {
+        fail(error);
+        return undefined;
+      });
+      writes.push(
+        written.then(async (stored) => {
+          // Whatever part of a cut-off file reached the session must not stay there.
+          if (!cutOff) return stored;
+          await handlers.discard(name).catch(() => undefined);
+          return undefined;
+        }),
+      );
+    });
+    parser.on('error', (error: Error) => fail(validationError(`The multipart body cannot be parsed: ${error.message}.`, 'file')));
+    parser.on('filesLimit', () => fail(validationError(`Send at most ${MAX_FILES_PER_REQUEST} files per upload request.`, 'file')));
+    parser.on('close', () => {
+      void Promise.all(writes).then((files) => {
+        if (settled) return;
+        const stored = files.filter((file): file is PoolFileInfo => file !== undefined);
+        if (stored.length === 0) {
+          fail(validationError('The upload has no file part; send multipart/form-data with a part named "file" that has a filename.', 'file'));
+          return;
+        }
+        settled = true;
+        resolve({ files: stored, bytesIn });
+      });
+    });
+    source.on('error', (error) => fail(validationError(`The upload was interrupted: ${error.message}.`, 'file')));
+    source.pipe(parser);
+  });
+}

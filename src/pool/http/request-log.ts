@@ -1,0 +1,57 @@
+/**
+ * Per-request bookkeeping: a trace id (returned as x-ms-request-id and in error bodies), one pino
+ * line, the request counter, and the audit record. Never logs code or file bytes.
+ */
+import { randomUUID } from 'node:crypto';
+import type { MiddlewareHandler } from 'hono';
+import type { PoolAppDeps, PoolEnv } from './context.js';
+import { normalisePoolPath, rawPathOf } from './paths.js';
+
+export function requestLog(deps: PoolAppDeps): MiddlewareHandler<PoolEnv> {
+  return async (c, next) => {
+    const started = performance.now();
+    const traceId = randomUUID();
+    const { poolName, prefix } = normalisePoolPath(rawPathOf(c.req.url));
+    c.set('traceId', traceId);
+    c.set('operation', 'unknown');
+    c.set('prefix', prefix);
+    if (poolName !== undefined) c.set('poolName', poolName);
+    await next();
+    c.res.headers.set('x-ms-request-id', traceId);
+    const durationMs = Math.round((performance.now() - started) * 1000) / 1000;
+    const status = c.res.status;
+    const operation = c.get('operation');
+    const bytesIn = c.get('bytesIn') ?? numberHeader(c.req.header('content-length'));
+    const bytesOut = numberHeader(c.res.headers.get('content-length') ?? undefined);
+    const errorCode = c.res.headers.get('x-ms-error-code') ?? undefined;
+    const identifier = c.get('identifier');
+    deps.metrics.request(operation, status);
+    const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
+    deps.logger[level]({ traceId, method: c.req.method, path: c.req.path, operation, identifier, status, errorCode, durationMs }, 'request');
+    deps.audit?.write({
+      time: new Date().toISOString(),
+      traceId,
+      method: c.req.method,
+      path: c.req.path,
+      operation,
+      ...(identifier !== undefined && { identifier }),
+      status,
+      ...(errorCode !== undefined && { errorCode }),
+      durationMs,
+      bytesIn,
+      bytesOut,
+      ...(remoteAddress(c.env) !== undefined && { remoteAddress: remoteAddress(c.env) }),
+      ...(deps.auditIncludeContent && c.get('code') !== undefined && { code: c.get('code') }),
+    });
+  };
+}
+
+/** The client's address when running under @hono/node-server (absent for in-process app.request()). */
+function remoteAddress(env: unknown): string | undefined {
+  return (env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress;
+}
+
+function numberHeader(value: string | undefined): number {
+  const parsed = Number(value ?? 0);
+  return Number.isFinite(parsed) ? parsed : 0;
+}

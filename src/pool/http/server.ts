@@ -1,0 +1,128 @@
+/**
+ * Starts the pool: resolves settings, boots the runtime, listens, and shuts everything down on
+ * close() (stop accepting, stop background executions, end every kernel, close the audit log).
+ */
+import type { AddressInfo } from 'node:net';
+import { createAdaptorServer } from '@hono/node-server';
+import { pino, type Logger } from 'pino';
+import { isLoopbackHost, resolveListenSettings, resolvePoolSettings, type Env } from '../settings.js';
+import { PoolError, type PoolSettings, type SessionManager } from '../types.js';
+import { createPoolApp } from './app.js';
+import { AuditLog } from './audit-log.js';
+import { ExecutionStore } from './execution-store.js';
+import { PoolMetrics } from './metrics.js';
+
+export interface PoolServerOptions extends Partial<PoolSettings> {
+  /** Default 127.0.0.1 (TIDEPOOL_POOL_HOST). */
+  host?: string;
+  /** Default 8787 (TIDEPOOL_POOL_PORT); 0 picks a free port. */
+  port?: number;
+  /** Bearer keys (TIDEPOOL_POOL_API_KEYS, comma-separated); none configured → only loopback binds are allowed. */
+  apiKeys?: string[];
+  /** JSON-lines audit log (TIDEPOOL_POOL_AUDIT_LOG); omitted → no audit file. */
+  auditLogPath?: string;
+  /** Also record executed code in the audit log. Default false. */
+  auditIncludeContent?: boolean;
+  /** Tests may inject a runtime; default createSessionManager(resolved settings). */
+  sessionManager?: SessionManager;
+  logger?: Logger;
+  /** Where TIDEPOOL_POOL_* settings are read from; default process.env. */
+  env?: Env;
+}
+
+export interface RunningPoolServer {
+  /** The management endpoint root, e.g. http://127.0.0.1:8787 (also served under /subscriptions/{s}/resourceGroups/{g}/sessionPools/{p}). */
+  url: string;
+  port: number;
+  settings: PoolSettings;
+  sessionManager: SessionManager;
+  /** Stops listening and ends every kernel. */
+  close(): Promise<void>;
+}
+
+export async function startPoolServer(options: PoolServerOptions = {}): Promise<RunningPoolServer> {
+  const env = options.env ?? process.env;
+  const listen = resolveListenSettings(options, env);
+  const settings = resolvePoolSettings(options, env);
+  if (listen.apiKeys.length === 0 && !isLoopbackHost(listen.host)) {
+    throw new PoolError(
+      'invalid_input',
+      `Refusing to serve on ${listen.host} without an API key: anyone who can reach it could run code. Pass --api-key KEY (or set TIDEPOOL_POOL_API_KEYS), or bind 127.0.0.1 with --host 127.0.0.1.`,
+    );
+  }
+  const logger = options.logger ?? pino({ name: 'tidepool-pool', level: env.TIDEPOOL_LOG_LEVEL ?? 'warn' }, pino.destination(2));
+  const sessionManager = options.sessionManager ?? (await defaultSessionManager(settings, logger));
+  const audit = listen.auditLogPath ? await AuditLog.open(listen.auditLogPath) : undefined;
+  const executions = new ExecutionStore();
+  const app = createPoolApp({
+    sessionManager,
+    settings,
+    apiKeys: listen.apiKeys,
+    logger,
+    metrics: new PoolMetrics(sessionManager),
+    executions,
+    audit,
+    auditIncludeContent: options.auditIncludeContent ?? false,
+    startedAt: new Date(),
+  });
+
+  const cleanup = async () => {
+    executions.abortAll();
+    await sessionManager.close();
+    await audit?.close();
+  };
+  try {
+    await sessionManager.start();
+  } catch (error) {
+    await cleanup().catch(() => undefined);
+    throw error;
+  }
+
+  const server = createAdaptorServer({ fetch: app.fetch, hostname: listen.host });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(listen.port, listen.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    await cleanup().catch(() => undefined);
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new PoolError('invalid_input', `Port ${listen.port} on ${listen.host} is already in use; pass another --port (or 0 for a free one).`, { cause: error });
+    throw error;
+  }
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${port}`;
+  logger.info({ url, isolation: settings.isolation, egress: settings.egress, maxSessions: settings.maxSessions, auth: listen.apiKeys.length > 0 }, 'pool listening');
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    port,
+    settings,
+    sessionManager,
+    close: () => {
+      closing ??= (async () => {
+        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+        // Idle keep-alive sockets would hold close() open; in-flight requests end when their kernel does.
+        (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+        await cleanup();
+        (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+        await stopped;
+        logger.info('pool stopped');
+      })();
+      return closing;
+    },
+  };
+}
+
+async function defaultSessionManager(settings: PoolSettings, logger: Logger): Promise<SessionManager> {
+  // Loaded lazily so that embedding the HTTP layer with an injected runtime does not load the real one.
+  const runtimeModule = '../runtime/index.js';
+  const runtime = (await import(runtimeModule)) as {
+    createSessionManager(settings: PoolSettings, options?: { logger?: Logger }): SessionManager;
+  };
+  return runtime.createSessionManager(settings, { logger });
+}

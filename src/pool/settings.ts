@@ -1,0 +1,145 @@
+/**
+ * One resolver for the pool's settings: explicit option, else TIDEPOOL_POOL_* environment variable,
+ * else the default. A bad value raises PoolError('invalid_input') naming the variable and the CLI flag.
+ */
+import { PoolError, type IsolationMode, type PoolSettings } from './types.js';
+
+export type Env = Record<string, string | undefined>;
+
+export const DEFAULT_POOL_HOST = '127.0.0.1';
+export const DEFAULT_POOL_PORT = 8787;
+export const DEFAULT_PYTHON_PATH = '/usr/bin/python3';
+export const ISOLATION_MODES: readonly IsolationMode[] = ['bwrap', 'gvisor', 'none'];
+
+export const DEFAULT_POOL_SETTINGS: Readonly<Omit<PoolSettings, 'pythonPath'>> = {
+  isolation: 'bwrap',
+  // Off unless asked: a pool serving untrusted code should not reach the network by default.
+  egress: false,
+  maxSessions: 100,
+  readySessions: 4,
+  cooldownSeconds: 300,
+  memoryMb: 1024,
+  // Azure's documented hard cap per execution.
+  maxExecutionSeconds: 220,
+  diskMb: 512,
+  maxProcesses: 128,
+  outputLimitBytes: 1024 * 1024,
+};
+
+interface NumberSpec {
+  key: keyof PoolSettings;
+  env?: string;
+  flag?: string;
+  /** 0 allowed (e.g. no pre-warmed sessions). */
+  allowZero?: boolean;
+}
+
+const NUMBER_SETTINGS: NumberSpec[] = [
+  { key: 'maxSessions', env: 'TIDEPOOL_POOL_MAX_SESSIONS', flag: '--max-sessions' },
+  { key: 'readySessions', env: 'TIDEPOOL_POOL_READY_SESSIONS', flag: '--ready-sessions', allowZero: true },
+  { key: 'cooldownSeconds', env: 'TIDEPOOL_POOL_COOLDOWN_SECONDS', flag: '--cooldown-seconds' },
+  { key: 'memoryMb', env: 'TIDEPOOL_POOL_MEMORY_MB', flag: '--memory-mb' },
+  { key: 'maxExecutionSeconds', env: 'TIDEPOOL_POOL_MAX_EXECUTION_SECONDS', flag: '--max-execution-seconds' },
+  { key: 'diskMb', env: 'TIDEPOOL_POOL_DISK_MB' },
+  { key: 'maxProcesses' },
+  { key: 'outputLimitBytes' },
+];
+
+/** Names a setting the way a user can fix it: the variable, the flag, and the library option. */
+export function describeSetting(key: string, env?: string, flag?: string): string {
+  return [env, flag, `option ${key}`].filter(Boolean).join(' / ');
+}
+
+function invalid(key: string, env: string | undefined, flag: string | undefined, message: string): PoolError {
+  return new PoolError('invalid_input', `${describeSetting(key, env, flag)}: ${message}`);
+}
+
+function resolveNumber(spec: NumberSpec, option: unknown, env: Env): number {
+  const fallback = DEFAULT_POOL_SETTINGS[spec.key as keyof typeof DEFAULT_POOL_SETTINGS] as number;
+  const raw = option ?? (spec.env ? env[spec.env]?.trim() || undefined : undefined);
+  if (raw === undefined) return fallback;
+  const value = typeof raw === 'number' ? raw : Number(raw);
+  const smallest = spec.allowZero ? 0 : 1;
+  if (!Number.isInteger(value) || value < smallest) {
+    const kind = spec.allowZero ? 'a whole number of 0 or more' : 'a positive whole number';
+    throw invalid(spec.key, spec.env, spec.flag, `must be ${kind}, got "${String(raw)}".`);
+  }
+  return value;
+}
+
+function resolveIsolation(option: unknown, env: Env): IsolationMode {
+  const raw = option ?? (env.TIDEPOOL_POOL_ISOLATION?.trim() || undefined);
+  if (raw === undefined) return DEFAULT_POOL_SETTINGS.isolation;
+  const value = String(raw).toLowerCase();
+  if (!(ISOLATION_MODES as readonly string[]).includes(value)) {
+    throw invalid('isolation', 'TIDEPOOL_POOL_ISOLATION', '--isolation', `must be one of ${ISOLATION_MODES.join(', ')}, got "${String(raw)}".`);
+  }
+  return value as IsolationMode;
+}
+
+/** Parses on/off (and true/false, 1/0, yes/no) as used by --egress and TIDEPOOL_POOL_EGRESS. */
+export function parseOnOff(raw: string): boolean | undefined {
+  const value = raw.trim().toLowerCase();
+  if (['on', 'true', '1', 'yes'].includes(value)) return true;
+  if (['off', 'false', '0', 'no'].includes(value)) return false;
+  return undefined;
+}
+
+function resolveEgress(option: unknown, env: Env): boolean {
+  if (typeof option === 'boolean') return option;
+  const raw = option ?? (env.TIDEPOOL_POOL_EGRESS?.trim() || undefined);
+  if (raw === undefined) return DEFAULT_POOL_SETTINGS.egress;
+  const parsed = parseOnOff(String(raw));
+  if (parsed === undefined) throw invalid('egress', 'TIDEPOOL_POOL_EGRESS', '--egress', `must be on or off, got "${String(raw)}".`);
+  return parsed;
+}
+
+/** The pool's runtime settings, each from its option, else its TIDEPOOL_POOL_* variable, else the default. */
+export function resolvePoolSettings(options: Partial<PoolSettings> = {}, env: Env = process.env): PoolSettings {
+  const settings = {
+    ...DEFAULT_POOL_SETTINGS,
+    isolation: resolveIsolation(options.isolation, env),
+    egress: resolveEgress(options.egress, env),
+    pythonPath: options.pythonPath?.trim() || env.TIDEPOOL_PYTHON?.trim() || DEFAULT_PYTHON_PATH,
+  } as PoolSettings;
+  for (const spec of NUMBER_SETTINGS) {
+    (settings as unknown as Record<string, number>)[spec.key] = resolveNumber(spec, options[spec.key], env);
+  }
+  if (settings.readySessions > settings.maxSessions) {
+    throw invalid('readySessions', 'TIDEPOOL_POOL_READY_SESSIONS', '--ready-sessions', `(${settings.readySessions}) cannot exceed maxSessions (${settings.maxSessions}); lower it or raise --max-sessions.`);
+  }
+  return settings;
+}
+
+export interface PoolListenSettings {
+  host: string;
+  port: number;
+  apiKeys: string[];
+  auditLogPath: string | undefined;
+}
+
+/** Host, port, bearer keys and audit file: option, else TIDEPOOL_POOL_HOST/PORT/API_KEYS/AUDIT_LOG, else defaults. */
+export function resolveListenSettings(
+  options: { host?: string; port?: number; apiKeys?: string[]; auditLogPath?: string },
+  env: Env = process.env,
+): PoolListenSettings {
+  const host = options.host?.trim() || env.TIDEPOOL_POOL_HOST?.trim() || DEFAULT_POOL_HOST;
+  const rawPort = options.port ?? (env.TIDEPOOL_POOL_PORT?.trim() || undefined);
+  let port = DEFAULT_POOL_PORT;
+  if (rawPort !== undefined) {
+    port = typeof rawPort === 'number' ? rawPort : Number(rawPort);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      throw invalid('port', 'TIDEPOOL_POOL_PORT', '--port', `must be a whole number from 0 to 65535 (0 picks a free port), got "${String(rawPort)}".`);
+    }
+  }
+  const keys = options.apiKeys ?? (env.TIDEPOOL_POOL_API_KEYS ?? '').split(',');
+  const apiKeys = keys.map((key) => key.trim()).filter((key) => key.length > 0);
+  const auditLogPath = options.auditLogPath?.trim() || env.TIDEPOOL_POOL_AUDIT_LOG?.trim() || undefined;
+  return { host, port, apiKeys, auditLogPath };
+}
+
+/** True for addresses only this machine can reach: 127.0.0.0/8, ::1 and localhost. */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return bare === 'localhost' || bare === '::1' || /^127(\.\d{1,3}){3}$/.test(bare) || bare === '::ffff:127.0.0.1';
+}
