@@ -1,0 +1,145 @@
+/**
+ * The one ACA dynamic-sessions client in the codebase: the `Sandbox-ACA` backend points it at
+ * Azure, the `Sandbox-Pool` backend at an in-process Tidepool pool. It speaks either API
+ * generation and hands back the contract's shapes.
+ */
+import type { Logger } from 'pino';
+import { toCellResult, isImageResult } from '../../execution.js';
+import type { CellResult, ExecutionResult, FileInfo } from '../../types.js';
+import type { AcaApiVersion } from './api-versions.js';
+import { createAzureCredential } from './credential.js';
+import { validateIdentifier } from './identifier.js';
+import { resolveAcaConnection, type AcaConnectionOptions, type ResolvedAcaConnection } from './settings.js';
+import { CredentialTokenProvider, StaticTokenProvider, type TokenProvider } from './token-provider.js';
+import { parseTraceback, unparsedFailure } from './traceback.js';
+import { AcaTransport } from './transport.js';
+import type { RetryBounds } from './retry-policy.js';
+import { createGen1Wire } from './wire-gen1.js';
+import { createGen2Wire } from './wire-gen2.js';
+import type { WireExecution, WireProtocol } from './wire.js';
+
+/** Extra time an execute request gets beyond the cell's own timeout, for allocation and the round trip. */
+export const DEFAULT_EXECUTION_GRACE_MS = 15_000;
+
+export interface AcaClientOptions extends AcaConnectionOptions {
+  /** Injected for tests; default the global fetch. */
+  fetch?: typeof fetch;
+  /** Retry limits (default 4 retries within 30 000 ms, backoff 250 ms doubling to 8 000 ms, with jitter). */
+  retry?: Partial<RetryBounds>;
+  /** Per-attempt limit for file and session requests (default 60 000). */
+  requestTimeoutMs?: number;
+  /** Added to an execution's timeoutMs to get its request limit (default 15 000). */
+  executionGraceMs?: number;
+  /** Refresh Azure tokens this long before they expire (default 300 000). */
+  tokenRefreshAheadMs?: number;
+  /** Receives retry and token-refresh records. */
+  logger?: Logger;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+
+export class AcaClient {
+  readonly endpoint: string;
+  readonly api: AcaApiVersion;
+  readonly #tokens: TokenProvider;
+  readonly #wire: WireProtocol;
+  readonly #executionGraceMs: number;
+
+  /** Resolves settings (throws ConfigurationError when the endpoint is missing); sends nothing. */
+  constructor(options: AcaClientOptions = {}) {
+    const connection = resolveAcaConnection(options);
+    this.endpoint = connection.endpoint;
+    this.api = connection.api;
+    this.#tokens = tokenProviderFor(connection, options.tokenRefreshAheadMs);
+    const transport = new AcaTransport({
+      endpoint: connection.endpoint,
+      apiVersion: connection.api.version,
+      tokens: this.#tokens,
+      fetch: options.fetch,
+      retry: options.retry,
+      requestTimeoutMs: options.requestTimeoutMs,
+      logger: options.logger,
+    });
+    this.#wire = connection.api.generation === 1 ? createGen1Wire(transport) : createGen2Wire(transport, connection.api);
+    this.#executionGraceMs = options.executionGraceMs ?? DEFAULT_EXECUTION_GRACE_MS;
+  }
+
+  /** Throws InvalidInputError unless the service would accept `identifier`. */
+  validateIdentifier(identifier: unknown): string {
+    return validateIdentifier(identifier, this.api);
+  }
+
+  /** Gets (and caches) a token now, so the first request does not pay for sign-in. */
+  async prepare(signal?: AbortSignal): Promise<void> {
+    await this.#tokens.getToken(signal);
+  }
+
+  async execute(identifier: string, code: string, options: { timeoutMs: number; signal?: AbortSignal }): Promise<ExecutionResult> {
+    const startedAt = performance.now();
+    const wire = await this.#wire.execute({
+      identifier: this.validateIdentifier(identifier),
+      code,
+      timeoutMs: options.timeoutMs,
+      requestTimeoutMs: options.timeoutMs + this.#executionGraceMs,
+      signal: options.signal,
+    });
+    return toExecutionResult(wire, Math.round(performance.now() - startedAt));
+  }
+
+  async upload(identifier: string, name: string, data: Uint8Array, options: CallOptions = {}): Promise<FileInfo> {
+    return this.#wire.upload({ identifier: this.validateIdentifier(identifier), name, data, signal: options.signal });
+  }
+
+  async list(identifier: string, options: CallOptions = {}): Promise<FileInfo[]> {
+    return this.#wire.list({ identifier: this.validateIdentifier(identifier), signal: options.signal });
+  }
+
+  async download(identifier: string, name: string, options: CallOptions = {}): Promise<Uint8Array> {
+    return this.#wire.download({ identifier: this.validateIdentifier(identifier), name, signal: options.signal });
+  }
+
+  async deleteFile(identifier: string, name: string, options: CallOptions = {}): Promise<void> {
+    return this.#wire.deleteFile({ identifier: this.validateIdentifier(identifier), name, signal: options.signal });
+  }
+
+  /** True when this API version can end a session on demand (2025-02-02-preview and later). */
+  get canDeleteSession(): boolean {
+    return this.#wire.deleteSession !== undefined;
+  }
+
+  /** Ends the session and removes its files; a no-op for API versions without `DELETE session`. */
+  async deleteSession(identifier: string, options: CallOptions = {}): Promise<void> {
+    await this.#wire.deleteSession?.({ identifier: this.validateIdentifier(identifier), signal: options.signal });
+  }
+}
+
+function tokenProviderFor(connection: ResolvedAcaConnection, refreshAheadMs: number | undefined): TokenProvider {
+  if (connection.accessToken !== undefined) return new StaticTokenProvider(connection.accessToken);
+  const credential = connection.credential ?? (() => createAzureCredential(connection.managedIdentityClientId, connection.env));
+  return new CredentialTokenProvider(credential, { refreshAheadMs });
+}
+
+/**
+ * The contract's result from either generation. An empty-string value means "nothing to show"
+ * on the wire (both generations), so it becomes `null`; a code error is a `failure` result with
+ * the exception parsed from stderr, never a thrown error.
+ */
+export function toExecutionResult(wire: WireExecution, measuredMs: number): ExecutionResult {
+  const result: CellResult = wire.result === '' ? null : toCellResult(wire.result);
+  const execution: ExecutionResult = {
+    status: wire.succeeded ? 'success' : 'failure',
+    stdout: wire.stdout,
+    stderr: wire.stderr,
+    result,
+    images: isImageResult(result) ? [result] : [],
+    durationMs: wire.executionTimeMs ?? measuredMs,
+  };
+  if (!wire.succeeded) {
+    execution.error =
+      parseTraceback(wire.stderr) ??
+      (wire.serviceError ? { type: 'ExecutionFailed', message: wire.serviceError, traceback: wire.stderr } : unparsedFailure(wire.status, wire.stderr));
+  }
+  return execution;
+}

@@ -1,0 +1,58 @@
+/**
+ * A `Sandbox` over an ACA-compatible pool. `Sandbox-ACA` and `Sandbox-Pool` are both this class,
+ * differing only in how they get their client (Azure settings vs. an embedded pool server).
+ */
+import { randomUUID } from 'node:crypto';
+import { SessionLifecycle } from '../../lifecycle.js';
+import type { Sandbox, SandboxOptions, SandboxType } from '../../types.js';
+import type { AcaApiVersion } from './api-versions.js';
+import { validateIdentifier } from './identifier.js';
+import type { AcaClient } from './aca-client.js';
+import { RemoteSession, type RemoteSessionHost } from './remote-session.js';
+
+export interface RemoteSandboxConfig {
+  type: SandboxType;
+  banner: string;
+  /** Known before connecting, so identifiers are checked when a session is opened. */
+  api: AcaApiVersion;
+  defaultTimeoutMs: number;
+  connect(signal?: AbortSignal): Promise<AcaClient>;
+  /** Runs after every session closed (e.g. stops an embedded pool). */
+  shutdown?(): Promise<void>;
+}
+
+export class RemoteSandbox implements Sandbox {
+  readonly type: SandboxType;
+  readonly banner: string;
+  readonly #sessions = new Map<string, RemoteSession>();
+  readonly #host: RemoteSessionHost;
+
+  constructor(
+    private readonly config: RemoteSandboxConfig,
+    private readonly options: SandboxOptions = {},
+  ) {
+    this.type = config.type;
+    this.banner = config.banner;
+    this.#host = { sandboxType: config.type, defaultTimeoutMs: config.defaultTimeoutMs, connect: (signal) => config.connect(signal) };
+  }
+
+  session(identifier?: string): RemoteSession {
+    const owned = identifier === undefined;
+    const id = validateIdentifier(identifier ?? randomUUID(), this.config.api);
+    const existing = this.#sessions.get(id);
+    if (existing) return existing;
+    const lifecycle = new SessionLifecycle(this.type, id, this.options.onLifecycle, this.options.label);
+    const session = new RemoteSession(id, this.#host, lifecycle, owned, () => this.#sessions.delete(id));
+    this.#sessions.set(id, session);
+    return session;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#sessions.values()].map((session) => session.close()));
+    await this.config.shutdown?.();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}

@@ -1,0 +1,202 @@
+/**
+ * Sends one data-plane request: builds the URL, attaches the bearer token, bounds each attempt
+ * with a timeout, retries by the rules in retry-policy.ts and maps failures through http-errors.ts.
+ */
+import pRetry from 'p-retry';
+import type { Logger } from 'pino';
+import { SandboxError, SandboxTimeoutError, TransportError } from '../../errors.js';
+import { errorFromResponse } from './http-errors.js';
+import { DEFAULT_RETRY_BOUNDS, mayRetry, connectionErrorCode, parseRetryAfterMs, type RequestSafety, type RetryBounds } from './retry-policy.js';
+import type { TokenProvider } from './token-provider.js';
+
+export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
+const USER_AGENT = `tidepool/0.1.0 (Language=TypeScript; node.js/${process.version})`;
+
+export interface AcaTransportOptions {
+  endpoint: string;
+  apiVersion: string;
+  tokens: TokenProvider;
+  fetch?: typeof fetch;
+  retry?: Partial<RetryBounds>;
+  /** Per-attempt limit for requests that do not set their own (default 60 000). */
+  requestTimeoutMs?: number;
+  logger?: Logger;
+}
+
+export interface AcaRequest {
+  method: 'GET' | 'POST' | 'DELETE';
+  /** Operation path below the endpoint, already percent-encoded, e.g. `files/a%20b.txt/content`. */
+  path: string;
+  identifier?: string;
+  query?: Record<string, string | undefined>;
+  json?: unknown;
+  form?: FormData;
+  safety: RequestSafety;
+  /** For messages: "execute code", "download a.txt". */
+  operation: string;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface AcaResponse {
+  status: number;
+  headers: Headers;
+  url: string;
+  bytes: Uint8Array;
+}
+
+/** Retry-After of a failed attempt, kept beside the error instead of on it. */
+const retryAfterOf = new WeakMap<object, number>();
+
+export class AcaTransport {
+  readonly #fetch: typeof fetch;
+  readonly #bounds: RetryBounds;
+  readonly #requestTimeoutMs: number;
+
+  constructor(private readonly options: AcaTransportOptions) {
+    this.#fetch = options.fetch ?? globalThis.fetch;
+    this.#bounds = { ...DEFAULT_RETRY_BOUNDS, ...options.retry };
+    this.#requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  }
+
+  get apiVersion(): string {
+    return this.options.apiVersion;
+  }
+
+  url(request: Pick<AcaRequest, 'path' | 'identifier' | 'query'>): string {
+    const params = new URLSearchParams({ 'api-version': this.options.apiVersion });
+    if (request.identifier !== undefined) params.set('identifier', request.identifier);
+    for (const [key, value] of Object.entries(request.query ?? {})) if (value !== undefined) params.set(key, value);
+    return `${this.options.endpoint}/${request.path}?${params.toString()}`;
+  }
+
+  async send(request: AcaRequest): Promise<AcaResponse> {
+    const url = this.url(request);
+    const startedAt = performance.now();
+    let attempts = 0;
+    const state = { refreshedToken: false };
+    try {
+      return await pRetry(
+        async () => {
+          attempts += 1;
+          return this.#attempt(request, url, state);
+        },
+        {
+          retries: this.#bounds.maxRetries,
+          minTimeout: this.#bounds.minDelayMs,
+          maxTimeout: this.#bounds.maxDelayMs,
+          factor: 2,
+          randomize: true,
+          maxRetryTime: this.#bounds.maxRetryTimeMs,
+          signal: request.signal,
+          shouldRetry: ({ error }) => mayRetry(error, request.safety),
+          onFailedAttempt: (context) => this.#beforeRetry(request, context, startedAt),
+        },
+      );
+    } catch (error) {
+      throw this.#explain(error, request, attempts, startedAt);
+    }
+  }
+
+  async #attempt(request: AcaRequest, url: string, state: { refreshedToken: boolean }): Promise<AcaResponse> {
+    let token = await this.options.tokens.getToken(request.signal);
+    let response = await this.#fetchOnce(request, url, token);
+    // A 401 may just mean the token expired under us: refresh once and send once more. The request
+    // was rejected before it ran, so this is safe even for an execution.
+    if (response.status === 401 && !state.refreshedToken && this.options.tokens.invalidate(token)) {
+      state.refreshedToken = true;
+      this.options.logger?.info({ url }, 'ACA request got 401; refreshing the token and retrying once');
+      token = await this.options.tokens.getToken(request.signal);
+      response = await this.#fetchOnce(request, url, token);
+    }
+    if (response.status >= 200 && response.status < 300) return response;
+    const error = errorFromResponse({
+      status: response.status,
+      url,
+      body: new TextDecoder().decode(response.bytes),
+      retryAfter: response.headers.get('retry-after'),
+      operation: request.operation,
+    });
+    const retryAfterMs = parseRetryAfterMs(response.headers.get('retry-after'));
+    if (retryAfterMs !== undefined) retryAfterOf.set(error, retryAfterMs);
+    throw error;
+  }
+
+  async #fetchOnce(request: AcaRequest, url: string, token: string): Promise<AcaResponse> {
+    const timeoutMs = request.timeoutMs ?? this.#requestTimeoutMs;
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
+    const headers: Record<string, string> = { authorization: `Bearer ${token}`, 'user-agent': USER_AGENT, accept: 'application/json' };
+    let body: string | FormData | undefined;
+    if (request.json !== undefined) {
+      headers['content-type'] = 'application/json; charset=utf-8';
+      body = JSON.stringify(request.json);
+    } else if (request.form) {
+      body = request.form;
+    }
+    try {
+      const response = await this.#fetch(url, { method: request.method, headers, body, signal });
+      // Read the body inside the attempt, so a connection cut mid-body counts as this attempt's failure.
+      const bytes = new Uint8Array(await response.arrayBuffer());
+      return { status: response.status, headers: response.headers, url, bytes };
+    } catch (error) {
+      if (request.signal?.aborted) throw request.signal.reason;
+      if (timeout.aborted) {
+        throw new SandboxTimeoutError(
+          `Could not ${request.operation}: no complete response within ${timeoutMs} ms from ${url}. ` +
+            (request.safety === 'execute' ? 'Pass a larger timeoutMs if the code needs longer.' : 'The service may be overloaded; try again.'),
+          timeoutMs,
+          { url, isRetryable: true, cause: error },
+        );
+      }
+      const code = connectionErrorCode(error) ?? (error as Error).message;
+      throw new TransportError(`Could not ${request.operation}: connection to ${url} failed (${code}). Check that the pool endpoint is reachable.`, {
+        url,
+        isRetryable: true,
+        cause: error,
+      });
+    }
+  }
+
+  /** Waits out a Retry-After longer than the backoff, or gives up when it does not fit the time budget. */
+  async #beforeRetry(request: AcaRequest, context: { error: Error; retriesLeft: number; retryDelay: number }, startedAt: number): Promise<void> {
+    if (context.retriesLeft <= 0 || !mayRetry(context.error, request.safety)) return;
+    const retryAfterMs = retryAfterOf.get(context.error) ?? 0;
+    const elapsedMs = performance.now() - startedAt;
+    if (elapsedMs + retryAfterMs > this.#bounds.maxRetryTimeMs) {
+      const error = context.error as SandboxError;
+      error.message += ` The service asked to wait ${retryAfterMs} ms (Retry-After), beyond the retry budget of ${this.#bounds.maxRetryTimeMs} ms, so Tidepool stopped retrying.`;
+      throw error;
+    }
+    const waitMs = Math.max(retryAfterMs, context.retryDelay);
+    this.options.logger?.warn({ operation: request.operation, error: context.error.message, retriesLeft: context.retriesLeft, waitMs }, 'ACA request failed; retrying');
+    if (retryAfterMs > context.retryDelay) await sleep(retryAfterMs - context.retryDelay, request.signal);
+  }
+
+  /** Says in the message how many attempts were made, or why a retryable failure was not retried. */
+  #explain(error: unknown, request: AcaRequest, attempts: number, startedAt: number): unknown {
+    if (!(error instanceof SandboxError)) return error;
+    const elapsedMs = Math.round(performance.now() - startedAt);
+    if (attempts > 1) {
+      error.message += ` Gave up after ${attempts} attempts in ${elapsedMs} ms (limits: ${this.#bounds.maxRetries} retries, ${this.#bounds.maxRetryTimeMs} ms).`;
+    } else if (error.isRetryable && request.safety === 'execute' && !mayRetry(error, 'execute')) {
+      error.message += ' Not retried: the code may already have run in the session, so running it again could repeat its effects; check the session before retrying.';
+    }
+    return error;
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    signal?.throwIfAborted();
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

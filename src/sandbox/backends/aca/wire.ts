@@ -1,0 +1,110 @@
+/**
+ * What both API generations share: the protocol interface the client drives, and the helpers
+ * for names and response bodies. Each generation lives in its own file (wire-gen1/2.ts).
+ */
+import type { z } from 'zod';
+import { DataPathError, MOUNT_POINT, normaliseDataPath } from '../../../kernel/data-paths.js';
+import { InvalidInputError, TransportError } from '../../errors.js';
+import type { FileInfo } from '../../types.js';
+import type { AcaResponse, AcaTransport } from './transport.js';
+
+/** One execution as the service reported it, before it becomes an ExecutionResult. */
+export interface WireExecution {
+  succeeded: boolean;
+  /** The status text as sent, for messages. */
+  status: string;
+  stdout: string;
+  stderr: string;
+  result: unknown;
+  executionTimeMs?: number;
+  /** A structured error message, when the service sent one (gen-2 `error`). */
+  serviceError?: string;
+}
+
+export interface ExecuteRequest {
+  identifier: string;
+  code: string;
+  timeoutMs: number;
+  /** The whole request's limit (execution plus the round trip). */
+  requestTimeoutMs: number;
+  signal?: AbortSignal;
+}
+
+export interface FileRequest {
+  identifier: string;
+  signal?: AbortSignal;
+}
+
+/** The operations of one API generation, in the contract's terms. */
+export interface WireProtocol {
+  execute(request: ExecuteRequest): Promise<WireExecution>;
+  upload(request: FileRequest & { name: string; data: Uint8Array }): Promise<FileInfo>;
+  list(request: FileRequest): Promise<FileInfo[]>;
+  download(request: FileRequest & { name: string }): Promise<Uint8Array>;
+  deleteFile(request: FileRequest & { name: string }): Promise<void>;
+  /** Absent for API versions without `DELETE session`. */
+  deleteSession?(request: FileRequest): Promise<void>;
+}
+
+export type WireFactory = (transport: AcaTransport) => WireProtocol;
+
+/** Azure's documented cap per execution; longer requests are clamped by the service anyway. */
+export const MAX_EXECUTION_SECONDS = 220;
+
+export function timeoutInSeconds(timeoutMs: number): number {
+  return Math.min(MAX_EXECUTION_SECONDS, Math.max(1, Math.ceil(timeoutMs / 1000)));
+}
+
+/** A name relative to /mnt/data, checked like the pool checks it, so `../x` never leaves this process. */
+export function dataName(name: string): string {
+  try {
+    return normaliseDataPath(name);
+  } catch (error) {
+    if (error instanceof DataPathError) throw new InvalidInputError(error.message);
+    throw error;
+  }
+}
+
+/** Percent-encodes each segment (spaces, `#`, `%`, emoji…) and keeps the `/` between them. */
+export function encodeDataPath(name: string): string {
+  return name.split('/').map(encodeURIComponent).join('/');
+}
+
+/** Strips a leading /mnt/data from names the service reports. */
+export function relativeName(name: string): string {
+  let rest = name.replace(/\\/g, '/');
+  if (rest === MOUNT_POINT || rest.startsWith(`${MOUNT_POINT}/`)) rest = rest.slice(MOUNT_POINT.length);
+  return rest.replace(/^\.?\/+/, '');
+}
+
+export function parseBody<T extends z.ZodType>(response: AcaResponse, schema: T, operation: string): z.infer<T> {
+  const text = new TextDecoder('utf-8').decode(response.bytes);
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw unexpected(response, text, operation, 'the body is not JSON');
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) throw unexpected(response, text, operation, parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '));
+  return parsed.data;
+}
+
+function unexpected(response: AcaResponse, body: string, operation: string, why: string): TransportError {
+  return new TransportError(
+    `Could not ${operation}: the response from ${response.url} has an unexpected shape (${why}). Check ACA_API_VERSION matches what the pool serves.`,
+    { statusCode: response.status, url: response.url, responseBody: body.slice(0, 4000) },
+  );
+}
+
+export function toDate(value: string | undefined | null): Date {
+  const date = value ? new Date(value) : new Date(Number.NaN);
+  return Number.isNaN(date.getTime()) ? new Date(0) : date;
+}
+
+export function multipart(fileName: string, data: Uint8Array): FormData {
+  const form = new FormData();
+  // Copy into a fresh ArrayBuffer-backed view: Blob wants plain ArrayBuffer memory.
+  form.append('file', new Blob([new Uint8Array(data)], { type: 'application/octet-stream' }), fileName);
+  return form;
+}

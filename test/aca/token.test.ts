@@ -1,0 +1,176 @@
+import type { AccessToken, TokenCredential } from '@azure/identity';
+import { afterEach, describe, expect, it } from 'vitest';
+import { AcaClient } from '../../src/sandbox/backends/aca/aca-client.js';
+import { CredentialTokenProvider, DYNAMIC_SESSIONS_SCOPE } from '../../src/sandbox/backends/aca/token-provider.js';
+import { AuthenticationError } from '../../src/sandbox/errors.js';
+import { gen1Result, startScriptedServer, type ScriptedServer } from './helpers/scripted-server.js';
+
+const HOUR = 3_600_000;
+
+/** Hands out token-1, token-2, … valid for `lifetimeMs` from the fake clock; can be held back. */
+class FakeCredential implements TokenCredential {
+  calls = 0;
+  scopes: string[] = [];
+  lifetimeMs = HOUR;
+  failWith: Error | undefined;
+  #release: (() => void) | undefined;
+  #gate: Promise<void> | undefined;
+
+  constructor(private readonly now: () => number) {}
+
+  hold(): void {
+    this.#gate = new Promise((resolve) => (this.#release = resolve));
+  }
+
+  release(): void {
+    this.#release?.();
+    this.#gate = undefined;
+  }
+
+  async getToken(scope: string | string[]): Promise<AccessToken> {
+    this.calls += 1;
+    const call = this.calls;
+    this.scopes.push(String(scope));
+    if (this.#gate) await this.#gate;
+    if (this.failWith) throw this.failWith;
+    return { token: `token-${call}`, expiresOnTimestamp: this.now() + this.lifetimeMs };
+  }
+}
+
+describe('CredentialTokenProvider', () => {
+  let now = 1_700_000_000_000;
+  const clock = () => now;
+
+  it('asks for the dynamic-sessions scope and caches the token until it is close to expiry', async () => {
+    const credential = new FakeCredential(clock);
+    const provider = new CredentialTokenProvider(credential, { now: clock, refreshAheadMs: 5 * 60_000 });
+    expect(await provider.getToken()).toBe('token-1');
+    now += 30 * 60_000;
+    expect(await provider.getToken()).toBe('token-1');
+    expect(credential.calls).toBe(1);
+    expect(credential.scopes).toEqual([DYNAMIC_SESSIONS_SCOPE]);
+    expect(DYNAMIC_SESSIONS_SCOPE).toBe('https://dynamicsessions.io/.default');
+  });
+
+  it('refreshes ahead of expiry in the background, keeping the still-valid token meanwhile', async () => {
+    const credential = new FakeCredential(clock);
+    const provider = new CredentialTokenProvider(credential, { now: clock, refreshAheadMs: 5 * 60_000 });
+    await provider.getToken();
+    now += HOUR - 2 * 60_000; // inside the 5-minute window, 2 minutes before expiry
+    credential.hold();
+    expect(await provider.getToken()).toBe('token-1'); // does not wait for the refresh
+    expect(credential.calls).toBe(2);
+    credential.release();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(await provider.getToken()).toBe('token-2');
+    expect(credential.calls).toBe(2);
+  });
+
+  it('waits for a new token once the cached one has expired', async () => {
+    const credential = new FakeCredential(clock);
+    const provider = new CredentialTokenProvider(credential, { now: clock });
+    await provider.getToken();
+    now += HOUR + 1;
+    expect(await provider.getToken()).toBe('token-2');
+  });
+
+  it('honours refreshAfterTimestamp when the credential sends one', async () => {
+    const credential: TokenCredential = {
+      getToken: async () => ({ token: `t-${now}`, expiresOnTimestamp: now + HOUR, refreshAfterTimestamp: now + 60_000 }),
+    };
+    const provider = new CredentialTokenProvider(credential, { now: clock });
+    const first = await provider.getToken();
+    now += 2 * 60_000;
+    await provider.getToken(); // starts the early refresh, returns the old token
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(await provider.getToken()).not.toBe(first);
+  });
+
+  it('shares one refresh among concurrent callers', async () => {
+    const credential = new FakeCredential(clock);
+    const provider = new CredentialTokenProvider(credential, { now: clock });
+    credential.hold();
+    const waiting = Array.from({ length: 20 }, () => provider.getToken());
+    credential.release();
+    expect(new Set(await Promise.all(waiting))).toEqual(new Set(['token-1']));
+    expect(credential.calls).toBe(1);
+  });
+
+  it('turns a credential failure into an AuthenticationError that says how to sign in, and tries again next time', async () => {
+    const credential = new FakeCredential(clock);
+    credential.failWith = new Error('Please run az login to set up an account');
+    const provider = new CredentialTokenProvider(credential, { now: clock });
+    const error = await provider.getToken().catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(AuthenticationError);
+    expect((error as Error).message).toMatch(/az login/);
+    expect((error as Error).message).toMatch(/ACA_POOL_ACCESS_TOKEN/);
+    credential.failWith = undefined;
+    expect(await provider.getToken()).toBe('token-2');
+  });
+
+  it('lets one caller stop waiting without cancelling the shared refresh', async () => {
+    const credential = new FakeCredential(clock);
+    const provider = new CredentialTokenProvider(credential, { now: clock });
+    credential.hold();
+    const controller = new AbortController();
+    const impatient = provider.getToken(controller.signal);
+    const patient = provider.getToken();
+    controller.abort(new Error('caller gave up'));
+    await expect(impatient).rejects.toThrow('caller gave up');
+    credential.release();
+    expect(await patient).toBe('token-1');
+  });
+});
+
+describe('401 handling in the client', () => {
+  let server: ScriptedServer | undefined;
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+  });
+
+  it('refreshes the token once and retries once after a 401', async () => {
+    const credential = new FakeCredential(Date.now);
+    server = await startScriptedServer((request) =>
+      request.headers.authorization === 'Bearer token-1' ? { status: 401, body: 'expired' } : gen1Result({ result: 42 }),
+    );
+    const client = new AcaClient({ poolManagementEndpoint: server.url, credential, env: {} });
+    const result = await client.execute('session-1', '6*7', { timeoutMs: 10_000 });
+    expect(result.result).toBe(42);
+    expect(server.requests.map((request) => request.headers.authorization)).toEqual(['Bearer token-1', 'Bearer token-2']);
+    expect(credential.calls).toBe(2);
+  });
+
+  it('gives up with an AuthenticationError naming the role when the new token is rejected too', async () => {
+    const credential = new FakeCredential(Date.now);
+    server = await startScriptedServer(() => ({ status: 401, json: { error: { code: 'InvalidToken', message: 'audience mismatch' } } }));
+    const client = new AcaClient({ poolManagementEndpoint: server.url, credential, env: {} });
+    const error = await client.execute('session-1', '1', { timeoutMs: 10_000 }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(AuthenticationError);
+    expect((error as AuthenticationError).statusCode).toBe(401);
+    expect((error as Error).message).toMatch(/audience mismatch/);
+    expect((error as Error).message).toMatch(/Azure ContainerApps Session Executor/);
+    expect(server.requests).toHaveLength(2);
+    expect(credential.calls).toBe(2);
+  });
+
+  it('concurrent requests that all hit a 401 share one refresh', async () => {
+    const credential = new FakeCredential(Date.now);
+    server = await startScriptedServer((request) =>
+      request.headers.authorization === 'Bearer token-1' ? { status: 401, body: '' } : gen1Result({ result: 1 }),
+    );
+    const client = new AcaClient({ poolManagementEndpoint: server.url, credential, env: {} });
+    await client.prepare();
+    const results = await Promise.all(Array.from({ length: 5 }, (_, index) => client.execute(`session-${index}`, '1', { timeoutMs: 10_000 })));
+    expect(results.every((result) => result.status === 'success')).toBe(true);
+    expect(credential.calls).toBe(2);
+  });
+
+  it('does not refresh a static ACA_POOL_ACCESS_TOKEN: one request, then AuthenticationError', async () => {
+    server = await startScriptedServer(() => ({ status: 401, body: 'bad key' }));
+    const client = new AcaClient({ poolManagementEndpoint: server.url, env: { ACA_POOL_ACCESS_TOKEN: 'fixed' } });
+    await expect(client.list('session-1')).rejects.toBeInstanceOf(AuthenticationError);
+    expect(server.requests).toHaveLength(1);
+    expect(server.requests[0]!.headers.authorization).toBe('Bearer fixed');
+  });
+});
