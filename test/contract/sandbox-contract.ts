@@ -1,0 +1,163 @@
+/**
+ * The behaviour every sandbox backend promises, as one vitest suite. Each backend's test file
+ * calls `defineSandboxContract` with a factory; remote backends pass `skip` with the reason when
+ * their credentials are absent.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isSandboxError, type LifecycleEvent, type LifecycleListener, type Sandbox } from '../../src/index.js';
+
+export interface ContractTarget {
+  /** Shown in the test names, e.g. `Local` or `Sandbox-E2B (live)`. */
+  name: string;
+  /** Makes the sandbox under test; must pass `onLifecycle` through. */
+  create(options: { onLifecycle: LifecycleListener }): Sandbox;
+  /** Per-cell timeout for the `while True: pass` test; short, but long enough for a remote round trip. */
+  shortTimeoutMs: number;
+  /** The per-stream output cap the created sandbox enforces; leave out when it has none. */
+  outputLimitBytes?: number;
+  /** Per-test limit; remote backends need more than the default. */
+  testTimeoutMs?: number;
+  /** When set, every test is skipped and this reason is printed. */
+  skip?: string;
+}
+
+const PNG_SIGNATURE = '\x89PNG';
+
+export function defineSandboxContract(target: ContractTarget): void {
+  if (target.skip) console.info(`[contract] ${target.name}: skipped — ${target.skip}`);
+  const title = target.skip ? `${target.name} sandbox contract (skipped: ${target.skip})` : `${target.name} sandbox contract`;
+
+  describe.skipIf(target.skip !== undefined)(title, () => {
+    const events: LifecycleEvent[] = [];
+    let sandbox: Sandbox;
+    const timeout = target.testTimeoutMs;
+    const session = (name: string) => sandbox.session(`contract-${name}-${Math.random().toString(36).slice(2, 8)}`);
+
+    beforeAll(() => {
+      sandbox = target.create({ onLifecycle: (event) => events.push(event) });
+    });
+
+    afterAll(async () => {
+      await sandbox?.close();
+    }, timeout);
+
+    it('executes a cell: stdout, the last expression, status and duration', async () => {
+      const result = await session('execute').execute("print('hi')\n6 * 7");
+      expect(result).toMatchObject({ status: 'success', stdout: 'hi\n', result: 42 });
+      expect(result.error).toBeUndefined();
+      expect(result.durationMs).toBeGreaterThanOrEqual(0);
+    }, timeout);
+
+    it('keeps variables between cells of a session, and apart between sessions', async () => {
+      const one = session('state-one');
+      const two = session('state-two');
+      await one.execute('x = 21');
+      expect((await one.execute('x * 2')).result).toBe(42);
+      const other = await two.execute('x');
+      expect(other.status).toBe('failure');
+      expect(other.error?.type).toBe('NameError');
+      expect(sandbox.session(one.identifier)).toBe(one);
+    }, timeout);
+
+    it('returns each kind of result like a notebook', async () => {
+      const cells = session('results');
+      expect((await cells.execute('6 * 7')).result).toBe(42);
+      expect((await cells.execute('0.5 + 0.25')).result).toBe(0.75);
+      expect((await cells.execute("'hello'")).result).toBe('hello');
+      expect((await cells.execute('True')).result).toBe(true);
+      expect((await cells.execute('a = None\na')).result).toBeNull();
+      expect((await cells.execute("{'a': 1, 'b': 'x'}")).result).toBe("{'a': 1, 'b': 'x'}");
+      expect((await cells.execute("print('side effect')")).result).toBeNull();
+      expect((await cells.execute('y = 3')).result).toBeNull();
+    }, timeout);
+
+    it('returns an open matplotlib figure as a PNG image', async () => {
+      const result = await session('image').execute('import matplotlib\nmatplotlib.use("Agg")\nimport matplotlib.pyplot as plt\nplt.plot([1, 3, 2])\nplt.show()');
+      expect(result.status).toBe('success');
+      expect(result.result).toMatchObject({ type: 'image', format: 'png' });
+      const png = Buffer.from((result.result as { base64_data: string }).base64_data, 'base64');
+      expect(png.subarray(0, 4).toString('latin1')).toBe(PNG_SIGNATURE);
+      expect(result.images.length).toBeGreaterThanOrEqual(1);
+    }, timeout);
+
+    it('reports an exception with type, message and traceback, and stays usable', async () => {
+      const cells = session('errors');
+      const result = await cells.execute('def f():\n    return 1 / 0\nf()');
+      expect(result.status).toBe('failure');
+      expect(result.error).toMatchObject({ type: 'ZeroDivisionError', message: 'division by zero' });
+      expect(result.error?.traceback).toContain('ZeroDivisionError');
+      expect(result.error?.traceback).toMatch(/line 2/);
+      expect((await cells.execute('1 + 1')).result).toBe(2);
+    }, timeout);
+
+    it('stops a cell at its timeout with a TimeoutError, and the next cell works', async () => {
+      const cells = session('timeout');
+      await cells.execute('kept = 1');
+      const result = await cells.execute('while True: pass', { timeoutMs: target.shortTimeoutMs });
+      expect(result.status).toBe('failure');
+      expect(result.error?.type).toBe('TimeoutError');
+      expect(result.error?.message).toContain(`timeoutMs (${target.shortTimeoutMs})`);
+      const next = await cells.execute("'kept' in globals()");
+      expect(next.status).toBe('success');
+      // Either the variables survived, or the result says plainly that they did not.
+      if (next.result === false) expect(`${result.error?.message}\n${next.stderr}`).toMatch(/lost/);
+      else expect(next.result).toBe(true);
+    }, timeout);
+
+    it.skipIf(target.outputLimitBytes === undefined)('truncates output beyond the cap, with a marker', async () => {
+      const limit = target.outputLimitBytes!;
+      const result = await session('truncate').execute(`print('x' * ${limit * 3})`);
+      expect(result.status).toBe('success');
+      expect(result.stdout).toContain('[output truncated');
+      expect(Buffer.byteLength(result.stdout)).toBeLessThan(limit + 200);
+    }, timeout);
+
+    it('round-trips UTF-8 and emoji through code, stdout, results and files', async () => {
+      const cells = session('utf8');
+      const text = 'héllo 🌊 世界';
+      const result = await cells.execute(`s = ${JSON.stringify(text)}\nprint(s)\ns`);
+      expect(result.stdout).toBe(`${text}\n`);
+      expect(result.result).toBe(text);
+      await cells.upload('emoji.txt', new TextEncoder().encode(text));
+      expect((await cells.execute("open('emoji.txt', encoding='utf-8').read()")).result).toBe(text);
+      expect(new TextDecoder().decode(await cells.download('emoji.txt'))).toBe(text);
+    }, timeout);
+
+    it('uploads, lists, downloads and deletes files in /mnt/data, which is the working directory', async () => {
+      const files = session('files');
+      const info = await files.upload('/mnt/data/contract/data.csv', new TextEncoder().encode('a,b\n1,2\n'));
+      expect(info).toMatchObject({ name: 'contract/data.csv', sizeBytes: 8 });
+      const listed = await files.list();
+      expect(listed.find((file) => file.name === 'contract/data.csv')).toMatchObject({ sizeBytes: 8 });
+      const read = await files.execute("import pandas as pd\nint(pd.read_csv('contract/data.csv')['b'].sum())");
+      expect(read.result).toBe(2);
+      await files.execute("open('made-by-code.txt', 'w').write('from python')");
+      expect(new TextDecoder().decode(await files.download('/mnt/data/made-by-code.txt'))).toBe('from python');
+      expect(new TextDecoder().decode(await files.download('made-by-code.txt'))).toBe('from python');
+      await expect(files.download('missing.txt')).rejects.toMatchObject({ code: 'not_found' });
+      await expect(files.upload('../escape.txt', new Uint8Array([1]))).rejects.toMatchObject({ code: 'invalid_input' });
+      await expect(files.upload('/etc/passwd', new Uint8Array([1]))).rejects.toMatchObject({ code: 'invalid_input' });
+      if (files.delete) {
+        await files.delete('contract/data.csv');
+        expect((await files.list()).map((file) => file.name)).not.toContain('contract/data.csv');
+        await expect(files.download('contract/data.csv')).rejects.toMatchObject({ code: 'not_found' });
+      }
+    }, timeout);
+
+    it('reports lifecycle events with timings, and closes idempotently', async () => {
+      const cells = session('lifecycle');
+      await cells.execute('1');
+      await cells.close();
+      await cells.close();
+      const mine = events.filter((event) => event.identifier === cells.identifier);
+      expect(mine.map((event) => event.phase)).toEqual(['creating', 'ready', 'executing', 'finished', 'closed']);
+      expect(mine.every((event) => event.sandboxType === sandbox.type && event.elapsedMs >= 0)).toBe(true);
+      expect(mine.find((event) => event.phase === 'ready')?.stepMs).toBeGreaterThanOrEqual(0);
+      const after = await cells.execute('1').then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(isSandboxError(after)).toBe(true);
+    }, timeout);
+  });
+}
