@@ -1,0 +1,6 @@
+/** The agent tools: research_weather and chart_weather (run_python lives beside them, owned separately). */
+export type * from './types.js';
+export type { WeatherResearchData } from './weather-data.js';
+export { researchWeather, researchWeatherInputSchema, RESEARCH_WEATHER_DESCRIPTION, type WeatherToolOptions } from './research-weather.js';
+export { chartWeather, chartWeatherInputSchema, CHART_WEATHER_DESCRIPTION, MAX_CHART_PLACES } from './chart-weather.js';
+export { createResearchWeatherTool, createChartWeatherTool, type WeatherToolFactoryOptions } from './weather-tools.js';

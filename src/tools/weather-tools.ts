@@ -1,0 +1,132 @@
+/**
+ * Tool objects for agents: a name, a description, an input schema and `run`, bound to one sandbox
+ * backend chosen by name (`Local`, `Sandbox-Pool`, … or `pool`, `aca`, …). The sandbox is created
+ * on the first run and reused; `run` never throws.
+ */
+import { randomUUID } from 'node:crypto';
+import { isSandboxError } from '../sandbox/errors.js';
+import { createSandbox, type CreateSandboxOptions } from '../sandbox/factory.js';
+import type { LifecycleEvent, LifecycleListener } from '../sandbox/lifecycle.js';
+import { resolveSandboxType } from '../sandbox/names.js';
+import type { Sandbox, SandboxType } from '../sandbox/types.js';
+import { CHART_WEATHER_DESCRIPTION, chartWeather, chartWeatherInputSchema } from './chart-weather.js';
+import { RESEARCH_WEATHER_DESCRIPTION, researchWeather, researchWeatherInputSchema, resolveToday, type WeatherToolOptions } from './research-weather.js';
+import type { ChartWeatherInput, ChartWeatherOutput, ResearchWeatherInput, ResearchWeatherOutput, ToolRunContext, ToolRunOptions, WeatherTool } from './types.js';
+
+export interface WeatherToolFactoryOptions extends WeatherToolOptions {
+  /** Passed to createSandbox; `onLifecycle` there sees every run's events. */
+  sandboxOptions?: CreateSandboxOptions;
+  /** Use this sandbox instead of creating one (the tool then does not close it). */
+  sandbox?: Sandbox;
+}
+
+/** One sandbox per tool, created lazily, whose lifecycle events reach the run that caused them. */
+class ToolSandbox {
+  readonly #listeners = new Map<string, LifecycleListener>();
+  #sandbox: Sandbox | undefined;
+
+  constructor(
+    readonly type: SandboxType,
+    private readonly options: WeatherToolFactoryOptions,
+  ) {}
+
+  get(): Sandbox {
+    if (this.options.sandbox) return this.options.sandbox;
+    this.#sandbox ??= createSandbox(this.type, { ...this.options.sandboxOptions, onLifecycle: (event) => this.#dispatch(event) });
+    return this.#sandbox;
+  }
+
+  async run<T>(context: ToolRunOptions | undefined, fn: (context: ToolRunContext) => Promise<T>): Promise<T> {
+    // A named session per run (unless the caller chose one) so its events can be routed back.
+    const owned = context?.sessionId === undefined;
+    const sessionId = context?.sessionId ?? randomUUID();
+    if (context?.onLifecycle) this.#listeners.set(sessionId, context.onLifecycle);
+    const sandbox = this.get();
+    try {
+      const session = owned ? sandbox.session(sessionId) : undefined;
+      try {
+        return await fn({ sandbox, sessionId, signal: context?.signal });
+      } finally {
+        await session?.close().catch(() => undefined);
+      }
+    } finally {
+      this.#listeners.delete(sessionId);
+    }
+  }
+
+  async close(): Promise<void> {
+    const sandbox = this.#sandbox;
+    this.#sandbox = undefined;
+    await sandbox?.close();
+  }
+
+  #dispatch(event: LifecycleEvent): void {
+    this.options.sandboxOptions?.onLifecycle?.(event);
+    this.#listeners.get(event.identifier)?.(event);
+  }
+}
+
+export function createResearchWeatherTool(sandboxType: string, options: WeatherToolFactoryOptions = {}): WeatherTool<ResearchWeatherInput, ResearchWeatherOutput> {
+  const holder = new ToolSandbox(resolveSandboxType(sandboxType), options);
+  return {
+    name: 'research_weather',
+    description: RESEARCH_WEATHER_DESCRIPTION,
+    inputSchema: researchWeatherInputSchema,
+    sandboxType: holder.type,
+    async run(input, context) {
+      const started = performance.now();
+      try {
+        return await holder.run(context, (ctx) => researchWeather(input, ctx, options));
+      } catch (error) {
+        const message = failureText(holder.type, error);
+        return {
+          text: `⚠️ ${message}`,
+          data: { destination: String(input?.destination ?? ''), today: safeToday(options), places: [], error: message },
+          sandboxType: holder.type,
+          timings: { totalMs: Math.round(performance.now() - started) },
+        };
+      }
+    },
+    close: () => holder.close(),
+  };
+}
+
+export function createChartWeatherTool(sandboxType: string, options: WeatherToolFactoryOptions = {}): WeatherTool<ChartWeatherInput, ChartWeatherOutput> {
+  const holder = new ToolSandbox(resolveSandboxType(sandboxType), options);
+  return {
+    name: 'chart_weather',
+    description: CHART_WEATHER_DESCRIPTION,
+    inputSchema: chartWeatherInputSchema,
+    sandboxType: holder.type,
+    async run(input, context) {
+      const started = performance.now();
+      try {
+        return await holder.run(context, (ctx) => chartWeather(input, ctx, options));
+      } catch (error) {
+        const message = failureText(holder.type, error);
+        return {
+          text: `⚠️ ${message}`,
+          png: new Uint8Array(),
+          fileName: '',
+          data: { destination: (input?.places ?? []).join('; '), today: safeToday(options), places: [], error: message },
+          sandboxType: holder.type,
+          timings: { totalMs: Math.round(performance.now() - started) },
+        };
+      }
+    },
+    close: () => holder.close(),
+  };
+}
+
+function failureText(type: SandboxType, error: unknown): string {
+  if (isSandboxError(error)) return `The ${type} sandbox could not run the weather program: ${error.message}`;
+  return `The weather tool failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`;
+}
+
+function safeToday(options: WeatherToolOptions): string {
+  try {
+    return resolveToday(options.today);
+  } catch {
+    return '';
+  }
+}
