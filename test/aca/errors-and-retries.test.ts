@@ -9,6 +9,7 @@ import {
   InvalidInputError,
   NotFoundError,
   SandboxTimeoutError,
+  SessionLostError,
   TransportError,
   type SandboxError,
 } from '../../src/sandbox/errors.js';
@@ -53,6 +54,17 @@ describe('status → error table', () => {
     expect(error.responseBody).toBe(body);
     expect(error.message).toMatch(/SomeCode: service said 🌵/);
     expect(error.message).toMatch(hint);
+  });
+
+  it("maps a Tidepool pool's SessionLost to SessionLostError and its Timeout to SandboxTimeoutError", async () => {
+    const client = await clientFor([
+      { status: 500, json: { error: { code: 'SessionLost', message: 'kernel died' } } },
+      { status: 504, json: { error: { code: 'Timeout', message: 'took too long' } } },
+    ]);
+    const lost = await caught(client.execute('session-1', '1', { timeoutMs: 1000 }));
+    expect(lost).toBeInstanceOf(SessionLostError);
+    expect(lost.message).toMatch(/variables are lost/);
+    expect(await caught(client.execute('session-1', '1', { timeoutMs: 1000 }))).toBeInstanceOf(SandboxTimeoutError);
   });
 
   it('maps SessionWithIdentifierNotFound to NotFoundError and a capacity 404 to CapacityError', async () => {

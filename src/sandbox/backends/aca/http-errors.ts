@@ -8,6 +8,7 @@ import {
   InvalidInputError,
   NotFoundError,
   SandboxError,
+  SessionLostError,
   SandboxTimeoutError,
   TransportError,
   type SandboxErrorOptions,
@@ -79,19 +80,27 @@ const TABLE: Record<number, Row> = {
     retryable: true,
     hint: (response) => `The service is rate limiting${response.retryAfter ? ` (Retry-After: ${response.retryAfter})` : ''}; slow down or try again later.`,
   },
+  500: {
+    // A Tidepool pool says SessionLost when the session's kernel died; the variables are gone.
+    build: (message, options, response) => (serviceCode(response.body) === 'SessionLost' ? new SessionLostError(message, options) : new TransportError(message, options)),
+    retryable: false,
+    hint: (response) =>
+      serviceCode(response.body) === 'SessionLost'
+        ? "The session's kernel stopped and its variables are lost; run the code again to start fresh."
+        : 'The service failed; try again, and report it if it persists.',
+  },
   502: { build: transport, retryable: true, hint: () => 'A gateway in front of the pool failed; try again.' },
   503: {
     build: (message, options) => new CapacityError(message, options),
     retryable: true,
     hint: () => 'The pool is busy or full; try again shortly, or delete sessions you no longer need.',
   },
-  504: { build: transport, retryable: true, hint: () => 'A gateway in front of the pool timed out; try again, or use a shorter execution.' },
+  504: {
+    build: (message, options, response) => (serviceCode(response.body) === 'Timeout' ? new SandboxTimeoutError(message, 0, options) : new TransportError(message, options)),
+    retryable: true,
+    hint: () => 'A gateway in front of the pool timed out; try again, or use a shorter execution.',
+  },
 };
-
-/** Statuses that are worth repeating an idempotent request for. */
-export function isRetryableStatus(status: number): boolean {
-  return TABLE[status]?.retryable ?? false;
-}
 
 export function errorFromResponse(response: FailedResponse): SandboxError {
   const row = TABLE[response.status];
@@ -123,7 +132,7 @@ function serviceCode(body: string): string | undefined {
 
 /** Azure answers 404 when a pool cannot allocate another session (reference §4). */
 function looksLikeCapacity(body: string): boolean {
-  return /capacity|no more sessions|maximum number of sessions|max(imum)? ?sessions|pool is full/i.test(body);
+  return /SessionPoolFull|capacity|no more sessions|maximum number of sessions|max(imum)? ?sessions|pool is full/i.test(body);
 }
 
 function parseJson(body: string): unknown {

@@ -1,0 +1,88 @@
+/**
+ * `Sandbox-Pool`, the default backend: Tidepool's own session pool, started in this process on
+ * first use and reached through the same ACA client as Azure (so that path runs on every test).
+ * Nothing to sign up for and works offline; the pool isolates each session (bwrap by default).
+ */
+import { randomBytes } from 'node:crypto';
+import type { Env } from '../../../config/settings.js';
+import type { PoolServerOptions, RunningPoolServer } from '../../../pool/index.js';
+import { SandboxError, SessionAllocationError } from '../../errors.js';
+import { DEFAULT_TIMEOUT_MS } from '../../execution.js';
+import type { SandboxOptions } from '../../types.js';
+import { AcaClient, type AcaClientOptions } from '../aca/aca-client.js';
+import { resolveApiVersion } from '../aca/api-versions.js';
+import { RemoteSandbox } from '../aca/remote-sandbox.js';
+
+export const POOL_BANNER = '🌊 [Tidepool Pool Sandbox]';
+
+/** Gen-2 with `DELETE session`, so closing a session frees its kernel at once. */
+export const POOL_API_VERSION = '2025-10-02-preview';
+
+export type EmbeddedPoolOptions = Omit<PoolServerOptions, 'host' | 'port' | 'apiKeys'>;
+
+export interface PoolSandboxOptions extends SandboxOptions {
+  /**
+   * Settings of the embedded pool (isolation, maxSessions, memoryMb…); unset ones come from
+   * TIDEPOOL_POOL_*. Egress is ON by default here (the weather tools fetch data from inside the
+   * session) unless `egress` or TIDEPOOL_POOL_EGRESS says otherwise; `tidepool pool serve` defaults to off.
+   */
+  pool?: EmbeddedPoolOptions;
+  /** ACA API version the client speaks to the embedded pool (default 2025-10-02-preview). */
+  apiVersion?: string;
+  /** Client tuning: retries, timeouts, logger. */
+  client?: Pick<AcaClientOptions, 'retry' | 'requestTimeoutMs' | 'executionGraceMs' | 'logger'>;
+  /** Where TIDEPOOL_POOL_* settings are read from; default process.env. */
+  env?: Env;
+  /** Injected by tests; default startPoolServer from src/pool. */
+  startServer?: (options: PoolServerOptions) => Promise<RunningPoolServer>;
+}
+
+export function createPoolSandbox(options: PoolSandboxOptions = {}): RemoteSandbox {
+  const api = resolveApiVersion(options.apiVersion ?? POOL_API_VERSION);
+  const env = options.env ?? process.env;
+  // Loaded on first use: the pool's HTTP stack is not needed by anyone who picks another backend.
+  const start = options.startServer ?? (async (serverOptions: PoolServerOptions) => (await import('../../../pool/index.js')).startPoolServer(serverOptions));
+  let running: Promise<{ server: RunningPoolServer; client: AcaClient }> | undefined;
+
+  const connect = (): Promise<AcaClient> => {
+    running ??= (async () => {
+      // A fresh key per process: the pool listens on loopback, and only this client knows the key.
+      const apiKey = randomBytes(32).toString('base64url');
+      const egress = options.pool?.egress ?? (env.TIDEPOOL_POOL_EGRESS?.trim() ? undefined : true);
+      let server: RunningPoolServer;
+      try {
+        server = await start({ env, ...options.pool, egress, host: '127.0.0.1', port: 0, apiKeys: [apiKey] });
+      } catch (error) {
+        if (error instanceof SandboxError) throw error;
+        throw new SessionAllocationError(
+          `The embedded Tidepool pool did not start: ${(error as Error).message} Run \`tidepool doctor\` to check Python and isolation, or pick another sandbox with --sandbox.`,
+          { cause: error },
+        );
+      }
+      const client = new AcaClient({ ...options.client, poolManagementEndpoint: server.url, accessToken: apiKey, apiVersion: api.version, env: {} });
+      return { server, client };
+    })();
+    // A failed start is not cached: the next session use tries again.
+    running.catch(() => {
+      running = undefined;
+    });
+    return running.then(({ client }) => client);
+  };
+
+  return new RemoteSandbox(
+    {
+      type: 'Sandbox-Pool',
+      banner: POOL_BANNER,
+      api,
+      defaultTimeoutMs: options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS,
+      connect,
+      shutdown: async () => {
+        const started = running;
+        running = undefined;
+        const pool = await started?.catch(() => undefined);
+        await pool?.server.close();
+      },
+    },
+    options,
+  );
+}
