@@ -1,0 +1,403 @@
+"""Tidepool's session-pool fork server (zygote).
+
+Why a zygote: importing numpy, pandas and matplotlib costs about a second and ~90 MB per
+interpreter. The zygote pays that once, freezes the heap (gc.freeze keeps the collector from
+touching, and so copying, the shared pages) and forks a session in a few milliseconds that
+shares all of it copy-on-write.
+
+Process tree per session, all started from here:
+
+    zygote ── monitor (one per session: namespaces, mounts, file server, waits for the kernel)
+                 └── kernel (PID 1 of its own PID namespace; runs tidepool_kernel.serve)
+
+The monitor runs no user code. It owns the session's /mnt/data (a size-limited tmpfs in the
+session's mount namespace) and serves the file API over its own socket, so uploads and
+downloads work while a long cell runs and never follow a symlink planted by user code.
+
+Control channel with the Node host: frames (4-byte big-endian length + UTF-8 JSON) on fd 3
+(requests) and fd 4 (events). Every session connects two Unix-socket streams to the host
+(`kernel` and `files`), each opened by a hello frame carrying the session's token.
+"""
+
+import ctypes
+import gc
+import json
+import os
+import select
+import signal
+import socket
+import struct
+import sys
+import traceback
+
+CONTROL_IN, CONTROL_OUT = 3, 4
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWUTS = 0x04000000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+
+libc = ctypes.CDLL(None, use_errno=True)
+
+
+def send_frame(fd, message, payload=b""):
+    body = json.dumps(message, ensure_ascii=False).encode("utf-8")
+    data = memoryview(struct.pack(">I", len(body)) + body + payload)
+    while data:
+        written = os.write(fd, data)
+        data = data[written:]
+
+
+def read_exact(fd, size):
+    chunks = []
+    while size > 0:
+        chunk = os.read(fd, min(size, 1 << 20))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
+
+
+def read_frame(fd):
+    header = read_exact(fd, 4)
+    if header is None:
+        return None
+    body = read_exact(fd, struct.unpack(">I", header)[0])
+    return None if body is None else json.loads(body.decode("utf-8"))
+
+
+def check(result, what):
+    if result != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"{what}: {os.strerror(errno)}")
+
+
+def mount(source, target, fstype, flags=0, data=None):
+    check(libc.mount(source.encode() if source else None, target.encode(), fstype.encode() if fstype else None,
+                     ctypes.c_ulong(flags), data.encode() if data else None), f"mount {target}")
+
+
+def unshare(flags):
+    check(libc.unshare(flags), "unshare")
+
+
+def write_id_maps(uid, gid):
+    with open("/proc/self/setgroups", "w") as f:
+        f.write("deny")
+    with open("/proc/self/uid_map", "w") as f:
+        f.write(f"0 {uid} 1")
+    with open("/proc/self/gid_map", "w") as f:
+        f.write(f"0 {gid} 1")
+
+
+PR_SET_PDEATHSIG = 1
+PR_SET_NO_NEW_PRIVS = 38
+MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 2, 4, 8, 16384, 1 << 18
+
+
+def die_with_parent():
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+# --- the session: monitor and kernel ----------------------------------------------------------
+
+
+def start_session(request, kernel_sock, files_sock):
+    """Runs in the forked monitor. Never returns."""
+    import tidepool_pool_files
+
+    try:
+        die_with_parent()
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD):
+            signal.signal(sig, signal.SIG_DFL)
+        os.close(CONTROL_IN)
+        os.close(CONTROL_OUT)
+        data_dir = request["dataDir"]
+        if request["namespaces"]:
+            enter_namespaces(request)
+        else:
+            os.makedirs(data_dir, exist_ok=True)
+        kernel_pid = os.fork()
+        if kernel_pid == 0:
+            files_sock.close()
+            run_kernel(request, kernel_sock, data_dir)
+        kernel_sock.close()
+        server = tidepool_pool_files.FileServer(files_sock, data_dir)
+        monitor(kernel_pid, server)
+    except BaseException:  # noqa: BLE001 - report why the session could not start
+        sys.stderr.write(f"[session {request['id']}] setup failed:\n{traceback.format_exc()}")
+        sys.stderr.flush()
+        os._exit(71)
+
+
+def enter_namespaces(request):
+    uid, gid = os.getuid(), os.getgid()
+    flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS
+    if request["userNamespace"]:
+        flags |= CLONE_NEWUSER
+    if not request["egress"]:
+        flags |= CLONE_NEWNET
+    unshare(flags)
+    if request["userNamespace"]:
+        write_id_maps(uid, gid)
+    mount(None, "/", None, MS_REC | MS_PRIVATE)
+    libc.sethostname(b"session", 7)
+    disk_mb = int(request["diskMb"])
+    scratch_mb = max(16, min(disk_mb, 256))
+    secure = MS_NOSUID | MS_NODEV
+    mount("tmpfs", "/mnt/data", "tmpfs", secure, f"size={disk_mb}m,mode=0755")
+    mount("tmpfs", "/tmp", "tmpfs", secure, f"size={scratch_mb}m,mode=1777")
+    mount("tmpfs", "/root", "tmpfs", secure, f"size={scratch_mb}m,mode=0700")
+    if os.path.isdir("/dev/shm"):
+        mount("tmpfs", "/dev/shm", "tmpfs", secure, f"size={scratch_mb}m,mode=1777")
+    # Hide the host's socket directory (and the shared font cache) from the session.
+    for hidden in request.get("hide", []):
+        mount("tmpfs", hidden, "tmpfs", secure | MS_NOEXEC, "size=1m,mode=0755")
+
+
+def run_kernel(request, kernel_sock, data_dir):
+    """Becomes the session's kernel (PID 1 of its PID namespace). Never returns."""
+    try:
+        die_with_parent()
+        if request["namespaces"]:
+            # A /proc that shows only this session's processes.
+            mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+        apply_limits(request)
+        if request["namespaces"] and request["userNamespace"]:
+            # One more user+mount namespace: every mount above becomes locked, so user code
+            # (root in here) cannot unmount /proc or /mnt/data to peek underneath.
+            uid, gid = os.getuid(), os.getgid()
+            unshare(CLONE_NEWUSER | CLONE_NEWNS)
+            write_id_maps(uid, gid)
+        libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+        os.environ.clear()
+        os.environ.update(request["env"])
+        in_fd = kernel_sock.detach()
+        out_fd = os.dup(in_fd)
+        close_other_fds({0, 1, 2, in_fd, out_fd})
+        import tidepool_kernel
+
+        tidepool_kernel.serve(in_fd, out_fd, data_dir)
+        os._exit(0)
+    except BaseException:  # noqa: BLE001
+        sys.stderr.write(f"[session {request['id']}] kernel failed:\n{traceback.format_exc()}")
+        sys.stderr.flush()
+        os._exit(70)
+
+
+def apply_limits(request):
+    import resource
+
+    def limit(kind, value):
+        if value is None:
+            return
+        _soft, hard = resource.getrlimit(kind)
+        value = int(value) if hard == resource.RLIM_INFINITY else min(int(value), hard)
+        resource.setrlimit(kind, (value, value))
+
+    limits = request["limits"]
+    if limits.get("memoryBytes"):
+        # The shared, preloaded interpreter image already occupies address space; the
+        # session gets memoryBytes on top of it (documented in the runtime's README section).
+        limit(resource.RLIMIT_AS, address_space_bytes() + int(limits["memoryBytes"]))
+    limit(resource.RLIMIT_NPROC, limits.get("maxProcesses"))
+    limit(resource.RLIMIT_FSIZE, limits.get("fileSizeBytes"))
+    limit(resource.RLIMIT_CPU, limits.get("cpuSeconds"))
+    limit(resource.RLIMIT_CORE, 0)
+
+
+def address_space_bytes():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def close_other_fds(keep):
+    for fd in range(3, 1024):
+        if fd not in keep:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
+def monitor(kernel_pid, server):
+    """Serves files until the kernel ends, then exits with the kernel's status.
+
+    No threads here: after unshare(CLONE_NEWPID) a process may not create threads, so the
+    kernel's exit is noticed through SIGCHLD on a wakeup pipe, between file requests."""
+
+    def forward(signum, _frame):
+        try:
+            os.kill(kernel_pid, signal.SIGINT if signum == signal.SIGINT else signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+    def kernel_ended():
+        pid, status = os.waitpid(kernel_pid, os.WNOHANG)
+        if pid == 0:
+            return
+        if os.WIFSIGNALED(status):
+            os._exit(128 + os.WTERMSIG(status))
+        os._exit(os.WEXITSTATUS(status) & 0x7F)
+
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_w, False)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    signal.signal(signal.SIGINT, forward)
+    signal.signal(signal.SIGTERM, forward)
+    kernel_ended()
+    while True:
+        readable, _, _ = select.select([server.fd, wake_r], [], [])
+        if wake_r in readable:
+            os.read(wake_r, 4096)
+            kernel_ended()
+        if server.fd in readable and not server.handle_one():
+            # The host closed the file channel: the session is over.
+            forward(signal.SIGTERM, None)
+            while True:
+                signal.pause()
+                kernel_ended()
+
+
+# --- the zygote ---------------------------------------------------------------------------------
+
+
+class Zygote:
+    def __init__(self, config):
+        self.config = config
+        self.children = {}  # monitor pid -> session id
+        self.by_id = {}
+
+    def connect(self, token, role):
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.connect(self.config["socketPath"])
+        send_frame(sock.fileno(), {"hello": token, "role": role})
+        return sock
+
+    def fork(self, request):
+        kernel_sock = self.connect(request["token"], "kernel")
+        files_sock = self.connect(request["token"], "files")
+        pid = os.fork()
+        if pid == 0:
+            start_session(request, kernel_sock, files_sock)
+        kernel_sock.close()
+        files_sock.close()
+        self.children[pid] = request["id"]
+        self.by_id[request["id"]] = pid
+        send_frame(CONTROL_OUT, {"event": "forked", "id": request["id"], "pid": pid})
+
+    def signal(self, request):
+        pid = self.by_id.get(request["id"])
+        if pid is None:
+            return
+        sig = {"INT": signal.SIGINT, "TERM": signal.SIGTERM, "KILL": signal.SIGKILL}[request["signal"]]
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            pass
+
+    def reap(self):
+        while self.children:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            session_id = self.children.pop(pid, None)
+            if session_id is None:
+                continue
+            self.by_id.pop(session_id, None)
+            if os.WIFSIGNALED(status):
+                event = {"code": None, "signal": signal.Signals(os.WTERMSIG(status)).name, "monitorKilled": True}
+            else:
+                code = os.WEXITSTATUS(status)
+                if code > 128:
+                    event = {"code": None, "signal": signal.Signals(code - 128).name}
+                else:
+                    event = {"code": code, "signal": None}
+            send_frame(CONTROL_OUT, {"event": "exited", "id": session_id, **event})
+
+    def metadata(self, request):
+        import importlib.metadata
+        import platform
+
+        packages = {}
+        for dist in importlib.metadata.distributions():
+            name = dist.metadata["Name"]
+            if name:
+                packages[name.lower()] = {"name": name, "version": dist.version}
+        send_frame(CONTROL_OUT, {
+            "event": "metadata",
+            "id": request["id"],
+            "python": platform.python_version(),
+            "packages": sorted(packages.values(), key=lambda p: p["name"].lower()),
+        })
+
+    def handle(self, request):
+        op = request.get("op")
+        try:
+            if op == "fork":
+                self.fork(request)
+            elif op == "signal":
+                self.signal(request)
+            elif op == "metadata":
+                self.metadata(request)
+        except Exception as exc:  # noqa: BLE001 - one bad request must not stop the zygote
+            send_frame(CONTROL_OUT, {"event": "error", "id": request.get("id"), "message": f"{type(exc).__name__}: {exc}"})
+
+    def run(self):
+        wake_r, wake_w = os.pipe()
+        os.set_blocking(wake_w, False)
+        signal.set_wakeup_fd(wake_w)
+        signal.signal(signal.SIGCHLD, lambda *_: None)
+        send_frame(CONTROL_OUT, {"event": "ready", "pid": os.getpid()})
+        while True:
+            readable, _, _ = select.select([CONTROL_IN, wake_r], [], [])
+            if wake_r in readable:
+                os.read(wake_r, 4096)
+                self.reap()
+            if CONTROL_IN in readable:
+                request = read_frame(CONTROL_IN)
+                if request is None:
+                    # The host went away: end every session with us.
+                    for pid in list(self.children):
+                        try:
+                            os.kill(pid, signal.SIGKILL)
+                        except ProcessLookupError:
+                            pass
+                    return
+                self.handle(request)
+
+
+def preload():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot  # noqa: F401
+    import numpy  # noqa: F401
+    import pandas  # noqa: F401
+
+    import tidepool_kernel  # noqa: F401
+    import tidepool_pool_files  # noqa: F401
+
+
+def main():
+    config = json.loads(sys.argv[1])
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    if config.get("preload", True):
+        try:
+            preload()
+        except Exception:  # noqa: BLE001 - sessions still work, just slower to import
+            sys.stderr.write(f"[zygote] preload failed:\n{traceback.format_exc()}")
+    gc.collect()
+    gc.freeze()
+    Zygote(config).run()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,387 @@
+/**
+ * The pool's sessions by identifier: allocation (from pre-forked ready sessions), cooldown,
+ * capacity, recovery after a kernel dies, and the calls the HTTP layer makes.
+ */
+import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import type { Logger } from 'pino';
+import { DataPathError, MOUNT_POINT, normaliseDataPath } from '../../kernel/data-paths.js';
+import { KernelDiedError } from '../../kernel/errors.js';
+import type {
+  ExecuteOutcome,
+  PoolFileInfo,
+  PoolMetadata,
+  PoolSessionInfo,
+  PoolSettings,
+  PoolStats,
+  SessionManager,
+} from '../types.js';
+import { PoolError } from '../types.js';
+import { describeExit, poolFullMessage, sessionLostMessage, stateLostNotice } from './messages.js';
+import { ReadyPool } from './ready-pool.js';
+import { SessionProcess } from './session-process.js';
+import { sessionRequest } from './session-request.js';
+import { SocketHub } from './socket-hub.js';
+import { preparePoolDirectory, zygoteCommand, type PoolDirectory } from './zygote-command.js';
+import { Zygote } from './zygote.js';
+
+interface SessionRecord {
+  identifier: string;
+  createdAt: Date;
+  lastAccessedAt: Date;
+  /** The session's process, or its start in progress. */
+  process: Promise<SessionProcess>;
+  current: SessionProcess | undefined;
+  /** Why the previous kernel went away, once it has. */
+  lostReason: string | undefined;
+  /** A state-lost notice for the next execution's stderr. */
+  notice: string | undefined;
+  busy: number;
+  timer: NodeJS.Timeout | undefined;
+}
+
+export interface SessionManagerOptions {
+  logger?: Logger;
+  /** Grace between SIGINT and kill for a timed-out cell (KernelClient's default otherwise). */
+  interruptGraceMs?: number;
+}
+
+export class PoolSessionManager implements SessionManager {
+  readonly #settings: PoolSettings;
+  readonly #logger: Logger | undefined;
+  readonly #sessions = new Map<string, SessionRecord>();
+  readonly #ready: ReadyPool;
+  #dir: PoolDirectory | undefined;
+  #hub: SocketHub | undefined;
+  #zygote: Zygote | undefined;
+  #zygoteStarting: Promise<Zygote> | undefined;
+  #started: Promise<void> | undefined;
+  #metadata: Promise<PoolMetadata> | undefined;
+  #closing: Promise<void> | undefined;
+
+  constructor(settings: PoolSettings, private readonly options: SessionManagerOptions = {}) {
+    this.#settings = settings;
+    this.#logger = options.logger;
+    this.#ready = new ReadyPool(
+      () => this.#createProcess(),
+      () => Math.max(0, Math.min(this.#settings.readySessions, this.#settings.maxSessions - this.#sessions.size)),
+      this.#logger,
+    );
+    if (settings.isolation === 'none') {
+      this.#logger?.warn('pool isolation is "none": sessions are plain host processes with host filesystem and network access; use it only for trusted code');
+    }
+  }
+
+  start(): Promise<void> {
+    this.#started ??= this.#boot();
+    return this.#started;
+  }
+
+  async execute(identifier: string, code: string, options: { timeoutMs: number; signal?: AbortSignal }): Promise<ExecuteOutcome> {
+    return this.#use(identifier, async (process, record, allocated) => {
+      const notice = record.notice ?? '';
+      record.notice = undefined;
+      const timeoutMs = Math.max(1, Math.min(options.timeoutMs, this.#settings.maxExecutionSeconds * 1000));
+      let response;
+      try {
+        response = await process.kernel.execute(code, { timeoutMs, signal: options.signal, outputLimitBytes: this.#settings.outputLimitBytes });
+      } catch (error) {
+        if (!(error instanceof KernelDiedError)) throw error;
+        process.markDoomed();
+        const reason = error.exit ? describeExit(error.exit) : 'stopped';
+        record.lostReason = reason;
+        throw new PoolError('session_lost', sessionLostMessage(reason), { cause: error });
+      }
+      if (response.stateLost) {
+        process.markDoomed();
+        record.lostReason = 'was ended because a cell ignored the interrupt sent at its timeout';
+      }
+      return { response: notice ? { ...response, stderr: notice + response.stderr } : response, allocated, stateLost: notice !== '' };
+    });
+  }
+
+  writeFile(identifier: string, name: string, data: Readable | Uint8Array): Promise<PoolFileInfo> {
+    const file = checkPath(name);
+    return this.#use(identifier, (process) => process.files.write(file, data, this.#settings.diskMb * 1024 * 1024));
+  }
+
+  listFiles(identifier: string, options: { directory?: string; recursive?: boolean } = {}): Promise<PoolFileInfo[]> {
+    const directory = options.directory && options.directory !== MOUNT_POINT && options.directory !== '/' ? checkPath(options.directory) : undefined;
+    return this.#use(identifier, (process) => process.files.list(directory, options.recursive ?? false));
+  }
+
+  statFile(identifier: string, name: string): Promise<PoolFileInfo> {
+    const file = checkPath(name);
+    return this.#use(identifier, (process) => process.files.stat(file));
+  }
+
+  readFile(identifier: string, name: string): Promise<{ info: PoolFileInfo; stream: Readable }> {
+    const file = checkPath(name);
+    return this.#use(identifier, async (process) => {
+      // Read whole (bounded by diskMb) so a slow reader never holds the session's file channel.
+      const { info, data } = await process.files.read(file);
+      return { info, stream: Readable.from([data]) };
+    });
+  }
+
+  deleteFile(identifier: string, name: string): Promise<void> {
+    const file = checkPath(name);
+    return this.#use(identifier, (process) => process.files.delete(file));
+  }
+
+  getSession(identifier: string): PoolSessionInfo | undefined {
+    const record = this.#sessions.get(identifier);
+    return record ? this.#info(record) : undefined;
+  }
+
+  async deleteSession(identifier: string): Promise<boolean> {
+    const record = this.#sessions.get(identifier);
+    if (!record) return false;
+    await this.#end(record);
+    return true;
+  }
+
+  listSessions(): PoolSessionInfo[] {
+    return [...this.#sessions.values()].map((record) => this.#info(record));
+  }
+
+  stats(): PoolStats {
+    return { live: this.#sessions.size, ready: this.#ready.size, maxSessions: this.#settings.maxSessions };
+  }
+
+  metadata(): Promise<PoolMetadata> {
+    this.#metadata ??= (async () => {
+      await this.start();
+      const zygote = await this.#ensureZygote();
+      const { python, packages } = await zygote.metadata();
+      return { runtimes: [{ name: 'python', version: python }], preInstalledPackages: packages };
+    })();
+    this.#metadata.catch(() => {
+      this.#metadata = undefined;
+    });
+    return this.#metadata;
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.#shutdown();
+    return this.#closing;
+  }
+
+  /** Host pids of a session's monitor and kernel (for measurements and diagnostics). */
+  sessionProcess(identifier: string): SessionProcess | undefined {
+    return this.#sessions.get(identifier)?.current;
+  }
+
+  get zygotePid(): number | undefined {
+    return this.#zygote?.pid;
+  }
+
+  // --- sessions ---------------------------------------------------------------------------
+
+  async #use<T>(identifier: string, task: (process: SessionProcess, record: SessionRecord, allocated: boolean) => Promise<T>): Promise<T> {
+    if (this.#closing) throw new PoolError('internal', 'The session pool is shutting down; retry against a running pool.');
+    await this.start();
+    let record = this.#sessions.get(identifier);
+    const allocated = record === undefined;
+    record ??= this.#allocate(identifier);
+    record.busy++;
+    this.#touch(record);
+    try {
+      let process: SessionProcess;
+      try {
+        process = await record.process;
+        if (!process.alive) process = await this.#replace(record, process);
+      } catch (error) {
+        // The session could not be (re)started: forget it so the next call starts over.
+        if (this.#sessions.get(identifier) === record) this.#forget(record);
+        throw error instanceof PoolError ? error : new PoolError('internal', `A session could not start: ${(error as Error).message}`, { cause: error });
+      }
+      return await task(process, record, allocated);
+    } finally {
+      record.busy--;
+      if (this.#sessions.get(identifier) === record) this.#touch(record);
+    }
+  }
+
+  #allocate(identifier: string): SessionRecord {
+    if (this.#sessions.size >= this.#settings.maxSessions) throw new PoolError('capacity', poolFullMessage(this.#settings.maxSessions));
+    const now = new Date();
+    const record: SessionRecord = {
+      identifier,
+      createdAt: now,
+      lastAccessedAt: now,
+      process: this.#acquire(),
+      current: undefined,
+      lostReason: undefined,
+      notice: undefined,
+      busy: 0,
+      timer: undefined,
+    };
+    this.#adopt(record);
+    this.#sessions.set(identifier, record);
+    return record;
+  }
+
+  /** A ready session if there is one, else a fresh fork. */
+  #acquire(): Promise<SessionProcess> {
+    const ready = this.#ready.take();
+    return ready ? Promise.resolve(ready) : this.#createProcess();
+  }
+
+  #adopt(record: SessionRecord): void {
+    record.process.then(
+      (process) => {
+        record.current = process;
+        void process.exited.then((exit) => {
+          if (record.current !== process || this.#sessions.get(record.identifier) !== record || this.#closing) return;
+          record.lostReason ??= describeExit(exit);
+          this.#logger?.info({ identifier: record.identifier, exit }, 'pool session kernel ended; the next call starts a fresh one');
+        });
+      },
+      () => undefined,
+    );
+  }
+
+  /** The kernel died: start a fresh session under the same identifier (once, however many callers notice). */
+  #replace(record: SessionRecord, dead: SessionProcess): Promise<SessionProcess> {
+    if (record.current === dead) {
+      const reason = record.lostReason ?? (dead.exit ? describeExit(dead.exit) : 'stopped');
+      record.notice = stateLostNotice(reason);
+      record.lostReason = undefined;
+      record.current = undefined;
+      dead.kill();
+      dead.files?.close();
+      record.process = this.#acquire();
+      this.#adopt(record);
+    }
+    return record.process;
+  }
+
+  #touch(record: SessionRecord): void {
+    record.lastAccessedAt = new Date();
+    clearTimeout(record.timer);
+    record.timer = setTimeout(() => {
+      // A call in flight re-arms the timer when it finishes.
+      if (record.busy === 0 && this.#sessions.get(record.identifier) === record) void this.#end(record);
+    }, this.#settings.cooldownSeconds * 1000);
+    record.timer.unref();
+  }
+
+  #forget(record: SessionRecord): void {
+    clearTimeout(record.timer);
+    this.#sessions.delete(record.identifier);
+    this.#ready.refill();
+  }
+
+  async #end(record: SessionRecord): Promise<void> {
+    this.#forget(record);
+    const process = await record.process.catch(() => undefined);
+    if (!process) return;
+    process.files?.close();
+    process.kill();
+    await withTimeout(process.exited, 5_000);
+  }
+
+  #info(record: SessionRecord): PoolSessionInfo {
+    return {
+      identifier: record.identifier,
+      createdAt: record.createdAt,
+      lastAccessedAt: record.lastAccessedAt,
+      expiresAt: new Date(record.lastAccessedAt.getTime() + this.#settings.cooldownSeconds * 1000),
+      etag: record.current?.etag ?? 'starting',
+    };
+  }
+
+  // --- processes --------------------------------------------------------------------------
+
+  async #boot(): Promise<void> {
+    this.#dir = await preparePoolDirectory(this.#settings);
+    this.#hub = await SocketHub.listen(this.#dir.socketHostPath, this.#dir.owner);
+    await this.#ensureZygote();
+    this.#ready.refill();
+    await this.#ready.whenOneReady();
+  }
+
+  #ensureZygote(): Promise<Zygote> {
+    if (this.#zygote?.alive) return Promise.resolve(this.#zygote);
+    this.#zygoteStarting ??= this.#startZygote().finally(() => {
+      this.#zygoteStarting = undefined;
+    });
+    return this.#zygoteStarting;
+  }
+
+  async #startZygote(): Promise<Zygote> {
+    if (this.#closing) throw new PoolError('internal', 'The session pool is shutting down.');
+    const dir = this.#dir!;
+    const command = await zygoteCommand(this.#settings, dir, { socketPath: dir.socketSandboxPath });
+    const zygote = new Zygote(command, this.#logger);
+    void zygote.exited.then((exit) => {
+      if (!this.#closing) this.#logger?.error({ exit, stderr: zygote.stderrTail() }, 'pool zygote exited; sessions were lost and it will be restarted on demand');
+    });
+    const failed = zygote.exited.then(() => {
+      throw new PoolError('internal', `The pool's zygote (${command.command}) did not start: ${zygote.stderrTail().trim() || 'no output'}. Check the isolation mode (${this.#settings.isolation}) with "tidepool doctor".`);
+    });
+    await Promise.race([zygote.ready, failed]);
+    this.#zygote = zygote;
+    return zygote;
+  }
+
+  async #createProcess(): Promise<SessionProcess> {
+    const zygote = await this.#ensureZygote();
+    const dir = this.#dir!;
+    const hostDataDir = this.#settings.isolation === 'none' ? path.join(dir.hostDir, 'sessions', randomBytes(8).toString('hex')) : undefined;
+    const process = await SessionProcess.start({
+      zygote,
+      hub: this.#hub!,
+      request: sessionRequest(this.#settings, dir, hostDataDir ?? MOUNT_POINT),
+      dataDir: hostDataDir ?? MOUNT_POINT,
+      outputLimitBytes: this.#settings.outputLimitBytes,
+      ...(this.options.interruptGraceMs !== undefined ? { interruptGraceMs: this.options.interruptGraceMs } : {}),
+    });
+    if (hostDataDir) void process.exited.then(() => rm(hostDataDir, { recursive: true, force: true }));
+    return process;
+  }
+
+  async #shutdown(): Promise<void> {
+    await this.#started?.catch(() => undefined);
+    for (const record of this.#sessions.values()) clearTimeout(record.timer);
+    const processes = [...this.#ready.close()];
+    for (const record of this.#sessions.values()) {
+      const process = await withTimeout(record.process.catch(() => undefined), 1_000);
+      if (process) processes.push(process);
+    }
+    this.#sessions.clear();
+    for (const process of processes) {
+      process.files?.close();
+      process.kill();
+    }
+    await Promise.all(processes.map((process) => withTimeout(process.exited, 3_000)));
+    await this.#zygote?.close();
+    await this.#zygoteStarting?.then((zygote) => zygote.close()).catch(() => undefined);
+    await this.#hub?.close();
+    if (this.#dir) await rm(this.#dir.hostDir, { recursive: true, force: true });
+  }
+}
+
+function checkPath(name: string): string {
+  try {
+    return normaliseDataPath(name);
+  } catch (error) {
+    if (error instanceof DataPathError) throw new PoolError('invalid_input', error.message);
+    throw error;
+  }
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

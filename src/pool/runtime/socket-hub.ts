@@ -1,0 +1,101 @@
+/**
+ * The Unix socket every session connects to twice (its kernel stream and its file stream).
+ * The first frame on a connection is a hello with the session's one-time token; anything else
+ * is dropped, so only the zygote (which knows the tokens) can attach a stream to a session.
+ */
+import { chmod, rm } from 'node:fs/promises';
+import net, { type Socket } from 'node:net';
+import { FrameDecoder } from '../../kernel/frames.js';
+
+const HELLO_TIMEOUT_MS = 10_000;
+
+export interface SessionSockets {
+  kernel: Socket;
+  files: Socket;
+}
+
+interface Expected {
+  kernel?: Socket;
+  files?: Socket;
+  resolve: (sockets: SessionSockets) => void;
+}
+
+export class SocketHub {
+  readonly #server: net.Server;
+  readonly #expected = new Map<string, Expected>();
+
+  private constructor(server: net.Server) {
+    this.#server = server;
+    server.on('connection', (socket) => this.#onConnection(socket));
+  }
+
+  static async listen(socketPath: string, owner?: { uid: number; gid: number }): Promise<SocketHub> {
+    await rm(socketPath, { force: true });
+    const server = net.createServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(socketPath, () => resolve());
+    });
+    // Only the sandbox user needs to connect; the directory around it is private (0700).
+    await chmod(socketPath, owner ? 0o666 : 0o600);
+    return new SocketHub(server);
+  }
+
+  /** Resolves with both streams once the session with `token` has connected them. */
+  expect(token: string): { sockets: Promise<SessionSockets>; cancel: () => void } {
+    let expected!: Expected;
+    const sockets = new Promise<SessionSockets>((resolve) => {
+      expected = { resolve };
+    });
+    this.#expected.set(token, expected);
+    return {
+      sockets,
+      cancel: () => {
+        this.#expected.delete(token);
+        expected.kernel?.destroy();
+        expected.files?.destroy();
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    for (const expected of this.#expected.values()) {
+      expected.kernel?.destroy();
+      expected.files?.destroy();
+    }
+    this.#expected.clear();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+
+  #onConnection(socket: Socket): void {
+    const decoder = new FrameDecoder();
+    socket.on('error', () => {});
+    const timer = setTimeout(() => socket.destroy(), HELLO_TIMEOUT_MS);
+    const onData = (chunk: Buffer) => {
+      let messages: unknown[];
+      try {
+        messages = decoder.push(chunk);
+      } catch {
+        socket.destroy();
+        return;
+      }
+      if (messages.length === 0) return;
+      clearTimeout(timer);
+      socket.off('data', onData);
+      socket.pause();
+      const hello = messages[0] as { hello?: unknown; role?: unknown } | null;
+      const expected = typeof hello?.hello === 'string' ? this.#expected.get(hello.hello) : undefined;
+      // Nothing may follow the hello before the host speaks; extra bytes mean a confused peer.
+      if (!expected || messages.length > 1 || (hello?.role !== 'kernel' && hello?.role !== 'files') || expected[hello.role]) {
+        socket.destroy();
+        return;
+      }
+      expected[hello.role] = socket;
+      if (expected.kernel && expected.files) {
+        this.#expected.delete(hello.hello as string);
+        expected.resolve({ kernel: expected.kernel, files: expected.files });
+      }
+    };
+    socket.on('data', onData);
+  }
+}
