@@ -116,9 +116,9 @@ class _Retryable(Exception):
 def _reason(error):
     try:
         body = json.loads(error.read().decode("utf-8"))
-        return str(body.get("reason") or "no reason given")
+        return str(body.get("reason") or "no reason given").rstrip(".")
     except Exception:  # noqa: BLE001 - an error body may be anything
-        return error.reason if isinstance(error.reason, str) else "no reason given"
+        return error.reason.rstrip(".") if isinstance(error.reason, str) and error.reason else "no reason given"
 
 
 def _retry_after(error):
@@ -262,7 +262,9 @@ def research_place(client, spec, plan):
         place = locate(client, spec)
         report.update({"ok": True, "place": place})
         if plan.get("forecast"):
-            report["current"], report["forecast"] = fetch_forecast(client, place, plan)
+            current, report["forecast"] = fetch_forecast(client, place, plan)
+            if current is not None:
+                report["current"] = current
         if plan.get("past"):
             report["past"] = fetch_past(client, place, plan["past"])
         if plan.get("typical"):
