@@ -19,7 +19,7 @@ export function registerExec(program: Command, context: CliContext): void {
     .command('exec')
     .description('Run Python code in a sandbox session and print stdout, stderr and the result (exit 1 if the code raised)')
     .argument('[code]', 'Python source; "-" reads it from standard input')
-    .option('-s, --sandbox <name>', 'local, pool, aca, e2b or daytona (or a full name such as Sandbox-ACA)', 'local')
+    .option('-s, --sandbox <name>', 'local, pool, aca, e2b or daytona (or a full name such as Sandbox-ACA)', 'pool')
     .option('--session <id>', 'session identifier to reuse; a new random one when omitted')
     .option('--timeout-ms <n>', 'per-execution timeout in milliseconds (default 220000)', positiveNumber('--timeout-ms'))
     .option('-f, --file <path>', 'read the code from a file instead of the argument')

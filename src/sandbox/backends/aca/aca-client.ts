@@ -85,7 +85,7 @@ export class AcaClient {
       requestTimeoutMs: options.timeoutMs + this.#executionGraceMs,
       signal: options.signal,
     });
-    return toExecutionResult(wire, Math.round(performance.now() - startedAt));
+    return describeTimeout(toExecutionResult(wire, Math.round(performance.now() - startedAt)), options.timeoutMs);
   }
 
   async upload(identifier: string, name: string, data: Uint8Array, options: CallOptions = {}): Promise<FileInfo> {
@@ -113,6 +113,17 @@ export class AcaClient {
   async deleteSession(identifier: string, options: CallOptions = {}): Promise<void> {
     await this.#wire.deleteSession?.({ identifier: this.validateIdentifier(identifier), signal: options.signal });
   }
+}
+
+/**
+ * The service reports its own execution limit in seconds; say it in the caller's terms, as the
+ * other backends do. A TimeoutError the user's code raised itself (a socket timeout) is left alone.
+ */
+function describeTimeout(result: ExecutionResult, timeoutMs: number): ExecutionResult {
+  const error = result.error;
+  if (error?.type !== 'TimeoutError' || !/timeoutInSeconds|execution (time|timed out|exceeded)|exceeded .*time ?limit/i.test(error.message)) return result;
+  const message = `Execution exceeded timeoutMs (${timeoutMs}); pass a larger timeoutMs or make the code faster. The service said: ${error.message}`;
+  return { ...result, error: { ...error, message } };
 }
 
 function tokenProviderFor(connection: ResolvedAcaConnection, refreshAheadMs: number | undefined): TokenProvider {

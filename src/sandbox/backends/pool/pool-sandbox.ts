@@ -4,6 +4,7 @@
  * Nothing to sign up for and works offline; the pool isolates each session (bwrap by default).
  */
 import { randomBytes } from 'node:crypto';
+import { pino } from 'pino';
 import type { Env } from '../../../config/settings.js';
 import type { PoolServerOptions, RunningPoolServer } from '../../../pool/index.js';
 import { SandboxError, SessionAllocationError } from '../../errors.js';
@@ -51,7 +52,9 @@ export function createPoolSandbox(options: PoolSandboxOptions = {}): RemoteSandb
       const egress = options.pool?.egress ?? (env.TIDEPOOL_POOL_EGRESS?.trim() ? undefined : true);
       let server: RunningPoolServer;
       try {
-        server = await start({ env, ...options.pool, egress, host: '127.0.0.1', port: 0, apiKeys: [apiKey] });
+        // Embedded, the pool's request log would interleave with the user's output: errors only, unless asked.
+        const logger = options.pool?.logger ?? pino({ name: 'tidepool-pool', level: env.TIDEPOOL_LOG_LEVEL ?? 'error' }, pino.destination(2));
+        server = await start({ env, ...options.pool, logger, egress, host: '127.0.0.1', port: 0, apiKeys: [apiKey] });
       } catch (error) {
         if (error instanceof SandboxError) throw error;
         throw new SessionAllocationError(
