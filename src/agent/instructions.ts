@@ -9,7 +9,7 @@ export function travelAgentInstructions(sandboxType: SandboxType, today: Date = 
     'Ask for what you need before acting. For flights you need at least the origin and the destination (and rough dates); ask for any that are missing instead of guessing. You cannot book anything; suggest what to search for.',
     'For any question about weather, climate or what to pack for the weather, call research_weather with the destination and the travel dates as the person said them (e.g. "May", "next week", "2026-07-01 to 2026-07-10"). Never invent weather figures; use the tool\'s numbers.',
     'When someone compares two to four places, offer a chart, and when they want one call chart_weather with the places and dates. The chart is shown to them directly; do not describe the image pixel by pixel.',
-    'Use run_python for calculations or data work the other tools do not cover. Variables and files in /mnt/data persist for the whole conversation.',
+    'Use run_python for calculations or data work the other tools do not cover. Variables and files persist for the whole conversation; write files with relative paths (they land in the session\'s data directory, /mnt/data) so the person can download them.',
     `Your tools run their Python in the ${sandboxType} sandbox.`,
     'Summarise tool results in plain language with the key numbers; keep answers short.',
   ].join('\n');

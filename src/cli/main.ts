@@ -7,6 +7,8 @@ import { config as loadDotenv } from 'dotenv';
 import { registerBench } from './commands/bench.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerExec } from './commands/exec.js';
+import { registerPoolServe } from './commands/pool-serve.js';
+import { registerServe } from './commands/serve.js';
 import { registerSetup } from './commands/setup.js';
 import type { CliContext } from './context.js';
 import { reportError } from './errors.js';
@@ -18,6 +20,8 @@ const COMMANDS: Register[] = [
   registerDoctor,
   registerSetup,
   registerBench,
+  registerPoolServe,
+  registerServe,
 ];
 
 export function buildProgram(context: CliContext): Command {

@@ -8,7 +8,7 @@ import type { ImageResult, SandboxType } from '../sandbox/types.js';
 import type { ToolRunContext } from './index.js';
 
 export const runPythonInputSchema = z.object({
-  code: z.string().min(1).describe('Python source to run, as a notebook cell: the value of the last expression is returned. Files live in /mnt/data.'),
+  code: z.string().min(1).describe('Python source to run, as a notebook cell: the value of the last expression is returned. Use relative paths for files.'),
   timeoutSeconds: z.number().positive().max(220).optional().describe('Per-cell limit in seconds (default 60, at most 220).'),
 });
 
@@ -30,7 +30,7 @@ export interface RunPythonOutput {
 
 export const RUN_PYTHON_DESCRIPTION =
   'Run Python code in this conversation\'s sandbox session (numpy, pandas, matplotlib, scikit-learn, requests available). ' +
-  'State persists across calls; files are in /mnt/data. Returns stdout, stderr, the last expression\'s value and any error; figures left open are shown to the user.';
+  'State persists across calls; write files with relative paths (the session\'s data directory, /mnt/data) so the person can download them. Returns stdout, stderr, the last expression\'s value and any error; figures left open are shown to the user.';
 
 const DEFAULT_TIMEOUT_SECONDS = 60;
 /** Long outputs cost tokens and help nobody; the person still sees the full text in the tool card. */

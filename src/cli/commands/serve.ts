@@ -1,0 +1,43 @@
+/** `tidepool serve`: the web UI with one travel agent per sandbox backend, until Ctrl-C. */
+import { InvalidArgumentError, type Command } from 'commander';
+import { DEFAULT_WEB_HOST, DEFAULT_WEB_PORT, startWebServer } from '../../index.js';
+import type { CliContext } from '../context.js';
+
+interface ServeOptions {
+  port?: number;
+  host?: string;
+  db?: string;
+}
+
+export function registerServe(program: Command, context: CliContext): void {
+  program
+    .command('serve')
+    .description('Start the web UI: chat with a travel agent per sandbox backend, tool cards with lifecycle timings, and an OpenAI-compatible /v1 API')
+    .option('-p, --port <n>', `port to listen on (default TIDEPOOL_WEB_PORT, else ${DEFAULT_WEB_PORT}; 0 picks a free one)`, portNumber)
+    .option('--host <host>', `address to bind (default TIDEPOOL_WEB_HOST, else ${DEFAULT_WEB_HOST})`)
+    .option('--db <path>', 'SQLite file for conversations (default TIDEPOOL_DB_PATH, else tidepool/tidepool.db in your data directory)')
+    .action(async (options: ServeOptions) => {
+      const server = await startWebServer({ port: options.port, host: options.host, dbPath: options.db, env: context.env });
+      const { stdout } = context;
+      stdout.write(`Tidepool is serving at ${server.url}\n`);
+      stdout.write(`  OpenAI-compatible API: ${server.url}/v1 (models: ${server.agents.list().filter((a) => a.available).map((a) => a.id).join(', ')})\n`);
+      stdout.write(`  Conversations: ${server.dbPath}\n`);
+      stdout.write(server.modelSetup.configured ? `  Model: ${server.modelSetup.config.label}\n` : `  No model configured: the Tools page works; for chat, ${server.modelSetup.reason.split('\n\n')[1] ?? server.modelSetup.reason}\n`);
+      for (const agent of server.agents.list().filter((a) => !a.available)) stdout.write(`  ${agent.id} unavailable: ${agent.reason}\n`);
+      stdout.write('Press Ctrl-C to stop.\n');
+      await waitForAbort(context.shutdownSignal);
+      stdout.write('Stopping…\n');
+      await server.close();
+    });
+}
+
+function portNumber(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgumentError(`--port must be 0-65535, got "${value}".`);
+  return port;
+}
+
+function waitForAbort(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+}

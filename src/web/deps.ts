@@ -1,0 +1,25 @@
+/** What every route needs, built once by the server and injected (tests build their own). */
+import type { LanguageModel } from 'ai';
+import type pino from 'pino';
+import type { ConversationStore } from '../agent/conversation-store.js';
+import type { ModelSetup } from '../agent/model-config.js';
+import type { TravelAgents } from '../agent/travel-agents.js';
+import type { WeatherToolOptions } from '../tools/index.js';
+
+export interface WebDeps {
+  store: ConversationStore;
+  agents: TravelAgents;
+  modelSetup: ModelSetup;
+  /** Present exactly when `modelSetup.configured`. */
+  model?: LanguageModel;
+  logger: pino.Logger;
+  /** Conversations with a turn in progress: one turn at a time per conversation. */
+  busy: Set<string>;
+  /** Passed to the weather tools (Open-Meteo URLs come from the server's environment). */
+  weather: WeatherToolOptions;
+}
+
+/** Hono variables set by middleware. */
+export interface WebEnv {
+  Variables: { ownerId: string };
+}
