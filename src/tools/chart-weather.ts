@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { placeLabel } from '../weather/format.js';
+import { CURRENT_FORECAST_DAYS } from '../weather/plan.js';
 import { CHART_PROGRAM } from '../weather/program.js';
 import { buildWeatherRequest, programTimeoutMs } from '../weather/request.js';
 import { resolveOpenMeteoSettings } from '../weather/settings.js';
@@ -48,7 +49,8 @@ export async function chartWeather(input: ChartWeatherInput, context: ToolRunCon
   const built = buildWeatherRequest({ destination, dates: parsed.data.dates }, settings, { today, maxPlaces: MAX_CHART_PLACES });
   if (!built.ok) return finish(`⚠️ ${built.message}`, empty, { destination, today, places: [], error: built.message });
   const { request } = built;
-  const title = `Daily high/low and precipitation — ${request.dates.label}`;
+  const period = request.dates.kind === 'current' ? `next ${CURRENT_FORECAST_DAYS} days` : request.dates.label;
+  const title = `Daily high/low and precipitation — ${period}`;
   const args = { ...request.args, chart: { file: fileName, title } };
   const base = { destination, dates: request.dates, today, plan: request.plan };
   return withToolSession(context, async (session) => {
