@@ -7,6 +7,7 @@ import { config as loadDotenv } from 'dotenv';
 import { registerBench } from './commands/bench.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerExec } from './commands/exec.js';
+import { registerPoolServe } from './commands/pool-serve.js';
 import { registerServe } from './commands/serve.js';
 import { registerSetup } from './commands/setup.js';
 import type { CliContext } from './context.js';
@@ -19,6 +20,7 @@ const COMMANDS: Register[] = [
   registerDoctor,
   registerSetup,
   registerBench,
+  registerPoolServe,
   registerServe,
 ];
 

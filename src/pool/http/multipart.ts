@@ -14,6 +14,12 @@ export const MAX_UPLOAD_BYTES = 128 * 1024 * 1024;
 /** Room for part headers and boundaries before the declared length alone proves a file is too big. */
 const MULTIPART_OVERHEAD_BYTES = 64 * 1024;
 const MAX_FILES_PER_REQUEST = 32;
+/**
+ * After refusing an upload we still read (and drop) up to this much more of the body, so the
+ * client finishes sending and sees the 413 instead of a reset connection; beyond it we hang up.
+ */
+const DISCARD_LIMIT_BYTES = MAX_UPLOAD_BYTES * 2;
+const DISCARD_TIMEOUT_MS = 60_000;
 
 export interface UploadHandlers {
   /** Maps the client's multipart filename to a /mnt/data-relative path (throws a 400 for bad names). */
@@ -40,9 +46,10 @@ export function receiveUploads(request: Request, handlers: UploadHandlers, limit
   if (!/^multipart\/form-data/i.test(contentType)) {
     throw validationError(`Uploads must be multipart/form-data with a part named "file" (got Content-Type "${contentType || 'none'}").`, 'file');
   }
-  const declared = Number(request.headers.get('content-length') ?? NaN);
-  if (declared > limitBytes + MULTIPART_OVERHEAD_BYTES) throw tooLarge(limitBytes);
   if (!request.body) throw validationError('The upload has no body; send a multipart part named "file".', 'file');
+  const source = Readable.fromWeb(request.body as unknown as NodeReadableStream);
+  const declared = Number(request.headers.get('content-length') ?? NaN);
+  if (declared > limitBytes + MULTIPART_OVERHEAD_BYTES) return discardThen(source, tooLarge(limitBytes));
 
   let parser: busboy.Busboy;
   try {
@@ -54,9 +61,8 @@ export function receiveUploads(request: Request, handlers: UploadHandlers, limit
       preservePath: true,
     });
   } catch (error) {
-    throw validationError(`The multipart body cannot be parsed: ${(error as Error).message}.`, 'file');
+    return discardThen(source, validationError(`The multipart body cannot be parsed: ${(error as Error).message}.`, 'file'));
   }
-  const source = Readable.fromWeb(request.body as unknown as NodeReadableStream);
   let bytesIn = 0;
   source.on('data', (chunk: Buffer) => {
     bytesIn += chunk.length;
@@ -68,10 +74,8 @@ export function receiveUploads(request: Request, handlers: UploadHandlers, limit
     const fail = (error: unknown) => {
       if (settled) return;
       settled = true;
-      // Stop reading; the HTTP server discards (or cuts off) the rest of the body after the response.
       source.unpipe(parser);
-      source.pause();
-      reject(error);
+      discardThen(source, error).catch(reject);
     };
 
     parser.on('file', (_field, stream, info) => {
@@ -127,5 +131,32 @@ export function receiveUploads(request: Request, handlers: UploadHandlers, limit
     });
     source.on('error', (error) => fail(validationError(`The upload was interrupted: ${error.message}.`, 'file')));
     source.pipe(parser);
+  });
+}
+
+/** Reads and drops the rest of the body (bounded), then rejects with `error`. */
+function discardThen(source: Readable, error: unknown): Promise<never> {
+  if (source.readableEnded || source.destroyed) return Promise.reject(error);
+  return new Promise((_resolve, reject) => {
+    let dropped = 0;
+    const done = () => {
+      clearTimeout(timer);
+      source.off('data', onData);
+      reject(error);
+    };
+    const onData = (chunk: Buffer) => {
+      dropped += chunk.length;
+      if (dropped > DISCARD_LIMIT_BYTES) {
+        source.pause();
+        done();
+      }
+    };
+    const timer = setTimeout(done, DISCARD_TIMEOUT_MS);
+    timer.unref();
+    source.on('data', onData);
+    source.once('end', done);
+    source.once('close', done);
+    source.once('error', done);
+    source.resume();
   });
 }

@@ -127,7 +127,12 @@ describe('limits and runtime failures', () => {
       const response = await small.request(`/files/upload?identifier=limit-id&${V1}`, {
         method: 'POST',
         headers: { 'content-type': 'multipart/form-data; boundary=x', 'content-length': String(10 * 1024 * 1024) },
-        body: new ReadableStream({ pull: () => undefined }),
+        body: new ReadableStream({
+          start(controller) {
+            controller.enqueue(new Uint8Array(2048));
+            controller.close();
+          },
+        }),
         duplex: 'half',
       } as RequestInit);
       expect(await errorOf(response)).toMatchObject({ status: 413, code: 'PayloadTooLarge' });
