@@ -46,6 +46,7 @@ export async function runCell(live: LiveContext, code: string, options: RunCellO
   const stopped = new Promise<'stuck' | 'aborted'>((resolve) => {
     timer = setTimeout(() => resolve('stuck'), options.timeoutMs + REPORT_GRACE_MS);
     onAbort = () => resolve('aborted');
+    if (options.signal?.aborted) onAbort();
     options.signal?.addEventListener('abort', onAbort, { once: true });
   });
   try {
