@@ -1,0 +1,120 @@
+/**
+ * The UI in Debian's Chromium (playwright-core, never a downloaded browser): the pool agent answers
+ * a weather question with a tool card and timings, draws a chart, and the conversation is still
+ * there after a reload. A scripted model plays the LLM; an Open-Meteo replay server plays the weather.
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startWebServer, type RunningWebServer } from '../../src/web/server.js';
+import type { OpenMeteoReplay } from '../support/open-meteo-replay.js';
+import { startScriptedModelServer, type ScriptedModelServer } from '../support/scripted-model-server.js';
+import { openMeteoEnv, startTravelReplay, TODAY } from './travel-fixtures.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const SCREENSHOTS = path.resolve('test-results', 'web');
+
+describe.skipIf(!existsSync(CHROMIUM))('web UI in Chromium', () => {
+  let replay: OpenMeteoReplay;
+  let model: ScriptedModelServer;
+  let server: RunningWebServer;
+  let browser: BrowserContext;
+  let page: Page;
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'tidepool-browser-'));
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    replay = await startTravelReplay();
+    model = await startScriptedModelServer();
+    server = await startWebServer({
+      port: 0,
+      dbPath: path.join(dir, 'tidepool.db'),
+      env: { OPENAI_BASE_URL: model.url, OPENAI_MODEL: 'scripted', ...openMeteoEnv(replay) },
+      weather: { today: TODAY },
+    });
+    // A persistent context is how playwright takes --user-data-dir: a fresh temporary profile.
+    browser = await chromium.launchPersistentContext(path.join(dir, 'chromium-profile'), {
+      executablePath: CHROMIUM,
+      headless: true,
+      viewport: { width: 1400, height: 1000 },
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
+    });
+    page = browser.pages()[0] ?? (await browser.newPage());
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    await model?.close();
+    await replay?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('chats with the pool agent: weather tool card with timings, a chart, and the conversation after a reload', async () => {
+    model.push(
+      { expectUser: 'Miami and Tokyo in May', reply: { toolCalls: [{ name: 'research_weather', arguments: { destination: 'Miami and Tokyo', dates: 'May' } }] } },
+      { expectToolResult: 'research_weather', expectToolResultText: /Miami[\s\S]*Tokyo/, reply: { text: 'In May Miami is hot and humid while Tokyo is mild. Would you like a chart comparing them?' } },
+      { expectUser: 'chart', reply: { toolCalls: [{ name: 'chart_weather', arguments: { places: ['Miami', 'Tokyo'], dates: 'May' } }] } },
+      { expectToolResult: 'chart_weather', reply: { text: 'Here is the chart of Miami and Tokyo in May.' } },
+    );
+    await page.goto(server.url);
+    await page.selectOption('[data-testid=agent-select]', 'travel-pool');
+    await expect.poll(() => page.locator('[data-testid=unavailable-agent]').count()).toBe(3);
+
+    await page.fill('[data-testid=prompt]', 'What is the weather like in Miami and Tokyo in May?');
+    await page.click('[data-testid=send]');
+    const weatherCard = page.locator('[data-testid=tool-card][data-tool=research_weather]');
+    await weatherCard.and(page.locator('[data-status=success]')).waitFor({ timeout: 90_000 });
+    expect(await weatherCard.locator('[data-testid=backend-badge]').textContent()).toBe('Sandbox-Pool');
+    const phases = await weatherCard.locator('[data-testid=lifecycle-event]').evaluateAll((items) => items.map((item) => (item as HTMLElement).dataset.phase));
+    expect(phases).toEqual(expect.arrayContaining(['executing', 'finished']));
+    expect(await weatherCard.locator('[data-testid=lifecycle-event][data-phase=finished]').textContent()).toMatch(/\d+ ms · step \d+ ms/);
+    expect(await weatherCard.locator('[data-testid=tool-output]').textContent()).toContain('Tokyo');
+    await page.locator('[data-testid=assistant-message][data-done=true]').first().waitFor();
+    expect(await page.locator('[data-testid=assistant-message]').first().textContent()).toContain('Would you like a chart');
+    await page.screenshot({ path: path.join(SCREENSHOTS, '1-weather-tool-card.png'), fullPage: true });
+
+    await page.fill('[data-testid=prompt]', 'Yes, a chart please');
+    await page.click('[data-testid=send]');
+    const image = page.locator('[data-testid=tool-card][data-tool=chart_weather] img[data-testid=tool-image]');
+    await image.waitFor({ timeout: 90_000 });
+    await expect.poll(() => image.evaluate((img) => (img as HTMLImageElement).naturalWidth)).toBeGreaterThan(100);
+    await page.locator('[data-testid=assistant-message][data-done=true]').nth(1).waitFor();
+    await page.screenshot({ path: path.join(SCREENSHOTS, '2-chart.png'), fullPage: true });
+    expect(model.failures).toEqual([]);
+    expect(replay.unknown).toEqual([]);
+
+    // Reload: the URL keeps the (secret) conversation id in the fragment; the list has it too.
+    await page.reload();
+    await page.locator('[data-testid=tool-card][data-tool=chart_weather] img[data-testid=tool-image]').waitFor();
+    await page.goto(server.url);
+    const item = page.locator('[data-testid=conversation-item]');
+    await expect.poll(() => item.count()).toBe(1);
+    expect(await item.textContent()).toContain('Miami and Tokyo');
+    await item.locator('button.link').click();
+    await page.locator('[data-testid=tool-card][data-tool=research_weather][data-status=success]').waitFor();
+    await expect.poll(() => page.locator('[data-testid=tool-card] [data-testid=lifecycle-event]').count()).toBeGreaterThan(3);
+    await expect
+      .poll(() => page.locator('[data-testid=tool-card][data-tool=chart_weather] img[data-testid=tool-image]').evaluate((img) => (img as HTMLImageElement).naturalWidth))
+      .toBeGreaterThan(100);
+    await page.screenshot({ path: path.join(SCREENSHOTS, '3-after-reload.png'), fullPage: true });
+  }, 240_000);
+
+  it('runs research_weather from the Tools page on the pool backend', async () => {
+    await page.goto(`${server.url}/tools`);
+    await page.selectOption('[data-testid=tool-agent]', 'travel-pool');
+    await page.selectOption('[data-testid=tool-name]', 'research_weather');
+    await page.fill('[data-testid=destination]', 'Tokyo');
+    await page.fill('[data-testid=dates]', 'May');
+    await page.click('[data-testid=run-tool]');
+    const card = page.locator('[data-testid=tool-results] [data-testid=tool-card][data-status=success]');
+    await card.waitFor({ timeout: 90_000 });
+    expect(await card.locator('[data-testid=backend-badge]').textContent()).toBe('Sandbox-Pool');
+    expect(await card.locator('[data-testid=tool-output]').textContent()).toContain('Tokyo');
+    expect(await card.locator('[data-testid=lifecycle-event]').count()).toBeGreaterThanOrEqual(3);
+    await page.screenshot({ path: path.join(SCREENSHOTS, '4-tools-page.png'), fullPage: true });
+  }, 120_000);
+});
