@@ -14,7 +14,7 @@ export { resolvePythonPath, DEFAULT_PYTHON } from './config/python.js';
 export { runChecks, type CheckResult } from './system/checks.js';
 export { runBenchmarks, SUITES as BENCH_SUITES } from './bench/run.js';
 export type { Metric, Metrics, BenchSuite } from './bench/types.js';
-export { startWebServer, DEFAULT_WEB_HOST, DEFAULT_WEB_PORT, type WebServerOptions, type RunningWebServer } from './web/server.js';
+export { startWebServer, isLoopback, DEFAULT_WEB_HOST, DEFAULT_WEB_PORT, type WebServerOptions, type RunningWebServer } from './web/server.js';
 export { TravelAgents, agentId, type AgentInfo, type TravelAgent, type TravelAgentsOptions } from './agent/travel-agents.js';
 export { resolveModelSetup, MODEL_SETUP_HELP, DEFAULT_OPENAI_MODEL, type ModelConfig, type ModelSetup } from './agent/model-config.js';
 export { createLanguageModel } from './agent/language-model.js';

@@ -14,8 +14,9 @@ function unavailableReason(): string | undefined {
 
 defineSandboxContract({
   name: 'Sandbox-Pool',
-  create: (options) => createSandbox('Sandbox-Pool', options),
+  create: (options) => createSandbox('Sandbox-Pool', { ...options, pool: { pool: { outputLimitBytes: 4096 } } }),
   shortTimeoutMs: 1000,
+  outputLimitBytes: 4096,
   testTimeoutMs: 60_000,
   skip: unavailableReason(),
 });
