@@ -5,6 +5,7 @@
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import { pino, type Logger } from 'pino';
+import { createSessionManager } from '../runtime/index.js';
 import { isLoopbackHost, resolveListenSettings, resolvePoolSettings, type Env } from '../settings.js';
 import { PoolError, type PoolSettings, type SessionManager } from '../types.js';
 import { createPoolApp } from './app.js';
@@ -51,7 +52,7 @@ export async function startPoolServer(options: PoolServerOptions = {}): Promise<
     );
   }
   const logger = options.logger ?? pino({ name: 'tidepool-pool', level: env.TIDEPOOL_LOG_LEVEL ?? 'warn' }, pino.destination(2));
-  const sessionManager = options.sessionManager ?? (await defaultSessionManager(settings, logger));
+  const sessionManager = options.sessionManager ?? createSessionManager(settings, { logger });
   const audit = listen.auditLogPath ? await AuditLog.open(listen.auditLogPath) : undefined;
   const executions = new ExecutionStore();
   const app = createPoolApp({
@@ -116,13 +117,4 @@ export async function startPoolServer(options: PoolServerOptions = {}): Promise<
       return closing;
     },
   };
-}
-
-async function defaultSessionManager(settings: PoolSettings, logger: Logger): Promise<SessionManager> {
-  // Loaded lazily so that embedding the HTTP layer with an injected runtime does not load the real one.
-  const runtimeModule = '../runtime/index.js';
-  const runtime = (await import(runtimeModule)) as {
-    createSessionManager(settings: PoolSettings, options?: { logger?: Logger }): SessionManager;
-  };
-  return runtime.createSessionManager(settings, { logger });
 }
