@@ -24,12 +24,14 @@ import gc
 import json
 import os
 import select
+import shutil
 import signal
 import socket
 import struct
 import sys
 import traceback
 
+# fds 3/4 normally; 0/1 under runsc, which passes only stdio through (set from the config).
 CONTROL_IN, CONTROL_OUT = 3, 4
 
 CLONE_NEWNS = 0x00020000
@@ -40,6 +42,8 @@ CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
 
 libc = ctypes.CDLL(None, use_errno=True)
+# Directories a monitor removes when its kernel ends (modes without a per-session tmpfs).
+atexit_remove = []
 
 
 def send_frame(fd, message, payload=b""):
@@ -113,8 +117,11 @@ def start_session(request, kernel_sock, files_sock):
         die_with_parent()
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD):
             signal.signal(sig, signal.SIG_DFL)
-        os.close(CONTROL_IN)
-        os.close(CONTROL_OUT)
+        # Off the control channel, but keep the fd numbers taken (they may be 0 and 1).
+        devnull = os.open(os.devnull, os.O_RDWR)
+        os.dup2(devnull, CONTROL_IN)
+        os.dup2(devnull, CONTROL_OUT)
+        os.close(devnull)
         data_dir = request["dataDir"]
         if request["namespaces"]:
             enter_namespaces(request)
@@ -125,6 +132,9 @@ def start_session(request, kernel_sock, files_sock):
             files_sock.close()
             run_kernel(request, kernel_sock, data_dir)
         kernel_sock.close()
+        if not request["mountNamespace"]:
+            # No tmpfs to vanish with the namespace: remove the data directory when the session ends.
+            atexit_remove.append(data_dir)
         server = tidepool_pool_files.FileServer(files_sock, data_dir)
         monitor(kernel_pid, server)
     except BaseException:  # noqa: BLE001 - report why the session could not start
@@ -134,17 +144,23 @@ def start_session(request, kernel_sock, files_sock):
 
 
 def enter_namespaces(request):
+    """bwrap mode: user, mount, PID, IPC, UTS (and network) namespaces with private tmpfs mounts.
+    gvisor mode: PID, IPC, UTS (and network) only; this gVisor's mount namespaces do not
+    isolate mounts, so the session's data directory is a plain directory instead."""
     uid, gid = os.getuid(), os.getgid()
-    flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS
-    if request["userNamespace"]:
-        flags |= CLONE_NEWUSER
+    full = request["mountNamespace"]
+    flags = CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS
+    if full:
+        flags |= CLONE_NEWUSER | CLONE_NEWNS
     if not request["egress"]:
         flags |= CLONE_NEWNET
     unshare(flags)
-    if request["userNamespace"]:
-        write_id_maps(uid, gid)
-    mount(None, "/", None, MS_REC | MS_PRIVATE)
     libc.sethostname(b"session", 7)
+    if not full:
+        os.makedirs(request["dataDir"], exist_ok=True)
+        return
+    write_id_maps(uid, gid)
+    mount(None, "/", None, MS_REC | MS_PRIVATE)
     disk_mb = int(request["diskMb"])
     scratch_mb = max(16, min(disk_mb, 256))
     secure = MS_NOSUID | MS_NODEV
@@ -155,18 +171,19 @@ def enter_namespaces(request):
         mount("tmpfs", "/dev/shm", "tmpfs", secure, f"size={scratch_mb}m,mode=1777")
     # Hide the host's socket directory (and the shared font cache) from the session.
     for hidden in request.get("hide", []):
-        mount("tmpfs", hidden, "tmpfs", secure | MS_NOEXEC, "size=1m,mode=0755")
+        if os.path.isdir(hidden):
+            mount("tmpfs", hidden, "tmpfs", secure | MS_NOEXEC, "size=1m,mode=0755")
 
 
 def run_kernel(request, kernel_sock, data_dir):
     """Becomes the session's kernel (PID 1 of its PID namespace). Never returns."""
     try:
         die_with_parent()
-        if request["namespaces"]:
+        if request["mountNamespace"]:
             # A /proc that shows only this session's processes.
             mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
         apply_limits(request)
-        if request["namespaces"] and request["userNamespace"]:
+        if request["mountNamespace"]:
             # One more user+mount namespace: every mount above becomes locked, so user code
             # (root in here) cannot unmount /proc or /mnt/data to peek underneath.
             uid, gid = os.getuid(), os.getgid()
@@ -239,6 +256,8 @@ def monitor(kernel_pid, server):
         pid, status = os.waitpid(kernel_pid, os.WNOHANG)
         if pid == 0:
             return
+        for directory in atexit_remove:
+            shutil.rmtree(directory, ignore_errors=True)
         if os.WIFSIGNALED(status):
             os._exit(128 + os.WTERMSIG(status))
         os._exit(os.WEXITSTATUS(status) & 0x7F)
@@ -387,7 +406,12 @@ def preload():
 
 
 def main():
+    global CONTROL_IN, CONTROL_OUT
     config = json.loads(sys.argv[1])
+    if config.get("controlOnStdio"):
+        CONTROL_IN, CONTROL_OUT = 0, 1
+    for directory in config.get("makeDirs", []):
+        os.makedirs(directory, exist_ok=True)
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     if config.get("preload", True):
         try:

@@ -174,6 +174,11 @@ export class PoolSessionManager implements SessionManager {
     return this.#sessions.get(identifier)?.current;
   }
 
+  /** The pool's private host directory (socket, copies of the Python files); gone after close(). */
+  get hostDir(): string | undefined {
+    return this.#dir?.hostDir;
+  }
+
   get zygotePid(): number | undefined {
     return this.#zygote?.pid;
   }
@@ -315,7 +320,13 @@ export class PoolSessionManager implements SessionManager {
   async #startZygote(): Promise<Zygote> {
     if (this.#closing) throw new PoolError('internal', 'The session pool is shutting down.');
     const dir = this.#dir!;
-    const command = await zygoteCommand(this.#settings, dir, { socketPath: dir.socketSandboxPath });
+    const command = await zygoteCommand(this.#settings, dir, {
+      socketPath: dir.socketSandboxPath,
+      // Unique per pool, so every process of this pool can be found (and shown gone) by its command line.
+      poolId: path.basename(dir.hostDir),
+      // Under runsc the root is the host's, behind a copy-on-write overlay: make the session mount points.
+      makeDirs: this.#settings.isolation === 'gvisor' ? ['/mnt/sessions'] : [],
+    });
     const zygote = new Zygote(command, this.#logger);
     void zygote.exited.then((exit) => {
       if (!this.#closing) this.#logger?.error({ exit, stderr: zygote.stderrTail() }, 'pool zygote exited; sessions were lost and it will be restarted on demand');
@@ -331,12 +342,16 @@ export class PoolSessionManager implements SessionManager {
   async #createProcess(): Promise<SessionProcess> {
     const zygote = await this.#ensureZygote();
     const dir = this.#dir!;
-    const hostDataDir = this.#settings.isolation === 'none' ? path.join(dir.hostDir, 'sessions', randomBytes(8).toString('hex')) : undefined;
+    const name = randomBytes(8).toString('hex');
+    // bwrap: a tmpfs at /mnt/data in the session's mount namespace. gvisor: a directory inside the
+    // sandbox's in-memory overlay. none: a directory on the host.
+    const hostDataDir = this.#settings.isolation === 'none' ? path.join(dir.hostDir, 'sessions', name) : undefined;
+    const dataDir = hostDataDir ?? (this.#settings.isolation === 'gvisor' ? `/mnt/sessions/${name}` : MOUNT_POINT);
     const process = await SessionProcess.start({
       zygote,
       hub: this.#hub!,
-      request: sessionRequest(this.#settings, dir, hostDataDir ?? MOUNT_POINT),
-      dataDir: hostDataDir ?? MOUNT_POINT,
+      request: sessionRequest(this.#settings, dir, dataDir),
+      dataDir,
       outputLimitBytes: this.#settings.outputLimitBytes,
       ...(this.options.interruptGraceMs !== undefined ? { interruptGraceMs: this.options.interruptGraceMs } : {}),
     });

@@ -41,8 +41,9 @@ export function sessionRequest(settings: PoolSettings, dir: PoolDirectory, dataD
   return {
     dataDir,
     namespaces,
-    // gVisor is already a kernel of its own; inside it the sandbox runs as root without user namespaces.
-    userNamespace: settings.isolation === 'bwrap',
+    // Private mounts (tmpfs /mnt/data, own /proc) need user+mount namespaces: bwrap only. gVisor is a
+    // kernel of its own, runs the sandbox as root, and its mount namespaces do not isolate mounts.
+    mountNamespace: settings.isolation === 'bwrap',
     egress: settings.egress,
     diskMb: settings.diskMb,
     hide: namespaces ? [dir.sandboxDir] : [],

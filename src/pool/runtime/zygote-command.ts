@@ -57,6 +57,8 @@ export interface ZygoteCommand {
   env: Record<string, string>;
   uid?: number;
   gid?: number;
+  /** The control channel is on stdin/stdout (runsc passes nothing else through) instead of fds 3/4. */
+  controlOnStdio?: boolean;
 }
 
 export async function preparePoolDirectory(settings: PoolSettings): Promise<PoolDirectory> {
@@ -76,8 +78,8 @@ export async function preparePoolDirectory(settings: PoolSettings): Promise<Pool
     }
   }
   await chmod(hostDir, 0o700);
-  const inSandbox = settings.isolation !== 'none';
-  const sandboxDir = inSandbox ? SANDBOX_POOL_DIR : hostDir;
+  // bwrap binds the directory at a fixed place; runsc do and none see the host path itself.
+  const sandboxDir = settings.isolation === 'bwrap' ? SANDBOX_POOL_DIR : hostDir;
   return {
     hostDir,
     sandboxDir,
@@ -107,11 +109,12 @@ export function zygoteEnvironment(dir: PoolDirectory): Record<string, string> {
 
 export async function zygoteCommand(settings: PoolSettings, dir: PoolDirectory, config: Record<string, unknown>): Promise<ZygoteCommand> {
   const env = zygoteEnvironment(dir);
-  const python = [settings.pythonPath, '-I', '-B', '-u', path.join(dir.sandboxDir, 'python', 'tidepool_zygote.py'), JSON.stringify(config)];
+  const zygoteConfig = JSON.stringify({ ...config, controlOnStdio: settings.isolation === 'gvisor' });
+  const python = [settings.pythonPath, '-I', '-B', '-u', path.join(dir.sandboxDir, 'python', 'tidepool_zygote.py'), zygoteConfig];
   if (settings.isolation === 'none') return { command: python[0]!, args: python.slice(1), env };
   if (settings.isolation === 'gvisor') {
     const args = ['--network', settings.egress ? 'host' : 'none', '--host-uds', 'open', 'do', '-quiet', '-cwd', '/', ...python];
-    return { command: 'runsc', args, env };
+    return { command: 'runsc', args, env, controlOnStdio: true };
   }
   const args = [
     '--unshare-user',

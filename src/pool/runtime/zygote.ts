@@ -46,12 +46,12 @@ export class Zygote {
   constructor(command: ZygoteCommand, private readonly logger?: Logger) {
     this.#child = spawn(command.command, command.args, {
       env: command.env,
-      stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'],
+      stdio: command.controlOnStdio ? ['pipe', 'pipe', 'pipe'] : ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'],
       ...(command.uid !== undefined ? { uid: command.uid, gid: command.gid } : {}),
     });
-    this.#input = this.#child.stdio[3] as Writable;
+    this.#input = (command.controlOnStdio ? this.#child.stdin : this.#child.stdio[3]) as Writable;
     this.#input.on('error', () => {});
-    const output = this.#child.stdio[4] as Readable;
+    const output = (command.controlOnStdio ? this.#child.stdout : this.#child.stdio[4]) as Readable;
     this.#child.stderr!.on('data', (chunk: Buffer) => this.#onStderr(chunk.toString('utf8')));
     this.exited = new Promise((resolve) => {
       this.#child.once('error', (error) => {
