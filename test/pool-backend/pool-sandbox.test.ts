@@ -1,0 +1,122 @@
+/** The `Sandbox-Pool` backend: an embedded pool started lazily, reached through the ACA client. */
+import { afterEach, describe, expect, it } from 'vitest';
+import { createSandbox, SessionAllocationError, type LifecycleEvent } from '../../src/index.js';
+import { startPoolServer, type PoolServerOptions, type RunningPoolServer } from '../../src/pool/index.js';
+import { createPoolSandbox } from '../../src/sandbox/backends/pool/pool-sandbox.js';
+import type { RemoteSandbox } from '../../src/sandbox/backends/aca/remote-sandbox.js';
+
+/** Wraps the real startPoolServer to see what the backend asked for and what it got. */
+function recordingStarter() {
+  const calls: PoolServerOptions[] = [];
+  const servers: RunningPoolServer[] = [];
+  /** Sessions still alive when the backend asked the pool to stop. */
+  const aliveAtClose: string[][] = [];
+  return {
+    calls,
+    servers,
+    aliveAtClose,
+    start: async (options: PoolServerOptions) => {
+      calls.push(options);
+      const server = await startPoolServer({ ...options, readySessions: 1 });
+      servers.push(server);
+      const close = server.close.bind(server);
+      return {
+        ...server,
+        close: () => {
+          aliveAtClose.push(server.sessionManager.listSessions().map((info) => info.identifier));
+          return close();
+        },
+      };
+    },
+  };
+}
+
+let sandbox: RemoteSandbox | undefined;
+afterEach(async () => {
+  await sandbox?.close();
+  sandbox = undefined;
+});
+
+describe('Sandbox-Pool', () => {
+  it('is what the factory returns for "pool", with its banner', async () => {
+    const fromFactory = createSandbox('pool');
+    expect(fromFactory.type).toBe('Sandbox-Pool');
+    expect(fromFactory.banner).toBe('🌊 [Tidepool Pool Sandbox]');
+    await fromFactory.close();
+  });
+
+  it('starts the pool only on first use, once for concurrent sessions, on loopback with a key and egress on', async () => {
+    const starter = recordingStarter();
+    const events: LifecycleEvent[] = [];
+    sandbox = createPoolSandbox({ startServer: starter.start, env: {}, onLifecycle: (event) => events.push(event) });
+    const sessions = [sandbox.session(), sandbox.session(), sandbox.session('named-session')];
+    expect(starter.calls).toHaveLength(0);
+    const results = await Promise.all(sessions.map((session, index) => session.execute(`${index} + 40`)));
+    expect(results.map((result) => result.result)).toEqual([40, 41, 42]);
+    expect(starter.calls).toHaveLength(1);
+    expect(starter.calls[0]).toMatchObject({ host: '127.0.0.1', port: 0, egress: true });
+    expect(starter.calls[0]!.apiKeys).toHaveLength(1);
+    expect(starter.calls[0]!.apiKeys![0]!.length).toBeGreaterThanOrEqual(32);
+    expect(starter.servers[0]!.settings.egress).toBe(true);
+
+    const named = events.filter((event) => event.identifier === 'named-session');
+    expect(named.map((event) => event.phase)).toEqual(['creating', 'ready', 'executing', 'finished']);
+    expect(named.every((event) => event.sandboxType === 'Sandbox-Pool')).toBe(true);
+    expect(named[1]!.stepMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it('the pool refuses requests without its random key', async () => {
+    const starter = recordingStarter();
+    sandbox = createPoolSandbox({ startServer: starter.start, env: {} });
+    await sandbox.session().execute('1');
+    const response = await fetch(`${starter.servers[0]!.url}/files?api-version=2025-10-02-preview&identifier=someone-else`);
+    expect(response.status).toBe(401);
+  });
+
+  it('honours TIDEPOOL_POOL_EGRESS=off and explicit pool settings', async () => {
+    const starter = recordingStarter();
+    sandbox = createPoolSandbox({ startServer: starter.start, env: { TIDEPOOL_POOL_EGRESS: 'off' }, pool: { maxSessions: 7 } });
+    await sandbox.session().execute('1');
+    expect(starter.servers[0]!.settings).toMatchObject({ egress: false, maxSessions: 7 });
+  });
+
+  it('close() deletes its sessions (DELETE session) and then stops the pool', async () => {
+    const starter = recordingStarter();
+    sandbox = createPoolSandbox({ startServer: starter.start, env: {} });
+    const session = sandbox.session();
+    await session.execute('x = 1');
+    const server = starter.servers[0]!;
+    expect(server.sessionManager.getSession(session.identifier)).toBeDefined();
+    await sandbox.close();
+    expect(starter.aliveAtClose).toHaveLength(1);
+    expect(starter.aliveAtClose[0]).not.toContain(session.identifier);
+    await expect(fetch(`${server.url}/metadata?api-version=2025-10-02-preview`)).rejects.toThrow();
+    sandbox = undefined;
+  });
+
+  it('reports a pool that cannot start as SessionAllocationError, and tries again on the next use', async () => {
+    let attempts = 0;
+    sandbox = createPoolSandbox({
+      env: {},
+      startServer: async (options) => {
+        attempts += 1;
+        if (attempts === 1) throw new Error('bwrap: cannot create user namespace.');
+        return startPoolServer({ ...options, readySessions: 1 });
+      },
+    });
+    const session = sandbox.session();
+    const error = await session.execute('1').catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(SessionAllocationError);
+    expect((error as Error).message).toMatch(/did not start: bwrap: cannot create user namespace.*tidepool doctor/);
+    expect((await session.execute('6 * 7')).result).toBe(42);
+    expect(attempts).toBe(2);
+  });
+
+  it('closing a sandbox that never started does nothing', async () => {
+    const starter = recordingStarter();
+    const unused = createPoolSandbox({ startServer: starter.start, env: {} });
+    unused.session();
+    await unused.close();
+    expect(starter.calls).toHaveLength(0);
+  });
+});
