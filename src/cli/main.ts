@@ -5,9 +5,11 @@
 import { Command } from 'commander';
 import { config as loadDotenv } from 'dotenv';
 import { registerBench } from './commands/bench.js';
+import { registerCompare } from './commands/compare.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerExec } from './commands/exec.js';
 import { registerPoolServe } from './commands/pool-serve.js';
+import { registerResearch } from './commands/research.js';
 import { registerServe } from './commands/serve.js';
 import { registerSetup } from './commands/setup.js';
 import type { CliContext } from './context.js';
@@ -16,6 +18,8 @@ import { reportError } from './errors.js';
 type Register = (program: Command, context: CliContext) => void;
 
 const COMMANDS: Register[] = [
+  registerResearch,
+  registerCompare,
   registerExec,
   registerDoctor,
   registerSetup,
