@@ -32,6 +32,8 @@ export interface TravelAgentsOptions {
   sandboxOptions?: CreateSandboxOptions;
   /** Injected by tests; default the real factory. */
   createSandbox?: (name: string, options: CreateSandboxOptions) => Sandbox;
+  /** Backends to offer as unavailable regardless of their settings, with the reason to show. */
+  disabled?: Partial<Record<SandboxType, string>>;
 }
 
 /** Settings a backend cannot work without, checked when its factory did not already object. */
@@ -59,7 +61,11 @@ export class TravelAgents {
   constructor(options: TravelAgentsOptions = {}) {
     const env = options.env ?? process.env;
     const create = options.createSandbox ?? defaultCreateSandbox;
-    this.#agents = SANDBOX_TYPES.map((type) => buildAgent(type, env, create, options.sandboxOptions ?? {}));
+    this.#agents = SANDBOX_TYPES.map((type) => {
+      const reason = options.disabled?.[type];
+      if (reason) return { id: agentId(type), name: `Travel agent · ${DISPLAY_NAMES[type]}`, sandboxType: type, lifecycle: new LifecycleRouter(), available: false, reason };
+      return buildAgent(type, env, create, options.sandboxOptions ?? {});
+    });
   }
 
   list(): AgentInfo[] {

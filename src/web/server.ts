@@ -12,6 +12,7 @@ import { createLanguageModel } from '../agent/language-model.js';
 import { resolveModelSetup, type ModelSetup } from '../agent/model-config.js';
 import { TravelAgents, type TravelAgentsOptions } from '../agent/travel-agents.js';
 import type { Env } from '../config/settings.js';
+import type { SandboxType } from '../sandbox/types.js';
 import type { WeatherToolOptions } from '../tools/index.js';
 import { createWebApp } from './app.js';
 import type { WebDeps } from './deps.js';
@@ -45,6 +46,20 @@ export interface RunningWebServer {
   close(): Promise<void>;
 }
 
+/**
+ * The UI has no login: on loopback only this machine's users reach it. Bound to another address,
+ * anyone who can reach the port could run code through the Local agent on this host unsandboxed,
+ * so Local is switched off there (the pool and the cloud backends isolate their sessions).
+ */
+function remoteRestrictions(host: string): Partial<Record<SandboxType, string>> {
+  if (isLoopback(host)) return {};
+  return { Local: `Local runs code on this machine without isolation, so it is off while serving on ${host}; serve on 127.0.0.1 to use it.` };
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
 export async function startWebServer(options: WebServerOptions = {}): Promise<RunningWebServer> {
   const env = options.env ?? process.env;
   const host = options.host ?? env.TIDEPOOL_WEB_HOST?.trim() ?? DEFAULT_WEB_HOST;
@@ -54,7 +69,7 @@ export async function startWebServer(options: WebServerOptions = {}): Promise<Ru
   const modelSetup = resolveModelSetup(env);
   const model = options.model ?? (modelSetup.configured ? createLanguageModel(modelSetup.config) : undefined);
   const store = new ConversationStore(dbPath);
-  const agents = new TravelAgents({ env, ...options.agents });
+  const agents = new TravelAgents({ env, ...options.agents, disabled: { ...remoteRestrictions(host), ...options.agents?.disabled } });
   const deps: WebDeps = { store, agents, modelSetup, model, logger, busy: new Set(), weather: { env, ...options.weather } };
   const app = createWebApp(deps);
 

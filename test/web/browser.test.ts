@@ -69,7 +69,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in Chromium', () => {
     const weatherCard = page.locator('[data-testid=tool-card][data-tool=research_weather]');
     await weatherCard.and(page.locator('[data-status=success]')).waitFor({ timeout: 90_000 });
     expect(await weatherCard.locator('[data-testid=backend-badge]').textContent()).toBe('Sandbox-Pool');
-    const phases = await weatherCard.locator('[data-testid=lifecycle-event]').evaluateAll((items) => items.map((item) => (item as HTMLElement).dataset.phase));
+    const phases = await weatherCard.locator('[data-testid=lifecycle-event]').evaluateAll((items) => items.map((item) => (item as unknown as { dataset: { phase?: string } }).dataset.phase));
     expect(phases).toEqual(expect.arrayContaining(['executing', 'finished']));
     expect(await weatherCard.locator('[data-testid=lifecycle-event][data-phase=finished]').textContent()).toMatch(/\d+ ms · step \d+ ms/);
     expect(await weatherCard.locator('[data-testid=tool-output]').textContent()).toContain('Tokyo');
@@ -81,7 +81,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in Chromium', () => {
     await page.click('[data-testid=send]');
     const image = page.locator('[data-testid=tool-card][data-tool=chart_weather] img[data-testid=tool-image]');
     await image.waitFor({ timeout: 90_000 });
-    await expect.poll(() => image.evaluate((img) => (img as HTMLImageElement).naturalWidth)).toBeGreaterThan(100);
+    await expect.poll(() => image.evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth)).toBeGreaterThan(100);
     await page.locator('[data-testid=assistant-message][data-done=true]').nth(1).waitFor();
     await page.screenshot({ path: path.join(SCREENSHOTS, '2-chart.png'), fullPage: true });
     expect(model.failures).toEqual([]);
@@ -98,7 +98,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in Chromium', () => {
     await page.locator('[data-testid=tool-card][data-tool=research_weather][data-status=success]').waitFor();
     await expect.poll(() => page.locator('[data-testid=tool-card] [data-testid=lifecycle-event]').count()).toBeGreaterThan(3);
     await expect
-      .poll(() => page.locator('[data-testid=tool-card][data-tool=chart_weather] img[data-testid=tool-image]').evaluate((img) => (img as HTMLImageElement).naturalWidth))
+      .poll(() => page.locator('[data-testid=tool-card][data-tool=chart_weather] img[data-testid=tool-image]').evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth))
       .toBeGreaterThan(100);
     await page.screenshot({ path: path.join(SCREENSHOTS, '3-after-reload.png'), fullPage: true });
   }, 240_000);

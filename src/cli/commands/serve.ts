@@ -1,6 +1,6 @@
 /** `tidepool serve`: the web UI with one travel agent per sandbox backend, until Ctrl-C. */
 import { InvalidArgumentError, type Command } from 'commander';
-import { DEFAULT_WEB_HOST, DEFAULT_WEB_PORT, startWebServer } from '../../index.js';
+import { DEFAULT_WEB_HOST, DEFAULT_WEB_PORT, isLoopback, startWebServer } from '../../index.js';
 import type { CliContext } from '../context.js';
 
 interface ServeOptions {
@@ -24,6 +24,7 @@ export function registerServe(program: Command, context: CliContext): void {
       stdout.write(`  Conversations: ${server.dbPath}\n`);
       stdout.write(server.modelSetup.configured ? `  Model: ${server.modelSetup.config.label}\n` : `  No model configured: the Tools page works; for chat, ${server.modelSetup.reason.split('\n\n')[1] ?? server.modelSetup.reason}\n`);
       for (const agent of server.agents.list().filter((a) => !a.available)) stdout.write(`  ${agent.id} unavailable: ${agent.reason}\n`);
+      if (!isLoopback(server.host)) stdout.write(`  Warning: the UI has no login; anyone who can reach ${server.url} can use the agents and tools.\n`);
       stdout.write('Press Ctrl-C to stop.\n');
       await waitForAbort(context.shutdownSignal);
       stdout.write('Stopping…\n');
