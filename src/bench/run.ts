@@ -1,10 +1,11 @@
 /** Runs benchmark suites one after another and writes their metrics. */
 import { formatMetrics, writeResults } from './results.js';
 import { localSuite } from './suites/local.js';
+import { weatherSuite } from './suites/weather.js';
 import type { BenchContext, BenchSuite, Metrics } from './types.js';
 
 /** Every suite, in the order they run. Suites that need missing pieces report why and are skipped. */
-export const SUITES: BenchSuite[] = [localSuite];
+export const SUITES: BenchSuite[] = [localSuite, weatherSuite];
 
 export interface BenchRunOptions {
   suites?: string[];

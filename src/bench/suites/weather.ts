@@ -1,0 +1,85 @@
+/**
+ * research_weather end to end: one destination, current conditions + forecast, against a local
+ * stub that replays the reference Open-Meteo answers (so the network is not what is measured).
+ * Each run uses a fresh session, as an agent's tool call does; the pool is warm (ready sessions).
+ */
+import { readFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { PACKAGE_ROOT } from '../../paths.js';
+import { createLocalSandbox } from '../../sandbox/backends/local/local-sandbox.js';
+import { createPoolSandbox } from '../../sandbox/backends/pool/index.js';
+import type { Sandbox } from '../../sandbox/types.js';
+import { researchWeather } from '../../tools/research-weather.js';
+import { percentile, round, sample } from '../stats.js';
+import type { BenchContext, BenchSuite, Metrics } from '../types.js';
+
+const FIXTURES = ['ref-9.1-geocoding-paris.json', 'ref-9.2-forecast-paris-current.json'];
+const TODAY = '2025-06-10';
+const RUNS = 30;
+
+export const weatherSuite: BenchSuite = {
+  name: 'weather',
+  description: 'research_weather (Paris, current + 5-day forecast) on the warm pool and on Local, Open-Meteo replayed locally',
+  async run(context) {
+    const stub = await startStub();
+    const metrics: Metrics = {};
+    try {
+      const pool = createPoolSandbox({ pool: { egress: true, readySessions: 4 }, env: context.env });
+      Object.assign(metrics, await measure('pool', pool, stub.url, context, 100));
+      const local = createLocalSandbox();
+      Object.assign(metrics, await measure('local', local, stub.url, context));
+    } finally {
+      await stub.close();
+    }
+    return metrics;
+  },
+};
+
+async function measure(name: string, sandbox: Sandbox, url: string, context: BenchContext, target?: number): Promise<Metrics> {
+  const options = { today: TODAY, openMeteo: { geocodingUrl: url, forecastUrl: url, archiveUrl: url } };
+  const run = async () => {
+    const output = await researchWeather({ destination: 'Paris' }, { sandbox }, options);
+    if (output.data.error || !output.data.places[0]?.ok) throw new Error(`research failed on ${name}: ${output.text}`);
+  };
+  try {
+    context.log(`weather: ${RUNS} research runs on ${name} (fresh session each)`);
+    const times = await sample(RUNS, run, 3);
+    return {
+      [`weather.research_${name}_p50_ms`]: { value: round(percentile(times, 50), 1), unit: 'ms', ...(target ? { target, better: 'lower' as const } : {}) },
+      [`weather.research_${name}_p95_ms`]: { value: round(percentile(times, 95), 1), unit: 'ms' },
+    };
+  } finally {
+    await sandbox.close();
+  }
+}
+
+/** Serves the two reference answers by exact path + query; anything else is a loud 599. */
+async function startStub(): Promise<{ url: string; close(): Promise<void> }> {
+  const answers = new Map<string, string>();
+  for (const file of FIXTURES) {
+    const fixturePath = path.join(PACKAGE_ROOT, 'test', 'fixtures', 'open-meteo', file);
+    const text = await readFile(fixturePath, 'utf8').catch(() => {
+      throw new Error(`Fixture ${fixturePath} not found; run the weather bench from a repository checkout.`);
+    });
+    const fixture = JSON.parse(text) as { request: { path: string; query: Record<string, string> }; response: { body: unknown } };
+    answers.set(key(fixture.request.path, fixture.request.query), JSON.stringify(fixture.response.body));
+  }
+  const server: Server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://stub');
+    const body = answers.get(key(url.pathname, Object.fromEntries(url.searchParams)));
+    res.writeHead(body ? 200 : 599, { 'content-type': 'application/json; charset=utf-8' });
+    res.end(body ?? JSON.stringify({ error: true, reason: `no fixture for ${req.url}` }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+function key(pathname: string, query: Record<string, string>): string {
+  return `${pathname}?${Object.entries(query).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}=${v}`).join('&')}`;
+}
