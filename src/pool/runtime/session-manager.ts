@@ -102,22 +102,22 @@ export class PoolSessionManager implements SessionManager {
     });
   }
 
-  writeFile(identifier: string, name: string, data: Readable | Uint8Array): Promise<PoolFileInfo> {
+  async writeFile(identifier: string, name: string, data: Readable | Uint8Array): Promise<PoolFileInfo> {
     const file = checkPath(name);
     return this.#use(identifier, (process) => process.files.write(file, data, this.#settings.diskMb * 1024 * 1024));
   }
 
-  listFiles(identifier: string, options: { directory?: string; recursive?: boolean } = {}): Promise<PoolFileInfo[]> {
+  async listFiles(identifier: string, options: { directory?: string; recursive?: boolean } = {}): Promise<PoolFileInfo[]> {
     const directory = options.directory && options.directory !== MOUNT_POINT && options.directory !== '/' ? checkPath(options.directory) : undefined;
     return this.#use(identifier, (process) => process.files.list(directory, options.recursive ?? false));
   }
 
-  statFile(identifier: string, name: string): Promise<PoolFileInfo> {
+  async statFile(identifier: string, name: string): Promise<PoolFileInfo> {
     const file = checkPath(name);
     return this.#use(identifier, (process) => process.files.stat(file));
   }
 
-  readFile(identifier: string, name: string): Promise<{ info: PoolFileInfo; stream: Readable }> {
+  async readFile(identifier: string, name: string): Promise<{ info: PoolFileInfo; stream: Readable }> {
     const file = checkPath(name);
     return this.#use(identifier, async (process) => {
       // Read whole (bounded by diskMb) so a slow reader never holds the session's file channel.
@@ -126,7 +126,7 @@ export class PoolSessionManager implements SessionManager {
     });
   }
 
-  deleteFile(identifier: string, name: string): Promise<void> {
+  async deleteFile(identifier: string, name: string): Promise<void> {
     const file = checkPath(name);
     return this.#use(identifier, (process) => process.files.delete(file));
   }

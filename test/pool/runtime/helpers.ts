@@ -1,0 +1,44 @@
+/** Shared set-up for the pool runtime tests: real zygotes, real sandboxes, small limits. */
+import { readdir, readFile } from 'node:fs/promises';
+import { PoolSessionManager } from '../../../src/pool/runtime/index.js';
+import type { PoolSettings } from '../../../src/pool/types.js';
+
+export function testSettings(overrides: Partial<PoolSettings> = {}): PoolSettings {
+  return {
+    isolation: 'bwrap',
+    egress: false,
+    maxSessions: 6,
+    readySessions: 2,
+    cooldownSeconds: 300,
+    memoryMb: 256,
+    maxExecutionSeconds: 60,
+    diskMb: 16,
+    maxProcesses: 32,
+    outputLimitBytes: 1024 * 1024,
+    pythonPath: '/usr/bin/python3',
+    ...overrides,
+  };
+}
+
+export function createTestManager(overrides: Partial<PoolSettings> = {}, interruptGraceMs = 500): PoolSessionManager {
+  return new PoolSessionManager(testSettings(overrides), { interruptGraceMs });
+}
+
+export async function run(manager: PoolSessionManager, identifier: string, code: string, timeoutMs = 20_000) {
+  return manager.execute(identifier, code, { timeoutMs });
+}
+
+/** Host pids of every process whose command line mentions `needle` (e.g. a pool's id). */
+export async function processesMentioning(needle: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8');
+      if (cmdline.includes(needle)) pids.push(Number(entry));
+    } catch {
+      // Gone already.
+    }
+  }
+  return pids;
+}
