@@ -1,4 +1,7 @@
 /** The `Sandbox-Pool` backend: an embedded pool started lazily, reached through the ACA client. */
+import { once } from 'node:events';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSandbox, SessionAllocationError, type LifecycleEvent } from '../../src/index.js';
 import { startPoolServer, type PoolServerOptions, type RunningPoolServer } from '../../src/pool/index.js';
@@ -65,6 +68,24 @@ describe('Sandbox-Pool', () => {
     expect(named[1]!.stepMs).toBeGreaterThanOrEqual(0);
   });
 
+  it('lets session code reach the network by default (the weather tools need it), and not with egress off', async () => {
+    const web = http.createServer((_req, res) => res.end('from the host 🌍'));
+    web.listen(0, '127.0.0.1');
+    await once(web, 'listening');
+    const code = `import urllib.request\nurllib.request.urlopen('http://127.0.0.1:${(web.address() as AddressInfo).port}/', timeout=5).read().decode()`;
+    try {
+      sandbox = createPoolSandbox({ env: {}, pool: { readySessions: 1 } });
+      expect((await sandbox.session().execute(code)).result).toBe('from the host 🌍');
+      await sandbox.close();
+      sandbox = createPoolSandbox({ env: {}, pool: { readySessions: 1, egress: false } });
+      const blocked = await sandbox.session().execute(code);
+      expect(blocked.status).toBe('failure');
+      expect(blocked.error?.type).toMatch(/URLError|ConnectionRefusedError|OSError/);
+    } finally {
+      web.close();
+    }
+  });
+
   it('the pool refuses requests without its random key', async () => {
     const starter = recordingStarter();
     sandbox = createPoolSandbox({ startServer: starter.start, env: {} });
@@ -73,11 +94,17 @@ describe('Sandbox-Pool', () => {
     expect(response.status).toBe(401);
   });
 
-  it('honours TIDEPOOL_POOL_EGRESS=off and explicit pool settings', async () => {
+  it("keeps egress on despite `pool serve`'s TIDEPOOL_POOL_EGRESS=off, reads other TIDEPOOL_POOL_* settings, and takes options", async () => {
     const starter = recordingStarter();
-    sandbox = createPoolSandbox({ startServer: starter.start, env: { TIDEPOOL_POOL_EGRESS: 'off' }, pool: { maxSessions: 7 } });
+    sandbox = createPoolSandbox({ startServer: starter.start, env: { TIDEPOOL_POOL_EGRESS: 'off', TIDEPOOL_POOL_MEMORY_MB: '777' }, pool: { maxSessions: 7 } });
     await sandbox.session().execute('1');
-    expect(starter.servers[0]!.settings).toMatchObject({ egress: false, maxSessions: 7 });
+    expect(starter.servers[0]!.settings).toMatchObject({ egress: true, maxSessions: 7, memoryMb: 777 });
+    await sandbox.close();
+
+    const offline = recordingStarter();
+    sandbox = createPoolSandbox({ startServer: offline.start, env: {}, pool: { egress: false } });
+    await sandbox.session().execute('1');
+    expect(offline.servers[0]!.settings.egress).toBe(false);
   });
 
   it('close() deletes its sessions (DELETE session) and then stops the pool', async () => {

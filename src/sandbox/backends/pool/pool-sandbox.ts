@@ -24,8 +24,8 @@ export type EmbeddedPoolOptions = Omit<PoolServerOptions, 'host' | 'port' | 'api
 export interface PoolSandboxOptions extends SandboxOptions {
   /**
    * Settings of the embedded pool (isolation, maxSessions, memoryMb…); unset ones come from
-   * TIDEPOOL_POOL_*. Egress is ON by default here (the weather tools fetch data from inside the
-   * session) unless `egress` or TIDEPOOL_POOL_EGRESS says otherwise; `tidepool pool serve` defaults to off.
+   * TIDEPOOL_POOL_*, except egress: it is ON here (the weather tools fetch data from inside the
+   * session) unless `egress: false` is passed. TIDEPOOL_POOL_EGRESS only applies to `tidepool pool serve`.
    */
   pool?: EmbeddedPoolOptions;
   /** ACA API version the client speaks to the embedded pool (default 2025-10-02-preview). */
@@ -49,7 +49,9 @@ export function createPoolSandbox(options: PoolSandboxOptions = {}): RemoteSandb
     running ??= (async () => {
       // A fresh key per process: the pool listens on loopback, and only this client knows the key.
       const apiKey = randomBytes(32).toString('base64url');
-      const egress = options.pool?.egress ?? (env.TIDEPOOL_POOL_EGRESS?.trim() ? undefined : true);
+      // TIDEPOOL_POOL_EGRESS is `pool serve`'s setting (off there, and .env.example sets it so); the
+      // embedded pool needs egress for the weather tools, so only the option turns it off here.
+      const egress = options.pool?.egress ?? true;
       let server: RunningPoolServer;
       try {
         // Embedded, the pool's request log would interleave with the user's output: errors only, unless asked.
