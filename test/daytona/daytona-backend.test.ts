@@ -102,6 +102,17 @@ describe('Sandbox-Daytona sessions', () => {
     expect((await session.execute('x')).error?.type).toBe('NameError');
   });
 
+  it('stops a cell when the caller aborts, replacing the context, and the next cell works', async () => {
+    const session = sandbox().session('abort');
+    await session.execute('1');
+    const controller = new AbortController();
+    const running = session.execute('while True: pass', { signal: controller.signal });
+    setTimeout(() => controller.abort(new Error('user pressed stop')), 300);
+    await expect(running).rejects.toThrow('user pressed stop');
+    expect(world.calls).toContain('deleteContext ctx-1');
+    expect((await session.execute('2 + 2')).result).toBe(4);
+  });
+
   it('deletes the sandbox on close, and only once', async () => {
     const backend = sandbox();
     const session = backend.session('bye');
