@@ -1,6 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { createOpenAI } from '@ai-sdk/openai';
+import { generateText, streamText } from 'ai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWebServer, type RunningWebServer } from '../../src/web/server.js';
 import { startScriptedModelServer, type ScriptedModelServer } from '../support/scripted-model-server.js';
@@ -100,6 +102,17 @@ describe('OpenAI-compatible /v1 API', () => {
     expect(bad.status).toBe(400);
     const badSession = await post({ model: 'travel-local', messages: [{ role: 'user', content: 'hi' }] }, { 'x-tidepool-session': '../x' });
     expect(badSession.status).toBe(400);
+    expect(model.failures).toEqual([]);
+  });
+
+  it('works with an off-the-shelf OpenAI client (the AI SDK\'s chat provider), streaming and not', async () => {
+    const client = createOpenAI({ baseURL: `${server.url}/v1`, apiKey: 'unused' }).chat('travel-local');
+    model.push({ expectUser: 'Say hi', reply: { text: 'Hi from the travel agent.' } });
+    expect((await generateText({ model: client, prompt: 'Say hi' })).text).toBe('Hi from the travel agent.');
+    model.push({ expectUser: 'Stream hi', reply: { text: 'Streaming hello from the travel agent.' } });
+    let streamed = '';
+    for await (const delta of streamText({ model: client, prompt: 'Stream hi' }).textStream) streamed += delta;
+    expect(streamed).toBe('Streaming hello from the travel agent.');
     expect(model.failures).toEqual([]);
   });
 });
