@@ -72,7 +72,7 @@ export function defineSandboxContract(target: ContractTarget): void {
     }, timeout);
 
     it('returns an open matplotlib figure as a PNG image', async () => {
-      const result = await session('image').execute('import matplotlib\nmatplotlib.use("Agg")\nimport matplotlib.pyplot as plt\nplt.plot([1, 3, 2])\nplt.show()');
+      const result = await session('image').execute('import matplotlib.pyplot as plt\nplt.plot([1, 3, 2])\nplt.show()');
       expect(result.status).toBe('success');
       expect(result.result).toMatchObject({ type: 'image', format: 'png' });
       const png = Buffer.from((result.result as { base64_data: string }).base64_data, 'base64');
