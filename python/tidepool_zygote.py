@@ -115,6 +115,7 @@ def start_session(request, kernel_sock, files_sock):
 
     try:
         die_with_parent()
+        signal.set_wakeup_fd(-1)
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD):
             signal.signal(sig, signal.SIG_DFL)
         # Off the control channel, but keep the fd numbers taken (they may be 0 and 1).
@@ -192,6 +193,14 @@ def run_kernel(request, kernel_sock, data_dir):
         libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
         os.environ.clear()
         os.environ.update(request["env"])
+        if request["namespaces"]:
+            # PID 1 ignores signals it has no handler for, even SIGKILL from its own code
+            # (os.kill(os.getpid(), 9) would do nothing), and must reap orphans: a tiny init
+            # takes PID 1 and the kernel runs as PID 2.
+            kernel = os.fork()
+            if kernel != 0:
+                kernel_sock.close()
+                run_init(kernel)
         in_fd = kernel_sock.detach()
         out_fd = os.dup(in_fd)
         close_other_fds({0, 1, 2, in_fd, out_fd})
@@ -203,6 +212,28 @@ def run_kernel(request, kernel_sock, data_dir):
         sys.stderr.write(f"[session {request['id']}] kernel failed:\n{traceback.format_exc()}")
         sys.stderr.flush()
         os._exit(70)
+
+
+def run_init(kernel_pid):
+    """PID 1 of a session: forwards interrupts to the kernel, reaps orphans, and exits with
+    the kernel's status (128 + signal when it was killed), which ends the whole namespace."""
+
+    def forward(signum, _frame):
+        try:
+            os.kill(kernel_pid, signal.SIGINT if signum == signal.SIGINT else signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+    signal.signal(signal.SIGINT, forward)
+    signal.signal(signal.SIGTERM, forward)
+    close_other_fds({0, 1, 2})
+    while True:
+        try:
+            pid, status = os.wait()
+        except ChildProcessError:
+            os._exit(70)
+        if pid == kernel_pid:
+            os._exit(128 + os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status))
 
 
 def apply_limits(request):
@@ -260,7 +291,7 @@ def monitor(kernel_pid, server):
             shutil.rmtree(directory, ignore_errors=True)
         if os.WIFSIGNALED(status):
             os._exit(128 + os.WTERMSIG(status))
-        os._exit(os.WEXITSTATUS(status) & 0x7F)
+        os._exit(os.WEXITSTATUS(status))
 
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)

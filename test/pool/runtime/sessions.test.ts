@@ -29,8 +29,7 @@ describe('pool runtime sessions (bwrap)', () => {
     const before = manager.stats();
     const outcome = await run(manager, 'from-ready', 'import os\nos.getpid()');
     expect(outcome.allocated).toBe(true);
-    // PID 1 of its own PID namespace.
-    expect(outcome.response.result).toBe(1);
+    expect(outcome.response.result).toBe(2); // PID 2 of its own PID namespace, under a tiny init
     expect(manager.stats().live).toBe(before.live + 1);
     expect(manager.getSession('from-ready')?.etag).toMatch(/^[0-9a-f]{16}$/);
   });

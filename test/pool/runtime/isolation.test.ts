@@ -1,0 +1,140 @@
+import { randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PoolSessionManager } from '../../../src/pool/runtime/index.js';
+import { createTestManager, run } from './helpers.js';
+
+const SECRET_ENV = 'TIDEPOOL_TEST_SERVER_SECRET';
+
+async function listen(): Promise<{ port: number; connections: () => number; close: () => Promise<void> }> {
+  let count = 0;
+  const server = net.createServer((socket) => {
+    count++;
+    socket.end('hi');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  return { port, connections: () => count, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+const connectCode = (port: number) =>
+  `import socket\ntry:\n    result = socket.create_connection(("127.0.0.1", ${port}), timeout=3).recv(2).decode()\nexcept OSError as e:\n    result = type(e).__name__\nresult`;
+
+describe('pool runtime isolation (bwrap, egress off)', () => {
+  let manager: PoolSessionManager;
+  const hostFiles = [`/root/tidepool-secret-${randomBytes(4).toString('hex')}`, `/tmp/tidepool-secret-${randomBytes(4).toString('hex')}`];
+
+  beforeAll(async () => {
+    process.env[SECRET_ENV] = 'do-not-leak';
+    for (const file of hostFiles) await writeFile(file, 'host secret');
+    manager = createTestManager({ maxSessions: 10 });
+    await manager.start();
+  });
+  afterAll(async () => {
+    delete process.env[SECRET_ENV];
+    await manager.close();
+    for (const file of hostFiles) await rm(file, { force: true });
+  });
+
+  it('cannot read host files under /root or /tmp', async () => {
+    for (const file of hostFiles) {
+      const outcome = await run(manager, 'iso', `import os\nos.path.exists(${JSON.stringify(file)})`);
+      expect(outcome.response.result).toBe(false);
+    }
+    const outcome = await run(manager, 'iso', `open(${JSON.stringify(hostFiles[0])}).read()`);
+    expect(outcome.response.error?.type).toBe('FileNotFoundError');
+  });
+
+  it("cannot see another session's files or processes", async () => {
+    await run(manager, 'owner', "open('/mnt/data/mine.txt', 'w').write('private')\nimport subprocess\np = subprocess.Popen(['sleep', '30'])");
+    const peek = await run(manager, 'peeker', "import os\n(os.listdir('/mnt/data'), sorted(int(p) for p in os.listdir('/proc') if p.isdigit()))");
+    // Only its own init (1) and kernel (2).
+    expect(peek.response.result).toBe('([], [1, 2])');
+    await run(manager, 'owner', 'p.kill()');
+  });
+
+  it('has none of the server environment', async () => {
+    const outcome = await run(manager, 'env', 'import os, json\njson.dumps(dict(os.environ))');
+    const env = JSON.parse(outcome.response.result as string) as Record<string, string>;
+    expect(env[SECRET_ENV]).toBeUndefined();
+    const sessionNames = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'PYTHONIOENCODING', 'PYTHONDONTWRITEBYTECODE', 'PYTHONUNBUFFERED', 'MPLBACKEND', 'MPLCONFIGDIR', 'OPENBLAS_NUM_THREADS', 'OMP_NUM_THREADS', 'TIDEPOOL_DATA_DIR'];
+    expect(Object.keys(env).filter((name) => !sessionNames.includes(name))).toEqual([]);
+    expect(env.HOME).toBe('/root');
+    expect(env.TIDEPOOL_DATA_DIR).toBe('/mnt/data');
+  });
+
+  it('cannot connect to a port on the host loopback when egress is off', async () => {
+    const server = await listen();
+    try {
+      const outcome = await run(manager, 'net', connectCode(server.port));
+      expect(outcome.response.result).toMatch(/Error/);
+      expect(server.connections()).toBe(0);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('contains a fork bomb and keeps answering other sessions', async () => {
+    const bomb = 'import os, time\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        time.sleep(0.05)';
+    const exploding = manager.execute('bomb', bomb, { timeoutMs: 3_000 });
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect((await run(manager, 'bystander', '6 * 7')).response.result).toBe(42);
+    await exploding;
+    const count = await run(manager, 'bomb', "import os\nlen([p for p in os.listdir('/proc') if p.isdigit()])");
+    expect(count.response.result as number).toBeLessThanOrEqual(32);
+    // The host can still fork.
+    expect(spawnSync('true').status).toBe(0);
+    expect(await manager.deleteSession('bomb')).toBe(true);
+  });
+
+  it('contains a memory bomb as a MemoryError', async () => {
+    await run(manager, 'memory', 'survivor = 1');
+    const outcome = await run(manager, 'memory', 'blocks = []\nwhile True:\n    blocks.append(bytearray(16 * 1024 * 1024))');
+    expect(outcome.response.error?.type).toBe('MemoryError');
+    expect((await run(manager, 'memory', 'del blocks\nsurvivor')).response.result).toBe(1);
+    expect((await run(manager, 'bystander', '1')).response.result).toBe(1);
+  });
+
+  it('contains a disk fill to the session tmpfs', async () => {
+    const outcome = await run(manager, 'diskfill', "with open('/mnt/data/f', 'wb') as f:\n    while True:\n        f.write(b'x' * 1024 * 1024)");
+    expect(outcome.response.error?.type).toMatch(/OSError/);
+    const tmp = await run(manager, 'diskfill', "with open('/tmp/f', 'wb') as f:\n    while True:\n        f.write(b'x' * 1024 * 1024)");
+    expect(tmp.response.error?.type).toMatch(/OSError/);
+    expect((await run(manager, 'bystander', '2')).response.result).toBe(2);
+  });
+});
+
+describe('pool runtime egress on', () => {
+  it('can connect to a port on the host loopback', async () => {
+    const manager = createTestManager({ egress: true, readySessions: 1 });
+    const server = await listen();
+    try {
+      const outcome = await run(manager, 'net', connectCode(server.port));
+      expect(outcome.response.result).toBe('hi');
+      expect(server.connections()).toBe(1);
+    } finally {
+      await server.close();
+      await manager.close();
+    }
+  });
+});
+
+const runscWorks = spawnSync('runsc', ['--network=none', 'do', '/bin/true'], { timeout: 20_000 }).status === 0;
+if (!runscWorks) console.log('skipping gVisor test: `runsc --network=none do /bin/true` does not work here');
+
+describe.skipIf(!runscWorks)('pool runtime gvisor mode', () => {
+  it('executes code under runsc', async () => {
+    const manager = createTestManager({ isolation: 'gvisor', readySessions: 1 });
+    try {
+      const first = await run(manager, 'g', 'import os, platform\nx = 2\n(os.getpid(), platform.release())', 60_000);
+      expect(first.response.result).toMatch(/^\(2, '4\.4\.0'\)$/); // gVisor reports its own kernel version
+      expect((await run(manager, 'g', 'x * 21')).response.result).toBe(42);
+      await manager.writeFile('g', 'a.txt', new TextEncoder().encode('gv'));
+      expect((await run(manager, 'g', "open('a.txt').read()")).response.result).toBe('gv');
+    } finally {
+      await manager.close();
+    }
+  });
+});
