@@ -1,6 +1,8 @@
 import type { AccessToken, TokenCredential } from '@azure/identity';
 import { afterEach, describe, expect, it } from 'vitest';
+import { DefaultAzureCredential, ManagedIdentityCredential } from '@azure/identity';
 import { AcaClient } from '../../src/sandbox/backends/aca/aca-client.js';
+import { createAzureCredential } from '../../src/sandbox/backends/aca/credential.js';
 import { CredentialTokenProvider, DYNAMIC_SESSIONS_SCOPE } from '../../src/sandbox/backends/aca/token-provider.js';
 import { AuthenticationError } from '../../src/sandbox/errors.js';
 import { gen1Result, startScriptedServer, type ScriptedServer } from './helpers/scripted-server.js';
@@ -119,6 +121,15 @@ describe('CredentialTokenProvider', () => {
     await expect(impatient).rejects.toThrow('caller gave up');
     credential.release();
     expect(await patient).toBe('token-1');
+  });
+});
+
+describe('choosing the Azure credential', () => {
+  it('uses the managed identity named by AZURE_CLIENT_ID, else DefaultAzureCredential', async () => {
+    expect(await createAzureCredential('00000000-0000-0000-0000-000000000001', {})).toBeInstanceOf(ManagedIdentityCredential);
+    expect(await createAzureCredential(undefined, {})).toBeInstanceOf(DefaultAzureCredential);
+    // With a secret beside it, AZURE_CLIENT_ID describes a service principal, which DefaultAzureCredential handles.
+    expect(await createAzureCredential('00000000-0000-0000-0000-000000000001', { AZURE_CLIENT_SECRET: 's' })).toBeInstanceOf(DefaultAzureCredential);
   });
 });
 
