@@ -38,6 +38,8 @@ export function tooLarge(limitBytes: number): PoolApiError {
   const megabytes = Math.round(limitBytes / (1024 * 1024));
   return new PoolApiError(413, 'PayloadTooLarge', `The uploaded file is larger than the ${megabytes} MB limit per file; split it into smaller files or compress it.`, {
     target: 'file',
+    // The rest of the body may still be in flight; a client must not reuse this connection.
+    headers: { Connection: 'close' },
   });
 }
 
