@@ -1,11 +1,13 @@
 /** Runs benchmark suites one after another and writes their metrics. */
 import { formatMetrics, writeResults } from './results.js';
+import { jupyterSuite } from './suites/jupyter.js';
 import { localSuite } from './suites/local.js';
+import { poolSuite } from './suites/pool.js';
 import { weatherSuite } from './suites/weather.js';
 import type { BenchContext, BenchSuite, Metrics } from './types.js';
 
 /** Every suite, in the order they run. Suites that need missing pieces report why and are skipped. */
-export const SUITES: BenchSuite[] = [localSuite, weatherSuite];
+export const SUITES: BenchSuite[] = [localSuite, weatherSuite, poolSuite, jupyterSuite];
 
 export interface BenchRunOptions {
   suites?: string[];

@@ -1,0 +1,160 @@
+/**
+ * The embedded session pool over HTTP (ACA gen-1 `code/execute`), bwrap isolation: warm and
+ * new-session latency, cold start, boot, throughput and the memory one idle session costs.
+ */
+import { readFile } from 'node:fs/promises';
+import type { PoolSessionManager } from '../../pool/runtime/index.js';
+import { startPoolServer, type RunningPoolServer } from '../../pool/index.js';
+import { percentile, round, sample } from '../stats.js';
+import type { BenchSuite, Metrics } from '../types.js';
+
+const API = 'api-version=2024-02-02-preview';
+const THROUGHPUT_SESSIONS = 32;
+const THROUGHPUT_SECONDS = 4;
+
+async function execute(server: RunningPoolServer, identifier: string, code = '1'): Promise<void> {
+  const response = await fetch(`${server.url}/code/execute?${API}&identifier=${encodeURIComponent(identifier)}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ properties: { codeInputType: 'inline', executionType: 'synchronous', code } }),
+  });
+  const body = (await response.json()) as { properties?: { status?: string } };
+  if (!response.ok || body.properties?.status !== 'Success') throw new Error(`pool execute failed: HTTP ${response.status} ${JSON.stringify(body).slice(0, 300)}`);
+}
+
+async function waitForReady(server: RunningPoolServer, count: number): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (server.sessionManager.stats().ready < count) {
+    if (Date.now() > deadline) throw new Error('ready sessions did not refill within 30 s');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+function start(readySessions: number) {
+  return startPoolServer({ port: 0, isolation: 'bwrap', egress: false, readySessions, maxSessions: 200, cooldownSeconds: 600, env: {} });
+}
+
+// --- finding a session's host processes and their memory ---
+async function children(pid: number): Promise<number[]> {
+  try {
+    const text = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8');
+    return text.trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+async function nsPids(pid: number): Promise<number[]> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const line = status.split('\n').find((l) => l.startsWith('NSpid:')) ?? '';
+  return line.split(/\s+/).slice(1).map(Number);
+}
+
+/** Every process under `rootPid` (inclusive), depth first. */
+async function processTree(rootPid: number): Promise<number[]> {
+  const all = [rootPid];
+  for (const child of await children(rootPid)) all.push(...(await processTree(child)));
+  return all;
+}
+
+/** Host pids of the session whose monitor has `monitorPid` in the zygote's PID namespace: monitor, init, kernel. */
+async function sessionHostPids(zygoteHostRoot: number, monitorPid: number): Promise<number[]> {
+  for (const pid of await processTree(zygoteHostRoot)) {
+    const ns = await nsPids(pid).catch(() => []);
+    if (ns.length === 2 && ns[1] === monitorPid) return processTree(pid);
+  }
+  return [];
+}
+
+/** Proportional set size in MiB (shared pages split between the processes sharing them). */
+async function pssMb(pid: number): Promise<number> {
+  const text = await readFile(`/proc/${pid}/smaps_rollup`, 'utf8');
+  const match = /^Pss:\s+(\d+) kB/m.exec(text);
+  return match ? Number(match[1]) / 1024 : Number.NaN;
+}
+
+/** Unique set size in MiB: pages no other process shares. */
+async function ussMb(pid: number): Promise<number> {
+  const text = await readFile(`/proc/${pid}/smaps_rollup`, 'utf8');
+  const sum = ['Private_Clean', 'Private_Dirty'].reduce((total, field) => total + Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0), 0);
+  return sum / 1024;
+}
+
+export const poolSuite: BenchSuite = {
+  name: 'pool',
+  description: 'Session pool over HTTP (bwrap): warm/new-session latency, cold start, boot, throughput, idle PSS',
+  async run(context) {
+    const bootStarted = performance.now();
+    const server = await start(4);
+    const bootMs = performance.now() - bootStarted;
+    const metrics: Metrics = {};
+    try {
+      await execute(server, 'warm');
+      context.log('pool: timing 2000 warm trivial cells over HTTP');
+      const warm = await sample(2000, () => execute(server, 'warm'), 200);
+
+      context.log('pool: timing 20 new identifiers taken from ready sessions');
+      const fresh: number[] = [];
+      for (let i = 0; i < 20; i++) {
+        await waitForReady(server, 1);
+        const started = performance.now();
+        await execute(server, `new-${i}`);
+        fresh.push(performance.now() - started);
+        await server.sessionManager.deleteSession(`new-${i}`);
+      }
+
+      const manager = server.sessionManager as PoolSessionManager;
+      await execute(server, 'idle');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const monitorPid = manager.sessionProcess('idle')?.monitorPid;
+      const pids = monitorPid !== undefined && manager.zygotePid !== undefined ? await sessionHostPids(manager.zygotePid, monitorPid) : [];
+      const pss = await Promise.all(pids.map(pssMb));
+      const uss = await Promise.all(pids.map(ussMb));
+      // PSS charges each process its share of the zygote's pages, so it shrinks as sessions are added;
+      // USS (pages only this process holds) is the marginal cost of one more session.
+      context.log(`pool: idle session processes (monitor, init, kernel) PSS MiB: ${pss.map((v) => v.toFixed(2)).join(', ')}; USS MiB: ${uss.map((v) => v.toFixed(2)).join(', ')}`);
+
+      context.log(`pool: throughput with ${THROUGHPUT_SESSIONS} concurrent sessions for ${THROUGHPUT_SECONDS} s`);
+      const ids = Array.from({ length: THROUGHPUT_SESSIONS }, (_, i) => `tp-${i}`);
+      await Promise.all(ids.map((id) => execute(server, id)));
+      let done = 0;
+      const until = performance.now() + THROUGHPUT_SECONDS * 1000;
+      const tpStarted = performance.now();
+      await Promise.all(
+        ids.map(async (id) => {
+          while (performance.now() < until) {
+            await execute(server, id);
+            done++;
+          }
+        }),
+      );
+      const throughput = done / ((performance.now() - tpStarted) / 1000);
+
+      Object.assign(metrics, {
+        'pool.exec_warm_p50_ms': { value: round(percentile(warm, 50)), unit: 'ms', target: 1, better: 'lower' },
+        'pool.exec_warm_p99_ms': { value: round(percentile(warm, 99)), unit: 'ms', target: 5, better: 'lower' },
+        'pool.exec_new_session_p50_ms': { value: round(percentile(fresh, 50), 2), unit: 'ms', target: 10, better: 'lower' },
+        'pool.boot_ms': { value: round(bootMs, 1), unit: 'ms', target: 2500, better: 'lower' },
+        'pool.throughput_exec_per_s': { value: round(throughput, 0), unit: 'exec/s', target: 2000, better: 'higher' },
+        'pool.idle_session_pss_mb': { value: round(pss.reduce((a, b) => a + b, 0), 2), unit: 'MiB', target: 8, better: 'lower' },
+      } satisfies Metrics);
+    } finally {
+      await server.close();
+    }
+
+    context.log('pool: timing 10 cold starts (no ready sessions)');
+    const cold = await start(0);
+    try {
+      await execute(cold, 'cold-warmup');
+      const times = await sample(10, async () => {
+        const id = `cold-${Math.random().toString(36).slice(2)}`;
+        await execute(cold, id);
+        await cold.sessionManager.deleteSession(id);
+      });
+      metrics['pool.cold_start_ms'] = { value: round(percentile(times, 50), 1), unit: 'ms', target: 60, better: 'lower' };
+    } finally {
+      await cold.close();
+    }
+    return metrics;
+  },
+};
