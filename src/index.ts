@@ -30,3 +30,15 @@ export { costPerSecondUsd, costEnvName, DEFAULT_COST_PER_SECOND_USD } from './to
 export { parseTravelDates, DATE_EXAMPLES, type TravelDates } from './weather/dates.js';
 export { parsePlaces, type PlaceQuery } from './weather/places.js';
 export { resolveOpenMeteoSettings, OPEN_METEO_DEFAULTS, type OpenMeteoOptions, type OpenMeteoSettings } from './weather/settings.js';
+export {
+  startPoolServer,
+  resolvePoolSettings,
+  isLoopbackHost,
+  PoolError,
+  DEFAULT_POOL_SETTINGS,
+  API_VERSIONS,
+  type PoolServerOptions,
+  type RunningPoolServer,
+  type PoolSettings,
+  type IsolationMode,
+} from './pool/index.js';

@@ -5,7 +5,7 @@
 import { once } from 'node:events';
 import { Command, InvalidArgumentError } from 'commander';
 import { pino } from 'pino';
-import { isLoopbackHost, PoolError, startPoolServer, type PoolServerOptions } from '../../pool/index.js';
+import { isLoopbackHost, PoolError, startPoolServer, type PoolServerOptions } from '../../index.js';
 import { EXIT_USAGE, type CliContext } from '../context.js';
 
 interface PoolServeFlags {
