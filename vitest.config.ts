@@ -7,5 +7,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Kernels and pool servers are real processes; two cores do not like many at once.
     maxWorkers: 2,
+    // CI also writes a JSON report so .ci/run can print one plain "N passed, N failed" line.
+    reporters: process.env.CI ? ['default', 'json'] : ['default'],
+    outputFile: process.env.CI ? { json: 'test-results/vitest.json' } : undefined,
   },
 });
