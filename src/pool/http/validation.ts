@@ -56,15 +56,17 @@ export function requireApiVersion(url: string): ApiVersion {
 }
 
 /**
- * Azure's identifier rule (2025 data-plane spec): 4–128 characters from letters, digits and
- * ``_|}{[]:"';<>?/.,@#$%^&*()-+=!~` ``. UUIDs, which every integration uses by default, fit it.
+ * Identifiers: letters, digits and ``_|}{[]:"';<>?/.,@#$%^&*()-+=!~` `` (the union of Azure's
+ * documented character sets), 1 to 256 characters. Azure's docs say 4–128 while its 2024-10-02 spec
+ * allows 1–256, and the compatibility vectors clients are written against use two-character ids
+ * (`s1`), so the pool accepts the wider range; our own ACA client still enforces Azure's per-version rule.
  */
-const IDENTIFIER_PATTERN = /^[a-zA-Z0-9_|}{[\]:"';<>?/.,@#$%^&*()\-+=!~`]{4,128}$/;
+const IDENTIFIER_PATTERN = /^[a-zA-Z0-9_|}{[\]:"';<>?/.,@#$%^&*()\-+=!~`]{1,256}$/;
 
 export function validateIdentifier(identifier: string): string {
   if (!IDENTIFIER_PATTERN.test(identifier)) {
     throw validationError(
-      `The identifier "${identifier.slice(0, 140)}" is invalid: use 4 to 128 characters from letters, digits and _|}{[]:"';<>?/.,@#$%^&*()-+=!~\` (a UUID is a good choice).`,
+      `The identifier "${identifier.slice(0, 140)}" is invalid: use 1 to 256 characters from letters, digits and _|}{[]:"';<>?/.,@#$%^&*()-+=!~\` (no spaces or non-ASCII; a UUID is a good choice).`,
       'identifier',
     );
   }

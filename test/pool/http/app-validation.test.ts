@@ -28,9 +28,9 @@ describe('request validation', () => {
   });
 
   it('validates identifiers by the service rules and accepts UUIDs (vector 18)', async () => {
-    const short = await errorOf(await pool.json(`${E}/code/execute?identifier=ab&${V1}`, gen1Exec('1')));
-    expect(short).toMatchObject({ status: 400, code: 'SessionRequestValidationFailed', target: 'identifier' });
-    expect((await pool.json(`${E}/code/execute?identifier=${'a'.repeat(129)}&${V1}`, gen1Exec('1'))).status).toBe(400);
+    const long = await errorOf(await pool.json(`${E}/code/execute?identifier=${'a'.repeat(257)}&${V1}`, gen1Exec('1')));
+    expect(long).toMatchObject({ status: 400, code: 'SessionRequestValidationFailed', target: 'identifier' });
+    expect((await pool.json(`${E}/code/execute?identifier=s1&${V1}`, gen1Exec('1'))).status).toBe(200);
     expect((await pool.json(`${E}/code/execute?identifier=has%20space&${V1}`, gen1Exec('1'))).status).toBe(400);
     expect((await pool.json(`${E}/code/execute?${V1}`, gen1Exec('1'))).status).toBe(400);
     const uuid = await pool.json(`${E}/code/execute?identifier=${randomUUID()}&${V1}`, gen1Exec('6 * 7'));

@@ -65,7 +65,7 @@ describe('startPoolServer', () => {
 
   it('appends one JSON line per request to the audit log, without code', async () => {
     await fetch(`${server.url}/code/execute?identifier=audit-id&${V1}`, { method: 'POST', body: JSON.stringify(gen1Exec("secret = 'do-not-log'")) });
-    await fetch(`${server.url}/code/execute?identifier=ab&${V1}`, { method: 'POST', body: JSON.stringify(gen1Exec('1')) });
+    await fetch(`${server.url}/code/execute?identifier=bad%20id&${V1}`, { method: 'POST', body: JSON.stringify(gen1Exec('1')) });
     const lines = (await readFile(auditFile, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
     const executed = lines.find((line) => line.identifier === 'audit-id')!;
     expect(executed).toMatchObject({ method: 'POST', path: '/code/execute', operation: 'code/execute', status: 200, remoteAddress: '127.0.0.1' });
