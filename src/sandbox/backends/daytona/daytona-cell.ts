@@ -1,4 +1,5 @@
 /** Runs one cell through the runner in a Daytona interpreter context and shapes the contract's result. */
+import { capOutput } from '../../output-cap.js';
 import type { ExecutionResult } from '../../types.js';
 import { extractOutcome, runnerCell, type RunnerOutcome } from './daytona-runner.js';
 import type { DaytonaContext, DaytonaSandboxHandle, DaytonaSdk } from './daytona-sdk.js';
@@ -89,15 +90,6 @@ export function cellResult(run: Exclude<CellRun, { kind: 'aborted' }>, timeoutMs
     ? { type: run.error.name, message: run.error.value, traceback: run.error.traceback ?? '' }
     : { type: 'InterpreterError', message: 'The Python interpreter ended the cell without a result (did the code exit the process?). The next cell will say if variables were lost.', traceback: '' };
   return { ...base, status: 'failure', result: null, error };
-}
-
-/** Caps one stream at `limitBytes` of UTF-8, with the same marker the Local kernel uses. */
-export function capOutput(text: string, limitBytes: number): string {
-  const bytes = Buffer.from(text, 'utf8');
-  if (bytes.length <= limitBytes) return text;
-  let end = limitBytes;
-  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end -= 1;
-  return `${bytes.subarray(0, end).toString('utf8')}\n[output truncated: ${bytes.length - end} more bytes]\n`;
 }
 
 function capped(output: { stdout: string; stderr: string }, limitBytes: number): { stdout: string; stderr: string } {

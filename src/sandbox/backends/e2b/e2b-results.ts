@@ -2,6 +2,7 @@
  * Turns an E2B `Execution` (Jupyter's view of a cell) into the contract's result, so a tool sees
  * the same kinds of values it would get from Local: typed scalars, strings, repr text, images.
  */
+import { capOutput } from '../../output-cap.js';
 import type { CellResult, ExecutionErrorInfo, ImageResult } from '../../types.js';
 import type { E2BExecution, E2BResult } from './e2b-sdk.js';
 
@@ -89,14 +90,4 @@ export function decodePythonString(text: string): string | undefined {
 export function stripAnsi(text: string): string {
   // eslint-disable-next-line no-control-regex
   return text.replace(/\u001b\[[0-9;]*[A-Za-z]/g, '');
-}
-
-/** Caps one stream at `limitBytes` of UTF-8, with the same marker the Local kernel uses. */
-export function capOutput(text: string, limitBytes: number): string {
-  const bytes = Buffer.from(text, 'utf8');
-  if (bytes.length <= limitBytes) return text;
-  // Back off to a character boundary so no half character is emitted.
-  let end = limitBytes;
-  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end -= 1;
-  return `${bytes.subarray(0, end).toString('utf8')}\n[output truncated: ${bytes.length - end} more bytes]\n`;
 }
