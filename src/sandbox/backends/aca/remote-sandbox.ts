@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { SessionLifecycle } from '../../lifecycle.js';
+import { SessionMap } from '../../session-map.js';
 import type { Sandbox, SandboxOptions, SandboxType } from '../../types.js';
 import type { AcaApiVersion } from './api-versions.js';
 import { validateIdentifier } from './identifier.js';
@@ -24,7 +25,7 @@ export interface RemoteSandboxConfig {
 export class RemoteSandbox implements Sandbox {
   readonly type: SandboxType;
   readonly banner: string;
-  readonly #sessions = new Map<string, RemoteSession>();
+  readonly #sessions = new SessionMap<RemoteSession>();
   readonly #host: RemoteSessionHost;
 
   constructor(
@@ -39,16 +40,14 @@ export class RemoteSandbox implements Sandbox {
   session(identifier?: string): RemoteSession {
     const owned = identifier === undefined;
     const id = validateIdentifier(identifier ?? randomUUID(), this.config.api);
-    const existing = this.#sessions.get(id);
-    if (existing) return existing;
-    const lifecycle = new SessionLifecycle(this.type, id, this.options.onLifecycle, this.options.label);
-    const session = new RemoteSession(id, this.#host, lifecycle, owned, () => this.#sessions.delete(id));
-    this.#sessions.set(id, session);
-    return session;
+    return this.#sessions.get(id, (forget) => {
+      const lifecycle = new SessionLifecycle(this.type, id, this.options.onLifecycle, this.options.label);
+      return new RemoteSession(id, this.#host, lifecycle, owned, forget);
+    });
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.#sessions.values()].map((session) => session.close()));
+    await this.#sessions.closeAll();
     await this.config.shutdown?.();
   }
 

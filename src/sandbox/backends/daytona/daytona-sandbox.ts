@@ -5,9 +5,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { numberSetting, requiredSetting, stringSetting, type Env } from '../../../config/settings.js';
-import { InvalidInputError } from '../../errors.js';
+import { DEFAULT_OUTPUT_LIMIT_BYTES } from '../../../kernel/kernel-client.js';
 import { DEFAULT_TIMEOUT_MS } from '../../execution.js';
 import { SessionLifecycle, type Clock } from '../../lifecycle.js';
+import { checkSessionIdentifier, SessionMap } from '../../session-map.js';
 import type { Sandbox, SandboxOptions } from '../../types.js';
 import { loadDaytonaSdk, type DaytonaClient, type DaytonaSdk } from './daytona-sdk.js';
 import { DaytonaSession, type DaytonaSessionRecord } from './daytona-session.js';
@@ -15,7 +16,6 @@ import { DaytonaSession, type DaytonaSessionRecord } from './daytona-session.js'
 /** Daytona stops idle sandboxes after this many minutes; we delete ours on close, this only catches leaks. */
 export const DEFAULT_DAYTONA_AUTO_STOP_MINUTES = 15;
 const DEFAULT_REQUEST_TIMEOUT_MS = 120_000;
-const DEFAULT_OUTPUT_LIMIT_BYTES = 1024 * 1024;
 
 export interface DaytonaSandboxOptions extends SandboxOptions {
   /** Daytona API key; default DAYTONA_API_KEY. Missing → ConfigurationError at first session use. */
@@ -42,7 +42,7 @@ export interface DaytonaSandboxOptions extends SandboxOptions {
 export class DaytonaSandbox implements Sandbox {
   readonly type = 'Sandbox-Daytona' as const;
   readonly banner = '🔒 [Daytona Sandbox]';
-  readonly #sessions = new Map<string, DaytonaSession>();
+  readonly #sessions = new SessionMap<DaytonaSession>();
   readonly #options: DaytonaSandboxOptions;
   #client: Promise<{ client: DaytonaClient; sdk: DaytonaSdk }> | undefined;
 
@@ -51,16 +51,23 @@ export class DaytonaSandbox implements Sandbox {
   }
 
   session(identifier: string = randomUUID()): DaytonaSession {
-    if (typeof identifier !== 'string' || identifier.length === 0 || identifier.length > 256) {
-      throw new InvalidInputError('Session identifier must be 1 to 256 characters.');
-    }
-    const existing = this.#sessions.get(identifier);
-    if (existing) return existing;
+    return this.#sessions.get(checkSessionIdentifier(identifier), (forget) => this.#open(identifier, forget));
+  }
+
+  async close(): Promise<void> {
+    await this.#sessions.closeAll();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  #open(identifier: string, forget: () => void): DaytonaSession {
     const options = this.#options;
     const env = options.env ?? process.env;
     const clock = options.clock ?? (() => performance.now());
     const lifecycle = new SessionLifecycle('Sandbox-Daytona', identifier, options.onLifecycle, options.label, clock);
-    const session = new DaytonaSession(
+    return new DaytonaSession(
       identifier,
       {
         client: () => this.#resolveClient(env),
@@ -72,18 +79,8 @@ export class DaytonaSandbox implements Sandbox {
         clock,
       },
       lifecycle,
-      () => this.#sessions.delete(identifier),
+      forget,
     );
-    this.#sessions.set(identifier, session);
-    return session;
-  }
-
-  async close(): Promise<void> {
-    await Promise.all([...this.#sessions.values()].map((session) => session.close()));
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.close();
   }
 
   /** One client for every session; the key is checked before the SDK is even loaded. */

@@ -5,9 +5,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { numberSetting, requiredSetting, stringSetting, type Env } from '../../../config/settings.js';
-import { InvalidInputError } from '../../errors.js';
+import { DEFAULT_OUTPUT_LIMIT_BYTES } from '../../../kernel/kernel-client.js';
 import { DEFAULT_TIMEOUT_MS } from '../../execution.js';
 import { SessionLifecycle, type Clock } from '../../lifecycle.js';
+import { checkSessionIdentifier, SessionMap } from '../../session-map.js';
 import type { Sandbox, SandboxOptions } from '../../types.js';
 import { loadE2BSdk, type E2BSdk } from './e2b-sdk.js';
 import { E2BSession, type E2BSessionRecord } from './e2b-session.js';
@@ -15,7 +16,6 @@ import { E2BSession, type E2BSessionRecord } from './e2b-session.js';
 /** E2B's own default lifetime is 5 minutes; ours is longer so a slow tool is not cut off. Refreshed before long cells. */
 export const DEFAULT_E2B_SANDBOX_TIMEOUT_MS = 600_000;
 const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
-const DEFAULT_OUTPUT_LIMIT_BYTES = 1024 * 1024;
 
 export interface E2BSandboxOptions extends SandboxOptions {
   /** E2B API key; default E2B_API_KEY. Missing → ConfigurationError at first session use. */
@@ -43,7 +43,7 @@ export interface E2BSandboxOptions extends SandboxOptions {
 export class E2BSandbox implements Sandbox {
   readonly type = 'Sandbox-E2B' as const;
   readonly banner = '🔒 [E2B Sandbox]';
-  readonly #sessions = new Map<string, E2BSession>();
+  readonly #sessions = new SessionMap<E2BSession>();
   readonly #options: E2BSandboxOptions;
   #sdk: Promise<E2BSdk> | undefined;
 
@@ -52,16 +52,23 @@ export class E2BSandbox implements Sandbox {
   }
 
   session(identifier: string = randomUUID()): E2BSession {
-    if (typeof identifier !== 'string' || identifier.length === 0 || identifier.length > 256) {
-      throw new InvalidInputError('Session identifier must be 1 to 256 characters.');
-    }
-    const existing = this.#sessions.get(identifier);
-    if (existing) return existing;
+    return this.#sessions.get(checkSessionIdentifier(identifier), (forget) => this.#open(identifier, forget));
+  }
+
+  async close(): Promise<void> {
+    await this.#sessions.closeAll();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  #open(identifier: string, forget: () => void): E2BSession {
     const options = this.#options;
     const env = options.env ?? process.env;
     const clock = options.clock ?? (() => performance.now());
     const lifecycle = new SessionLifecycle('Sandbox-E2B', identifier, options.onLifecycle, options.label, clock);
-    const session = new E2BSession(
+    return new E2BSession(
       identifier,
       {
         apiKey: () => requiredSetting(options.apiKey, 'E2B_API_KEY', 'apiKey', env, 'Create a key at https://e2b.dev/dashboard.'),
@@ -75,18 +82,8 @@ export class E2BSandbox implements Sandbox {
         clock,
       },
       lifecycle,
-      () => this.#sessions.delete(identifier),
+      forget,
     );
-    this.#sessions.set(identifier, session);
-    return session;
-  }
-
-  async close(): Promise<void> {
-    await Promise.all([...this.#sessions.values()].map((session) => session.close()));
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.close();
   }
 }
 

@@ -6,9 +6,9 @@ import { randomUUID } from 'node:crypto';
 import { resolvePythonPath } from '../../../config/python.js';
 import { numberSetting } from '../../../config/settings.js';
 import { DEFAULT_OUTPUT_LIMIT_BYTES } from '../../../kernel/kernel-client.js';
-import { InvalidInputError } from '../../errors.js';
 import { DEFAULT_TIMEOUT_MS } from '../../execution.js';
 import { SessionLifecycle } from '../../lifecycle.js';
+import { checkSessionIdentifier, SessionMap } from '../../session-map.js';
 import type { Sandbox, SandboxOptions } from '../../types.js';
 import { defaultLocalRoot, LocalSession, type LocalSessionConfig } from './local-session.js';
 
@@ -26,7 +26,7 @@ export interface LocalSandboxOptions extends SandboxOptions {
 export class LocalSandbox implements Sandbox {
   readonly type = 'Local' as const;
   readonly banner = '';
-  readonly #sessions = new Map<string, LocalSession>();
+  readonly #sessions = new SessionMap<LocalSession>();
   readonly #config: LocalSessionConfig;
 
   constructor(private readonly options: LocalSandboxOptions = {}) {
@@ -40,19 +40,14 @@ export class LocalSandbox implements Sandbox {
   }
 
   session(identifier: string = randomUUID()): LocalSession {
-    if (typeof identifier !== 'string' || identifier.length === 0 || identifier.length > 256) {
-      throw new InvalidInputError('Session identifier must be 1 to 256 characters.');
-    }
-    const existing = this.#sessions.get(identifier);
-    if (existing) return existing;
-    const lifecycle = new SessionLifecycle('Local', identifier, this.options.onLifecycle, this.options.label);
-    const session = new LocalSession(identifier, this.#config, lifecycle, () => this.#sessions.delete(identifier));
-    this.#sessions.set(identifier, session);
-    return session;
+    return this.#sessions.get(checkSessionIdentifier(identifier), (forget) => {
+      const lifecycle = new SessionLifecycle('Local', identifier, this.options.onLifecycle, this.options.label);
+      return new LocalSession(identifier, this.#config, lifecycle, forget);
+    });
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.#sessions.values()].map((session) => session.close()));
+    await this.#sessions.closeAll();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
