@@ -24,6 +24,7 @@ import type {
   Sandbox as SdkSandbox,
   Daytona as SdkDaytona,
 } from '@daytonaio/sdk';
+import { loadSdk, type Fits } from '../../sdk-loader.js';
 
 /** An interpreter context: one Python process whose globals persist between cells. */
 export type DaytonaContext = Awaited<ReturnType<SdkSandbox['codeInterpreter']['createContext']>>;
@@ -82,15 +83,15 @@ export interface DaytonaSdk {
 }
 
 // Compile-time proof that the real SDK classes fit the narrow shapes above.
-type Fits<Real, Narrow> = Real extends Narrow ? true : never;
 const _sandboxFits: Fits<SdkSandbox, DaytonaSandboxHandle> = true;
 const _clientFits: Fits<typeof SdkDaytona, DaytonaClientConstructor> = true;
 void _sandboxFits;
 void _clientFits;
 
 /** Imports the SDK on first use; tests pass `sdk` in the backend options instead. */
-export async function loadDaytonaSdk(injected: Partial<DaytonaSdk> = {}): Promise<DaytonaSdk> {
-  if (injected.Daytona && injected.errors) return injected as DaytonaSdk;
-  const sdk = await import('@daytonaio/sdk');
-  return { Daytona: injected.Daytona ?? sdk.Daytona, errors: injected.errors ?? sdk };
+export function loadDaytonaSdk(injected: Partial<DaytonaSdk> = {}): Promise<DaytonaSdk> {
+  return loadSdk(injected, ['Daytona', 'errors'], async () => {
+    const sdk = await import('@daytonaio/sdk');
+    return { Daytona: sdk.Daytona, errors: sdk };
+  });
 }

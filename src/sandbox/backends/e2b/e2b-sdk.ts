@@ -28,6 +28,7 @@ import type {
   Username,
   WriteInfo,
 } from '@e2b/code-interpreter';
+import { loadSdk, type Fits } from '../../sdk-loader.js';
 
 /** One displayed value or the last expression of a cell: the representations we read. */
 export type E2BResult = Pick<Result, 'isMainResult' | 'text' | 'png' | 'jpeg' | 'svg'>;
@@ -83,19 +84,19 @@ export interface E2BSdk {
 }
 
 // Compile-time proof that the real SDK objects fit the narrow shapes above.
-type Fits<Real, Narrow> = Real extends Narrow ? true : never;
 const _handleFits: Fits<SdkSandbox, E2BSandboxHandle> = true;
 void _handleFits;
 
 /** Imports the SDK on first use; tests pass `sdk` in the backend options instead. */
-export async function loadE2BSdk(injected: Partial<E2BSdk> = {}): Promise<E2BSdk> {
-  if (injected.Sandbox && injected.errors) return injected as E2BSdk;
-  const sdk = await import('@e2b/code-interpreter');
-  return {
-    Sandbox: injected.Sandbox ?? {
-      create: (opts) => sdk.Sandbox.create(opts),
-      connect: (sandboxId, opts) => sdk.Sandbox.connect(sandboxId, opts),
-    },
-    errors: injected.errors ?? sdk,
-  };
+export function loadE2BSdk(injected: Partial<E2BSdk> = {}): Promise<E2BSdk> {
+  return loadSdk(injected, ['Sandbox', 'errors'], async () => {
+    const sdk = await import('@e2b/code-interpreter');
+    return {
+      Sandbox: {
+        create: (opts) => sdk.Sandbox.create(opts),
+        connect: (sandboxId, opts) => sdk.Sandbox.connect(sandboxId, opts),
+      },
+      errors: sdk,
+    };
+  });
 }
