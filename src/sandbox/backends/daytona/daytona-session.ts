@@ -3,8 +3,10 @@
  * globals persist) working in /mnt/data. Created on first use, reconnected by sandbox id when
  * another instance sharing the registry made it, deleted on close().
  */
-import { DataPathError, MOUNT_POINT, normaliseDataPath } from '../../../kernel/data-paths.js';
-import { InvalidInputError, SessionAllocationError, SessionLostError, type SandboxError } from '../../errors.js';
+import { MOUNT_POINT } from '../../../kernel/data-paths.js';
+import { CloudSession, type CloudSessionRecord } from '../../cloud-session.js';
+import { dataName } from '../../data-name.js';
+import { SessionAllocationError, SessionLostError, type SandboxError } from '../../errors.js';
 import { validateCode, validateExecuteOptions } from '../../execution.js';
 import type { SessionLifecycle } from '../../lifecycle.js';
 import type { ExecuteOptions, ExecutionResult, FileInfo, SandboxSession } from '../../types.js';
@@ -12,10 +14,7 @@ import { mapDaytonaError } from './daytona-errors.js';
 import { cellResult, runCell } from './daytona-cell.js';
 import type { DaytonaClient, DaytonaContext, DaytonaSandboxHandle, DaytonaSdk } from './daytona-sdk.js';
 
-export interface DaytonaSessionRecord {
-  sandboxId: string;
-  context: DaytonaContext;
-}
+export type DaytonaSessionRecord = CloudSessionRecord<DaytonaContext>;
 
 export interface DaytonaSessionConfig {
   /** Resolves the client; throws ConfigurationError naming DAYTONA_API_KEY before any network use. */
@@ -42,32 +41,30 @@ export interface Live {
   cellsRun: number;
 }
 
-export class DaytonaSession implements SandboxSession {
+interface DaytonaAccess {
+  client: DaytonaClient;
+  sdk: DaytonaSdk;
+}
+
+/** `access` is the shared client: resolving it checks DAYTONA_API_KEY and loads the SDK. */
+export class DaytonaSession extends CloudSession<Live, DaytonaAccess> implements SandboxSession {
   readonly sandboxType = 'Sandbox-Daytona' as const;
-  #live: Live | undefined;
-  #starting: Promise<Live> | undefined;
-  #closed = false;
-  #everStarted = false;
-  #notice = '';
 
   constructor(
-    readonly identifier: string,
+    identifier: string,
     private readonly config: DaytonaSessionConfig,
-    private readonly lifecycle: SessionLifecycle,
-    private readonly onClose: () => void,
-  ) {}
-
-  /** The Daytona sandbox id once the session has started. */
-  get sandboxId(): string | undefined {
-    return this.#live?.handle.id;
+    lifecycle: SessionLifecycle,
+    onClose: () => void,
+  ) {
+    super(identifier, lifecycle, config.registry, STATE_LOST_NOTICE, onClose);
   }
 
   async execute(code: string, options?: ExecuteOptions): Promise<ExecutionResult> {
     validateCode(code);
     const { timeoutMs, signal } = validateExecuteOptions(options, this.config.defaultTimeoutMs);
     signal?.throwIfAborted();
-    const live = await this.#ensure();
-    let notice = this.#takeNotice();
+    const live = await this.ensure();
+    let notice = this.takeNotice();
     this.lifecycle.executing();
     const startedAt = this.config.clock();
     const ran = await runCell(live, code, { timeoutMs, signal, outputLimitBytes: this.config.outputLimitBytes }).catch((error: unknown) =>
@@ -90,25 +87,25 @@ export class DaytonaSession implements SandboxSession {
   }
 
   async upload(name: string, data: Uint8Array): Promise<FileInfo> {
-    const relative = dataPath(name);
-    const live = await this.#ensure();
-    await this.#call(live, `writing "${relative}"`, () => live.handle.fs.uploadFile(Buffer.from(data), `${MOUNT_POINT}/${relative}`));
+    const relative = dataName(name);
+    const live = await this.ensure();
+    await this.call(live, `writing "${relative}"`, () => live.handle.fs.uploadFile(Buffer.from(data), `${MOUNT_POINT}/${relative}`));
     return { name: relative, sizeBytes: data.byteLength, lastModified: new Date() };
   }
 
   async download(name: string): Promise<Uint8Array> {
-    const relative = dataPath(name);
-    const live = await this.#ensure();
-    const buffer = await this.#call(live, `reading "${relative}"`, () => live.handle.fs.downloadFile(`${MOUNT_POINT}/${relative}`));
+    const relative = dataName(name);
+    const live = await this.ensure();
+    const buffer = await this.call(live, `reading "${relative}"`, () => live.handle.fs.downloadFile(`${MOUNT_POINT}/${relative}`));
     return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
   }
 
   async list(): Promise<FileInfo[]> {
-    const live = await this.#ensure();
+    const live = await this.ensure();
     const files: FileInfo[] = [];
     const walk = async (relativeDir: string): Promise<void> => {
       const dir = relativeDir ? `${MOUNT_POINT}/${relativeDir}` : MOUNT_POINT;
-      const entries = await this.#call(live, `listing ${dir}`, () => live.handle.fs.listFiles(dir));
+      const entries = await this.call(live, `listing ${dir}`, () => live.handle.fs.listFiles(dir));
       for (const entry of entries) {
         if (entry.name.startsWith('.')) continue;
         const name = relativeDir ? `${relativeDir}/${entry.name}` : entry.name;
@@ -121,77 +118,47 @@ export class DaytonaSession implements SandboxSession {
   }
 
   async delete(name: string): Promise<void> {
-    const relative = dataPath(name);
-    const live = await this.#ensure();
-    await this.#call(live, `deleting "${relative}"`, () => live.handle.fs.deleteFile(`${MOUNT_POINT}/${relative}`));
+    const relative = dataName(name);
+    const live = await this.ensure();
+    await this.call(live, `deleting "${relative}"`, () => live.handle.fs.deleteFile(`${MOUNT_POINT}/${relative}`));
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    const live = this.#live ?? (await this.#starting?.catch(() => undefined));
-    this.#live = undefined;
-    if (live) {
-      this.config.registry.delete(this.identifier);
-      // Best effort: a sandbox that is already gone is what we wanted.
-      await live.handle.delete().catch(() => undefined);
-    }
-    if (this.#everStarted) this.lifecycle.closed();
-    this.onClose();
+  protected access(): Promise<DaytonaAccess> {
+    return this.config.client();
   }
 
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.close();
+  protected sandboxIdOf(live: Live): string {
+    return live.handle.id;
   }
 
-  #ensure(): Promise<Live> {
-    if (this.#closed) return Promise.reject(new InvalidInputError(`Session ${this.identifier} is closed; open a new session.`));
-    if (this.#live) return Promise.resolve(this.#live);
-    this.#starting ??= this.#start().finally(() => {
-      this.#starting = undefined;
-    });
-    return this.#starting;
+  protected async release(live: Live): Promise<void> {
+    // Best effort: a sandbox that is already gone is what we wanted.
+    await live.handle.delete().catch(() => undefined);
   }
 
-  async #start(): Promise<Live> {
-    const { client, sdk } = await this.config.client();
-    const first = !this.#everStarted;
-    if (first) this.lifecycle.creating();
-    this.#everStarted = true;
-    try {
-      const record = this.config.registry.get(this.identifier);
-      const reconnected = record ? await this.#reconnect(client, sdk, record) : undefined;
-      const live = reconnected ?? (await this.#create(client, sdk));
-      this.config.registry.set(this.identifier, { sandboxId: live.handle.id, context: live.context });
-      this.#live = live;
-      if (first) this.lifecycle.ready(reconnected !== undefined);
-      return live;
-    } catch (error) {
-      this.lifecycle.failed(error instanceof Error ? error.message : String(error));
-      throw error;
-    }
+  protected mapError(live: Live, error: unknown, action: string): SandboxError {
+    return this.#map(live.sdk, error, action);
   }
 
-  async #reconnect(client: DaytonaClient, sdk: DaytonaSdk, record: DaytonaSessionRecord): Promise<Live | undefined> {
+  protected async reconnect({ client, sdk }: DaytonaAccess, record: DaytonaSessionRecord): Promise<Live | undefined> {
     try {
       const handle = await client.get(record.sandboxId);
       // A sandbox Daytona auto-stopped keeps its files but not its processes.
       if (handle.state !== undefined && handle.state !== 'started') {
         await handle.start();
-        this.#notice = STATE_LOST_NOTICE;
+        this.noteStateLost();
       }
       return { handle, context: record.context, sdk, cellsRun: 1 };
     } catch (error) {
       if (!(error instanceof sdk.errors.DaytonaNotFoundError || error instanceof sdk.errors.DaytonaGoneError)) {
         throw this.#map(sdk, error, `reconnecting to sandbox ${record.sandboxId}`);
       }
-      this.config.registry.delete(this.identifier);
-      this.#notice = STATE_LOST_NOTICE;
+      this.forgetLive();
       return undefined;
     }
   }
 
-  async #create(client: DaytonaClient, sdk: DaytonaSdk): Promise<Live> {
+  protected async create({ client, sdk }: DaytonaAccess): Promise<Live> {
     let handle: DaytonaSandboxHandle;
     try {
       handle = await client.create(
@@ -219,7 +186,7 @@ export class DaytonaSession implements SandboxSession {
     try {
       live.context = await live.handle.codeInterpreter.createContext(MOUNT_POINT);
       live.cellsRun = 0;
-      this.config.registry.set(this.identifier, { sandboxId: live.handle.id, context: live.context });
+      this.remember(live);
     } catch (error) {
       this.#lost(live, error);
     }
@@ -233,9 +200,7 @@ export class DaytonaSession implements SandboxSession {
   }
 
   #lost(live: Live, error: unknown): never {
-    this.#live = undefined;
-    this.config.registry.delete(this.identifier);
-    this.#notice = STATE_LOST_NOTICE;
+    this.forgetLive();
     const lost = new SessionLostError(
       `The Daytona sandbox ${live.handle.id} is gone or its interpreter could not be restarted, so the session's variables were lost. Run the code again to start a new sandbox.`,
       { cause: error },
@@ -244,36 +209,7 @@ export class DaytonaSession implements SandboxSession {
     throw lost;
   }
 
-  async #call<T>(live: Live, action: string, run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (error) {
-      const mapped = this.#map(live.sdk, error, action);
-      if (mapped instanceof SessionLostError) {
-        this.#live = undefined;
-        this.config.registry.delete(this.identifier);
-        this.#notice = STATE_LOST_NOTICE;
-      }
-      throw mapped;
-    }
-  }
-
   #map(sdk: DaytonaSdk, error: unknown, action: string): SandboxError {
     return mapDaytonaError(error, sdk.errors, { action, timeoutMs: this.config.requestTimeoutMs });
-  }
-
-  #takeNotice(): string {
-    const notice = this.#notice;
-    this.#notice = '';
-    return notice;
-  }
-}
-
-function dataPath(name: string): string {
-  try {
-    return normaliseDataPath(name);
-  } catch (error) {
-    if (error instanceof DataPathError) throw new InvalidInputError(error.message);
-    throw error;
   }
 }

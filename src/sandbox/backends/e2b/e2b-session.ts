@@ -3,8 +3,10 @@
  * /mnt/data. Created on first use, reconnected by its sandbox id when another Sandbox-E2B instance
  * sharing the registry already made it, killed on close().
  */
-import { normaliseDataPath, DataPathError, MOUNT_POINT } from '../../../kernel/data-paths.js';
-import { InvalidInputError, SessionAllocationError, SessionLostError, type SandboxError } from '../../errors.js';
+import { MOUNT_POINT } from '../../../kernel/data-paths.js';
+import { CloudSession, type CloudSessionRecord } from '../../cloud-session.js';
+import { dataName } from '../../data-name.js';
+import { SessionAllocationError, SessionLostError, type SandboxError } from '../../errors.js';
 import { validateCode, validateExecuteOptions } from '../../execution.js';
 import type { SessionLifecycle } from '../../lifecycle.js';
 import type { ExecuteOptions, ExecutionResult, FileInfo, SandboxSession } from '../../types.js';
@@ -13,10 +15,7 @@ import { mapExecution } from './e2b-results.js';
 import type { E2BContext, E2BSandboxHandle, E2BSdk } from './e2b-sdk.js';
 
 /** What a reconnect needs: the sandbox and the code context holding the session's variables. */
-export interface E2BSessionRecord {
-  sandboxId: string;
-  context: E2BContext;
-}
+export type E2BSessionRecord = CloudSessionRecord<E2BContext>;
 
 export interface E2BSessionConfig {
   /** Throws ConfigurationError naming E2B_API_KEY when no key is set; called before any network use. */
@@ -46,34 +45,27 @@ interface Live {
   sdk: E2BSdk;
 }
 
-export class E2BSession implements SandboxSession {
+/** `access` is the API key: checked before anything is reported or loaded. */
+export class E2BSession extends CloudSession<Live, string> implements SandboxSession {
   readonly sandboxType = 'Sandbox-E2B' as const;
-  #live: Live | undefined;
-  #starting: Promise<Live> | undefined;
-  #closed = false;
-  #everStarted = false;
-  #notice = '';
   #expiresAt = 0;
 
   constructor(
-    readonly identifier: string,
+    identifier: string,
     private readonly config: E2BSessionConfig,
-    private readonly lifecycle: SessionLifecycle,
-    private readonly onClose: () => void,
-  ) {}
-
-  /** The E2B sandbox id once the session has started (for dashboards and reconnects). */
-  get sandboxId(): string | undefined {
-    return this.#live?.handle.sandboxId;
+    lifecycle: SessionLifecycle,
+    onClose: () => void,
+  ) {
+    super(identifier, lifecycle, config.registry, STATE_LOST_NOTICE, onClose);
   }
 
   async execute(code: string, options?: ExecuteOptions): Promise<ExecutionResult> {
     validateCode(code);
     const { timeoutMs, signal } = validateExecuteOptions(options, this.config.defaultTimeoutMs);
     signal?.throwIfAborted();
-    const live = await this.#ensure();
+    const live = await this.ensure();
     await this.#keepAlive(live, timeoutMs);
-    const notice = this.#takeNotice();
+    const notice = this.takeNotice();
     this.lifecycle.executing();
     const startedAt = this.config.clock();
     let execution;
@@ -92,23 +84,23 @@ export class E2BSession implements SandboxSession {
   }
 
   async upload(name: string, data: Uint8Array): Promise<FileInfo> {
-    const relative = dataPath(name);
-    const live = await this.#ensure();
+    const relative = dataName(name);
+    const live = await this.ensure();
     const copy = new Uint8Array(data).buffer;
-    await this.#call(live, `writing "${relative}"`, () => live.handle.files.write(`${MOUNT_POINT}/${relative}`, copy));
+    await this.call(live, `writing "${relative}"`, () => live.handle.files.write(`${MOUNT_POINT}/${relative}`, copy));
     return { name: relative, sizeBytes: data.byteLength, lastModified: new Date() };
   }
 
   async download(name: string): Promise<Uint8Array> {
-    const relative = dataPath(name);
-    const live = await this.#ensure();
-    return this.#call(live, `reading "${relative}"`, () => live.handle.files.read(`${MOUNT_POINT}/${relative}`, { format: 'bytes' }));
+    const relative = dataName(name);
+    const live = await this.ensure();
+    return this.call(live, `reading "${relative}"`, () => live.handle.files.read(`${MOUNT_POINT}/${relative}`, { format: 'bytes' }));
   }
 
   async list(): Promise<FileInfo[]> {
-    const live = await this.#ensure();
+    const live = await this.ensure();
     // Deep enough for any layout a tool makes; E2B lists recursively up to this depth.
-    const entries = await this.#call(live, 'listing /mnt/data', () => live.handle.files.list(MOUNT_POINT, { depth: 16 }));
+    const entries = await this.call(live, 'listing /mnt/data', () => live.handle.files.list(MOUNT_POINT, { depth: 16 }));
     return entries
       .filter((entry) => entry.type === 'file' && entry.path.startsWith(`${MOUNT_POINT}/`))
       .map((entry) => ({ name: entry.path.slice(MOUNT_POINT.length + 1), sizeBytes: entry.size, lastModified: entry.modifiedTime ?? new Date(0) }))
@@ -116,60 +108,35 @@ export class E2BSession implements SandboxSession {
   }
 
   async delete(name: string): Promise<void> {
-    const relative = dataPath(name);
-    const live = await this.#ensure();
-    await this.#call(live, `deleting "${relative}"`, () => live.handle.files.remove(`${MOUNT_POINT}/${relative}`));
+    const relative = dataName(name);
+    const live = await this.ensure();
+    await this.call(live, `deleting "${relative}"`, () => live.handle.files.remove(`${MOUNT_POINT}/${relative}`));
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    const live = this.#live ?? (await this.#starting?.catch(() => undefined));
-    this.#live = undefined;
-    if (live) {
-      this.config.registry.delete(this.identifier);
-      // Killing is best effort: an expired sandbox is already gone, which is what we wanted.
-      await live.handle.kill().catch(() => false);
-    }
-    if (this.#everStarted) this.lifecycle.closed();
-    this.onClose();
+  protected async access(): Promise<string> {
+    return this.config.apiKey();
   }
 
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.close();
+  protected sandboxIdOf(live: Live): string {
+    return live.handle.sandboxId;
   }
 
-  #ensure(): Promise<Live> {
-    if (this.#closed) return Promise.reject(new InvalidInputError(`Session ${this.identifier} is closed; open a new session.`));
-    if (this.#live) return Promise.resolve(this.#live);
-    this.#starting ??= this.#start().finally(() => {
-      this.#starting = undefined;
-    });
-    return this.#starting;
+  protected override started(): void {
+    this.#expiresAt = this.config.clock() + this.config.sandboxTimeoutMs;
   }
 
-  async #start(): Promise<Live> {
-    const apiKey = this.config.apiKey();
-    const first = !this.#everStarted;
-    if (first) this.lifecycle.creating();
-    this.#everStarted = true;
-    try {
-      const sdk = await this.config.loadSdk();
-      const record = this.config.registry.get(this.identifier);
-      const reconnected = record ? await this.#reconnect(sdk, apiKey, record) : undefined;
-      const live = reconnected ?? (await this.#create(sdk, apiKey));
-      this.config.registry.set(this.identifier, { sandboxId: live.handle.sandboxId, context: live.context });
-      this.#live = live;
-      this.#expiresAt = this.config.clock() + this.config.sandboxTimeoutMs;
-      if (first) this.lifecycle.ready(reconnected !== undefined);
-      return live;
-    } catch (error) {
-      this.lifecycle.failed(error instanceof Error ? error.message : String(error));
-      throw error;
-    }
+  protected async release(live: Live): Promise<void> {
+    // Killing is best effort: an expired sandbox is already gone, which is what we wanted.
+    await live.handle.kill().catch(() => false);
   }
 
-  async #reconnect(sdk: E2BSdk, apiKey: string, record: E2BSessionRecord): Promise<Live | undefined> {
+  protected mapError(live: Live, error: unknown, action: string): SandboxError {
+    return this.#map(live.sdk, error, action);
+  }
+
+  protected async reconnect(apiKey: string, record: E2BSessionRecord): Promise<Live | undefined> {
+    // The SDK loads here, inside the start the lifecycle reports on; E2BSandbox loads it only once.
+    const sdk = await this.config.loadSdk();
     try {
       const handle = await sdk.Sandbox.connect(record.sandboxId, {
         apiKey,
@@ -181,13 +148,13 @@ export class E2BSession implements SandboxSession {
       if (!(error instanceof sdk.errors.SandboxNotFoundError || error instanceof sdk.errors.NotFoundError)) {
         throw this.#map(sdk, error, `reconnecting to sandbox ${record.sandboxId}`);
       }
-      this.config.registry.delete(this.identifier);
-      this.#notice = STATE_LOST_NOTICE;
+      this.forgetLive();
       return undefined;
     }
   }
 
-  async #create(sdk: E2BSdk, apiKey: string): Promise<Live> {
+  protected async create(apiKey: string): Promise<Live> {
+    const sdk = await this.config.loadSdk();
     let handle: E2BSandboxHandle;
     try {
       handle = await sdk.Sandbox.create({
@@ -219,7 +186,7 @@ export class E2BSession implements SandboxSession {
     const needed = timeoutMs + LIFETIME_MARGIN_MS;
     if (this.#expiresAt - this.config.clock() >= needed) return;
     const lifetimeMs = Math.max(this.config.sandboxTimeoutMs, needed);
-    await this.#call(live, 'extending the sandbox lifetime', () => live.handle.setTimeout(lifetimeMs));
+    await this.call(live, 'extending the sandbox lifetime', () => live.handle.setTimeout(lifetimeMs));
     this.#expiresAt = this.config.clock() + lifetimeMs;
   }
 
@@ -258,48 +225,17 @@ export class E2BSession implements SandboxSession {
   }
 
   #lost(live: Live, error: unknown): never {
-    this.#live = undefined;
-    this.config.registry.delete(this.identifier);
+    this.forgetLive();
     const lost = new SessionLostError(
       `The E2B sandbox ${live.handle.sandboxId} is gone (it expired or was killed), so the session's variables and files were lost. Run the code again to start a new sandbox.`,
       { cause: error },
     );
-    this.#notice = STATE_LOST_NOTICE;
     this.lifecycle.failed(lost.message);
     throw lost;
   }
 
-  async #call<T>(live: Live, action: string, run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (error) {
-      const mapped = this.#map(live.sdk, error, action);
-      if (mapped instanceof SessionLostError) {
-        this.#live = undefined;
-        this.config.registry.delete(this.identifier);
-        this.#notice = STATE_LOST_NOTICE;
-      }
-      throw mapped;
-    }
-  }
-
   #map(sdk: E2BSdk, error: unknown, action: string): SandboxError {
     return mapE2BError(error, sdk.errors, { action, requestTimeoutMs: this.config.requestTimeoutMs });
-  }
-
-  #takeNotice(): string {
-    const notice = this.#notice;
-    this.#notice = '';
-    return notice;
-  }
-}
-
-function dataPath(name: string): string {
-  try {
-    return normaliseDataPath(name);
-  } catch (error) {
-    if (error instanceof DataPathError) throw new InvalidInputError(error.message);
-    throw error;
   }
 }
 
