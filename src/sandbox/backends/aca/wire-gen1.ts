@@ -5,7 +5,8 @@
 import { z } from 'zod';
 import type { FileInfo } from '../../types.js';
 import type { AcaTransport } from './transport.js';
-import { dataName, encodeDataPath, multipart, parseBody, relativeName, timeoutInSeconds, toDate, type WireProtocol } from './wire.js';
+import { dataName } from '../../data-name.js';
+import { deleteFile, downloadFile, multipart, parseBody, relativeName, timeoutInSeconds, toDate, type WireProtocol } from './wire.js';
 
 const executionProperties = z.looseObject({
   status: z.string().optional(),
@@ -77,29 +78,8 @@ export function createGen1Wire(transport: AcaTransport): WireProtocol {
       return parseBody(response, fileList, 'list files').value.map((entry) => toFileInfo(entry.properties));
     },
 
-    async download({ identifier, name, signal }) {
-      const relative = dataName(name);
-      const response = await transport.send({
-        method: 'GET',
-        path: `files/content/${encodeDataPath(relative)}`,
-        identifier,
-        safety: 'idempotent',
-        operation: `download ${relative}`,
-        signal,
-      });
-      return response.bytes;
-    },
+    download: (request) => downloadFile(transport, request, (name) => `files/content/${name}`),
 
-    async deleteFile({ identifier, name, signal }) {
-      const relative = dataName(name);
-      await transport.send({
-        method: 'DELETE',
-        path: `files/${encodeDataPath(relative)}`,
-        identifier,
-        safety: 'idempotent',
-        operation: `delete ${relative}`,
-        signal,
-      });
-    },
+    deleteFile: (request) => deleteFile(transport, request),
   };
 }

@@ -8,7 +8,8 @@ import { SandboxTimeoutError } from '../../errors.js';
 import type { FileInfo } from '../../types.js';
 import type { AcaApiVersion } from './api-versions.js';
 import type { AcaTransport } from './transport.js';
-import { dataName, encodeDataPath, multipart, parseBody, relativeName, timeoutInSeconds, toDate, type WireExecution, type WireProtocol } from './wire.js';
+import { dataName } from '../../data-name.js';
+import { deleteFile, downloadFile, multipart, parseBody, relativeName, timeoutInSeconds, toDate, type WireExecution, type WireProtocol } from './wire.js';
 
 const execution = z.looseObject({
   id: z.string().optional(),
@@ -145,23 +146,9 @@ export function createGen2Wire(transport: AcaTransport, api: AcaApiVersion): Wir
       return listDirectory(identifier, '', 0, signal);
     },
 
-    async download({ identifier, name, signal }) {
-      const relative = dataName(name);
-      const response = await transport.send({
-        method: 'GET',
-        path: `files/${encodeDataPath(relative)}/content`,
-        identifier,
-        safety: 'idempotent',
-        operation: `download ${relative}`,
-        signal,
-      });
-      return response.bytes;
-    },
+    download: (request) => downloadFile(transport, request, (name) => `files/${name}/content`),
 
-    async deleteFile({ identifier, name, signal }) {
-      const relative = dataName(name);
-      await transport.send({ method: 'DELETE', path: `files/${encodeDataPath(relative)}`, identifier, safety: 'idempotent', operation: `delete ${relative}`, signal });
-    },
+    deleteFile: (request) => deleteFile(transport, request),
 
     deleteSession: api.canDeleteSession
       ? async ({ identifier, signal }) => {

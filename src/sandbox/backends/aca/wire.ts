@@ -3,8 +3,9 @@
  * for names and response bodies. Each generation lives in its own file (wire-gen1/2.ts).
  */
 import type { z } from 'zod';
-import { DataPathError, MOUNT_POINT, normaliseDataPath } from '../../../kernel/data-paths.js';
-import { InvalidInputError, TransportError } from '../../errors.js';
+import { MOUNT_POINT } from '../../../kernel/data-paths.js';
+import { dataName } from '../../data-name.js';
+import { TransportError } from '../../errors.js';
 import type { FileInfo } from '../../types.js';
 import type { AcaResponse, AcaTransport } from './transport.js';
 
@@ -55,16 +56,6 @@ export function timeoutInSeconds(timeoutMs: number): number {
   return Math.min(MAX_EXECUTION_SECONDS, Math.max(1, Math.ceil(timeoutMs / 1000)));
 }
 
-/** A name relative to /mnt/data, checked like the pool checks it, so `../x` never leaves this process. */
-export function dataName(name: string): string {
-  try {
-    return normaliseDataPath(name);
-  } catch (error) {
-    if (error instanceof DataPathError) throw new InvalidInputError(error.message);
-    throw error;
-  }
-}
-
 /** Percent-encodes each segment (spaces, `#`, `%`, emoji…) and keeps the `/` between them. */
 export function encodeDataPath(name: string): string {
   return name.split('/').map(encodeURIComponent).join('/');
@@ -100,6 +91,30 @@ function unexpected(response: AcaResponse, body: string, operation: string, why:
 export function toDate(value: string | undefined | null): Date {
   const date = value ? new Date(value) : new Date(Number.NaN);
   return Number.isNaN(date.getTime()) ? new Date(0) : date;
+}
+
+/** `GET` a file's bytes; the generations differ only in the path of a file's content. */
+export async function downloadFile(
+  transport: AcaTransport,
+  { identifier, name, signal }: FileRequest & { name: string },
+  contentPath: (encodedName: string) => string,
+): Promise<Uint8Array> {
+  const relative = dataName(name);
+  const response = await transport.send({
+    method: 'GET',
+    path: contentPath(encodeDataPath(relative)),
+    identifier,
+    safety: 'idempotent',
+    operation: `download ${relative}`,
+    signal,
+  });
+  return response.bytes;
+}
+
+/** `DELETE files/{name}`, the same in both generations. */
+export async function deleteFile(transport: AcaTransport, { identifier, name, signal }: FileRequest & { name: string }): Promise<void> {
+  const relative = dataName(name);
+  await transport.send({ method: 'DELETE', path: `files/${encodeDataPath(relative)}`, identifier, safety: 'idempotent', operation: `delete ${relative}`, signal });
 }
 
 export function multipart(fileName: string, data: Uint8Array): FormData {
