@@ -5,7 +5,9 @@
  * free the sandbox on close. Each backend supplies the service calls.
  */
 import { InvalidInputError, SessionLostError, type SandboxError } from './errors.js';
+import { validateCode, validateExecuteOptions } from './execution.js';
 import type { SessionLifecycle } from './lifecycle.js';
+import type { ExecuteOptions } from './types.js';
 
 /** What a reconnect needs: the cloud sandbox and the interpreter context holding the session's variables. */
 export interface CloudSessionRecord<Context> {
@@ -21,7 +23,14 @@ export interface CloudLive {
   context: unknown;
 }
 
-export abstract class CloudSession<Live extends CloudLive, Access> implements AsyncDisposable {
+/** The settings every cloud session reads; backends add their own. */
+export interface CloudSessionConfig<Context> {
+  registry: CloudSessionRegistry<Context>;
+  defaultTimeoutMs: number;
+  clock: () => number;
+}
+
+export abstract class CloudSession<Live extends CloudLive, Access, Config extends CloudSessionConfig<Live['context']>> implements AsyncDisposable {
   #live: Live | undefined;
   #starting: Promise<Live> | undefined;
   #closed = false;
@@ -30,13 +39,13 @@ export abstract class CloudSession<Live extends CloudLive, Access> implements As
 
   constructor(
     readonly identifier: string,
+    protected readonly config: Config,
     protected readonly lifecycle: SessionLifecycle,
-    private readonly registry: CloudSessionRegistry<Live['context']>,
-    /** Put before the next cell's stderr once the session's sandbox or interpreter was lost. */
-    private readonly stateLostNotice: string,
     private readonly onClose: () => void,
   ) {}
 
+  /** Put before the next cell's stderr once the session's sandbox or interpreter was lost. */
+  protected abstract readonly stateLostNotice: string;
   /** What starting needs (a key, a client); resolved before `creating` is reported, so a missing key reports nothing. */
   protected abstract access(): Promise<Access>;
   /** The recorded sandbox, or undefined when the service says it is gone (call `forgetLive` first). */
@@ -60,7 +69,7 @@ export abstract class CloudSession<Live extends CloudLive, Access> implements As
     const live = this.#live ?? (await this.#starting?.catch(() => undefined));
     this.#live = undefined;
     if (live) {
-      this.registry.delete(this.identifier);
+      this.config.registry.delete(this.identifier);
       await this.release(live);
     }
     if (this.#everStarted) this.lifecycle.closed();
@@ -69,6 +78,14 @@ export abstract class CloudSession<Live extends CloudLive, Access> implements As
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+
+  /** Checks a cell's code and options, then the live sandbox to run it in (started if need be). */
+  protected async startCell(code: string, options: ExecuteOptions | undefined): Promise<{ live: Live; timeoutMs: number; signal?: AbortSignal }> {
+    validateCode(code);
+    const { timeoutMs, signal } = validateExecuteOptions(options, this.config.defaultTimeoutMs);
+    signal?.throwIfAborted();
+    return { live: await this.ensure(), timeoutMs, signal };
   }
 
   protected ensure(): Promise<Live> {
@@ -93,13 +110,13 @@ export abstract class CloudSession<Live extends CloudLive, Access> implements As
 
   /** Records the live sandbox and context, for reconnects. */
   protected remember(live: Live): void {
-    this.registry.set(this.identifier, { sandboxId: this.sandboxIdOf(live), context: live.context });
+    this.config.registry.set(this.identifier, { sandboxId: this.sandboxIdOf(live), context: live.context });
   }
 
   /** The sandbox is gone: the next use starts a new one, and its first cell says the state was lost. */
   protected forgetLive(): void {
     this.#live = undefined;
-    this.registry.delete(this.identifier);
+    this.config.registry.delete(this.identifier);
     this.noteStateLost();
   }
 
@@ -120,7 +137,7 @@ export abstract class CloudSession<Live extends CloudLive, Access> implements As
     if (first) this.lifecycle.creating();
     this.#everStarted = true;
     try {
-      const record = this.registry.get(this.identifier);
+      const record = this.config.registry.get(this.identifier);
       const reconnected = record ? await this.reconnect(access, record) : undefined;
       const live = reconnected ?? (await this.create(access));
       this.remember(live);

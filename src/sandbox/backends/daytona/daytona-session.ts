@@ -4,11 +4,9 @@
  * another instance sharing the registry made it, deleted on close().
  */
 import { MOUNT_POINT } from '../../../kernel/data-paths.js';
-import { CloudSession, type CloudSessionRecord } from '../../cloud-session.js';
+import { CloudSession, type CloudSessionConfig, type CloudSessionRecord } from '../../cloud-session.js';
 import { dataName } from '../../data-name.js';
 import { SessionAllocationError, SessionLostError, type SandboxError } from '../../errors.js';
-import { validateCode, validateExecuteOptions } from '../../execution.js';
-import type { SessionLifecycle } from '../../lifecycle.js';
 import type { ExecuteOptions, ExecutionResult, FileInfo, SandboxSession } from '../../types.js';
 import { mapDaytonaError } from './daytona-errors.js';
 import { cellResult, runCell } from './daytona-cell.js';
@@ -16,15 +14,12 @@ import type { DaytonaClient, DaytonaContext, DaytonaSandboxHandle, DaytonaSdk } 
 
 export type DaytonaSessionRecord = CloudSessionRecord<DaytonaContext>;
 
-export interface DaytonaSessionConfig {
+export interface DaytonaSessionConfig extends CloudSessionConfig<DaytonaContext> {
   /** Resolves the client; throws ConfigurationError naming DAYTONA_API_KEY before any network use. */
   client(): Promise<{ client: DaytonaClient; sdk: DaytonaSdk }>;
   autoStopMinutes: number;
   requestTimeoutMs: number;
-  defaultTimeoutMs: number;
   outputLimitBytes: number;
-  registry: Map<string, DaytonaSessionRecord>;
-  clock: () => number;
 }
 
 /** Default Daytona images run as a sudo-capable user who does not own /mnt. */
@@ -47,23 +42,12 @@ interface DaytonaAccess {
 }
 
 /** `access` is the shared client: resolving it checks DAYTONA_API_KEY and loads the SDK. */
-export class DaytonaSession extends CloudSession<Live, DaytonaAccess> implements SandboxSession {
+export class DaytonaSession extends CloudSession<Live, DaytonaAccess, DaytonaSessionConfig> implements SandboxSession {
   readonly sandboxType = 'Sandbox-Daytona' as const;
-
-  constructor(
-    identifier: string,
-    private readonly config: DaytonaSessionConfig,
-    lifecycle: SessionLifecycle,
-    onClose: () => void,
-  ) {
-    super(identifier, lifecycle, config.registry, STATE_LOST_NOTICE, onClose);
-  }
+  protected readonly stateLostNotice = STATE_LOST_NOTICE;
 
   async execute(code: string, options?: ExecuteOptions): Promise<ExecutionResult> {
-    validateCode(code);
-    const { timeoutMs, signal } = validateExecuteOptions(options, this.config.defaultTimeoutMs);
-    signal?.throwIfAborted();
-    const live = await this.ensure();
+    const { live, timeoutMs, signal } = await this.startCell(code, options);
     let notice = this.takeNotice();
     this.lifecycle.executing();
     const startedAt = this.config.clock();

@@ -4,11 +4,9 @@
  * sharing the registry already made it, killed on close().
  */
 import { MOUNT_POINT } from '../../../kernel/data-paths.js';
-import { CloudSession, type CloudSessionRecord } from '../../cloud-session.js';
+import { CloudSession, type CloudSessionConfig, type CloudSessionRecord } from '../../cloud-session.js';
 import { dataName } from '../../data-name.js';
 import { SessionAllocationError, SessionLostError, type SandboxError } from '../../errors.js';
-import { validateCode, validateExecuteOptions } from '../../execution.js';
-import type { SessionLifecycle } from '../../lifecycle.js';
 import type { ExecuteOptions, ExecutionResult, FileInfo, SandboxSession } from '../../types.js';
 import { mapE2BError } from './e2b-errors.js';
 import { mapExecution } from './e2b-results.js';
@@ -17,17 +15,14 @@ import type { E2BContext, E2BSandboxHandle, E2BSdk } from './e2b-sdk.js';
 /** What a reconnect needs: the sandbox and the code context holding the session's variables. */
 export type E2BSessionRecord = CloudSessionRecord<E2BContext>;
 
-export interface E2BSessionConfig {
+export interface E2BSessionConfig extends CloudSessionConfig<E2BContext> {
   /** Throws ConfigurationError naming E2B_API_KEY when no key is set; called before any network use. */
   apiKey(): string;
   template?: string;
   sandboxTimeoutMs: number;
   requestTimeoutMs: number;
-  defaultTimeoutMs: number;
   outputLimitBytes: number;
-  registry: Map<string, E2BSessionRecord>;
   loadSdk(): Promise<E2BSdk>;
-  clock: () => number;
 }
 
 /** Runs as root because templates differ in who owns /mnt; the kernel then writes there as its own user. */
@@ -46,24 +41,13 @@ interface Live {
 }
 
 /** `access` is the API key: checked before anything is reported or loaded. */
-export class E2BSession extends CloudSession<Live, string> implements SandboxSession {
+export class E2BSession extends CloudSession<Live, string, E2BSessionConfig> implements SandboxSession {
   readonly sandboxType = 'Sandbox-E2B' as const;
   #expiresAt = 0;
-
-  constructor(
-    identifier: string,
-    private readonly config: E2BSessionConfig,
-    lifecycle: SessionLifecycle,
-    onClose: () => void,
-  ) {
-    super(identifier, lifecycle, config.registry, STATE_LOST_NOTICE, onClose);
-  }
+  protected readonly stateLostNotice = STATE_LOST_NOTICE;
 
   async execute(code: string, options?: ExecuteOptions): Promise<ExecutionResult> {
-    validateCode(code);
-    const { timeoutMs, signal } = validateExecuteOptions(options, this.config.defaultTimeoutMs);
-    signal?.throwIfAborted();
-    const live = await this.ensure();
+    const { live, timeoutMs, signal } = await this.startCell(code, options);
     await this.#keepAlive(live, timeoutMs);
     const notice = this.takeNotice();
     this.lifecycle.executing();
