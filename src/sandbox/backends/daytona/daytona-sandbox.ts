@@ -5,19 +5,20 @@
  */
 import { randomUUID } from 'node:crypto';
 import { numberSetting, requiredSetting, stringSetting, type Env } from '../../../config/settings.js';
-import { DEFAULT_OUTPUT_LIMIT_BYTES } from '../../../kernel/kernel-client.js';
+import type { CloudSandboxOptions } from '../../cloud-sandbox-options.js';
 import { DEFAULT_TIMEOUT_MS } from '../../execution.js';
-import { SessionLifecycle, type Clock } from '../../lifecycle.js';
+import { SessionLifecycle } from '../../lifecycle.js';
+import { resolveOutputLimitBytes } from '../../output-cap.js';
 import { checkSessionIdentifier, SessionMap } from '../../session-map.js';
-import type { Sandbox, SandboxOptions } from '../../types.js';
-import { loadDaytonaSdk, type DaytonaClient, type DaytonaSdk } from './daytona-sdk.js';
-import { DaytonaSession, type DaytonaSessionRecord } from './daytona-session.js';
+import type { Sandbox } from '../../types.js';
+import { loadDaytonaSdk, type DaytonaClient, type DaytonaContext, type DaytonaSdk } from './daytona-sdk.js';
+import { DaytonaSession } from './daytona-session.js';
 
 /** Daytona stops idle sandboxes after this many minutes; we delete ours on close, this only catches leaks. */
 export const DEFAULT_DAYTONA_AUTO_STOP_MINUTES = 15;
 const DEFAULT_REQUEST_TIMEOUT_MS = 120_000;
 
-export interface DaytonaSandboxOptions extends SandboxOptions {
+export interface DaytonaSandboxOptions extends CloudSandboxOptions<DaytonaContext, DaytonaSdk> {
   /** Daytona API key; default DAYTONA_API_KEY. Missing → ConfigurationError at first session use. */
   apiKey?: string;
   /** API URL; default DAYTONA_API_URL, else the SDK's default (https://app.daytona.io/api). */
@@ -28,15 +29,6 @@ export interface DaytonaSandboxOptions extends SandboxOptions {
   autoStopMinutes?: number;
   /** Limit for creating a sandbox and other API requests (not cells); default 120000. */
   requestTimeoutMs?: number;
-  /** Per-stream output cap per cell; default TIDEPOOL_OUTPUT_LIMIT_BYTES, else 1 MiB. */
-  outputLimitBytes?: number;
-  /** Session identifier → Daytona sandbox id (and context). Share between instances to reconnect. */
-  sessionRegistry?: Map<string, DaytonaSessionRecord>;
-  /** Replaces the SDK at its boundary (tests); production leaves it out and the SDK is imported lazily. */
-  sdk?: Partial<DaytonaSdk>;
-  /** Where settings are read from; default process.env. */
-  env?: Env;
-  clock?: Clock;
 }
 
 export class DaytonaSandbox implements Sandbox {
@@ -74,7 +66,7 @@ export class DaytonaSandbox implements Sandbox {
         autoStopMinutes: numberSetting(options.autoStopMinutes, 'DAYTONA_AUTO_STOP_MINUTES', DEFAULT_DAYTONA_AUTO_STOP_MINUTES, env),
         requestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
         defaultTimeoutMs: options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS,
-        outputLimitBytes: numberSetting(options.outputLimitBytes, 'TIDEPOOL_OUTPUT_LIMIT_BYTES', DEFAULT_OUTPUT_LIMIT_BYTES, env),
+        outputLimitBytes: resolveOutputLimitBytes(options.outputLimitBytes, env),
         registry: (options.sessionRegistry ??= new Map()),
         clock,
       },

@@ -4,20 +4,21 @@
  * session is first used.
  */
 import { randomUUID } from 'node:crypto';
-import { numberSetting, requiredSetting, stringSetting, type Env } from '../../../config/settings.js';
-import { DEFAULT_OUTPUT_LIMIT_BYTES } from '../../../kernel/kernel-client.js';
+import { numberSetting, requiredSetting, stringSetting } from '../../../config/settings.js';
+import type { CloudSandboxOptions } from '../../cloud-sandbox-options.js';
 import { DEFAULT_TIMEOUT_MS } from '../../execution.js';
-import { SessionLifecycle, type Clock } from '../../lifecycle.js';
+import { SessionLifecycle } from '../../lifecycle.js';
+import { resolveOutputLimitBytes } from '../../output-cap.js';
 import { checkSessionIdentifier, SessionMap } from '../../session-map.js';
-import type { Sandbox, SandboxOptions } from '../../types.js';
-import { loadE2BSdk, type E2BSdk } from './e2b-sdk.js';
-import { E2BSession, type E2BSessionRecord } from './e2b-session.js';
+import type { Sandbox } from '../../types.js';
+import { loadE2BSdk, type E2BContext, type E2BSdk } from './e2b-sdk.js';
+import { E2BSession } from './e2b-session.js';
 
 /** E2B's own default lifetime is 5 minutes; ours is longer so a slow tool is not cut off. Refreshed before long cells. */
 export const DEFAULT_E2B_SANDBOX_TIMEOUT_MS = 600_000;
 const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
 
-export interface E2BSandboxOptions extends SandboxOptions {
+export interface E2BSandboxOptions extends CloudSandboxOptions<E2BContext, E2BSdk> {
   /** E2B API key; default E2B_API_KEY. Missing → ConfigurationError at first session use. */
   apiKey?: string;
   /** Sandbox template name or id; default E2B_TEMPLATE, else the SDK's code-interpreter template. */
@@ -26,18 +27,6 @@ export interface E2BSandboxOptions extends SandboxOptions {
   sandboxTimeoutMs?: number;
   /** Limit for each API request (not for cells); default 60000. */
   requestTimeoutMs?: number;
-  /** Per-stream output cap per cell; default TIDEPOOL_OUTPUT_LIMIT_BYTES, else 1 MiB. */
-  outputLimitBytes?: number;
-  /**
-   * Session identifier → E2B sandbox id (and code context). Share one map between instances so a
-   * session opened again reconnects to its running sandbox instead of creating a new one.
-   */
-  sessionRegistry?: Map<string, E2BSessionRecord>;
-  /** Replaces the SDK at its boundary (tests); production leaves it out and the SDK is imported lazily. */
-  sdk?: Partial<E2BSdk>;
-  /** Where settings are read from; default process.env. */
-  env?: Env;
-  clock?: Clock;
 }
 
 export class E2BSandbox implements Sandbox {
@@ -76,7 +65,7 @@ export class E2BSandbox implements Sandbox {
         sandboxTimeoutMs: numberSetting(options.sandboxTimeoutMs, 'E2B_SANDBOX_TIMEOUT_MS', DEFAULT_E2B_SANDBOX_TIMEOUT_MS, env),
         requestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
         defaultTimeoutMs: options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS,
-        outputLimitBytes: numberSetting(options.outputLimitBytes, 'TIDEPOOL_OUTPUT_LIMIT_BYTES', DEFAULT_OUTPUT_LIMIT_BYTES, env),
+        outputLimitBytes: resolveOutputLimitBytes(options.outputLimitBytes, env),
         registry: (options.sessionRegistry ??= new Map()),
         loadSdk: () => (this.#sdk ??= loadE2BSdk(options.sdk)),
         clock,

@@ -4,19 +4,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import { resolvePythonPath } from '../../../config/python.js';
-import { numberSetting } from '../../../config/settings.js';
-import { DEFAULT_OUTPUT_LIMIT_BYTES } from '../../../kernel/kernel-client.js';
 import { DEFAULT_TIMEOUT_MS } from '../../execution.js';
 import { SessionLifecycle } from '../../lifecycle.js';
+import { resolveOutputLimitBytes, type OutputCapOptions } from '../../output-cap.js';
 import { checkSessionIdentifier, SessionMap } from '../../session-map.js';
 import type { Sandbox, SandboxOptions } from '../../types.js';
 import { defaultLocalRoot, LocalSession, type LocalSessionConfig } from './local-session.js';
 
-export interface LocalSandboxOptions extends SandboxOptions {
+export interface LocalSandboxOptions extends SandboxOptions, OutputCapOptions {
   /** Interpreter to run; default TIDEPOOL_PYTHON, else /usr/bin/python3. */
   pythonPath?: string;
-  /** Per-stream output cap per cell; default TIDEPOOL_OUTPUT_LIMIT_BYTES, else 1 MiB. */
-  outputLimitBytes?: number;
   /** Parent of the per-session data directories; default the OS temp directory. */
   rootDir?: string;
   /** How long an interrupted cell may take to stop before the kernel is killed (default 2000). */
@@ -33,7 +30,7 @@ export class LocalSandbox implements Sandbox {
     this.#config = {
       pythonPath: resolvePythonPath(options.pythonPath, options.env),
       defaultTimeoutMs: options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS,
-      outputLimitBytes: numberSetting(options.outputLimitBytes, 'TIDEPOOL_OUTPUT_LIMIT_BYTES', DEFAULT_OUTPUT_LIMIT_BYTES, options.env),
+      outputLimitBytes: resolveOutputLimitBytes(options.outputLimitBytes, options.env),
       rootDir: options.rootDir ?? defaultLocalRoot(),
       interruptGraceMs: options.interruptGraceMs,
     };
