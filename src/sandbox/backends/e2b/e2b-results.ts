@@ -3,17 +3,11 @@
  * the same kinds of values it would get from Local: typed scalars, strings, repr text, images.
  */
 import { capOutput } from '../../output-cap.js';
-import type { CellResult, ExecutionErrorInfo, ImageResult } from '../../types.js';
+import type { CellResult, ExecutionResult, ImageResult } from '../../types.js';
 import type { E2BExecution, E2BResult } from './e2b-sdk.js';
 
-export interface MappedCell {
-  status: 'success' | 'failure';
-  stdout: string;
-  stderr: string;
-  result: CellResult;
-  images: ImageResult[];
-  error?: ExecutionErrorInfo;
-}
+/** The contract's result but for its duration, which the session measures. */
+export type MappedCell = Omit<ExecutionResult, 'durationMs'>;
 
 export function mapExecution(execution: E2BExecution, outputLimitBytes: number): MappedCell {
   const images = execution.results.map(imageOf).filter((image): image is ImageResult => image !== undefined);
