@@ -9,7 +9,7 @@ Response: {"id": 1, "status": "success" | "failure", "stdout": "...", "stderr": 
            "hasResult": bool, "result": <json>, "repr": str | null, "images": [...],
            "error": {"type", "message", "traceback"} | null, "durationMs": float}
 
-Why file descriptors 1 and 2 are pipes read by threads: output written below Python
+Why file descriptors 1 and 2 are pipes read by a thread: output written below Python
 (os.system, C extensions, child processes) must be captured too, and in order with print().
 Why a marker token ends each cell's capture: it is the only way to know that everything a
 cell wrote has been drained from the pipe before the response is sent.
@@ -28,6 +28,7 @@ import linecache
 import os
 import pprint
 import secrets
+import select
 import signal
 import struct
 import sys
@@ -43,12 +44,10 @@ DATA_DIR_ENV = "TIDEPOOL_DATA_DIR"
 MOUNT_POINT = "/mnt/data"
 
 
-class StreamCapture:
-    """Owns one of fds 1/2: a pipe whose bytes a thread collects into the current cell's buffer."""
+class _Stream:
+    """One of fds 1/2, turned into a pipe whose bytes go into the current cell's buffer."""
 
-    def __init__(self, target_fd, token):
-        self.target_fd = target_fd
-        self.token = token
+    def __init__(self, target_fd):
         read_fd, write_fd = os.pipe()
         os.dup2(write_fd, target_fd)
         # A private copy of the write end: markers still arrive if user code closes fd 1/2.
@@ -57,74 +56,96 @@ class StreamCapture:
         self.buffer = bytearray()
         self.dropped = 0
         self.limit = DEFAULT_OUTPUT_LIMIT
-        self.markers_sent = 0
+        self.pending = b""
         self.markers_seen = 0
-        self.cond = threading.Condition()
-        threading.Thread(target=self._drain, name=f"capture-{target_fd}", daemon=True).start()
 
-    def _append(self, data):
-        if not data:
-            return
-        with self.cond:
-            room = self.limit - len(self.buffer)
-            if room >= len(data):
-                self.buffer += data
-            else:
-                if room > 0:
-                    self.buffer += data[:room]
-                self.dropped += len(data) - max(room, 0)
+    def append(self, data):
+        room = self.limit - len(self.buffer)
+        if room >= len(data):
+            self.buffer += data
+        else:
+            if room > 0:
+                self.buffer += data[:room]
+            self.dropped += len(data) - max(room, 0)
 
-    def _drain(self):
-        pending = b""
-        keep = len(self.token) - 1
-        while True:
-            try:
-                chunk = os.read(self.read_fd, 65536)
-            except OSError:
-                return
-            if not chunk:
-                return
-            data = pending + chunk
-            while True:
-                index = data.find(self.token)
-                if index < 0:
-                    break
-                self._append(data[:index])
-                data = data[index + len(self.token):]
-                with self.cond:
-                    self.markers_seen += 1
-                    self.cond.notify_all()
-            # Hold back a tail that could be the start of a marker split across reads.
-            if len(data) > keep:
-                self._append(data[:-keep])
-                data = data[-keep:]
-            pending = data
-
-    def begin(self, limit):
-        with self.cond:
-            self.buffer.clear()
-            self.dropped = 0
-            self.limit = limit
-
-    def collect(self):
-        """Waits until everything written before now has been read, then returns it as text."""
-        self.markers_sent += 1
-        target = self.markers_sent
-        try:
-            os.write(self.marker_fd, self.token)
-        except OSError:
-            pass
-        with self.cond:
-            self.cond.wait_for(lambda: self.markers_seen >= target, timeout=5)
-            data = bytes(self.buffer)
-            dropped = self.dropped
-            self.buffer.clear()
-            self.dropped = 0
+    def take_text(self):
+        data, dropped = bytes(self.buffer), self.dropped
+        self.buffer.clear()
+        self.dropped = 0
         # Drop a multi-byte character cut in half by the limit instead of emitting garbage.
         text = codecs.getincrementaldecoder("utf-8")("replace").decode(data, final=dropped == 0)
         if dropped:
             text += f"\n[output truncated: {dropped} more bytes]\n"
         return text
+
+
+class OutputCapture:
+    """Owns fds 1 and 2. One thread drains both pipes, so a cell costs one wake-up, not two."""
+
+    def __init__(self, token):
+        self.token = token
+        self.streams = (_Stream(1), _Stream(2))
+        self.markers_sent = 0
+        self.cond = threading.Condition()
+        threading.Thread(target=self._drain, name="capture", daemon=True).start()
+
+    def _drain(self):
+        by_fd = {stream.read_fd: stream for stream in self.streams}
+        while by_fd:
+            try:
+                readable, _, _ = select.select(list(by_fd), [], [])
+            except (OSError, ValueError):
+                return
+            for fd in readable:
+                try:
+                    chunk = os.read(fd, 65536)
+                except OSError:
+                    chunk = b""
+                if not chunk:
+                    del by_fd[fd]
+                    continue
+                self._consume(by_fd[fd], chunk)
+
+    def _consume(self, stream, chunk):
+        keep = len(self.token) - 1
+        data = stream.pending + chunk
+        with self.cond:
+            seen = False
+            while True:
+                index = data.find(self.token)
+                if index < 0:
+                    break
+                stream.append(data[:index])
+                data = data[index + len(self.token):]
+                stream.markers_seen += 1
+                seen = True
+            # Hold back a tail that could be the start of a marker split across reads.
+            if len(data) > keep:
+                stream.append(data[:-keep])
+                data = data[-keep:]
+            stream.pending = data
+            if seen:
+                self.cond.notify_all()
+
+    def begin(self, limit):
+        with self.cond:
+            for stream in self.streams:
+                stream.buffer.clear()
+                stream.dropped = 0
+                stream.limit = limit
+
+    def collect(self):
+        """Waits until everything written before now has been read; returns (stdout, stderr)."""
+        self.markers_sent += 1
+        target = self.markers_sent
+        for stream in self.streams:
+            try:
+                os.write(stream.marker_fd, self.token)
+            except OSError:
+                pass
+        with self.cond:
+            self.cond.wait_for(lambda: all(stream.markers_seen >= target for stream in self.streams), timeout=5)
+            return tuple(stream.take_text() for stream in self.streams)
 
 
 class Kernel:
@@ -143,8 +164,7 @@ class Kernel:
         self.namespace = main_module.__dict__
         self.displayed = []
         token = ("\x00tidepool-" + secrets.token_hex(16) + "\x00").encode()
-        self.stdout_capture = StreamCapture(1, token)
-        self.stderr_capture = StreamCapture(2, token)
+        self.capture = OutputCapture(token)
         self.stdout = io.TextIOWrapper(open(1, "wb", closefd=False), encoding="utf-8", errors="backslashreplace", line_buffering=True)
         self.stderr = io.TextIOWrapper(open(2, "wb", closefd=False), encoding="utf-8", errors="backslashreplace", line_buffering=True)
         sys.stdin = open(os.devnull, "r")
@@ -210,8 +230,7 @@ class Kernel:
         self.cell_count += 1
         filename = f"<cell-{self.cell_count}>"
         self.displayed = []
-        self.stdout_capture.begin(output_limit)
-        self.stderr_capture.begin(output_limit)
+        self.capture.begin(output_limit)
         sys.stdout, sys.stderr = self.stdout, self.stderr
         started = time.perf_counter()
         value, has_value, error = None, False, None
@@ -233,10 +252,11 @@ class Kernel:
             except (OSError, ValueError):
                 pass
         duration_ms = (time.perf_counter() - started) * 1000
+        stdout, stderr = self.capture.collect()
         response = {
             "status": "failure" if error else "success",
-            "stdout": self.stdout_capture.collect(),
-            "stderr": self.stderr_capture.collect(),
+            "stdout": stdout,
+            "stderr": stderr,
             "hasResult": False,
             "result": None,
             "repr": None,
