@@ -22,7 +22,7 @@ export function registerServe(program: Command, context: CliContext): void {
       stdout.write(`Tidepool is serving at ${server.url}\n`);
       stdout.write(`  OpenAI-compatible API: ${server.url}/v1 (models: ${server.agents.list().filter((a) => a.available).map((a) => a.id).join(', ')})\n`);
       stdout.write(`  Conversations: ${server.dbPath}\n`);
-      stdout.write(server.modelSetup.configured ? `  Model: ${server.modelSetup.config.label}\n` : `  No model configured: the Tools page works; for chat, ${server.modelSetup.reason.split('\n\n')[1] ?? server.modelSetup.reason}\n`);
+      stdout.write(server.modelSetup.configured ? `  Model: ${server.modelSetup.config.label}\n` : `  No model configured: the Tools page works. For chat: ${server.modelSetup.reason.split('\n\n')[1] ?? server.modelSetup.reason}\n`);
       for (const agent of server.agents.list().filter((a) => !a.available)) stdout.write(`  ${agent.id} unavailable: ${agent.reason}\n`);
       if (!isLoopback(server.host)) stdout.write(`  Warning: the UI has no login; anyone who can reach ${server.url} can use the agents and tools.\n`);
       stdout.write('Press Ctrl-C to stop.\n');
