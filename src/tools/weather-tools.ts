@@ -67,51 +67,60 @@ class ToolSandbox {
 }
 
 export function createResearchWeatherTool(sandboxType: string, options: WeatherToolFactoryOptions = {}): WeatherTool<ResearchWeatherInput, ResearchWeatherOutput> {
-  const holder = new ToolSandbox(resolveSandboxType(sandboxType), options);
-  return {
+  return boundTool(sandboxType, options, {
     name: 'research_weather',
     description: RESEARCH_WEATHER_DESCRIPTION,
     inputSchema: researchWeatherInputSchema,
-    sandboxType: holder.type,
-    async run(input, context) {
-      const started = performance.now();
-      try {
-        return await holder.run(context, (ctx) => researchWeather(input, ctx, options));
-      } catch (error) {
-        const message = failureText(holder.type, error);
-        return {
-          text: `⚠️ ${message}`,
-          data: { destination: String(input?.destination ?? ''), today: safeToday(options), places: [], error: message },
-          sandboxType: holder.type,
-          timings: { totalMs: Math.round(performance.now() - started) },
-        };
-      }
-    },
-    close: () => holder.close(),
-  };
+    run: researchWeather,
+    failure: (input, message, base) => ({ ...base, data: { destination: String(input?.destination ?? ''), today: safeToday(options), places: [], error: message } }),
+  });
 }
 
 export function createChartWeatherTool(sandboxType: string, options: WeatherToolFactoryOptions = {}): WeatherTool<ChartWeatherInput, ChartWeatherOutput> {
-  const holder = new ToolSandbox(resolveSandboxType(sandboxType), options);
-  return {
+  return boundTool(sandboxType, options, {
     name: 'chart_weather',
     description: CHART_WEATHER_DESCRIPTION,
     inputSchema: chartWeatherInputSchema,
+    run: chartWeather,
+    failure: (input, message, base) => ({
+      ...base,
+      png: new Uint8Array(),
+      fileName: '',
+      data: { destination: (input?.places ?? []).join('; '), today: safeToday(options), places: [], error: message },
+    }),
+  });
+}
+
+interface FailureBase {
+  /** The message, marked for people: `⚠️ <message>`. */
+  text: string;
+  sandboxType: SandboxType;
+  timings: { totalMs: number };
+}
+
+interface ToolSpec<I, O> {
+  name: WeatherTool<I, O>['name'];
+  description: string;
+  inputSchema: WeatherTool<I, O>['inputSchema'];
+  run: (input: I, context: ToolRunContext, options: WeatherToolOptions) => Promise<O>;
+  /** The output that reports a failure in words, so `run` never throws. */
+  failure: (input: I, message: string, base: FailureBase) => O;
+}
+
+function boundTool<I, O>(sandboxType: string, options: WeatherToolFactoryOptions, spec: ToolSpec<I, O>): WeatherTool<I, O> {
+  const holder = new ToolSandbox(resolveSandboxType(sandboxType), options);
+  return {
+    name: spec.name,
+    description: spec.description,
+    inputSchema: spec.inputSchema,
     sandboxType: holder.type,
     async run(input, context) {
       const started = performance.now();
       try {
-        return await holder.run(context, (ctx) => chartWeather(input, ctx, options));
+        return await holder.run(context, (ctx) => spec.run(input, ctx, options));
       } catch (error) {
         const message = failureText(holder.type, error);
-        return {
-          text: `⚠️ ${message}`,
-          png: new Uint8Array(),
-          fileName: '',
-          data: { destination: (input?.places ?? []).join('; '), today: safeToday(options), places: [], error: message },
-          sandboxType: holder.type,
-          timings: { totalMs: Math.round(performance.now() - started) },
-        };
+        return spec.failure(input, message, { text: `⚠️ ${message}`, sandboxType: holder.type, timings: { totalMs: Math.round(performance.now() - started) } });
       }
     },
     close: () => holder.close(),
