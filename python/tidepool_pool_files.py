@@ -1,8 +1,8 @@
-"""The file API of one pool session, served by the session's monitor process.
+"""The file API of one pool session, served by the session's PID 1 (init) process.
 
 Why here and not in the host: the session's /mnt/data is a tmpfs inside the session's mount
 namespace, and user code can plant symlinks in it. Every path is walked one segment at a time
-with O_NOFOLLOW from a directory descriptor, so no symlink is ever followed, and the monitor
+with O_NOFOLLOW from a directory descriptor, so no symlink is ever followed, and PID 1
 answers while the kernel is busy with a long cell.
 
 Frames: 4-byte big-endian length + UTF-8 JSON header; a header with "bytes": N is followed by

@@ -5,14 +5,18 @@ interpreter. The zygote pays that once, freezes the heap (gc.freeze keeps the co
 touching, and so copying, the shared pages) and forks a session in a few milliseconds that
 shares all of it copy-on-write.
 
-Process tree per session, all started from here:
+Two processes per session, both children of the zygote once set up:
 
-    zygote ── monitor (one per session: namespaces, mounts, file server, waits for the kernel)
-                 └── kernel (PID 1 of its own PID namespace; runs tidepool_kernel.serve)
+    zygote ── init (PID 1 of the session's PID namespace: file server, reaps orphans)
+                 └── kernel (PID 2; runs tidepool_kernel.serve, and so all user code)
 
-The monitor runs no user code. It owns the session's /mnt/data (a size-limited tmpfs in the
-session's mount namespace) and serves the file API over its own socket, so uploads and
-downloads work while a long cell runs and never follow a symlink planted by user code.
+A short-lived setup process enters the namespaces, makes the mounts and forks PID 1, then
+exits; the zygote is a child subreaper, so PID 1 becomes its child. PID 1 runs no user code.
+It owns the session's /mnt/data (a size-limited tmpfs in the session's mount namespace) and
+serves the file API over its own socket, so uploads and downloads work while a long cell runs
+and never follow a symlink planted by user code. Only the kernel takes the session's rlimits
+and the extra user+mount namespace that locks the mounts. Under isolation "none" there are no
+namespaces: the zygote's child plays PID 1's part without being PID 1.
 
 Control channel with the Node host: frames (4-byte big-endian length + UTF-8 JSON) on fd 3
 (requests) and fd 4 (events). Every session connects two Unix-socket streams to the host
@@ -23,6 +27,8 @@ import ctypes
 import gc
 import json
 import os
+# Imported here, not in the kernel: an import after the fork dirties ~0.5 MB of shared pages per session.
+import resource
 import select
 import shutil
 import signal
@@ -42,8 +48,8 @@ CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
 
 libc = ctypes.CDLL(None, use_errno=True)
-# Directories a monitor removes when its kernel ends (modes without a per-session tmpfs).
-atexit_remove = []
+# close_other_fds closes descriptors below this (the sandbox's soft limit on open files).
+MAX_FD = 1024
 
 
 def send_frame(fd, message, payload=b""):
@@ -98,6 +104,8 @@ def write_id_maps(uid, gid):
 
 
 PR_SET_PDEATHSIG = 1
+PR_SET_DUMPABLE = 4
+PR_SET_CHILD_SUBREAPER = 36
 PR_SET_NO_NEW_PRIVS = 38
 MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 2, 4, 8, 16384, 1 << 18
 
@@ -106,42 +114,50 @@ def die_with_parent():
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
-# --- the session: monitor and kernel ----------------------------------------------------------
+# --- the session: a short-lived setup process, then PID 1 (init + file server) and the kernel --
 
 
-def start_session(request, kernel_sock, files_sock):
-    """Runs in the forked monitor. Never returns."""
-    import tidepool_pool_files
+def leave_zygote():
+    """What every process forked from the zygote does first: drop the zygote's signal handling
+    and its control channel."""
+    signal.set_wakeup_fd(-1)
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD):
+        signal.signal(sig, signal.SIG_DFL)
+    # Off the control channel, but keep the fd numbers taken (they may be 0 and 1).
+    devnull = os.open(os.devnull, os.O_RDWR)
+    os.dup2(devnull, CONTROL_IN)
+    os.dup2(devnull, CONTROL_OUT)
+    os.close(devnull)
 
+
+def set_up_session(request, kernel_sock, files_sock, report_fd):
+    """The short-lived setup process of a session with namespaces (bwrap, gvisor). Never returns.
+
+    unshare(CLONE_NEWPID) leaves its caller outside the new PID namespace (its next child is the
+    namespace's PID 1), so this process enters the namespaces, makes the mounts, forks PID 1,
+    writes PID 1's pid (as the zygote sees it) to `report_fd` and exits. PID 1 is then
+    reparented to the zygote, a child subreaper, which tracks it as the session's process."""
     try:
+        leave_zygote()
         die_with_parent()
-        signal.set_wakeup_fd(-1)
-        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD):
-            signal.signal(sig, signal.SIG_DFL)
-        # Off the control channel, but keep the fd numbers taken (they may be 0 and 1).
-        devnull = os.open(os.devnull, os.O_RDWR)
-        os.dup2(devnull, CONTROL_IN)
-        os.dup2(devnull, CONTROL_OUT)
-        os.close(devnull)
-        data_dir = request["dataDir"]
-        if request["namespaces"]:
-            enter_namespaces(request)
-        else:
-            os.makedirs(data_dir, exist_ok=True)
-        kernel_pid = os.fork()
-        if kernel_pid == 0:
-            files_sock.close()
-            run_kernel(request, kernel_sock, data_dir)
-        kernel_sock.close()
-        if not request["mountNamespace"]:
-            # No tmpfs to vanish with the namespace: remove the data directory when the session ends.
-            atexit_remove.append(data_dir)
-        server = tidepool_pool_files.FileServer(files_sock, data_dir)
-        monitor(kernel_pid, server)
+        enter_namespaces(request)
+        init_pid = os.fork()
+        if init_pid == 0:
+            os.close(report_fd)
+            run_init(request, kernel_sock, files_sock)
+        os.write(report_fd, struct.pack(">I", init_pid))
+        os._exit(0)
     except BaseException:  # noqa: BLE001 - report why the session could not start
         sys.stderr.write(f"[session {request['id']}] setup failed:\n{traceback.format_exc()}")
         sys.stderr.flush()
         os._exit(71)
+
+
+def start_plain_session(request, kernel_sock, files_sock):
+    """Isolation "none": no namespaces to enter, so the zygote's own child plays PID 1's part."""
+    leave_zygote()
+    die_with_parent()
+    run_init(request, kernel_sock, files_sock)
 
 
 def enter_namespaces(request):
@@ -158,7 +174,6 @@ def enter_namespaces(request):
     unshare(flags)
     libc.sethostname(b"session", 7)
     if not full:
-        os.makedirs(request["dataDir"], exist_ok=True)
         return
     write_id_maps(uid, gid)
     mount(None, "/", None, MS_REC | MS_PRIVATE)
@@ -176,13 +191,52 @@ def enter_namespaces(request):
             mount("tmpfs", hidden, "tmpfs", secure | MS_NOEXEC, "size=1m,mode=0755")
 
 
-def run_kernel(request, kernel_sock, data_dir):
-    """Becomes the session's kernel (PID 1 of its PID namespace). Never returns."""
+def run_init(request, kernel_sock, files_sock):
+    """The session's PID 1 (its first process under isolation "none"). Never returns.
+
+    Runs no user code. Forks the kernel, then serves the file API (uploads and downloads work
+    while a long cell runs, and never follow a symlink planted by user code), reaps every
+    process orphaned into the namespace and exits with the kernel's status, which ends the
+    namespace. It keeps no rlimits and stays in the session's unlocked mount namespace.
+
+    Why the kernel is not PID 1 itself: PID 1 ignores signals it has no handler for, even
+    SIGKILL sent from inside its namespace (os.kill(os.getpid(), 9) in a cell would do
+    nothing), and it has to reap orphans."""
     try:
-        die_with_parent()
+        import tidepool_pool_files
+
+        data_dir = request["dataDir"]
+        remove_at_exit = None
         if request["mountNamespace"]:
             # A /proc that shows only this session's processes.
             mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+        else:
+            # No tmpfs to vanish with the namespace: remove the data directory when the session ends.
+            os.makedirs(data_dir, exist_ok=True)
+            remove_at_exit = data_dir
+        # User code runs as the same uid and sees this process as PID 1. Not dumpable, it cannot
+        # ptrace it or open its /proc/1/{mem,fd,root} (that needs a capability in the namespace
+        # this process was created in, which user code never has); the kernel undoes it for itself.
+        libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+        kernel_pid = os.fork()
+        if kernel_pid == 0:
+            files_sock.close()
+            run_kernel(request, kernel_sock, data_dir)
+        kernel_sock.close()
+        close_other_fds({files_sock.fileno()})
+        server = tidepool_pool_files.FileServer(files_sock, data_dir)
+        supervise(kernel_pid, server, remove_at_exit)
+    except BaseException:  # noqa: BLE001 - report why the session could not start
+        sys.stderr.write(f"[session {request['id']}] setup failed:\n{traceback.format_exc()}")
+        sys.stderr.flush()
+        os._exit(71)
+
+
+def run_kernel(request, kernel_sock, data_dir):
+    """Becomes the session's kernel (PID 2 of its PID namespace). Never returns."""
+    try:
+        libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
+        die_with_parent()
         apply_limits(request)
         if request["mountNamespace"]:
             # One more user+mount namespace: every mount above becomes locked, so user code
@@ -193,17 +247,9 @@ def run_kernel(request, kernel_sock, data_dir):
         libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
         os.environ.clear()
         os.environ.update(request["env"])
-        if request["namespaces"]:
-            # PID 1 ignores signals it has no handler for, even SIGKILL from its own code
-            # (os.kill(os.getpid(), 9) would do nothing), and must reap orphans: a tiny init
-            # takes PID 1 and the kernel runs as PID 2.
-            kernel = os.fork()
-            if kernel != 0:
-                kernel_sock.close()
-                run_init(kernel)
         in_fd = kernel_sock.detach()
         out_fd = os.dup(in_fd)
-        close_other_fds({0, 1, 2, in_fd, out_fd})
+        close_other_fds({in_fd, out_fd})
         import tidepool_kernel
 
         tidepool_kernel.serve(in_fd, out_fd, data_dir)
@@ -214,31 +260,7 @@ def run_kernel(request, kernel_sock, data_dir):
         os._exit(70)
 
 
-def run_init(kernel_pid):
-    """PID 1 of a session: forwards interrupts to the kernel, reaps orphans, and exits with
-    the kernel's status (128 + signal when it was killed), which ends the whole namespace."""
-
-    def forward(signum, _frame):
-        try:
-            os.kill(kernel_pid, signal.SIGINT if signum == signal.SIGINT else signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-
-    signal.signal(signal.SIGINT, forward)
-    signal.signal(signal.SIGTERM, forward)
-    close_other_fds({0, 1, 2})
-    while True:
-        try:
-            pid, status = os.wait()
-        except ChildProcessError:
-            os._exit(70)
-        if pid == kernel_pid:
-            os._exit(128 + os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status))
-
-
 def apply_limits(request):
-    import resource
-
     def limit(kind, value):
         if value is None:
             return
@@ -263,19 +285,20 @@ def address_space_bytes():
 
 
 def close_other_fds(keep):
-    for fd in range(3, 1024):
-        if fd not in keep:
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+    """Closes every descriptor from 3 up except those in `keep`."""
+    low = 3
+    for fd in sorted(fd for fd in keep if fd >= 3) + [MAX_FD]:
+        os.closerange(low, fd)
+        low = fd + 1
 
 
-def monitor(kernel_pid, server):
-    """Serves files until the kernel ends, then exits with the kernel's status.
+def supervise(kernel_pid, server, remove_at_exit):
+    """PID 1's loop: serves files and reaps orphans until the kernel ends, then exits with the
+    kernel's status (128 + signal when it was killed). Forwards SIGINT to the kernel; SIGTERM
+    kills it.
 
-    No threads here: after unshare(CLONE_NEWPID) a process may not create threads, so the
-    kernel's exit is noticed through SIGCHLD on a wakeup pipe, between file requests."""
+    Not blocked in wait(): the kernel's exit and orphans are noticed through SIGCHLD on a
+    wakeup pipe, between file requests."""
 
     def forward(signum, _frame):
         try:
@@ -283,15 +306,19 @@ def monitor(kernel_pid, server):
         except ProcessLookupError:
             pass
 
-    def kernel_ended():
-        pid, status = os.waitpid(kernel_pid, os.WNOHANG)
-        if pid == 0:
-            return
-        for directory in atexit_remove:
-            shutil.rmtree(directory, ignore_errors=True)
-        if os.WIFSIGNALED(status):
-            os._exit(128 + os.WTERMSIG(status))
-        os._exit(os.WEXITSTATUS(status))
+    def reap():
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                os._exit(70)  # the kernel is gone and was never seen to end
+            if pid == 0:
+                return
+            if pid != kernel_pid:
+                continue  # an orphan of user code
+            if remove_at_exit:
+                shutil.rmtree(remove_at_exit, ignore_errors=True)
+            os._exit(128 + os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status))
 
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
@@ -299,18 +326,18 @@ def monitor(kernel_pid, server):
     signal.signal(signal.SIGCHLD, lambda *_: None)
     signal.signal(signal.SIGINT, forward)
     signal.signal(signal.SIGTERM, forward)
-    kernel_ended()
+    reap()
     while True:
         readable, _, _ = select.select([server.fd, wake_r], [], [])
         if wake_r in readable:
             os.read(wake_r, 4096)
-            kernel_ended()
+            reap()
         if server.fd in readable and not server.handle_one():
             # The host closed the file channel: the session is over.
             forward(signal.SIGTERM, None)
             while True:
-                signal.pause()
-                kernel_ended()
+                os.read(wake_r, 4096)  # blocks until the next signal, the kernel's SIGCHLD among them
+                reap()
 
 
 # --- the zygote ---------------------------------------------------------------------------------
@@ -319,8 +346,9 @@ def monitor(kernel_pid, server):
 class Zygote:
     def __init__(self, config):
         self.config = config
-        self.children = {}  # monitor pid -> session id
+        self.children = {}  # pid of a session's PID 1 (its first process under "none") -> session id
         self.by_id = {}
+        self.setups = {}  # read end of a setup process's report pipe -> (session id, setup pid)
 
     def connect(self, token, role):
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -331,14 +359,42 @@ class Zygote:
     def fork(self, request):
         kernel_sock = self.connect(request["token"], "kernel")
         files_sock = self.connect(request["token"], "files")
+        if not request["namespaces"]:
+            pid = os.fork()
+            if pid == 0:
+                start_plain_session(request, kernel_sock, files_sock)
+            kernel_sock.close()
+            files_sock.close()
+            self.track(pid, request["id"])
+            return
+        report_r, report_w = os.pipe()
         pid = os.fork()
         if pid == 0:
-            start_session(request, kernel_sock, files_sock)
+            os.close(report_r)
+            set_up_session(request, kernel_sock, files_sock, report_w)
+        os.close(report_w)
         kernel_sock.close()
         files_sock.close()
-        self.children[pid] = request["id"]
-        self.by_id[request["id"]] = pid
-        send_frame(CONTROL_OUT, {"event": "forked", "id": request["id"], "pid": pid})
+        # The session's pid arrives on the pipe once its namespaces exist (settle_setup).
+        self.setups[report_r] = (request["id"], pid)
+
+    def track(self, pid, session_id):
+        self.children[pid] = session_id
+        self.by_id[session_id] = pid
+        send_frame(CONTROL_OUT, {"event": "forked", "id": session_id, "pid": pid})
+
+    def settle_setup(self, fd):
+        session_id, setup_pid = self.setups.pop(fd)
+        report = os.read(fd, 4)
+        os.close(fd)
+        # No pid: the setup failed (its stderr says why) and its own exit status is the session's.
+        self.track(struct.unpack(">I", report)[0] if len(report) == 4 else setup_pid, session_id)
+
+    def settle_ready_setups(self):
+        if self.setups:
+            readable, _, _ = select.select(list(self.setups), [], [], 0)
+            for fd in readable:
+                self.settle_setup(fd)
 
     def signal(self, request):
         pid = self.by_id.get(request["id"])
@@ -351,19 +407,25 @@ class Zygote:
             pass
 
     def reap(self):
-        while self.children:
+        """Reaps sessions (reported to the host), finished setup processes and, under "none",
+        orphans of user code (both ignored): the zygote is their subreaper."""
+        while True:
             try:
                 pid, status = os.waitpid(-1, os.WNOHANG)
             except ChildProcessError:
                 return
             if pid == 0:
                 return
+            if pid not in self.children:
+                # A setup process wrote its report (or failed) before it ended, and a PID 1 can end
+                # only after its setup process did: either one may be a session not yet settled.
+                self.settle_ready_setups()
             session_id = self.children.pop(pid, None)
             if session_id is None:
                 continue
             self.by_id.pop(session_id, None)
             if os.WIFSIGNALED(status):
-                event = {"code": None, "signal": signal.Signals(os.WTERMSIG(status)).name, "monitorKilled": True}
+                event = {"code": None, "signal": signal.Signals(os.WTERMSIG(status)).name, "initKilled": True}
             else:
                 code = os.WEXITSTATUS(status)
                 if code > 128:
@@ -401,13 +463,18 @@ class Zygote:
             send_frame(CONTROL_OUT, {"event": "error", "id": request.get("id"), "message": f"{type(exc).__name__}: {exc}"})
 
     def run(self):
+        # Each session's PID 1 outlives the setup process that forked it and becomes our child.
+        check(libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), "prctl(PR_SET_CHILD_SUBREAPER)")
         wake_r, wake_w = os.pipe()
         os.set_blocking(wake_w, False)
         signal.set_wakeup_fd(wake_w)
         signal.signal(signal.SIGCHLD, lambda *_: None)
         send_frame(CONTROL_OUT, {"event": "ready", "pid": os.getpid()})
         while True:
-            readable, _, _ = select.select([CONTROL_IN, wake_r], [], [])
+            readable, _, _ = select.select([CONTROL_IN, wake_r, *self.setups], [], [])
+            for fd in readable:
+                if fd in self.setups:
+                    self.settle_setup(fd)
             if wake_r in readable:
                 os.read(wake_r, 4096)
                 self.reap()
@@ -415,7 +482,8 @@ class Zygote:
                 request = read_frame(CONTROL_IN)
                 if request is None:
                     # The host went away: end every session with us.
-                    for pid in list(self.children):
+                    self.settle_ready_setups()
+                    for pid in [*self.children, *(setup_pid for _, setup_pid in self.setups.values())]:
                         try:
                             os.kill(pid, signal.SIGKILL)
                         except ProcessLookupError:

@@ -57,11 +57,14 @@ async function processTree(rootPid: number): Promise<number[]> {
   return all;
 }
 
-/** Host pids of the session whose monitor has `monitorPid` in the zygote's PID namespace: monitor, init, kernel. */
-async function sessionHostPids(zygoteHostRoot: number, monitorPid: number): Promise<number[]> {
+/**
+ * Host pids of the session whose PID 1 has `initPid` in the zygote's PID namespace: PID 1 (init and
+ * file server) and the kernel. PID 1's NSpid reads host, sandbox (the zygote's namespace), session.
+ */
+async function sessionHostPids(zygoteHostRoot: number, initPid: number): Promise<number[]> {
   for (const pid of await processTree(zygoteHostRoot)) {
     const ns = await nsPids(pid).catch(() => []);
-    if (ns.length === 2 && ns[1] === monitorPid) return processTree(pid);
+    if (ns.length === 3 && ns[1] === initPid && ns[2] === 1) return processTree(pid);
   }
   return [];
 }
@@ -126,12 +129,12 @@ export const poolSuite: BenchSuite = {
       await execute(server, 'idle');
       await new Promise((resolve) => setTimeout(resolve, 200));
       const alive = manager.stats().live;
-      const monitorPid = manager.sessionProcess('idle')?.monitorPid;
-      const pids = monitorPid !== undefined && manager.zygotePid !== undefined ? await sessionHostPids(manager.zygotePid, monitorPid) : [];
+      const initPid = manager.sessionProcess('idle')?.initPid;
+      const pids = initPid !== undefined && manager.zygotePid !== undefined ? await sessionHostPids(manager.zygotePid, initPid) : [];
       if (pids.length === 0) throw new Error('could not find the idle session\'s processes');
       const pss = await Promise.all(pids.map(pssMb));
       const uss = await Promise.all(pids.map(ussMb));
-      context.log(`pool: idle session processes (monitor, init, kernel) with ${alive} sessions alive — PSS MiB: ${pss.map((v) => v.toFixed(2)).join(', ')}; USS MiB: ${uss.map((v) => v.toFixed(2)).join(', ')}`);
+      context.log(`pool: idle session processes (init + file server, kernel) with ${alive} sessions alive — PSS MiB: ${pss.map((v) => v.toFixed(2)).join(', ')}; USS MiB: ${uss.map((v) => v.toFixed(2)).join(', ')}`);
 
       Object.assign(metrics, {
         'pool.exec_warm_p50_ms': { value: round(percentile(warm, 50)), unit: 'ms', target: 1, better: 'lower' },

@@ -1,6 +1,6 @@
 /**
  * Client of a session's file server (python/tidepool_pool_files.py, run by the session's
- * monitor). Requests go one at a time in arrival order; uploads stream in chunks.
+ * PID 1). Requests go one at a time in arrival order; uploads stream in chunks.
  */
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';

@@ -169,7 +169,7 @@ export class PoolSessionManager implements SessionManager {
     return this.#closing;
   }
 
-  /** Host pids of a session's monitor and kernel (for measurements and diagnostics). */
+  /** A session's live process (its PID 1's pid, for measurements and diagnostics). */
   sessionProcess(identifier: string): SessionProcess | undefined {
     return this.#sessions.get(identifier)?.current;
   }

@@ -1,6 +1,7 @@
 /**
  * One forked session as the host drives it: a KernelClient on the kernel stream, a FileChannel
- * on the monitor's file stream, and signals routed through the zygote (which knows the pids).
+ * on the file stream of the session's PID 1, and signals routed through the zygote (which knows
+ * the pids).
  */
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
@@ -13,7 +14,7 @@ import type { SocketHub } from './socket-hub.js';
 import type { ForkRequest, Zygote } from './zygote.js';
 
 const START_TIMEOUT_MS = 30_000;
-/** After asking the monitor to kill its kernel, how long before the monitor itself is killed. */
+/** After asking PID 1 to kill its kernel, how long before PID 1 itself (and so the namespace) is killed. */
 const KILL_ESCALATION_MS = 2_000;
 
 export interface SessionProcessOptions {
@@ -31,14 +32,14 @@ let nextSessionNumber = 1;
 export class SessionProcess {
   readonly id: string;
   readonly etag = randomBytes(8).toString('hex');
-  /** Settles when the session's kernel and monitor are gone. */
+  /** Settles when the session's PID 1 (and with it the kernel) is gone. */
   readonly exited: Promise<KernelExit>;
   /** Host-side data directory (isolation "none" only; otherwise /mnt/data lives in the session). */
   readonly dataDir: string;
   kernel!: KernelClient;
   files!: FileChannel;
-  /** The zygote-namespace pid of the session's monitor. */
-  monitorPid: number | undefined;
+  /** The zygote-namespace pid of the session's PID 1 (init and file server; under isolation "none", its first process). */
+  initPid: number | undefined;
   #exit: KernelExit | undefined;
   #resolveExit!: (exit: KernelExit) => void;
   /** Set once the kernel is known to be going away (a kill was sent), before the exit arrives. */
@@ -69,7 +70,7 @@ export class SessionProcess {
     return this.#exit;
   }
 
-  /** Ends the kernel and the monitor (and so the session's namespaces and tmpfs). */
+  /** Ends the kernel and PID 1 (and so the session's namespaces and tmpfs). */
   kill(): void {
     if (this.#exit) return;
     this.#doomed = true;
@@ -92,7 +93,7 @@ export class SessionProcess {
     let timer: NodeJS.Timeout | undefined;
     try {
       const forked = zygote.fork({ ...this.options.request, id: this.id, token }, (exit) => this.#resolveExit(exit));
-      this.monitorPid = await forked;
+      this.initPid = await forked;
       const died = this.exited.then((exit) => {
         throw new PoolError('internal', `A new session could not start: its process ${describeExit(exit)}. ${zygote.diagnostics(this.id)}`.trim());
       });

@@ -50,9 +50,27 @@ describe('pool runtime isolation (bwrap, egress off)', () => {
   it("cannot see another session's files or processes", async () => {
     await run(manager, 'owner', "open('/mnt/data/mine.txt', 'w').write('private')\nimport subprocess\np = subprocess.Popen(['sleep', '30'])");
     const peek = await run(manager, 'peeker', "import os\n(os.listdir('/mnt/data'), sorted(int(p) for p in os.listdir('/proc') if p.isdigit()))");
-    // Only its own init (1) and kernel (2).
+    // Only its own init and file server (1) and kernel (2).
     expect(peek.response.result).toBe('([], [1, 2])');
     await run(manager, 'owner', 'p.kill()');
+  });
+
+  it("cannot reach into its PID 1, which serves the session's files", async () => {
+    const probe = [
+      'import ctypes, os',
+      'libc = ctypes.CDLL(None, use_errno=True)',
+      'def denied(action):',
+      '    try:',
+      '        action()',
+      '        return False',
+      '    except PermissionError:',
+      '        return True',
+      "attached = libc.ptrace(16, 1, 0, 0)  # PTRACE_ATTACH",
+      "(denied(lambda: os.listdir('/proc/1/fd')), denied(lambda: os.readlink('/proc/1/root')), denied(lambda: open('/proc/1/environ', 'rb').read()), attached, ctypes.get_errno())",
+    ].join('\n');
+    const outcome = await run(manager, 'pid1', probe);
+    expect(outcome.response.result).toBe('(True, True, True, -1, 1)'); // EPERM
+    expect((await run(manager, 'pid1', "import os, signal\nos.kill(1, signal.SIGKILL)\n'still here'")).response.result).toBe('still here');
   });
 
   it('has none of the server environment', async () => {
