@@ -86,6 +86,8 @@ class OutputCapture:
         self.token = token
         self.streams = (_Stream(1), _Stream(2))
         self.markers_sent = 0
+        # True from the moment the drain thread may hold bytes it has read but not yet stored.
+        self.draining = False
         self.cond = threading.Condition()
         threading.Thread(target=self._drain, name="capture", daemon=True).start()
 
@@ -96,6 +98,7 @@ class OutputCapture:
                 readable, _, _ = select.select(list(by_fd), [], [])
             except (OSError, ValueError):
                 return
+            self.draining = True
             for fd in readable:
                 try:
                     chunk = os.read(fd, 65536)
@@ -105,6 +108,7 @@ class OutputCapture:
                     del by_fd[fd]
                     continue
                 self._consume(by_fd[fd], chunk)
+            self.draining = False
 
     def _consume(self, stream, chunk):
         keep = len(self.token) - 1
@@ -127,6 +131,18 @@ class OutputCapture:
             if seen:
                 self.cond.notify_all()
 
+    def _drained(self):
+        """True when nothing written so far is still on its way: both pipes are empty, the drain
+        thread holds nothing it has read, and no tail is held back. Most cells print nothing,
+        and this spares them the marker round trip through the drain thread. The order of the
+        checks matters: the thread sets `draining` before it reads a pipe and clears it only
+        once what it read is stored, so an empty pipe followed by `draining` False means stored."""
+        try:
+            readable, _, _ = select.select([stream.read_fd for stream in self.streams], [], [], 0)
+        except (OSError, ValueError):  # user code closed a pipe: let the marker path time out
+            return False
+        return not readable and not self.draining and not any(stream.pending for stream in self.streams)
+
     def begin(self, limit):
         with self.cond:
             for stream in self.streams:
@@ -136,6 +152,9 @@ class OutputCapture:
 
     def collect(self):
         """Waits until everything written before now has been read; returns (stdout, stderr)."""
+        if self._drained():
+            with self.cond:
+                return tuple(stream.take_text() for stream in self.streams)
         self.markers_sent += 1
         target = self.markers_sent
         for stream in self.streams:
