@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import type { PoolSessionManager } from '../../pool/runtime/index.js';
 import { startPoolServer, type RunningPoolServer } from '../../pool/index.js';
 import { percentile, round, sample } from '../stats.js';
+import { postJson } from '../support/http-client.js';
 import type { BenchSuite, Metrics } from '../types.js';
 
 const API = 'api-version=2024-02-02-preview';
@@ -13,13 +14,10 @@ const THROUGHPUT_SESSIONS = 32;
 const THROUGHPUT_SECONDS = 4;
 
 async function execute(server: RunningPoolServer, identifier: string, code = '1'): Promise<void> {
-  const response = await fetch(`${server.url}/code/execute?${API}&identifier=${encodeURIComponent(identifier)}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ properties: { codeInputType: 'inline', executionType: 'synchronous', code } }),
-  });
-  const body = (await response.json()) as { properties?: { status?: string } };
-  if (!response.ok || body.properties?.status !== 'Success') throw new Error(`pool execute failed: HTTP ${response.status} ${JSON.stringify(body).slice(0, 300)}`);
+  const url = `${server.url}/code/execute?${API}&identifier=${encodeURIComponent(identifier)}`;
+  const response = await postJson(url, { properties: { codeInputType: 'inline', executionType: 'synchronous', code } });
+  const body = response.body as { properties?: { status?: string } };
+  if (response.status !== 200 || body.properties?.status !== 'Success') throw new Error(`pool execute failed: HTTP ${response.status} ${JSON.stringify(body).slice(0, 300)}`);
 }
 
 async function waitForReady(server: RunningPoolServer, count: number): Promise<void> {
