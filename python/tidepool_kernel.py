@@ -44,6 +44,33 @@ DATA_DIR_ENV = "TIDEPOOL_DATA_DIR"
 MOUNT_POINT = "/mnt/data"
 
 
+# --- framing, shared with the pool's zygote and file server (they import this module) ---------
+
+
+def encode_frame(message):
+    """A 4-byte big-endian length, then the message as UTF-8 JSON."""
+    body = json.dumps(message, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    return struct.pack(">I", len(body)) + body
+
+
+def write_all(fd, data):
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def read_exact(read, size):
+    """Reads exactly `size` bytes with `read(n)`; None when the stream ends first."""
+    chunks = []
+    while size > 0:
+        chunk = read(min(size, 1 << 20))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
+
+
 class _Stream:
     """One of fds 1/2, turned into a pipe whose bytes go into the current cell's buffer."""
 
@@ -196,34 +223,20 @@ class Kernel:
 
     # --- protocol -------------------------------------------------------------------------
 
-    def _read_exact(self, size):
-        chunks = []
-        while size > 0:
-            chunk = self.in_file.read(size)
-            if not chunk:
-                return None
-            chunks.append(chunk)
-            size -= len(chunk)
-        return b"".join(chunks)
-
     def read_request(self):
-        header = self._read_exact(4)
+        header = read_exact(self.in_file.read, 4)
         if header is None:
             return None
         (length,) = struct.unpack(">I", header)
         if length > MAX_REQUEST_BYTES:
             raise ValueError(f"request of {length} bytes exceeds {MAX_REQUEST_BYTES}")
-        body = self._read_exact(length)
+        body = read_exact(self.in_file.read, length)
         if body is None:
             return None
         return json.loads(body.decode("utf-8"))
 
     def send(self, message):
-        payload = json.dumps(message, ensure_ascii=False, allow_nan=False).encode("utf-8")
-        view = memoryview(struct.pack(">I", len(payload)) + payload)
-        while view:
-            written = os.write(self.out_fd, view)
-            view = view[written:]
+        write_all(self.out_fd, encode_frame(message))
 
     def serve(self):
         while True:

@@ -21,6 +21,8 @@ import secrets
 import stat
 import struct
 
+from tidepool_kernel import encode_frame, read_exact
+
 O_DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 UPLOAD_PREFIX = ".tidepool-upload-"
 
@@ -72,14 +74,7 @@ class FileServer:
     # --- framing ---
 
     def read_exact(self, size):
-        chunks = []
-        while size > 0:
-            chunk = self.sock.recv(min(size, 1 << 20))
-            if not chunk:
-                return None
-            chunks.append(chunk)
-            size -= len(chunk)
-        return b"".join(chunks)
+        return read_exact(self.sock.recv, size)
 
     def read_frame(self):
         header = self.read_exact(4)
@@ -94,8 +89,7 @@ class FileServer:
         return message, payload
 
     def send(self, message, payload=b""):
-        body = json.dumps(message, ensure_ascii=False).encode("utf-8")
-        self.sock.sendall(struct.pack(">I", len(body)) + body)
+        self.sock.sendall(encode_frame(message))
         if payload:
             self.sock.sendall(payload)
 

@@ -37,6 +37,10 @@ import struct
 import sys
 import traceback
 
+# The kernel and file server live beside this file (python -I leaves the script's folder off sys.path).
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tidepool_kernel import encode_frame, read_exact, write_all  # noqa: E402
+
 # fds 3/4 normally; 0/1 under runsc, which passes only stdio through (set from the config).
 CONTROL_IN, CONTROL_OUT = 3, 4
 
@@ -52,30 +56,15 @@ libc = ctypes.CDLL(None, use_errno=True)
 MAX_FD = 1024
 
 
-def send_frame(fd, message, payload=b""):
-    body = json.dumps(message, ensure_ascii=False).encode("utf-8")
-    data = memoryview(struct.pack(">I", len(body)) + body + payload)
-    while data:
-        written = os.write(fd, data)
-        data = data[written:]
-
-
-def read_exact(fd, size):
-    chunks = []
-    while size > 0:
-        chunk = os.read(fd, min(size, 1 << 20))
-        if not chunk:
-            return None
-        chunks.append(chunk)
-        size -= len(chunk)
-    return b"".join(chunks)
+def send_frame(fd, message):
+    write_all(fd, encode_frame(message))
 
 
 def read_frame(fd):
-    header = read_exact(fd, 4)
+    header = read_exact(lambda n: os.read(fd, n), 4)
     if header is None:
         return None
-    body = read_exact(fd, struct.unpack(">I", header)[0])
+    body = read_exact(lambda n: os.read(fd, n), struct.unpack(">I", header)[0])
     return None if body is None else json.loads(body.decode("utf-8"))
 
 
@@ -511,7 +500,6 @@ def main():
         CONTROL_IN, CONTROL_OUT = 0, 1
     for directory in config.get("makeDirs", []):
         os.makedirs(directory, exist_ok=True)
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     if config.get("preload", True):
         try:
             preload()
