@@ -1,6 +1,6 @@
 /** Helpers every backend shares for validating input and shaping results. */
 import { InvalidInputError } from './errors.js';
-import type { CellResult, ExecuteOptions, ExecutionResult, ImageResult } from './types.js';
+import type { CellResult, ExecuteOptions, ImageResult } from './types.js';
 
 /** Azure caps a cell at 220 s; we use the same default everywhere so behaviour matches across backends. */
 export const DEFAULT_TIMEOUT_MS = 220_000;
@@ -28,11 +28,6 @@ export function validateExecuteOptions(options: ExecuteOptions | undefined, fall
 
 export function isImageResult(value: unknown): value is ImageResult {
   return typeof value === 'object' && value !== null && (value as { type?: unknown }).type === 'image' && typeof (value as { base64_data?: unknown }).base64_data === 'string';
-}
-
-/** A failure result for code that never ran (used by backends that must report rather than throw). */
-export function failureResult(type: string, message: string, durationMs = 0): ExecutionResult {
-  return { status: 'failure', stdout: '', stderr: '', result: null, images: [], error: { type, message, traceback: '' }, durationMs };
 }
 
 /** Narrows an arbitrary JSON value to the contract's result kinds. */
