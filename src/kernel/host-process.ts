@@ -18,16 +18,21 @@ export interface HostProcessOptions {
   env?: Record<string, string>;
 }
 
-/** The environment every kernel gets: enough to run Python and matplotlib, none of our secrets. */
-export function kernelEnvironment(dataDir: string, extra: Record<string, string> = {}): Record<string, string> {
+/** What any kernel process needs to run Python and matplotlib headless; none of the server's variables. */
+export const BASE_PYTHON_ENVIRONMENT: Readonly<Record<string, string>> = {
+  PATH: '/usr/local/bin:/usr/bin:/bin',
+  LANG: 'C.UTF-8',
+  LC_ALL: 'C.UTF-8',
+  PYTHONDONTWRITEBYTECODE: '1',
+  MPLBACKEND: 'Agg',
+};
+
+/** The environment every host kernel gets: the base plus its own home, data dir and matplotlib cache. */
+function kernelEnvironment(dataDir: string, extra: Record<string, string> = {}): Record<string, string> {
   return {
-    PATH: '/usr/local/bin:/usr/bin:/bin',
+    ...BASE_PYTHON_ENVIRONMENT,
     HOME: dataDir,
-    LANG: 'C.UTF-8',
-    LC_ALL: 'C.UTF-8',
     PYTHONIOENCODING: 'utf-8',
-    PYTHONDONTWRITEBYTECODE: '1',
-    MPLBACKEND: 'Agg',
     MPLCONFIGDIR: `${dataDir}/.config/matplotlib`,
     TIDEPOOL_DATA_DIR: dataDir,
     ...extra,

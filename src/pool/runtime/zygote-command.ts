@@ -11,6 +11,7 @@
 import { chmod, chown, copyFile, mkdir, mkdtemp, realpath, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { BASE_PYTHON_ENVIRONMENT } from '../../kernel/host-process.js';
 import { pythonFile } from '../../paths.js';
 import type { PoolSettings } from '../types.js';
 
@@ -92,12 +93,8 @@ export async function preparePoolDirectory(settings: PoolSettings): Promise<Pool
 /** The environment of the zygote; sessions get their own (sessionEnvironment). */
 export function zygoteEnvironment(dir: PoolDirectory): Record<string, string> {
   return {
-    PATH: '/usr/local/bin:/usr/bin:/bin',
-    LANG: 'C.UTF-8',
-    LC_ALL: 'C.UTF-8',
+    ...BASE_PYTHON_ENVIRONMENT,
     HOME: '/root',
-    PYTHONDONTWRITEBYTECODE: '1',
-    MPLBACKEND: 'Agg',
     MPLCONFIGDIR: path.join(dir.sandboxDir, 'mplconfig'),
     XDG_CACHE_HOME: path.join(dir.sandboxDir, 'mplconfig'),
     // BLAS thread pools started before fork do not survive it; one thread per session on a small box.
