@@ -10,13 +10,21 @@ Two processes per session, both children of the zygote once set up:
     zygote ── init (PID 1 of the session's PID namespace: file server, reaps orphans)
                  └── kernel (PID 2; runs tidepool_kernel.serve, and so all user code)
 
-A short-lived setup process enters the namespaces, makes the mounts and forks PID 1, then
-exits; the zygote is a child subreaper, so PID 1 becomes its child. PID 1 runs no user code.
-It owns the session's /mnt/data (a size-limited tmpfs in the session's mount namespace) and
-serves the file API over its own socket, so uploads and downloads work while a long cell runs
-and never follow a symlink planted by user code. Only the kernel takes the session's rlimits
-and the extra user+mount namespace that locks the mounts. Under isolation "none" there are no
+A short-lived setup process enters the namespaces (user, mount, PID, IPC, UTS, network), makes
+the mounts and forks PID 1, then exits; the zygote is a child subreaper, so PID 1 becomes its
+child. When the server runs as root, the setup process stops right after unsharing and reports
+"unshared": the server then maps the session's own host uid into its user namespace, puts it in
+its own cgroup and, with egress on, attaches its user-mode network, and only then tells the
+zygote to let it go on. PID 1 runs no user code. It owns the session's /mnt/data (a size-limited
+tmpfs in the session's mount namespace) and serves the file API over its own socket. Only the
+kernel takes the session's rlimits, the extra user+mount namespace that locks the mounts, the
+capability drop and the seccomp filter (tidepool_confine). Under isolation "none" there are no
 namespaces: the zygote's child plays PID 1's part without being PID 1.
+
+Nothing of the zygote's stays open in a session: its standard streams become /dev/null, the
+control channel and the pool directory are closed, and each session reports how its start went
+on a pipe of its own (a "report" pipe: b"U" unshared, b"P" + pid started, b"E" + text failed),
+which init and the kernel close before any user code runs.
 
 Control channel with the Node host: frames (4-byte big-endian length + UTF-8 JSON) on fd 3
 (requests) and fd 4 (events). Every session connects two Unix-socket streams to the host
@@ -30,10 +38,11 @@ import os
 # Imported here, not in the kernel: an import after the fork dirties ~0.5 MB of shared pages per session.
 import resource
 import select
-import shutil
 import signal
+import shutil
 import socket
 import struct
+import subprocess
 import sys
 import traceback
 
@@ -41,8 +50,7 @@ import traceback
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tidepool_kernel import encode_frame, read_exact, write_all  # noqa: E402
 
-# fds 3/4 normally; 0/1 under runsc, which passes only stdio through (set from the config).
-CONTROL_IN, CONTROL_OUT = 3, 4
+CONTROL_IN, CONTROL_OUT, POOL_DIR_FD = 3, 4, 5
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUTS = 0x04000000
@@ -50,6 +58,19 @@ CLONE_NEWIPC = 0x08000000
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
+
+PR_SET_PDEATHSIG = 1
+PR_SET_DUMPABLE = 4
+PR_SET_CHILD_SUBREAPER = 36
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
+MS_REMOUNT, MS_BIND, MS_MOVE, MS_REC, MS_PRIVATE = 32, 4096, 8192, 16384, 1 << 18
+SIOCSIFFLAGS, IFF_UP, IFF_LOOPBACK, IFF_RUNNING = 0x8914, 0x1, 0x8, 0x40
+
+# Device nodes a session's own /dev offers (bound read-only from the zygote's minimal /dev).
+DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
+DEV_LINKS = {"fd": "/proc/self/fd", "stdin": "/proc/self/fd/0", "stdout": "/proc/self/fd/1",
+             "stderr": "/proc/self/fd/2", "ptmx": "pts/ptmx"}
+REPORT_LIMIT = 4000  # below PIPE_BUF, so a failure report arrives in one piece
 
 libc = ctypes.CDLL(None, use_errno=True)
 # close_other_fds closes descriptors below this (the sandbox's soft limit on open files).
@@ -64,7 +85,10 @@ def read_frame(fd):
     header = read_exact(lambda n: os.read(fd, n), 4)
     if header is None:
         return None
-    body = read_exact(lambda n: os.read(fd, n), struct.unpack(">I", header)[0])
+    length = struct.unpack(">I", header)[0]
+    if length > 1024 * 1024:
+        raise ValueError(f"control frame of {length} bytes")
+    body = read_exact(lambda n: os.read(fd, n), length)
     return None if body is None else json.loads(body.decode("utf-8"))
 
 
@@ -84,6 +108,7 @@ def unshare(flags):
 
 
 def write_id_maps(uid, gid):
+    """Maps root of a user namespace this process just created to its own uid outside."""
     with open("/proc/self/setgroups", "w") as f:
         f.write("deny")
     with open("/proc/self/uid_map", "w") as f:
@@ -92,79 +117,100 @@ def write_id_maps(uid, gid):
         f.write(f"0 {gid} 1")
 
 
-PR_SET_PDEATHSIG = 1
-PR_SET_DUMPABLE = 4
-PR_SET_CHILD_SUBREAPER = 36
-PR_SET_NO_NEW_PRIVS = 38
-MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 2, 4, 8, 16384, 1 << 18
-
-
 def die_with_parent():
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+def signal_name(number):
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"SIG{number}"
+
+
+def report_failure(report_fd, what):
+    """Tells the zygote (and so the server's log) why a session could not start."""
+    if report_fd is None:
+        return
+    text = f"{what}:\n{traceback.format_exc()}".encode("utf-8", "replace")[:REPORT_LIMIT]
+    try:
+        os.write(report_fd, b"E" + text)
+    except OSError:
+        pass
 
 
 # --- the session: a short-lived setup process, then PID 1 (init + file server) and the kernel --
 
 
 def leave_zygote():
-    """What every process forked from the zygote does first: drop the zygote's signal handling
-    and its control channel."""
+    """What every process forked from the zygote does first: drop the zygote's signal handling,
+    its control channel, its pool directory and its standard streams (shared with every other
+    session otherwise)."""
     signal.set_wakeup_fd(-1)
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD):
         signal.signal(sig, signal.SIG_DFL)
-    # Off the control channel, but keep the fd numbers taken (they may be 0 and 1).
     devnull = os.open(os.devnull, os.O_RDWR)
-    os.dup2(devnull, CONTROL_IN)
-    os.dup2(devnull, CONTROL_OUT)
+    for fd in (0, 1, 2, CONTROL_IN, CONTROL_OUT, POOL_DIR_FD):
+        os.dup2(devnull, fd)
     os.close(devnull)
 
 
-def set_up_session(request, kernel_sock, files_sock, report_fd):
-    """The short-lived setup process of a session with namespaces (bwrap, gvisor). Never returns.
+def set_up_session(request, kernel_sock, files_sock, report_fd, go_fd):
+    """The short-lived setup process of a session with namespaces. Never returns.
 
     unshare(CLONE_NEWPID) leaves its caller outside the new PID namespace (its next child is the
     namespace's PID 1), so this process enters the namespaces, makes the mounts, forks PID 1,
-    writes PID 1's pid (as the zygote sees it) to `report_fd` and exits. PID 1 is then
-    reparented to the zygote, a child subreaper, which tracks it as the session's process."""
+    reports PID 1's pid (as the zygote sees it) and exits. PID 1 is then reparented to the
+    zygote, a child subreaper, which tracks it as the session's process."""
     try:
         leave_zygote()
         die_with_parent()
-        enter_namespaces(request)
+        enter_namespaces(request, report_fd, go_fd)
         init_pid = os.fork()
         if init_pid == 0:
-            os.close(report_fd)
-            run_init(request, kernel_sock, files_sock)
-        os.write(report_fd, struct.pack(">I", init_pid))
-        os._exit(0)
+            run_init(request, kernel_sock, files_sock, report_fd)
+        os.write(report_fd, b"P" + struct.pack(">I", init_pid))
     except BaseException:  # noqa: BLE001 - report why the session could not start
-        sys.stderr.write(f"[session {request['id']}] setup failed:\n{traceback.format_exc()}")
-        sys.stderr.flush()
+        report_failure(report_fd, f"session {request['id']} setup failed")
+    finally:
         os._exit(71)
 
 
-def start_plain_session(request, kernel_sock, files_sock):
+def start_plain_session(request, kernel_sock, files_sock, report_fd):
     """Isolation "none": no namespaces to enter, so the zygote's own child plays PID 1's part."""
-    leave_zygote()
-    die_with_parent()
-    run_init(request, kernel_sock, files_sock)
+    try:
+        leave_zygote()
+        die_with_parent()
+        run_init(request, kernel_sock, files_sock, report_fd)
+    finally:
+        os._exit(71)
 
 
-def enter_namespaces(request):
-    """bwrap mode: user, mount, PID, IPC, UTS (and network) namespaces with private tmpfs mounts.
-    gvisor mode: PID, IPC, UTS (and network) only; this gVisor's mount namespaces do not
-    isolate mounts, so the session's data directory is a plain directory instead."""
+def enter_namespaces(request, report_fd, go_fd):
+    """User, mount, PID, IPC, UTS and network namespaces with private mounts.
+
+    With `hostIds` the server (root) writes this namespace's uid and gid maps, sets up the
+    cgroup and the network while this process waits on `go_fd`; otherwise the namespace maps
+    root to the zygote's own uid, as any unprivileged process may."""
     uid, gid = os.getuid(), os.getgid()
-    full = request["mountNamespace"]
-    flags = CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS
-    if full:
-        flags |= CLONE_NEWUSER | CLONE_NEWNS
-    if not request["egress"]:
-        flags |= CLONE_NEWNET
-    unshare(flags)
+    # The PID namespace comes last (below): the first child forked after it is that namespace's
+    # PID 1, and the nft helper must not be it.
+    unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET)
+    if request["hostIds"]:
+        os.write(report_fd, b"U")
+        if os.read(go_fd, 1) != b"G":
+            raise RuntimeError("the server did not finish setting up the session")
+        os.setgroups([])
+        os.setresgid(0, 0, 0)
+        os.setresuid(0, 0, 0)
+    else:
+        write_id_maps(uid, gid)
+    os.close(go_fd)
     libc.sethostname(b"session", 7)
-    if not full:
-        return
-    write_id_maps(uid, gid)
+    bring_up_loopback()
+    if request["egress"]:
+        restrict_egress(request["blockedAddresses"])
+    unshare(CLONE_NEWPID)
     mount(None, "/", None, MS_REC | MS_PRIVATE)
     disk_mb = int(request["diskMb"])
     scratch_mb = max(16, min(disk_mb, 256))
@@ -172,15 +218,73 @@ def enter_namespaces(request):
     mount("tmpfs", "/mnt/data", "tmpfs", secure, f"size={disk_mb}m,mode=0755")
     mount("tmpfs", "/tmp", "tmpfs", secure, f"size={scratch_mb}m,mode=1777")
     mount("tmpfs", "/root", "tmpfs", secure, f"size={scratch_mb}m,mode=0700")
-    if os.path.isdir("/dev/shm"):
-        mount("tmpfs", "/dev/shm", "tmpfs", secure, f"size={scratch_mb}m,mode=1777")
-    # Hide the host's socket directory (and the shared font cache) from the session.
+    make_dev(scratch_mb)
+    # Hide the package's Python files (bound read-only for the zygote) from the session.
     for hidden in request.get("hide", []):
         if os.path.isdir(hidden):
             mount("tmpfs", hidden, "tmpfs", secure | MS_NOEXEC, "size=1m,mode=0755")
 
 
-def run_init(request, kernel_sock, files_sock):
+def bring_up_loopback():
+    """A new network namespace starts with `lo` down; code that serves and calls itself needs it."""
+    import fcntl
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        fcntl.ioctl(sock, SIOCSIFFLAGS, struct.pack("16sH", b"lo", IFF_UP | IFF_LOOPBACK | IFF_RUNNING))
+
+
+def restrict_egress(blocked):
+    """Egress on: the session reaches the internet through slirp4netns (attached by the server),
+    but never the host (its loopback is already cut off by slirp4netns; its own addresses and the
+    private, link-local and reserved ranges are refused here), nor DNS other than slirp4netns's
+    forwarder. The rules live in the session's own network namespace, and the kernel that runs
+    user code can change neither them nor the namespace (no capabilities, no netfilter sockets)."""
+    addresses = ", ".join(blocked)
+    rules = f"""
+table inet tidepool {{
+  set blocked {{ type ipv4_addr; flags interval; auto-merge; elements = {{ {addresses} }} }}
+  chain output {{
+    type filter hook output priority 0; policy accept;
+    oifname "lo" accept
+    ip daddr 10.0.2.3 udp dport 53 accept
+    ip daddr 10.0.2.3 tcp dport 53 accept
+    meta nfproto ipv6 meta l4proto tcp reject with tcp reset
+    meta nfproto ipv6 reject with icmpx type admin-prohibited
+    ip daddr @blocked meta l4proto tcp reject with tcp reset
+    ip daddr @blocked reject with icmpx type admin-prohibited
+  }}
+}}
+"""
+    done = subprocess.run(["nft", "-f", "-"], input=rules.encode(), stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}, timeout=10)
+    if done.returncode != 0:
+        raise RuntimeError(f"nft could not restrict the session's egress: {done.stderr.decode(errors='replace').strip()}")
+
+
+def make_dev(scratch_mb):
+    """A /dev of the session's own: a few device nodes, read-only, a private devpts and /dev/shm.
+
+    Built on a staging tmpfs inside the session's fresh /tmp and moved over /dev, because the
+    zygote's device nodes have to be bound before its /dev is covered."""
+    staging = "/tmp/.dev"
+    os.mkdir(staging)
+    mount("tmpfs", staging, "tmpfs", MS_NOSUID | MS_NOEXEC, "size=64k,mode=0755")
+    for name in DEVICES:
+        if os.path.exists(f"/dev/{name}"):
+            open(f"{staging}/{name}", "w").close()
+            mount(f"/dev/{name}", f"{staging}/{name}", None, MS_BIND)
+    os.mkdir(f"{staging}/pts")
+    os.mkdir(f"{staging}/shm")
+    for name, target in DEV_LINKS.items():
+        os.symlink(target, f"{staging}/{name}")
+    mount(staging, "/dev", None, MS_MOVE)
+    os.rmdir(staging)
+    mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620")
+    mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, f"size={scratch_mb}m,mode=1777")
+    mount(None, "/dev", None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NOEXEC)
+
+
+def run_init(request, kernel_sock, files_sock, report_fd):
     """The session's PID 1 (its first process under isolation "none"). Never returns.
 
     Runs no user code. Forks the kernel, then serves the file API (uploads and downloads work
@@ -196,7 +300,7 @@ def run_init(request, kernel_sock, files_sock):
 
         data_dir = request["dataDir"]
         remove_at_exit = None
-        if request["mountNamespace"]:
+        if request["namespaces"]:
             # A /proc that shows only this session's processes.
             mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
         else:
@@ -210,42 +314,46 @@ def run_init(request, kernel_sock, files_sock):
         kernel_pid = os.fork()
         if kernel_pid == 0:
             files_sock.close()
-            run_kernel(request, kernel_sock, data_dir)
+            run_kernel(request, kernel_sock, data_dir, report_fd)
         kernel_sock.close()
         close_other_fds({files_sock.fileno()})
         server = tidepool_pool_files.FileServer(files_sock, data_dir)
         supervise(kernel_pid, server, remove_at_exit)
     except BaseException:  # noqa: BLE001 - report why the session could not start
-        sys.stderr.write(f"[session {request['id']}] setup failed:\n{traceback.format_exc()}")
-        sys.stderr.flush()
+        report_failure(report_fd, f"session {request['id']} init failed")
+    finally:
         os._exit(71)
 
 
-def run_kernel(request, kernel_sock, data_dir):
+def run_kernel(request, kernel_sock, data_dir, report_fd):
     """Becomes the session's kernel (PID 2 of its PID namespace). Never returns."""
     try:
         libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
         die_with_parent()
         apply_limits(request)
-        if request["mountNamespace"]:
+        if request["namespaces"]:
             # One more user+mount namespace: every mount above becomes locked, so user code
-            # (root in here) cannot unmount /proc or /mnt/data to peek underneath.
+            # cannot unmount /proc or /mnt/data to peek underneath.
             uid, gid = os.getuid(), os.getgid()
             unshare(CLONE_NEWUSER | CLONE_NEWNS)
             write_id_maps(uid, gid)
-        libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+            import tidepool_confine
+
+            tidepool_confine.confine()
+        else:
+            libc.prctl(38, 1, 0, 0, 0)  # PR_SET_NO_NEW_PRIVS
         os.environ.clear()
         os.environ.update(request["env"])
         in_fd = kernel_sock.detach()
         out_fd = os.dup(in_fd)
+        # The report pipe goes last: from here on, only user code could write to it.
         close_other_fds({in_fd, out_fd})
         import tidepool_kernel
 
         tidepool_kernel.serve(in_fd, out_fd, data_dir)
-        os._exit(0)
     except BaseException:  # noqa: BLE001
-        sys.stderr.write(f"[session {request['id']}] kernel failed:\n{traceback.format_exc()}")
-        sys.stderr.flush()
+        report_failure(report_fd, f"session {request['id']} kernel failed")
+    finally:
         os._exit(70)
 
 
@@ -259,8 +367,8 @@ def apply_limits(request):
 
     limits = request["limits"]
     if limits.get("memoryBytes"):
-        # The shared, preloaded interpreter image already occupies address space; the
-        # session gets memoryBytes on top of it (documented in the runtime's README section).
+        # Without a memory cgroup: the shared, preloaded interpreter image already occupies
+        # address space; the session gets memoryBytes on top of it.
         limit(resource.RLIMIT_AS, address_space_bytes() + int(limits["memoryBytes"]))
     limit(resource.RLIMIT_NPROC, limits.get("maxProcesses"))
     limit(resource.RLIMIT_FSIZE, limits.get("fileSizeBytes"))
@@ -332,12 +440,23 @@ def supervise(kernel_pid, server, remove_at_exit):
 # --- the zygote ---------------------------------------------------------------------------------
 
 
+class Starting:
+    """A session between fork and its report: the setup process and the pipes it reports on."""
+
+    def __init__(self, session_id, pid, go_fd):
+        self.id = session_id
+        self.pid = pid
+        self.go_fd = go_fd
+        self.buffer = b""
+        self.started = False
+
+
 class Zygote:
     def __init__(self, config):
         self.config = config
         self.children = {}  # pid of a session's PID 1 (its first process under "none") -> session id
         self.by_id = {}
-        self.setups = {}  # read end of a setup process's report pipe -> (session id, setup pid)
+        self.starting = {}  # read end of a report pipe -> Starting
 
     def connect(self, token, role):
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -348,48 +467,97 @@ class Zygote:
     def fork(self, request):
         kernel_sock = self.connect(request["token"], "kernel")
         files_sock = self.connect(request["token"], "files")
-        if not request["namespaces"]:
-            pid = os.fork()
-            if pid == 0:
-                start_plain_session(request, kernel_sock, files_sock)
-            kernel_sock.close()
-            files_sock.close()
-            self.track(pid, request["id"])
-            return
         report_r, report_w = os.pipe()
+        go_r, go_w = os.pipe()
         pid = os.fork()
         if pid == 0:
-            os.close(report_r)
-            set_up_session(request, kernel_sock, files_sock, report_w)
+            try:
+                os.close(report_r)
+                os.close(go_w)
+                if request["namespaces"]:
+                    set_up_session(request, kernel_sock, files_sock, report_w, go_r)
+                else:
+                    start_plain_session(request, kernel_sock, files_sock, report_w)
+            finally:
+                os._exit(71)
         os.close(report_w)
+        os.close(go_r)
         kernel_sock.close()
         files_sock.close()
-        # The session's pid arrives on the pipe once its namespaces exist (settle_setup).
-        self.setups[report_r] = (request["id"], pid)
+        self.starting[report_r] = Starting(request["id"], pid, go_w)
+        if not request["namespaces"]:
+            self.track(pid, request["id"])
+            self.starting[report_r].started = True
 
     def track(self, pid, session_id):
         self.children[pid] = session_id
         self.by_id[session_id] = pid
         send_frame(CONTROL_OUT, {"event": "forked", "id": session_id, "pid": pid})
 
-    def settle_setup(self, fd):
-        session_id, setup_pid = self.setups.pop(fd)
-        report = os.read(fd, 4)
-        os.close(fd)
-        # No pid: the setup failed (its stderr says why) and its own exit status is the session's.
-        self.track(struct.unpack(">I", report)[0] if len(report) == 4 else setup_pid, session_id)
+    def on_report(self, fd):
+        """Reads what a starting session says about itself: b"U" (the server's turn), b"P" + pid
+        (its PID 1 runs), b"E" + text (it failed); end of file once it runs user code or died."""
+        entry = self.starting[fd]
+        try:
+            chunk = os.read(fd, 8192)
+        except OSError:
+            chunk = b""
+        if not chunk:
+            self.finish_report(fd)
+            return
+        entry.buffer += chunk
+        while entry.buffer:
+            kind = entry.buffer[:1]
+            if kind == b"U":
+                entry.buffer = entry.buffer[1:]
+                send_frame(CONTROL_OUT, {"event": "unshared", "id": entry.id, "pid": entry.pid})
+            elif kind == b"P":
+                if len(entry.buffer) < 5:
+                    return
+                init_pid = struct.unpack(">I", entry.buffer[1:5])[0]
+                entry.buffer = entry.buffer[5:]
+                entry.started = True
+                self.track(init_pid, entry.id)
+            else:  # b"E": the rest is the failure's text, written in one piece
+                message = entry.buffer[1:REPORT_LIMIT + 1].decode("utf-8", "replace")
+                entry.buffer = b""
+                send_frame(CONTROL_OUT, {"event": "failed", "id": entry.id, "message": message})
 
-    def settle_ready_setups(self):
-        if self.setups:
-            readable, _, _ = select.select(list(self.setups), [], [], 0)
-            for fd in readable:
-                self.settle_setup(fd)
+    def finish_report(self, fd):
+        entry = self.starting.pop(fd)
+        os.close(fd)
+        self.close_go(entry)
+        if not entry.started:
+            # The setup process died before its PID 1 ran: its own exit is the session's.
+            entry.started = True
+            self.track(entry.pid, entry.id)
+
+    def close_go(self, entry):
+        if entry.go_fd is not None:
+            os.close(entry.go_fd)
+            entry.go_fd = None
+
+    def entry_for(self, session_id):
+        return next((entry for entry in self.starting.values() if entry.id == session_id), None)
+
+    def proceed(self, request):
+        """The server has mapped the session's uid and set up its cgroup and network."""
+        entry = self.entry_for(request["id"])
+        if entry is None or entry.go_fd is None:
+            raise LookupError(f"no session {request['id']} is waiting to proceed")
+        os.write(entry.go_fd, b"G")
+        self.close_go(entry)
 
     def signal(self, request):
+        sig = {"INT": signal.SIGINT, "TERM": signal.SIGTERM, "KILL": signal.SIGKILL}[request["signal"]]
         pid = self.by_id.get(request["id"])
         if pid is None:
-            return
-        sig = {"INT": signal.SIGINT, "TERM": signal.SIGTERM, "KILL": signal.SIGKILL}[request["signal"]]
+            # A session still being set up is ended through its setup process.
+            entry = self.entry_for(request["id"])
+            if entry is None or sig == signal.SIGINT:
+                return
+            pid = entry.pid
+            self.close_go(entry)
         try:
             os.kill(pid, sig)
         except ProcessLookupError:
@@ -408,20 +576,21 @@ class Zygote:
             if pid not in self.children:
                 # A setup process wrote its report (or failed) before it ended, and a PID 1 can end
                 # only after its setup process did: either one may be a session not yet settled.
-                self.settle_ready_setups()
+                self.settle_ready_reports()
             session_id = self.children.pop(pid, None)
             if session_id is None:
                 continue
             self.by_id.pop(session_id, None)
-            if os.WIFSIGNALED(status):
-                event = {"code": None, "signal": signal.Signals(os.WTERMSIG(status)).name, "initKilled": True}
-            else:
-                code = os.WEXITSTATUS(status)
-                if code > 128:
-                    event = {"code": None, "signal": signal.Signals(code - 128).name}
-                else:
-                    event = {"code": code, "signal": None}
-            send_frame(CONTROL_OUT, {"event": "exited", "id": session_id, **event})
+            send_frame(CONTROL_OUT, {"event": "exited", "id": session_id, **describe_status(status)})
+
+    def settle_ready_reports(self):
+        while self.starting:
+            readable, _, _ = select.select(list(self.starting), [], [], 0)
+            if not readable:
+                return
+            for fd in readable:
+                if fd in self.starting:
+                    self.on_report(fd)
 
     def metadata(self, request):
         import importlib.metadata
@@ -440,16 +609,21 @@ class Zygote:
         })
 
     def handle(self, request):
-        op = request.get("op")
+        op = request.get("op") if isinstance(request, dict) else None
         try:
             if op == "fork":
                 self.fork(request)
+            elif op == "proceed":
+                self.proceed(request)
             elif op == "signal":
                 self.signal(request)
             elif op == "metadata":
                 self.metadata(request)
+            else:
+                raise ValueError(f"unknown operation {op!r}")
         except Exception as exc:  # noqa: BLE001 - one bad request must not stop the zygote
-            send_frame(CONTROL_OUT, {"event": "error", "id": request.get("id"), "message": f"{type(exc).__name__}: {exc}"})
+            request_id = request.get("id") if isinstance(request, dict) else None
+            send_frame(CONTROL_OUT, {"event": "error", "id": request_id, "message": f"{type(exc).__name__}: {exc}"})
 
     def run(self):
         # Each session's PID 1 outlives the setup process that forked it and becomes our child.
@@ -460,25 +634,39 @@ class Zygote:
         signal.signal(signal.SIGCHLD, lambda *_: None)
         send_frame(CONTROL_OUT, {"event": "ready", "pid": os.getpid()})
         while True:
-            readable, _, _ = select.select([CONTROL_IN, wake_r, *self.setups], [], [])
+            readable, _, _ = select.select([CONTROL_IN, wake_r, *self.starting], [], [])
             for fd in readable:
-                if fd in self.setups:
-                    self.settle_setup(fd)
+                if fd in self.starting:
+                    self.on_report(fd)
             if wake_r in readable:
                 os.read(wake_r, 4096)
                 self.reap()
             if CONTROL_IN in readable:
                 request = read_frame(CONTROL_IN)
                 if request is None:
-                    # The host went away: end every session with us.
-                    self.settle_ready_setups()
-                    for pid in [*self.children, *(setup_pid for _, setup_pid in self.setups.values())]:
-                        try:
-                            os.kill(pid, signal.SIGKILL)
-                        except ProcessLookupError:
-                            pass
+                    self.end_all()
                     return
                 self.handle(request)
+
+    def end_all(self):
+        """The host went away: end every session with us."""
+        pids = [*self.children, *(entry.pid for entry in self.starting.values())]
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+def describe_status(status):
+    """A wait status as the host reads it; any status at all, a session decides how it exits."""
+    if os.WIFSIGNALED(status):
+        return {"code": None, "signal": signal_name(os.WTERMSIG(status)), "initKilled": True}
+    code = os.WEXITSTATUS(status)
+    if code > 128:
+        # PID 1 exits with 128 + the signal that killed the kernel.
+        return {"code": None, "signal": signal_name(code - 128)}
+    return {"code": code, "signal": None}
 
 
 def preload():
@@ -489,17 +677,34 @@ def preload():
     import numpy  # noqa: F401
     import pandas  # noqa: F401
 
-    import tidepool_kernel  # noqa: F401
-    import tidepool_pool_files  # noqa: F401
+
+
+def drop_root(uid):
+    """As root the zygote only had to start; it runs as its pool's first uid, with no capabilities."""
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)
+    # A change of uid makes a process undumpable, which would also make /proc/self/fd (where the pool
+    # directory is reached) root's. Sessions run as other uids and may not ptrace, so this exposes nothing.
+    libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
 
 
 def main():
-    global CONTROL_IN, CONTROL_OUT
-    config = json.loads(sys.argv[1])
-    if config.get("controlOnStdio"):
-        CONTROL_IN, CONTROL_OUT = 0, 1
-    for directory in config.get("makeDirs", []):
-        os.makedirs(directory, exist_ok=True)
+    with open(sys.argv[1]) as f:
+        config = json.load(f)
+    if config.get("runAs") is not None:
+        drop_root(int(config["runAs"]))
+    # Sessions cannot see this folder (it is hidden from them): whatever they run of ours is loaded now.
+    import tidepool_kernel  # noqa: F401
+    import tidepool_pool_files  # noqa: F401
+
+    if config.get("namespaces", False):
+        # Fail now, not at each session: a kernel never runs without its seccomp filter.
+        try:
+            import tidepool_confine  # noqa: F401
+        except ImportError as exc:
+            sys.stderr.write(f"[zygote] cannot confine sessions: {exc}. Install python3-seccomp (tidepool setup).\n")
+            sys.exit(3)
     if config.get("preload", True):
         try:
             preload()

@@ -5,7 +5,7 @@
 import type { Readable } from 'node:stream';
 import type { KernelResponse } from '../kernel/types.js';
 
-export type IsolationMode = 'bwrap' | 'gvisor' | 'none';
+export type IsolationMode = 'bwrap' | 'none';
 
 export interface PoolSettings {
   isolation: IsolationMode;

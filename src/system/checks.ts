@@ -24,6 +24,8 @@ export const SCIENTIFIC_MODULES: Record<string, string> = {
   matplotlib: 'python3-matplotlib',
   sklearn: 'python3-sklearn',
   requests: 'python3-requests',
+  // Not for user code: the pool loads each session's seccomp filter with it, and refuses to start without it.
+  seccomp: 'python3-seccomp',
 };
 
 export interface RunResult {
@@ -90,16 +92,17 @@ async function checkBubblewrap(): Promise<CheckResult> {
   };
 }
 
-async function checkGvisor(): Promise<CheckResult> {
-  const result = await run('runsc', ['--version']);
-  const ok = result.code === 0;
+/** Egress on gives each session slirp4netns for NAT and an nftables rule set that keeps it off the host. */
+async function checkEgressTools(): Promise<CheckResult> {
+  const [slirp, nft] = await Promise.all([run('slirp4netns', ['--version']), run('nft', ['--version'])]);
+  const missing = [...(slirp.code === 0 ? [] : ['slirp4netns']), ...(nft.code === 0 ? [] : ['nftables'])];
   return {
-    name: 'gVisor runsc (optional, strongest isolation)',
-    ok,
-    required: false,
-    detail: ok ? result.stdout.split('\n')[0]!.trim() : 'not installed; --isolation gvisor unavailable',
-    aptPackages: ['runsc'],
-    fix: ok ? undefined : aptFix(['runsc']),
+    name: 'slirp4netns and nftables (session egress)',
+    ok: missing.length === 0,
+    required: true,
+    detail: missing.length === 0 ? 'installed' : `missing ${missing.join(', ')}; sessions cannot have network egress`,
+    aptPackages: missing,
+    fix: missing.length === 0 ? undefined : aptFix(missing),
   };
 }
 
@@ -118,13 +121,14 @@ async function checkUserNamespaces(): Promise<CheckResult> {
 
 async function checkCgroups(): Promise<CheckResult> {
   const controllers = await readFile('/sys/fs/cgroup/cgroup.controllers', 'utf8').catch(() => '');
-  const writable = await access('/sys/fs/cgroup', 2).then(() => true, () => false);
-  const ok = controllers.includes('memory') && controllers.includes('pids') && writable;
+  const v2 = controllers.includes('memory') && controllers.includes('pids') && (await access('/sys/fs/cgroup', 2).then(() => true, () => false));
+  const v1 = !v2 && (await Promise.all(['memory', 'pids', 'cpu'].map((c) => access(`/sys/fs/cgroup/${c}`, 2).then(() => true, () => false)))).every(Boolean);
+  const ok = v2 || v1;
   return {
-    name: 'cgroups v2 (optional, memory/process limits per session)',
+    name: 'cgroups (memory/process/CPU limits per session, v2 or v1)',
     ok,
     required: false,
-    detail: ok ? `controllers: ${controllers.trim()}` : 'cgroup v2 not writable here; the pool falls back to rlimits',
+    detail: ok ? (v2 ? `v2 controllers: ${controllers.trim()}` : 'v1 memory, pids and cpu controllers writable') : 'not writable here; the pool falls back to per-process rlimits',
     aptPackages: [],
     fix: ok ? undefined : 'run the pool as root or under a systemd unit with Delegate=yes',
   };
@@ -132,13 +136,13 @@ async function checkCgroups(): Promise<CheckResult> {
 
 export async function runChecks(env: Record<string, string | undefined> = process.env): Promise<CheckResult[]> {
   const pythonPath = resolvePythonPath(undefined, env);
-  const [python, modules, bwrap, gvisor, userns, cgroups] = await Promise.all([
+  const [python, modules, bwrap, egress, userns, cgroups] = await Promise.all([
     checkPython(pythonPath),
     checkModules(pythonPath),
     checkBubblewrap(),
-    checkGvisor(),
+    checkEgressTools(),
     checkUserNamespaces(),
     checkCgroups(),
   ]);
-  return [python, ...modules, bwrap, userns, gvisor, cgroups];
+  return [python, ...modules, bwrap, egress, userns, cgroups];
 }

@@ -62,7 +62,10 @@ async function processTree(rootPid: number): Promise<number[]> {
 async function sessionHostPids(zygoteHostRoot: number, initPid: number): Promise<number[]> {
   for (const pid of await processTree(zygoteHostRoot)) {
     const ns = await nsPids(pid).catch(() => []);
-    if (ns.length === 3 && ns[1] === initPid && ns[2] === 1) return processTree(pid);
+    // Root: the zygote shares the host's PID namespace, so the reported pid is the host's; otherwise
+    // bubblewrap's PID namespace sits in between.
+    const isInit = ns.at(-1) === 1 && (ns.length === 2 ? ns[0] === initPid : ns[1] === initPid);
+    if (isInit) return processTree(pid);
   }
   return [];
 }

@@ -6,7 +6,7 @@ import { EXIT_FAILURE, type CliContext } from '../context.js';
 export function registerDoctor(program: Command, context: CliContext): void {
   program
     .command('doctor')
-    .description('Check python3, the scientific packages, bubblewrap, gVisor, user namespaces and cgroups; print how to fix what is missing')
+    .description('Check python3, the scientific packages, bubblewrap, seccomp, egress tools, user namespaces and cgroups; print how to fix what is missing')
     .option('--json', 'print the checks as JSON')
     .action(async (options: { json?: boolean }) => {
       const checks = await runChecks(context.env);

@@ -7,8 +7,8 @@ import { EXIT_FAILURE, type CliContext } from '../context.js';
 export function registerSetup(program: Command, context: CliContext): void {
   program
     .command('setup')
-    .description('Install the system packages sessions need (python3 scientific stack, bubblewrap) with apt, as root or via sudo')
-    .option('--optional', 'also install optional pieces (gVisor runsc)')
+    .description('Install the system packages sessions need (python3 scientific stack, bubblewrap, python3-seccomp, slirp4netns, nftables) with apt, as root or via sudo')
+    .option('--optional', 'also install what optional checks find missing')
     .action(async (options: { optional?: boolean }) => {
       const checks = await runChecks(context.env);
       const wanted = checks.filter((check) => !check.ok && (check.required || options.optional));

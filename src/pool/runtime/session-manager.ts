@@ -3,7 +3,8 @@
  * capacity, recovery after a kernel dies, and the calls the HTTP layer makes.
  */
 import { randomBytes } from 'node:crypto';
-import { rm } from 'node:fs/promises';
+import { closeSync, constants as fsConstants, openSync } from 'node:fs';
+import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { Logger } from 'pino';
@@ -20,11 +21,15 @@ import type {
 } from '../types.js';
 import { PoolError } from '../types.js';
 import { describeExit, poolFullMessage, sessionLostMessage, stateLostNotice } from './messages.js';
+import { openPoolCgroups, type PoolCgroups } from './cgroups.js';
+import { preparePoolDirectory, UidAllocator, type PoolDirectory } from './pool-directory.js';
 import { ReadyPool } from './ready-pool.js';
+import type { SessionHostOptions } from './session-host.js';
+import { blockedDestinations } from './session-network.js';
 import { SessionProcess } from './session-process.js';
-import { sessionRequest } from './session-request.js';
+import { sessionRequest, type SessionRequestContext } from './session-request.js';
 import { SocketHub } from './socket-hub.js';
-import { preparePoolDirectory, zygoteCommand, type PoolDirectory } from './zygote-command.js';
+import { ZYGOTE_DIR, zygoteCommand } from './zygote-command.js';
 import { Zygote } from './zygote.js';
 
 interface SessionRecord {
@@ -54,6 +59,11 @@ export class PoolSessionManager implements SessionManager {
   readonly #sessions = new Map<string, SessionRecord>();
   readonly #ready: ReadyPool;
   #dir: PoolDirectory | undefined;
+  /** Open descriptor of the pool directory, inherited by the zygote. */
+  #dirFd: number | undefined;
+  #host: SessionHostOptions | undefined;
+  #cgroups: PoolCgroups | undefined;
+  #requestContext: SessionRequestContext | undefined;
   #hub: SocketHub | undefined;
   #zygote: Zygote | undefined;
   #zygoteStarting: Promise<Zygote> | undefined;
@@ -179,6 +189,11 @@ export class PoolSessionManager implements SessionManager {
     return this.#dir?.hostDir;
   }
 
+  /** The host uids this pool's zygote and sessions run as (server running as root only). */
+  get uidBlock(): { first: number; size: number } | undefined {
+    return this.#dir?.uids;
+  }
+
   get zygotePid(): number | undefined {
     return this.#zygote?.pid;
   }
@@ -302,8 +317,40 @@ export class PoolSessionManager implements SessionManager {
   // --- processes --------------------------------------------------------------------------
 
   async #boot(): Promise<void> {
-    this.#dir = await preparePoolDirectory(this.#settings);
-    this.#hub = await SocketHub.listen(this.#dir.socketHostPath, this.#dir.owner);
+    const settings = this.#settings;
+    const asRoot = settings.isolation === 'bwrap' && process.getuid?.() === 0;
+    if (settings.egress && settings.isolation === 'bwrap' && !asRoot) {
+      throw new PoolError(
+        'invalid_input',
+        'Session egress needs the pool to run as root (each session gets its own network namespace with user-mode NAT and its own host uid); run the server as root, or turn egress off.',
+      );
+    }
+    this.#dir = await preparePoolDirectory(asRoot);
+    const uids = this.#dir.uids;
+    const owner = uids ? { uid: uids.first, gid: uids.first } : undefined;
+    if (uids) {
+      this.#cgroups = await openPoolCgroups(`pool-${path.basename(this.#dir.hostDir)}`);
+      if (!this.#cgroups) this.#logger?.warn('pool: cgroups are not writable here; sessions are limited per process (rlimits) instead of as a whole');
+      this.#host = {
+        uids: new UidAllocator(uids),
+        cgroups: this.#cgroups,
+        egress: settings.egress,
+        limits: { memoryBytes: settings.memoryMb * 1024 * 1024, maxProcesses: settings.maxProcesses },
+      };
+    } else if (settings.isolation === 'bwrap') {
+      this.#logger?.warn('pool: not running as root, so sessions share one host uid and have no cgroup; run the server as root for the full isolation');
+    }
+    this.#requestContext = {
+      hostIds: uids !== undefined,
+      memoryCgroup: this.#cgroups !== undefined,
+      blockedAddresses: settings.egress ? blockedDestinations() : [],
+    };
+    this.#hub = await SocketHub.listen(this.#dir.socketHostPath, owner);
+    await writeFile(
+      path.join(this.#dir.hostDir, 'zygote.json'),
+      JSON.stringify({ socketPath: `${ZYGOTE_DIR}/pool.sock`, runAs: owner?.uid ?? null, namespaces: settings.isolation === 'bwrap' }),
+    );
+    this.#dirFd = openSync(this.#dir.hostDir, fsConstants.O_RDONLY | fsConstants.O_DIRECTORY);
     await this.#ensureZygote();
     this.#ready.refill();
     await this.#ready.whenOneReady();
@@ -319,15 +366,8 @@ export class PoolSessionManager implements SessionManager {
 
   async #startZygote(): Promise<Zygote> {
     if (this.#closing) throw new PoolError('internal', 'The session pool is shutting down.');
-    const dir = this.#dir!;
-    const command = await zygoteCommand(this.#settings, dir, {
-      socketPath: dir.socketSandboxPath,
-      // Unique per pool, so every process of this pool can be found (and shown gone) by its command line.
-      poolId: path.basename(dir.hostDir),
-      // Under runsc the root is the host's, behind a copy-on-write overlay: make the session mount points.
-      makeDirs: this.#settings.isolation === 'gvisor' ? ['/mnt/sessions'] : [],
-    });
-    const zygote = new Zygote(command, this.#logger);
+    const command = await zygoteCommand(this.#settings, this.#dir!);
+    const zygote = new Zygote(command, this.#dirFd!, this.#logger);
     void zygote.exited.then((exit) => {
       if (!this.#closing) this.#logger?.error({ exit, stderr: zygote.stderrTail() }, 'pool zygote exited; sessions were lost and it will be restarted on demand');
     });
@@ -343,16 +383,16 @@ export class PoolSessionManager implements SessionManager {
     const zygote = await this.#ensureZygote();
     const dir = this.#dir!;
     const name = randomBytes(8).toString('hex');
-    // bwrap: a tmpfs at /mnt/data in the session's mount namespace. gvisor: a directory inside the
-    // sandbox's in-memory overlay. none: a directory on the host.
+    // bwrap: a tmpfs at /mnt/data in the session's mount namespace. none: a directory on the host.
     const hostDataDir = this.#settings.isolation === 'none' ? path.join(dir.hostDir, 'sessions', name) : undefined;
-    const dataDir = hostDataDir ?? (this.#settings.isolation === 'gvisor' ? `/mnt/sessions/${name}` : MOUNT_POINT);
+    const dataDir = hostDataDir ?? MOUNT_POINT;
     const process = await SessionProcess.start({
       zygote,
       hub: this.#hub!,
-      request: sessionRequest(this.#settings, dir, dataDir),
+      request: sessionRequest(this.#settings, this.#requestContext!, dataDir),
       dataDir,
       outputLimitBytes: this.#settings.outputLimitBytes,
+      ...(this.#host ? { host: this.#host } : {}),
       ...(this.options.interruptGraceMs !== undefined ? { interruptGraceMs: this.options.interruptGraceMs } : {}),
     });
     if (hostDataDir) void process.exited.then(() => rm(hostDataDir, { recursive: true, force: true }));
@@ -376,6 +416,8 @@ export class PoolSessionManager implements SessionManager {
     await this.#zygote?.close();
     await this.#zygoteStarting?.then((zygote) => zygote.close()).catch(() => undefined);
     await this.#hub?.close();
+    await this.#cgroups?.close().catch(() => undefined);
+    if (this.#dirFd !== undefined) closeSync(this.#dirFd);
     if (this.#dir) await rm(this.#dir.hostDir, { recursive: true, force: true });
   }
 }

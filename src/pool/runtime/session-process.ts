@@ -10,6 +10,7 @@ import type { KernelExit, KernelTransport } from '../../kernel/types.js';
 import { PoolError } from '../types.js';
 import { FileChannel } from './file-channel.js';
 import { describeExit } from './messages.js';
+import { hostSession, type HostedSession, type SessionHostOptions } from './session-host.js';
 import type { SocketHub } from './socket-hub.js';
 import type { ForkRequest, Zygote } from './zygote.js';
 
@@ -25,6 +26,8 @@ export interface SessionProcessOptions {
   dataDir: string;
   outputLimitBytes: number;
   interruptGraceMs?: number;
+  /** Root only: the host uid, cgroup and network the server gives the session before it goes on. */
+  host?: SessionHostOptions;
 }
 
 let nextSessionNumber = 1;
@@ -44,6 +47,7 @@ export class SessionProcess {
   #resolveExit!: (exit: KernelExit) => void;
   /** Set once the kernel is known to be going away (a kill was sent), before the exit arrives. */
   #doomed = false;
+  #hosted: Promise<HostedSession | undefined> | undefined;
 
   private constructor(private readonly options: SessionProcessOptions) {
     this.id = `s${nextSessionNumber++}-${randomBytes(3).toString('hex')}`;
@@ -92,10 +96,14 @@ export class SessionProcess {
     const expected = hub.expect(token);
     let timer: NodeJS.Timeout | undefined;
     try {
-      const forked = zygote.fork({ ...this.options.request, id: this.id, token }, (exit) => this.#resolveExit(exit));
+      const forked = zygote.fork(
+        { ...this.options.request, id: this.id, token },
+        { onExit: (exit) => this.#onExit(exit), onUnshared: (pid) => this.#onUnshared(pid) },
+      );
       this.initPid = await forked;
       const died = this.exited.then((exit) => {
-        throw new PoolError('internal', `A new session could not start: its process ${describeExit(exit)}. ${zygote.diagnostics(this.id)}`.trim());
+        // The details (a traceback, host paths) go to the server's log through the zygote, not to clients.
+        throw new PoolError('internal', `A new session could not start: its process ${describeExit(exit)}. The pool's log says why.`);
       });
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new PoolError('internal', `A new session did not start within ${START_TIMEOUT_MS} ms; the machine may be overloaded.`)), START_TIMEOUT_MS);
@@ -118,6 +126,30 @@ export class SessionProcess {
     }
   }
 
+  #onUnshared(pid: number): void {
+    const { zygote, host } = this.options;
+    if (!host) {
+      zygote.signal(this.id, 'KILL');
+      return;
+    }
+    this.#hosted = hostSession(pid, this.id, host).then(
+      (hosted) => {
+        zygote.proceed(this.id);
+        return hosted;
+      },
+      (error: unknown) => {
+        zygote.logSessionFailure(this.id, `the server could not set the session up: ${(error as Error).message}`);
+        zygote.signal(this.id, 'KILL');
+        return undefined;
+      },
+    );
+  }
+
+  #onExit(exit: KernelExit): void {
+    // The uid, cgroup and network go back only once every process of the session has ended.
+    void (this.#hosted ?? Promise.resolve(undefined)).then((hosted) => hosted?.release()).finally(() => this.#resolveExit(exit));
+  }
+
   #transport(socket: Socket): KernelTransport {
     const { zygote } = this.options;
     return {
@@ -126,7 +158,8 @@ export class SessionProcess {
       interrupt: () => zygote.signal(this.id, 'INT'),
       kill: () => this.kill(),
       exited: this.exited,
-      diagnostics: () => zygote.diagnostics(this.id),
+      // What a session's kernel says about itself is user-controlled text: never echoed to clients.
+      diagnostics: () => '',
     };
   }
 

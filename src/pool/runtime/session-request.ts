@@ -1,19 +1,20 @@
 /**
  * What the zygote is told about each new session: namespaces, mounts, limits, environment.
  *
- * Limits (all per session, applied in the kernel before user code runs):
- * - memory: RLIMIT_AS = the preloaded interpreter's address space + memoryMb (cgroups are not
- *   writable on every host; v1 here). An allocation beyond it raises MemoryError.
- * - processes: RLIMIT_NPROC = maxProcesses. Counted per user namespace, and every session has its
- *   own, so a fork bomb stops at the session's own count; the sandbox runs as an unprivileged uid
- *   because the kernel does not enforce RLIMIT_NPROC for uid 0.
+ * Limits (all per session):
+ * - memory: with a cgroup (server running as root), the session's cgroup holds every process,
+ *   tmpfs page and shared-memory page of the session to memoryMb. Without one, RLIMIT_AS = the
+ *   preloaded interpreter's address space + memoryMb, per process (an allocation beyond it raises
+ *   MemoryError).
+ * - processes: the cgroup's pids.max and RLIMIT_NPROC = maxProcesses. RLIMIT_NPROC counts per
+ *   host uid: as root every session has its own uid; otherwise all share the sandbox's.
  * - disk: /mnt/data is a tmpfs of diskMb; RLIMIT_FSIZE = diskMb caps any single file.
  * - CPU: RLIMIT_CPU = 10 × maxExecutionSeconds of CPU time per process (default 2200 s). The
  *   wall-clock timeout bounds each cell; this catches processes left spinning in the background.
  */
 import { MOUNT_POINT } from '../../kernel/data-paths.js';
 import type { PoolSettings } from '../types.js';
-import type { PoolDirectory } from './zygote-command.js';
+import { SANDBOX_PYTHON_DIR } from './zygote-command.js';
 import path from 'node:path';
 
 export const CPU_SECONDS_PER_EXECUTION_SECOND = 10;
@@ -36,20 +37,28 @@ export function sessionEnvironment(dataDir: string): Record<string, string> {
   };
 }
 
-export function sessionRequest(settings: PoolSettings, dir: PoolDirectory, dataDir: string): Record<string, unknown> {
+export interface SessionRequestContext {
+  /** The server maps each session's uid and sets up its cgroup and network (root only). */
+  hostIds: boolean;
+  /** A memory cgroup limits the session, so no RLIMIT_AS. */
+  memoryCgroup: boolean;
+  /** IPv4 destinations refused to a session with egress. */
+  blockedAddresses: string[];
+}
+
+export function sessionRequest(settings: PoolSettings, context: SessionRequestContext, dataDir: string): Record<string, unknown> {
   const namespaces = settings.isolation !== 'none';
   return {
     dataDir,
     namespaces,
-    // Private mounts (tmpfs /mnt/data, own /proc) need user+mount namespaces: bwrap only. gVisor is a
-    // kernel of its own, runs the sandbox as root, and its mount namespaces do not isolate mounts.
-    mountNamespace: settings.isolation === 'bwrap',
+    hostIds: context.hostIds,
     egress: settings.egress,
+    blockedAddresses: context.blockedAddresses,
     diskMb: settings.diskMb,
-    hide: namespaces ? [dir.sandboxDir] : [],
+    hide: namespaces ? [SANDBOX_PYTHON_DIR] : [],
     env: sessionEnvironment(dataDir),
     limits: {
-      memoryBytes: settings.memoryMb * 1024 * 1024,
+      memoryBytes: context.memoryCgroup ? undefined : settings.memoryMb * 1024 * 1024,
       // Without a user namespace the count is the whole host uid's, server included: skip it.
       maxProcesses: namespaces ? settings.maxProcesses : undefined,
       fileSizeBytes: settings.diskMb * 1024 * 1024,

@@ -3,7 +3,7 @@
  * The first frame on a connection is a hello with the session's one-time token; anything else
  * is dropped, so only the zygote (which knows the tokens) can attach a stream to a session.
  */
-import { chmod, rm } from 'node:fs/promises';
+import { chmod, chown, rm } from 'node:fs/promises';
 import net, { type Socket } from 'node:net';
 import { FrameDecoder } from '../../kernel/frames.js';
 
@@ -36,8 +36,10 @@ export class SocketHub {
       server.once('error', reject);
       server.listen(socketPath, () => resolve());
     });
-    // Only the sandbox user needs to connect; the directory around it is private (0700).
-    await chmod(socketPath, owner ? 0o666 : 0o600);
+    // Only the zygote connects (sessions are handed connected sockets): its uid alone may, and the
+    // directory around it is private (0700) too.
+    await chmod(socketPath, 0o600);
+    if (owner) await chown(socketPath, owner.uid, owner.gid);
     return new SocketHub(server);
   }
 

@@ -1,26 +1,39 @@
 /**
- * How the zygote is started for each isolation mode, and the host directory it works in.
+ * How the zygote is started for each isolation mode.
  *
- * bwrap: one bubblewrap sandbox around the zygote (read-only /usr, a few /etc files, no host
- *   home or /tmp), run as an unprivileged uid when the server is root so that RLIMIT_NPROC is
- *   enforced (the kernel exempts uid 0). Each session adds its own namespaces inside.
- * gvisor: the same zygote under `runsc do` (a user-space kernel between the session and the
- *   host); the zygote confines its own filesystem view before preloading.
+ * bwrap, server running as root (the full isolation): bubblewrap makes the zygote a private,
+ *   read-only view of the host (/usr, a few /etc files, no home, no /tmp, no /sys) with its own
+ *   IPC, UTS and (empty) network namespaces, but leaves it in the host's user and PID namespaces:
+ *   the server then sees every session's processes by their real pids and, being root, gives each
+ *   session its own host uid, cgroup and network (see session-host.ts). The zygote drops root for
+ *   its pool's first uid before it loads anything.
+ * bwrap, unprivileged server: the same view inside a user and PID namespace of bubblewrap's;
+ *   every session shares the server's uid and has no cgroup and no network.
  * none: a plain process on the host; sessions are forks with rlimits only.
+ *
+ * The zygote never sees the pool's host directory by path: it gets an open descriptor of it
+ * (ZYGOTE_DIR_FD) and the few files it needs (/etc/passwd, /etc/group, /etc/resolv.conf) are
+ * copied into its root by bubblewrap, so no host path shows in a session's /proc/self/mountinfo.
  */
-import { chmod, chown, copyFile, mkdir, mkdtemp, realpath, writeFile } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
+import { realpath } from 'node:fs/promises';
 import { BASE_PYTHON_ENVIRONMENT } from '../../kernel/host-process.js';
-import { pythonFile } from '../../paths.js';
+import { PYTHON_DIR } from '../../paths.js';
 import type { PoolSettings } from '../types.js';
+import type { PoolDirectory } from './pool-directory.js';
 
-/** Where the pool directory appears inside the sandbox. */
-export const SANDBOX_POOL_DIR = '/run/tidepool';
-/** Unprivileged uid/gid the sandbox runs as when the server runs as root ("nobody"). */
-export const SANDBOX_UID = 65534;
-
-const PYTHON_FILES = ['tidepool_kernel.py', 'tidepool_zygote.py', 'tidepool_pool_files.py'];
+/** The descriptor numbers the zygote inherits: control in, control out, the pool directory. */
+export const CONTROL_IN_FD = 3;
+export const CONTROL_OUT_FD = 4;
+export const ZYGOTE_DIR_FD = 5;
+/** First of the descriptors bubblewrap copies files from (--file FD DEST). */
+const FIRST_FILE_FD = 6;
+/** Where the package's Python files appear inside the sandbox. */
+export const SANDBOX_PYTHON_DIR = '/run/tidepool/python';
+/** The pool directory as the zygote reaches it: through its inherited descriptor. */
+export const ZYGOTE_DIR = `/proc/self/fd/${ZYGOTE_DIR_FD}`;
+const ZYGOTE_MPLCONFIG = '/tmp/matplotlib';
+/** slirp4netns's DNS forwarder, the only resolver a session with egress can use. */
+export const SESSION_NAMESERVER = '10.0.2.3';
 
 /** Read-only host paths a Debian Python with the scientific stack needs (only those that exist). */
 const ETC_BINDS = [
@@ -34,69 +47,37 @@ const ETC_BINDS = [
   '/etc/mime.types',
   '/etc/ssl',
   '/etc/ca-certificates',
-  '/etc/resolv.conf',
   '/etc/hosts',
   '/etc/nsswitch.conf',
   '/etc/host.conf',
   '/etc/gai.conf',
 ];
 
-export interface PoolDirectory {
-  /** Host path of the pool's private directory. */
-  hostDir: string;
-  /** The same directory as the zygote sees it. */
-  sandboxDir: string;
-  socketHostPath: string;
-  socketSandboxPath: string;
-  /** uid/gid to run the sandbox as, when we can choose. */
-  owner?: { uid: number; gid: number };
-}
-
 export interface ZygoteCommand {
   command: string;
   args: string[];
   env: Record<string, string>;
-  uid?: number;
-  gid?: number;
-  /** The control channel is on stdin/stdout (runsc passes nothing else through) instead of fds 3/4. */
-  controlOnStdio?: boolean;
+  /** Files to hand bubblewrap on descriptors FIRST_FILE_FD, FIRST_FILE_FD + 1, ... in this order. */
+  files: string[];
 }
 
-export async function preparePoolDirectory(settings: PoolSettings): Promise<PoolDirectory> {
-  const hostDir = await mkdtemp(path.join(os.tmpdir(), 'tidepool-pool-'));
-  const isRoot = process.getuid?.() === 0;
-  const owner = settings.isolation === 'bwrap' && isRoot ? { uid: SANDBOX_UID, gid: SANDBOX_UID } : undefined;
-  await mkdir(path.join(hostDir, 'python'));
-  await mkdir(path.join(hostDir, 'mplconfig'));
-  await mkdir(path.join(hostDir, 'sessions'));
-  for (const file of PYTHON_FILES) await copyFile(pythonFile(file), path.join(hostDir, 'python', file));
-  // Sessions see a minimal account database, not the host's.
-  await writeFile(path.join(hostDir, 'passwd'), 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n');
-  await writeFile(path.join(hostDir, 'group'), 'root:x:0:\nnogroup:x:65534:\n');
-  if (owner) {
-    for (const entry of ['', 'python', 'mplconfig', 'sessions', 'passwd', 'group', ...PYTHON_FILES.map((f) => `python/${f}`)]) {
-      await chown(path.join(hostDir, entry), owner.uid, owner.gid);
-    }
-  }
-  await chmod(hostDir, 0o700);
-  // bwrap binds the directory at a fixed place; runsc do and none see the host path itself.
-  const sandboxDir = settings.isolation === 'bwrap' ? SANDBOX_POOL_DIR : hostDir;
-  return {
-    hostDir,
-    sandboxDir,
-    socketHostPath: path.join(hostDir, 'pool.sock'),
-    socketSandboxPath: path.join(sandboxDir, 'pool.sock'),
-    ...(owner ? { owner } : {}),
-  };
+/** Sessions see a minimal account database, not the host's. */
+function sandboxFiles(): { target: string; content: string }[] {
+  return [
+    { target: '/etc/passwd', content: 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n' },
+    { target: '/etc/group', content: 'root:x:0:\nnogroup:x:65534:\n' },
+    { target: '/etc/resolv.conf', content: `nameserver ${SESSION_NAMESERVER}\n` },
+  ];
 }
 
 /** The environment of the zygote; sessions get their own (sessionEnvironment). */
-export function zygoteEnvironment(dir: PoolDirectory): Record<string, string> {
+export function zygoteEnvironment(): Record<string, string> {
   return {
     ...BASE_PYTHON_ENVIRONMENT,
     HOME: '/root',
-    MPLCONFIGDIR: path.join(dir.sandboxDir, 'mplconfig'),
-    XDG_CACHE_HOME: path.join(dir.sandboxDir, 'mplconfig'),
+    // On the zygote's own tmpfs (sessions mount another /tmp over it).
+    MPLCONFIGDIR: ZYGOTE_MPLCONFIG,
+    XDG_CACHE_HOME: ZYGOTE_MPLCONFIG,
     // BLAS thread pools started before fork do not survive it; one thread per session on a small box.
     OPENBLAS_NUM_THREADS: '1',
     OMP_NUM_THREADS: '1',
@@ -104,43 +85,42 @@ export function zygoteEnvironment(dir: PoolDirectory): Record<string, string> {
   };
 }
 
-export async function zygoteCommand(settings: PoolSettings, dir: PoolDirectory, config: Record<string, unknown>): Promise<ZygoteCommand> {
-  const env = zygoteEnvironment(dir);
-  const zygoteConfig = JSON.stringify({ ...config, controlOnStdio: settings.isolation === 'gvisor' });
-  const python = [settings.pythonPath, '-I', '-B', '-u', path.join(dir.sandboxDir, 'python', 'tidepool_zygote.py'), zygoteConfig];
-  if (settings.isolation === 'none') return { command: python[0]!, args: python.slice(1), env };
-  if (settings.isolation === 'gvisor') {
-    const args = ['--network', settings.egress ? 'host' : 'none', '--host-uds', 'open', 'do', '-quiet', '-cwd', '/', ...python];
-    return { command: 'runsc', args, env, controlOnStdio: true };
+export async function zygoteCommand(settings: PoolSettings, dir: PoolDirectory): Promise<ZygoteCommand> {
+  const env = zygoteEnvironment();
+  const configPath = `${ZYGOTE_DIR}/zygote.json`;
+  if (settings.isolation === 'none') {
+    const hostEnv = { ...env, MPLCONFIGDIR: `${dir.hostDir}/mplconfig`, XDG_CACHE_HOME: `${dir.hostDir}/mplconfig` };
+    return { command: settings.pythonPath, args: ['-I', '-B', '-u', `${PYTHON_DIR}/tidepool_zygote.py`, configPath], env: hostEnv, files: [] };
   }
+  const files = sandboxFiles();
+  const namespaces = dir.uids
+    ? ['--unshare-ipc', '--unshare-uts', '--unshare-net', '--unshare-cgroup-try']
+    : ['--unshare-user', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-net', '--unshare-cgroup-try'];
   const args = [
-    '--unshare-user',
-    '--unshare-pid',
-    '--unshare-ipc',
-    '--unshare-uts',
-    '--unshare-cgroup-try',
-    ...(settings.egress ? [] : ['--unshare-net']),
+    ...namespaces,
     '--die-with-parent',
     '--new-session',
     '--clearenv',
     ...Object.entries(env).flatMap(([name, value]) => ['--setenv', name, value]),
+    // Directories bubblewrap makes are root's and private unless told otherwise; sessions run as other uids.
+    ...['/etc', '/run', '/run/tidepool', '/mnt', '/mnt/data', '/root'].flatMap((dir) => ['--perms', '0755', '--dir', dir]),
     '--ro-bind', '/usr', '/usr',
     ...(await mergedUsrLinks()),
     ...(await pythonBinds(settings.pythonPath)),
     ...ETC_BINDS.flatMap((target) => ['--ro-bind-try', target, target]),
-    '--ro-bind', path.join(dir.hostDir, 'passwd'), '/etc/passwd',
-    '--ro-bind', path.join(dir.hostDir, 'group'), '/etc/group',
-    '--proc', '/proc',
+    ...files.flatMap((file, index) => ['--file', String(FIRST_FILE_FD + index), file.target]),
+    '--ro-bind', PYTHON_DIR, SANDBOX_PYTHON_DIR,
+    // As root, the host's own /proc, uncovered: bubblewrap's --proc would bind read-only covers over
+    // parts of it, and a proc mount with covered parts forbids sessions from mounting their own.
+    ...(dir.uids ? ['--bind', '/proc', '/proc'] : ['--proc', '/proc']),
     '--dev', '/dev',
     '--tmpfs', '/tmp',
-    '--dir', '/mnt/data',
-    '--dir', '/root',
-    '--bind', dir.hostDir, SANDBOX_POOL_DIR,
+    '--perms', '0777', '--dir', ZYGOTE_MPLCONFIG,
     '--remount-ro', '/',
     '--chdir', '/',
-    ...python,
+    settings.pythonPath, '-I', '-B', '-u', `${SANDBOX_PYTHON_DIR}/tidepool_zygote.py`, configPath,
   ];
-  return { command: 'bwrap', args, env, ...(dir.owner ? { uid: dir.owner.uid, gid: dir.owner.gid } : {}) };
+  return { command: 'bwrap', args, env, files: files.map((file) => file.content) };
 }
 
 /** Debian links /bin, /lib, /lib64 and /sbin into /usr; mirror whichever are links. */
@@ -162,6 +142,6 @@ async function mergedUsrLinks(): Promise<string[]> {
 async function pythonBinds(pythonPath: string): Promise<string[]> {
   const real = await realpath(pythonPath);
   if (real.startsWith('/usr/')) return [];
-  const prefix = path.dirname(path.dirname(real));
+  const prefix = real.split('/').slice(0, -2).join('/');
   return ['--ro-bind', prefix, prefix];
 }

@@ -1,7 +1,8 @@
 /**
  * The zygote process as the host sees it: start it inside its sandbox, ask it to fork
- * sessions, signal them, and hear when they end. The control channel is fd 3 (to the zygote)
- * and fd 4 (from it), in the kernel's frame format.
+ * sessions, let them go on once the host has set them up, signal them, and hear when they end.
+ * The control channel is fd 3 (to the zygote) and fd 4 (from it), in the kernel's frame format;
+ * fd 5 is the pool directory, and the files bubblewrap copies into the sandbox follow.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
@@ -10,6 +11,9 @@ import { encodeFrame, FrameDecoder } from '../../kernel/frames.js';
 import type { KernelExit } from '../../kernel/types.js';
 import { PoolError } from '../types.js';
 import type { ZygoteCommand } from './zygote-command.js';
+
+/** Failure reports kept for diagnostics (each at most a few KB). */
+const DIAGNOSTICS_KEPT = 64;
 
 const STDERR_TAIL_CHARS = 64 * 1024;
 
@@ -26,6 +30,12 @@ export interface ZygoteMetadata {
   packages: { name: string; version: string }[];
 }
 
+export interface ForkHandlers {
+  onExit: (exit: KernelExit) => void;
+  /** The session's namespaces exist and it waits: the host sets it up (pid is its host pid), then calls proceed(). */
+  onUnshared?: (pid: number) => void;
+}
+
 interface ControlEvent {
   event: string;
   id?: string;
@@ -37,21 +47,26 @@ export class Zygote {
   readonly #input: Writable;
   readonly #decoder = new FrameDecoder();
   readonly #pending = new Map<string, { resolve: (event: ControlEvent) => void; reject: (error: Error) => void }>();
-  readonly #exitListeners = new Map<string, (exit: KernelExit) => void>();
+  readonly #handlers = new Map<string, ForkHandlers>();
+  readonly #diagnostics = new Map<string, string>();
   #stderr = '';
   #exit: KernelExit | undefined;
   readonly ready: Promise<void>;
   readonly exited: Promise<KernelExit>;
 
-  constructor(command: ZygoteCommand, private readonly logger?: Logger) {
+  constructor(command: ZygoteCommand, poolDirFd: number, private readonly logger?: Logger) {
     this.#child = spawn(command.command, command.args, {
       env: command.env,
-      stdio: command.controlOnStdio ? ['pipe', 'pipe', 'pipe'] : ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'],
-      ...(command.uid !== undefined ? { uid: command.uid, gid: command.gid } : {}),
+      stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe', poolDirFd, ...command.files.map(() => 'pipe' as const)],
     });
-    this.#input = (command.controlOnStdio ? this.#child.stdin : this.#child.stdio[3]) as Writable;
+    command.files.forEach((content, index) => {
+      const stream = this.#child.stdio[6 + index] as Writable;
+      stream.on('error', () => {});
+      stream.end(content);
+    });
+    this.#input = this.#child.stdio[3] as Writable;
     this.#input.on('error', () => {});
-    const output = (command.controlOnStdio ? this.#child.stdout : this.#child.stdio[4]) as Readable;
+    const output = this.#child.stdio[4] as Readable;
     this.#child.stderr!.on('data', (chunk: Buffer) => this.#onStderr(chunk.toString('utf8')));
     this.exited = new Promise((resolve) => {
       this.#child.once('error', (error) => {
@@ -77,15 +92,20 @@ export class Zygote {
   }
 
   /** Forks a session; its sockets have been connected (hello sent) by the time this resolves. */
-  async fork(request: ForkRequest, onExit: (exit: KernelExit) => void): Promise<number> {
-    this.#exitListeners.set(request.id, onExit);
+  async fork(request: ForkRequest, handlers: ForkHandlers): Promise<number> {
+    this.#handlers.set(request.id, handlers);
     try {
       const event = await this.#call(request.id, { op: 'fork', ...request });
       return event.pid as number;
     } catch (error) {
-      this.#exitListeners.delete(request.id);
+      this.#handlers.delete(request.id);
       throw error;
     }
+  }
+
+  /** Lets a session that reported "unshared" go on. */
+  proceed(id: string): void {
+    this.#send({ op: 'proceed', id });
   }
 
   signal(id: string, signal: SessionSignal): void {
@@ -97,11 +117,9 @@ export class Zygote {
     return { python: event.python as string, packages: event.packages as ZygoteMetadata['packages'] };
   }
 
-  /** What a session printed about itself before or instead of starting (setup errors, crashes). */
+  /** Why a session could not start, as it reported it (for the server's log, never for clients). */
   diagnostics(id: string): string {
-    const marker = `[session ${id}]`;
-    const at = this.#stderr.lastIndexOf(marker);
-    return at < 0 ? '' : this.#stderr.slice(at, at + 4096);
+    return this.#diagnostics.get(id) ?? '';
   }
 
   /** Ends the zygote and, with it, every session (closing the channel makes it kill them all). */
@@ -138,11 +156,16 @@ export class Zygote {
       const event = raw as ControlEvent;
       if (event.event === 'ready') this.#settle('@ready', event);
       else if (event.event === 'exited' && event.id) {
-        const listener = this.#exitListeners.get(event.id);
-        this.#exitListeners.delete(event.id);
-        listener?.({ code: (event.code as number | null) ?? null, signal: (event.signal as string | null) ?? null });
-      } else if (event.event === 'error' && event.id) {
-        this.#settle(event.id, undefined, new PoolError('internal', `The pool's zygote could not do that: ${String(event.message)}`));
+        const handlers = this.#handlers.get(event.id);
+        this.#handlers.delete(event.id);
+        handlers?.onExit({ code: (event.code as number | null) ?? null, signal: (event.signal as string | null) ?? null });
+      } else if (event.event === 'unshared' && event.id) {
+        this.#handlers.get(event.id)?.onUnshared?.(event.pid as number);
+      } else if (event.event === 'failed' && event.id) {
+        this.#remember(event.id, String(event.message));
+      } else if (event.event === 'error') {
+        this.logger?.warn({ id: event.id, message: event.message }, 'pool zygote refused a request');
+        if (event.id) this.#settle(event.id, undefined, new PoolError('internal', `The pool's zygote could not do that: ${String(event.message)}`));
       } else if (event.id) this.#settle(event.id, event);
     }
   }
@@ -153,6 +176,17 @@ export class Zygote {
     this.#pending.delete(id);
     if (error) pending.reject(error);
     else pending.resolve(event!);
+  }
+
+  /** Records why a session could not start, as the zygote's own reports are. */
+  logSessionFailure(id: string, message: string): void {
+    this.#remember(id, message);
+  }
+
+  #remember(id: string, message: string): void {
+    this.#diagnostics.set(id, message.slice(0, 4096));
+    this.logger?.warn({ session: id, diagnostics: message.slice(0, 4096) }, 'pool session could not start');
+    while (this.#diagnostics.size > DIAGNOSTICS_KEPT) this.#diagnostics.delete(this.#diagnostics.keys().next().value!);
   }
 
   #onStderr(text: string): void {
@@ -171,8 +205,8 @@ export class Zygote {
     for (const pending of this.#pending.values()) pending.reject(error);
     this.#pending.clear();
     // Every session lived inside the zygote's sandbox, so they are all gone too.
-    for (const listener of this.#exitListeners.values()) listener({ code: null, signal: 'SIGKILL' });
-    this.#exitListeners.clear();
+    for (const handlers of this.#handlers.values()) handlers.onExit({ code: null, signal: 'SIGKILL' });
+    this.#handlers.clear();
   }
 
   /** The tail of the zygote's own stderr, for error messages. */

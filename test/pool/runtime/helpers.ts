@@ -42,3 +42,38 @@ export async function processesMentioning(needle: string): Promise<number[]> {
   }
   return pids;
 }
+
+/** Host pids of every process whose real uid lies in `block` (a pool's uid block). */
+export async function processesOwnedBy(block: { first: number; size: number }): Promise<number[]> {
+  const pids: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const uid = Number(/^Uid:\s+(\d+)/m.exec(await readFile(`/proc/${entry}/status`, 'utf8'))?.[1]);
+      if (uid >= block.first && uid < block.first + block.size) pids.push(Number(entry));
+    } catch {
+      // Gone already.
+    }
+  }
+  return pids;
+}
+
+/** A probe for the host pids below `root` (children, grandchildren, ...), taken anew at each call. */
+export function descendantsOf(root: number): () => Promise<number[]> {
+  return async () => {
+    const parents = new Map<number, number[]>();
+    for (const entry of await readdir('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const ppid = Number(/^PPid:\s+(\d+)/m.exec(await readFile(`/proc/${entry}/status`, 'utf8'))?.[1]);
+        parents.set(ppid, [...(parents.get(ppid) ?? []), Number(entry)]);
+      } catch {
+        // Gone already.
+      }
+    }
+    const found: number[] = [];
+    const visit = (pid: number) => (parents.get(pid) ?? []).forEach((child) => (found.push(child), visit(child)));
+    visit(root);
+    return found;
+  };
+}
