@@ -9,7 +9,7 @@ export type Env = Record<string, string | undefined>;
 export const DEFAULT_POOL_HOST = '127.0.0.1';
 export const DEFAULT_POOL_PORT = 8787;
 export const DEFAULT_PYTHON_PATH = '/usr/bin/python3';
-export const ISOLATION_MODES: readonly IsolationMode[] = ['bwrap', 'gvisor', 'none'];
+export const ISOLATION_MODES: readonly IsolationMode[] = ['bwrap', 'none'];
 
 export const DEFAULT_POOL_SETTINGS: Readonly<Omit<PoolSettings, 'pythonPath'>> = {
   isolation: 'bwrap',
@@ -27,7 +27,7 @@ export const DEFAULT_POOL_SETTINGS: Readonly<Omit<PoolSettings, 'pythonPath'>> =
 };
 
 interface NumberSpec {
-  key: keyof PoolSettings;
+  key: string;
   env?: string;
   flag?: string;
   /** 0 allowed (e.g. no pre-warmed sessions). */
@@ -54,8 +54,7 @@ function invalid(key: string, env: string | undefined, flag: string | undefined,
   return new PoolError('invalid_input', `${describeSetting(key, env, flag)}: ${message}`);
 }
 
-function resolveNumber(spec: NumberSpec, option: unknown, env: Env): number {
-  const fallback = DEFAULT_POOL_SETTINGS[spec.key as keyof typeof DEFAULT_POOL_SETTINGS] as number;
+function resolveNumber(spec: NumberSpec, option: unknown, env: Env, fallback = DEFAULT_POOL_SETTINGS[spec.key as keyof typeof DEFAULT_POOL_SETTINGS] as number): number {
   const raw = option ?? (spec.env ? env[spec.env]?.trim() || undefined : undefined);
   if (raw === undefined) return fallback;
   const value = typeof raw === 'number' ? raw : Number(raw);
@@ -103,7 +102,7 @@ export function resolvePoolSettings(options: Partial<PoolSettings> = {}, env: En
     pythonPath: options.pythonPath?.trim() || env.TIDEPOOL_PYTHON?.trim() || DEFAULT_PYTHON_PATH,
   } as PoolSettings;
   for (const spec of NUMBER_SETTINGS) {
-    (settings as unknown as Record<string, number>)[spec.key] = resolveNumber(spec, options[spec.key], env);
+    (settings as unknown as Record<string, number>)[spec.key] = resolveNumber(spec, options[spec.key as keyof PoolSettings], env);
   }
   if (settings.readySessions > settings.maxSessions) {
     throw invalid('readySessions', 'TIDEPOOL_POOL_READY_SESSIONS', '--ready-sessions', `(${settings.readySessions}) cannot exceed maxSessions (${settings.maxSessions}); lower it or raise --max-sessions.`);
@@ -142,4 +141,100 @@ export function resolveListenSettings(
 export function isLoopbackHost(host: string): boolean {
   const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
   return bare === 'localhost' || bare === '::1' || /^127(\.\d{1,3}){3}$/.test(bare) || bare === '::ffff:127.0.0.1';
+}
+
+/**
+ * Limits of the pool's HTTP server and of the results it keeps. They protect the server itself:
+ * a client (or code in a session) must not be able to exhaust its descriptors or its memory.
+ */
+export interface PoolServerLimits {
+  /** Open connections from all clients together; one more is closed at once. Default 1024 (TIDEPOOL_POOL_MAX_CONNECTIONS). */
+  maxConnections: number;
+  /** Open connections from one client address (IPv6: one /64); one more is closed at once. Default 256 (TIDEPOOL_POOL_MAX_CONNECTIONS_PER_CLIENT). */
+  maxConnectionsPerClient: number;
+  /** Time a connection gets to send a request's complete headers, idle new connections included. Default 20000 (TIDEPOOL_POOL_HEADERS_TIMEOUT_MS). */
+  headersTimeoutMs: number;
+  /** Time a client gets to send a whole request, body included (not the time to answer it). Default 300000 (TIDEPOOL_POOL_REQUEST_TIMEOUT_MS). */
+  requestTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this long. Default 10000 (TIDEPOOL_POOL_KEEP_ALIVE_TIMEOUT_MS). */
+  keepAliveTimeoutMs: number;
+  /** Total size of the execution results kept for `GET executions/{id}`; the oldest are evicted first. Default 256 (TIDEPOOL_POOL_RESULT_STORE_MB). */
+  resultStoreMb: number;
+  /** Largest result of one execution (stdout, stderr and value together). Default 16 (TIDEPOOL_POOL_MAX_RESULT_MB). */
+  maxResultMb: number;
+}
+
+export const DEFAULT_POOL_SERVER_LIMITS: Readonly<PoolServerLimits> = {
+  // Far below any usual descriptor limit, far above what a busy client keeps open (32 sessions with
+  // keep-alive is ~64); connections past it are closed before they cost more than the accept.
+  maxConnections: 1024,
+  // Room for a reverse proxy that opens one connection per request; one address still cannot take it all.
+  maxConnectionsPerClient: 256,
+  // Real clients send their headers in the first packet; idle connections must not pile up.
+  headersTimeoutMs: 20_000,
+  // A 128 MB upload at under 1 MB/s still fits.
+  requestTimeoutMs: 300_000,
+  // Longer than the 4 s keep-alive of fetch and most client pools, so the client closes first.
+  keepAliveTimeoutMs: 10_000,
+  resultStoreMb: 256,
+  maxResultMb: 16,
+};
+
+const SERVER_LIMIT_SETTINGS: NumberSpec[] = [
+  { key: 'maxConnections', env: 'TIDEPOOL_POOL_MAX_CONNECTIONS', flag: '--max-connections' },
+  { key: 'maxConnectionsPerClient', env: 'TIDEPOOL_POOL_MAX_CONNECTIONS_PER_CLIENT', flag: '--max-connections-per-client' },
+  { key: 'headersTimeoutMs', env: 'TIDEPOOL_POOL_HEADERS_TIMEOUT_MS' },
+  { key: 'requestTimeoutMs', env: 'TIDEPOOL_POOL_REQUEST_TIMEOUT_MS' },
+  { key: 'keepAliveTimeoutMs', env: 'TIDEPOOL_POOL_KEEP_ALIVE_TIMEOUT_MS' },
+  { key: 'resultStoreMb', env: 'TIDEPOOL_POOL_RESULT_STORE_MB', flag: '--result-store-mb' },
+  { key: 'maxResultMb', env: 'TIDEPOOL_POOL_MAX_RESULT_MB', flag: '--max-result-mb' },
+];
+
+/** The server's limits, each from its option, else its TIDEPOOL_POOL_* variable, else the default. */
+export function resolveServerLimits(options: Partial<PoolServerLimits> = {}, env: Env = process.env): PoolServerLimits {
+  const limits = { ...DEFAULT_POOL_SERVER_LIMITS };
+  for (const spec of SERVER_LIMIT_SETTINGS) {
+    const key = spec.key as keyof PoolServerLimits;
+    limits[key] = resolveNumber(spec, options[key], env, DEFAULT_POOL_SERVER_LIMITS[key]);
+  }
+  if (limits.headersTimeoutMs > limits.requestTimeoutMs) {
+    throw invalid('headersTimeoutMs', 'TIDEPOOL_POOL_HEADERS_TIMEOUT_MS', undefined, `(${limits.headersTimeoutMs}) cannot exceed requestTimeoutMs (${limits.requestTimeoutMs}); lower it or raise TIDEPOOL_POOL_REQUEST_TIMEOUT_MS.`);
+  }
+  if (limits.maxResultMb > limits.resultStoreMb) {
+    throw invalid('maxResultMb', 'TIDEPOOL_POOL_MAX_RESULT_MB', '--max-result-mb', `(${limits.maxResultMb}) cannot exceed resultStoreMb (${limits.resultStoreMb}); lower it or raise --result-store-mb.`);
+  }
+  return limits;
+}
+
+export interface PoolServerSettings {
+  listen: PoolListenSettings;
+  pool: PoolSettings;
+  limits: PoolServerLimits;
+}
+
+/**
+ * Everything `startPoolServer` needs, with the rules that span settings: without an API key the
+ * pool serves loopback only, and its sessions get no egress — a session with network access could
+ * otherwise call the pool's own unauthenticated API on loopback and use every other session.
+ */
+export function resolvePoolServerSettings(
+  options: Partial<PoolSettings> & Partial<PoolServerLimits> & { host?: string; port?: number; apiKeys?: string[]; auditLogPath?: string } = {},
+  env: Env = process.env,
+): PoolServerSettings {
+  const listen = resolveListenSettings(options, env);
+  const pool = resolvePoolSettings(options, env);
+  const limits = resolveServerLimits(options, env);
+  if (listen.apiKeys.length === 0 && !isLoopbackHost(listen.host)) {
+    throw new PoolError(
+      'invalid_input',
+      `Refusing to serve on ${listen.host} without an API key: anyone who can reach it could run code. Pass --api-key KEY (or set TIDEPOOL_POOL_API_KEYS), or bind 127.0.0.1 with --host 127.0.0.1.`,
+    );
+  }
+  if (listen.apiKeys.length === 0 && pool.egress) {
+    throw new PoolError(
+      'invalid_input',
+      "Refusing to give sessions network egress on a pool without an API key: code in a session could call this pool's API on loopback and use every other session. Set --api-key/TIDEPOOL_POOL_API_KEYS, or --egress off.",
+    );
+  }
+  return { listen, pool, limits };
 }

@@ -12,13 +12,17 @@ interface PoolServeFlags {
   host?: string;
   port?: number;
   apiKey?: string[];
-  isolation?: 'bwrap' | 'gvisor' | 'none';
+  isolation?: 'bwrap' | 'none';
   egress?: boolean;
   maxSessions?: number;
   readySessions?: number;
   cooldownSeconds?: number;
   memoryMb?: number;
   maxExecutionSeconds?: number;
+  maxConnections?: number;
+  maxConnectionsPerClient?: number;
+  resultStoreMb?: number;
+  maxResultMb?: number;
   auditLog?: string;
   auditIncludeContent?: boolean;
 }
@@ -58,14 +62,22 @@ export function registerPoolServe(program: Command, context: CliContext): void {
     .description('Serve the pool until Ctrl-C; prints the management endpoint URL (set it as ACA_POOL_MANAGEMENT_ENDPOINT for any ACA client)')
     .option('--host <host>', 'address to bind (TIDEPOOL_POOL_HOST; default 127.0.0.1)')
     .option('--port <n>', 'port; 0 picks a free one (TIDEPOOL_POOL_PORT; default 8787)', wholeNumber('--port', 'TIDEPOOL_POOL_PORT', 0, 65535))
-    .option('--api-key <key>', 'bearer key clients must send; repeat for several (TIDEPOOL_POOL_API_KEYS, comma-separated); required unless bound to loopback', collect)
-    .option('--isolation <mode>', 'bwrap, gvisor or none (TIDEPOOL_POOL_ISOLATION; default bwrap)', choice('--isolation', 'TIDEPOOL_POOL_ISOLATION', ['bwrap', 'gvisor', 'none'] as const))
-    .option('--egress <on|off>', 'network access from sessions (TIDEPOOL_POOL_EGRESS; default off)', onOff)
+    .option('--api-key <key>', 'bearer key clients must send; repeat for several (TIDEPOOL_POOL_API_KEYS, comma-separated); required unless bound to loopback with egress off', collect)
+    .option('--isolation <mode>', 'bwrap or none (TIDEPOOL_POOL_ISOLATION; default bwrap; none runs sessions unisolated on the host: trusted code only)', choice('--isolation', 'TIDEPOOL_POOL_ISOLATION', ['bwrap', 'none'] as const))
+    .option('--egress <on|off>', 'network access from sessions; on needs --api-key (TIDEPOOL_POOL_EGRESS; default off)', onOff)
     .option('--max-sessions <n>', 'most sessions at once (TIDEPOOL_POOL_MAX_SESSIONS; default 100)', wholeNumber('--max-sessions', 'TIDEPOOL_POOL_MAX_SESSIONS', 1))
     .option('--ready-sessions <n>', 'pre-warmed sessions kept ready (TIDEPOOL_POOL_READY_SESSIONS; default 4)', wholeNumber('--ready-sessions', 'TIDEPOOL_POOL_READY_SESSIONS', 0))
     .option('--cooldown-seconds <s>', 'idle time before a session ends (TIDEPOOL_POOL_COOLDOWN_SECONDS; default 300)', wholeNumber('--cooldown-seconds', 'TIDEPOOL_POOL_COOLDOWN_SECONDS', 1))
     .option('--memory-mb <m>', 'memory limit per session (TIDEPOOL_POOL_MEMORY_MB; default 1024)', wholeNumber('--memory-mb', 'TIDEPOOL_POOL_MEMORY_MB', 1))
     .option('--max-execution-seconds <s>', 'cap on timeoutInSeconds (TIDEPOOL_POOL_MAX_EXECUTION_SECONDS; default 220)', wholeNumber('--max-execution-seconds', 'TIDEPOOL_POOL_MAX_EXECUTION_SECONDS', 1))
+    .option('--max-connections <n>', 'open connections at once, all clients together (TIDEPOOL_POOL_MAX_CONNECTIONS; default 1024)', wholeNumber('--max-connections', 'TIDEPOOL_POOL_MAX_CONNECTIONS', 1))
+    .option(
+      '--max-connections-per-client <n>',
+      'open connections at once from one client address (TIDEPOOL_POOL_MAX_CONNECTIONS_PER_CLIENT; default 256)',
+      wholeNumber('--max-connections-per-client', 'TIDEPOOL_POOL_MAX_CONNECTIONS_PER_CLIENT', 1),
+    )
+    .option('--result-store-mb <m>', 'memory for execution results kept for polling; oldest evicted first (TIDEPOOL_POOL_RESULT_STORE_MB; default 256)', wholeNumber('--result-store-mb', 'TIDEPOOL_POOL_RESULT_STORE_MB', 1))
+    .option('--max-result-mb <m>', 'largest result of one execution (TIDEPOOL_POOL_MAX_RESULT_MB; default 16)', wholeNumber('--max-result-mb', 'TIDEPOOL_POOL_MAX_RESULT_MB', 1))
     .option('--audit-log <file>', 'append a JSON line per request to this file (TIDEPOOL_POOL_AUDIT_LOG)')
     .option('--audit-include-content', 'also record executed code in the audit log')
     .action(async (flags: PoolServeFlags) => {
@@ -81,6 +93,10 @@ export function registerPoolServe(program: Command, context: CliContext): void {
         cooldownSeconds: flags.cooldownSeconds,
         memoryMb: flags.memoryMb,
         maxExecutionSeconds: flags.maxExecutionSeconds,
+        maxConnections: flags.maxConnections,
+        maxConnectionsPerClient: flags.maxConnectionsPerClient,
+        resultStoreMb: flags.resultStoreMb,
+        maxResultMb: flags.maxResultMb,
         auditLogPath: flags.auditLog,
         auditIncludeContent: flags.auditIncludeContent ?? false,
         logger,

@@ -4,9 +4,11 @@
  * written once and answers at the root and under /subscriptions/…/sessionPools/{name}.
  */
 import { Hono } from 'hono';
-import { bearerAuth } from './auth.js';
+import { PoolError } from '../types.js';
+import { bearerAuth, bearerChecker } from './auth.js';
+import { bodyLimit } from './body-limit.js';
 import { sendJson, type PoolAppDeps, type PoolEnv } from './context.js';
-import { errorBody, PoolApiError, toApiError } from './errors.js';
+import { errorBody, PoolApiError, scrubDetail, toApiError } from './errors.js';
 import { normalisePoolPath, rawPathOf } from './paths.js';
 import { requestLog } from './request-log.js';
 import { registerExecutionRoutes } from './routes/executions.js';
@@ -21,11 +23,14 @@ export function createPoolApp(deps: PoolAppDeps): Hono<PoolEnv> {
   const app = new Hono<PoolEnv>({ getPath: (request) => normalisePoolPath(rawPathOf(request.url)).path });
 
   app.use('*', requestLog(deps));
+  app.use('*', bodyLimit());
 
+  // Open to anyone, so it says only that the server answers; session counts need the key.
+  const authorized = bearerChecker(deps.apiKeys);
   app.get('/healthz', (c) => {
     c.set('operation', 'healthz');
-    const stats = deps.sessionManager.stats();
-    return sendJson(c, 200, { status: 'ok', sessions: stats });
+    if (authorized(c.req.header('authorization')) !== 'ok') return sendJson(c, 200, { status: 'ok' });
+    return sendJson(c, 200, { status: 'ok', sessions: deps.sessionManager.stats() });
   });
 
   app.use('*', bearerAuth(deps.apiKeys));
@@ -54,7 +59,11 @@ export function createPoolApp(deps: PoolAppDeps): Hono<PoolEnv> {
 
   app.onError((error, c) => {
     const apiError = toApiError(error);
+    // The answer carries a fixed or scrubbed message; the original, with its stack, is kept here.
     if (apiError.status >= 500) deps.logger.error({ err: error, traceId: c.get('traceId') }, 'request failed');
+    else if (error instanceof PoolError && !(error instanceof PoolApiError) && scrubDetail(error.message) !== error.message.trim()) {
+      deps.logger.warn({ err: error, traceId: c.get('traceId') }, 'request refused by the runtime (details left out of the answer)');
+    }
     return renderError(apiError, c.get('traceId'));
   });
 

@@ -18,6 +18,8 @@ export interface PoolAppDeps {
   auditIncludeContent?: boolean;
   /** Per-file upload limit; Azure's 128 MB unless a test lowers it. */
   maxUploadBytes?: number;
+  /** Per-execution cap on stdout + stderr + value, in bytes; default 16 MiB (the pool's --max-result-mb). */
+  maxResultBytes?: number;
   startedAt: Date;
 }
 

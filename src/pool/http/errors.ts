@@ -2,6 +2,9 @@
  * Every failure leaves the server as Azure's error envelope
  * `{"error":{"code","message","target"?,"traceId"}}` with an `x-ms-error-code` header.
  * Handlers throw; the app's single onError calls `toApiError` and renders it.
+ * Answers never carry what only the server should know: a 5xx from the runtime gets a fixed
+ * message (the detail goes to the server log under the traceId), and a runtime's 4xx message loses
+ * any traceback and any path outside /mnt/data.
  */
 import { DataPathError } from '../../kernel/data-paths.js';
 import { PoolError, type PoolErrorCode } from '../types.js';
@@ -18,7 +21,9 @@ export type AzureErrorCode =
   | 'SessionPoolFull'
   | 'SessionLost'
   | 'Timeout'
-  | 'LegacyApiNotSupported';
+  | 'LegacyApiNotSupported'
+  | 'ExecutionResultEvicted'
+  | 'TooManyExecutions';
 
 export interface ApiErrorOptions {
   target?: string;
@@ -45,8 +50,9 @@ export class PoolApiError extends PoolError {
 }
 
 function poolCodeFor(status: number): PoolErrorCode {
-  if (status === 404) return 'not_found';
+  if (status === 404 || status === 410) return 'not_found';
   if (status === 413) return 'too_large';
+  if (status === 429) return 'capacity';
   if (status >= 500) return 'internal';
   return 'invalid_input';
 }
@@ -72,21 +78,39 @@ const POOL_ERROR_HTTP: Record<PoolErrorCode, { status: number; code: AzureErrorC
 const CAPACITY_HINT =
   ' The session pool is full: end sessions you no longer need (DELETE /session?identifier=...), wait for idle sessions to expire, or restart the pool with a larger --max-sessions.';
 
+const LOG_HINT = "The server log has the details under this answer's traceId.";
+
+/** What a client is told for the runtime's server-side failures; their own messages stay in the log. */
+const SERVER_FAILURE_MESSAGES: Partial<Record<PoolErrorCode, string>> = {
+  session_lost: `The session's kernel stopped during the request (most often because the code used more memory than the pool allows). The session's variables are gone; send the request again to run it in a fresh kernel (files in /mnt/data are kept). ${LOG_HINT}`,
+  timeout: `The pool did not finish the request in time; send it again. ${LOG_HINT}`,
+  internal: `The pool hit an unexpected error; send the request again, and report it if it persists. ${LOG_HINT}`,
+};
+
 export function toApiError(error: unknown): PoolApiError {
   if (error instanceof PoolApiError) return error;
   if (error instanceof DataPathError) return validationError(error.message, 'name');
   if (error instanceof PoolError) {
     const mapped = POOL_ERROR_HTTP[error.code] ?? POOL_ERROR_HTTP.internal;
-    let message = error.message;
+    let message = mapped.status >= 500 ? (SERVER_FAILURE_MESSAGES[error.code] ?? SERVER_FAILURE_MESSAGES.internal!) : scrubDetail(error.message);
     if (error.code === 'capacity' && !/max-sessions/.test(message)) message += CAPACITY_HINT;
-    if (error.code === 'session_lost' && !/again/.test(message)) {
-      message += " The session's variables are gone; send the request again to run it in a fresh kernel (files in /mnt/data are kept).";
-    }
     return new PoolApiError(mapped.status, mapped.code, message, { headers: mapped.headers, cause: error });
   }
-  return new PoolApiError(500, 'InternalServerError', 'The pool hit an unexpected error; the server log has the details (search it for the traceId).', {
-    cause: error,
-  });
+  return new PoolApiError(500, 'InternalServerError', SERVER_FAILURE_MESSAGES.internal!, { cause: error });
+}
+
+const MAX_DETAIL_CHARS = 600;
+/** An absolute path that is not the session's own /mnt/data, after a space, quote, bracket or `=`/`:`. */
+const HOST_PATH = /(^|[\s"'`(=:,[])\/(?!mnt\/data(?:[/\s"'`),.:;\]]|$))[^\s"'`),;\]]+/g;
+
+/** A runtime message fit for a client: no traceback, no host path, one line of bounded length. */
+export function scrubDetail(message: string): string {
+  let text = message;
+  const traceback = text.indexOf('Traceback (most recent call last)');
+  if (traceback !== -1) text = text.slice(0, traceback);
+  text = text.replace(HOST_PATH, '$1<path>').replace(/\s+/g, ' ').trim();
+  if (text.length > MAX_DETAIL_CHARS) text = `${text.slice(0, MAX_DETAIL_CHARS)}…`;
+  return text || 'The request could not be completed.';
 }
 
 export function errorBody(error: PoolApiError, traceId: string): { error: Record<string, string> } {

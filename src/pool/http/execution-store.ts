@@ -1,7 +1,11 @@
 /**
  * Gen-2 execution resources, so `GET executions/{id}` can answer for asynchronous (and recent
- * synchronous) executions. Finished records are kept for an hour, at most MAX_RECORDS of them.
+ * synchronous) executions. Finished records are kept for an hour, bounded by the total size of
+ * their results: past `maxBytes`, the oldest finished results are evicted first. An evicted id is
+ * remembered (without its result) so a poll can say what happened instead of "not found".
  */
+import { textBytes, valueBytes } from './execution-format.js';
+
 export type ExecutionState = 'Running' | 'Succeeded' | 'Failed';
 
 export interface ExecutionResultBody {
@@ -21,40 +25,93 @@ export interface ExecutionRecord {
   finishedAt?: number;
 }
 
+export type ExecutionOutcome = Pick<ExecutionRecord, 'status' | 'result' | 'error'>;
+
+/** What a lookup finds: the record, or the fact that its result was evicted to bound memory. */
+export type ExecutionLookup = { record: ExecutionRecord } | { evicted: true } | undefined;
+
+export interface ExecutionStoreOptions {
+  /** Total size of the results kept; default 256 MiB (the pool's --result-store-mb). */
+  maxBytes?: number;
+  now?: () => number;
+}
+
+export const DEFAULT_RESULT_STORE_BYTES = 256 * 1024 * 1024;
 const RETENTION_MS = 60 * 60 * 1000;
 const MAX_RECORDS = 10_000;
+/** Evicted ids remembered for a clear answer; each costs only its id and identifier. */
+const MAX_EVICTED = 10_000;
+/** Asynchronous executions waiting or running at once, across the pool. */
+export const MAX_RUNNING = 1_000;
+/** What a record costs besides its result text: ids, field names, the object itself. */
+const RECORD_OVERHEAD_BYTES = 1024;
+
+interface Tombstone {
+  identifier: string;
+  evictedAt: number;
+}
 
 export class ExecutionStore {
+  readonly maxBytes: number;
   readonly #records = new Map<string, ExecutionRecord>();
+  /** Finished records by id, oldest first, with the bytes each one holds. */
+  readonly #finished = new Map<string, number>();
+  readonly #evicted = new Map<string, Tombstone>();
   readonly #running = new Set<AbortController>();
   readonly #now: () => number;
+  #bytes = 0;
+  #evictions = 0;
 
-  constructor(now: () => number = Date.now) {
-    this.#now = now;
+  constructor(options: ExecutionStoreOptions = {}) {
+    this.maxBytes = options.maxBytes ?? DEFAULT_RESULT_STORE_BYTES;
+    this.#now = options.now ?? Date.now;
   }
 
+  /** Bytes held by finished results now. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** Results evicted to stay under maxBytes since the store was made. */
+  get evictions(): number {
+    return this.#evictions;
+  }
+
+  get runningCount(): number {
+    return this.#running.size;
+  }
+
+  /** True when the id is taken, by a kept record or an evicted one. */
   has(id: string): boolean {
-    return this.#records.has(id);
+    return this.#records.has(id) || this.#evicted.has(id);
   }
 
   /** The record, only for the session that created it (an identifier is the only tenant boundary). */
-  get(id: string, identifier: string): ExecutionRecord | undefined {
+  lookup(id: string, identifier: string): ExecutionLookup {
+    this.#prune();
     const record = this.#records.get(id);
-    return record && record.identifier === identifier ? record : undefined;
+    if (record) return record.identifier === identifier ? { record } : undefined;
+    return this.#evicted.get(id)?.identifier === identifier ? { evicted: true } : undefined;
   }
 
+  /** Keeps a finished record (a synchronous execution). */
   put(record: ExecutionRecord): void {
     this.#prune();
     this.#records.set(record.id, record);
+    if (record.status !== 'Running') this.#finish(record);
   }
 
   /** Runs `work` in the background, recording its outcome on `record`. */
-  runInBackground(record: ExecutionRecord, work: (signal: AbortSignal) => Promise<Pick<ExecutionRecord, 'status' | 'result' | 'error'>>): void {
+  runInBackground(record: ExecutionRecord, work: (signal: AbortSignal) => Promise<ExecutionOutcome>): void {
     this.put(record);
     const controller = new AbortController();
     this.#running.add(controller);
     void work(controller.signal)
-      .then((outcome) => Object.assign(record, outcome, { finishedAt: this.#now() }))
+      .catch((): ExecutionOutcome => ({ status: 'Failed', error: { code: 'InternalServerError', message: 'The execution failed unexpectedly; the server log has the details.' } }))
+      .then((outcome) => {
+        Object.assign(record, outcome);
+        this.#finish(record);
+      })
       .finally(() => this.#running.delete(controller));
   }
 
@@ -65,19 +122,61 @@ export class ExecutionStore {
 
   /** Forgets a deleted session's executions. */
   forgetSession(identifier: string): void {
-    for (const [id, record] of this.#records) if (record.identifier === identifier && record.status !== 'Running') this.#records.delete(id);
+    for (const [id, record] of this.#records) if (record.identifier === identifier && record.status !== 'Running') this.#delete(id);
+    for (const [id, tombstone] of this.#evicted) if (tombstone.identifier === identifier) this.#evicted.delete(id);
+  }
+
+  #finish(record: ExecutionRecord): void {
+    record.finishedAt ??= this.#now();
+    const size = recordBytes(record);
+    this.#finished.set(record.id, size);
+    this.#bytes += size;
+    // Oldest first; the record just added is the newest, and alone it fits (maxResultMb ≤ resultStoreMb).
+    for (const id of this.#finished.keys()) {
+      if (this.#bytes <= this.maxBytes || id === record.id) break;
+      this.#evict(id);
+    }
+  }
+
+  #evict(id: string): void {
+    const record = this.#records.get(id);
+    this.#delete(id);
+    if (!record) return;
+    this.#evictions++;
+    this.#evicted.set(id, { identifier: record.identifier, evictedAt: this.#now() });
+    if (this.#evicted.size > MAX_EVICTED) this.#evicted.delete(this.#evicted.keys().next().value!);
+  }
+
+  #delete(id: string): void {
+    this.#records.delete(id);
+    const size = this.#finished.get(id);
+    if (size === undefined) return;
+    this.#finished.delete(id);
+    this.#bytes -= size;
   }
 
   #prune(): void {
     const cutoff = this.#now() - RETENTION_MS;
-    for (const [id, record] of this.#records) {
-      if (record.finishedAt !== undefined && record.finishedAt < cutoff) this.#records.delete(id);
+    for (const id of this.#finished.keys()) {
+      const record = this.#records.get(id);
+      if (record?.finishedAt !== undefined && record.finishedAt >= cutoff) break;
+      this.#delete(id);
     }
-    if (this.#records.size < MAX_RECORDS) return;
-    for (const [id, record] of this.#records) {
-      if (record.status === 'Running') continue;
-      this.#records.delete(id);
+    for (const [id, tombstone] of this.#evicted) {
+      if (tombstone.evictedAt >= cutoff) break;
+      this.#evicted.delete(id);
+    }
+    for (const id of this.#finished.keys()) {
       if (this.#records.size < MAX_RECORDS) break;
+      this.#evict(id);
     }
   }
+}
+
+/** The bytes a finished record holds: its result text plus a fixed overhead. */
+export function recordBytes(record: ExecutionRecord): number {
+  const result = record.result;
+  const error = record.error ? textBytes(record.error.message) : 0;
+  if (!result) return RECORD_OVERHEAD_BYTES + error;
+  return RECORD_OVERHEAD_BYTES + error + textBytes(result.stdout) + textBytes(result.stderr) + valueBytes(result.executionResult);
 }

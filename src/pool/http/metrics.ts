@@ -1,6 +1,8 @@
 /** Prometheus metrics for one pool server (its own registry, so several servers can share a process). */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { SessionManager } from '../types.js';
+import type { ConnectionRejection } from './connection-limits.js';
+import type { ExecutionStore } from './execution-store.js';
 
 export type ExecutionMetricStatus = 'succeeded' | 'failed' | 'timed_out' | 'error';
 
@@ -9,8 +11,9 @@ export class PoolMetrics {
   readonly #executions: Counter<'status'>;
   readonly #executionSeconds: Histogram<'status'>;
   readonly #requests: Counter<'operation' | 'status'>;
+  readonly #rejectedConnections: Counter<'reason'>;
 
-  constructor(sessionManager: SessionManager) {
+  constructor(sessionManager: SessionManager, executions?: ExecutionStore) {
     const registers = [this.registry];
     new Gauge({
       name: 'tidepool_pool_sessions_live',
@@ -45,12 +48,40 @@ export class PoolMetrics {
       registers,
     });
     this.#requests = new Counter({ name: 'tidepool_pool_http_requests_total', help: 'HTTP requests by operation and status code.', labelNames: ['operation', 'status'], registers });
+    this.#rejectedConnections = new Counter({
+      name: 'tidepool_pool_connections_rejected_total',
+      help: 'Connections closed on accept because the total (--max-connections) or per-client (--max-connections-per-client) cap was reached.',
+      labelNames: ['reason'],
+      registers,
+    });
+    if (executions) {
+      new Gauge({
+        name: 'tidepool_pool_result_store_bytes',
+        help: 'Bytes of execution results kept for GET executions/{id} (at most --result-store-mb).',
+        registers,
+        collect() {
+          this.set(executions.bytes);
+        },
+      });
+      new Gauge({
+        name: 'tidepool_pool_result_store_evictions',
+        help: 'Execution results evicted so far to keep the store under --result-store-mb.',
+        registers,
+        collect() {
+          this.set(executions.evictions);
+        },
+      });
+    }
     collectDefaultMetrics({ register: this.registry, prefix: 'tidepool_pool_' });
   }
 
   execution(status: ExecutionMetricStatus, seconds: number): void {
     this.#executions.inc({ status });
     this.#executionSeconds.observe({ status }, seconds);
+  }
+
+  connectionRejected(reason: ConnectionRejection): void {
+    this.#rejectedConnections.inc({ reason });
   }
 
   request(operation: string, status: number): void {

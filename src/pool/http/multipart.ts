@@ -1,7 +1,8 @@
 /**
  * Streams multipart uploads straight into the session (no buffering of whole files), and stops
- * with 413 as soon as one file passes the limit: first by the declared Content-Length, then by
- * counting bytes as they arrive (busboy's fileSize limit).
+ * with 413 as soon as one file passes the limit (first by the declared Content-Length, then by
+ * counting bytes as they arrive, busboy's fileSize limit) or the bytes of the whole request pass
+ * the per-request limit.
  */
 import { PassThrough, Readable } from 'node:stream';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
@@ -20,6 +21,14 @@ const MAX_FILES_PER_REQUEST = 32;
  */
 const DISCARD_LIMIT_BYTES = MAX_UPLOAD_BYTES * 2;
 const DISCARD_TIMEOUT_MS = 60_000;
+
+/**
+ * The most one upload request may carry: nothing past the session's /mnt/data size could be
+ * stored anyway, and one file may always be as large as the per-file limit.
+ */
+export function uploadRequestLimit(fileLimitBytes: number, diskMb: number): number {
+  return Math.max(fileLimitBytes, diskMb * 1024 * 1024) + MAX_FILES_PER_REQUEST * MULTIPART_OVERHEAD_BYTES;
+}
 
 export interface UploadHandlers {
   /** Maps the client's multipart filename to a /mnt/data-relative path (throws a 400 for bad names). */
@@ -43,7 +52,20 @@ export function tooLarge(limitBytes: number): PoolApiError {
   });
 }
 
-export function receiveUploads(request: Request, handlers: UploadHandlers, limitBytes = MAX_UPLOAD_BYTES): Promise<UploadResult> {
+function tooLargeRequest(limitBytes: number): PoolApiError {
+  const megabytes = Math.round(limitBytes / (1024 * 1024));
+  return new PoolApiError(413, 'PayloadTooLarge', `The upload request is larger than ${megabytes} MB in total, more than the session's /mnt/data can hold; send fewer or smaller files per request.`, {
+    target: 'file',
+    headers: { Connection: 'close' },
+  });
+}
+
+export function receiveUploads(
+  request: Request,
+  handlers: UploadHandlers,
+  limitBytes = MAX_UPLOAD_BYTES,
+  requestLimitBytes = uploadRequestLimit(limitBytes, 0),
+): Promise<UploadResult> {
   const contentType = request.headers.get('content-type') ?? '';
   if (!/^multipart\/form-data/i.test(contentType)) {
     throw validationError(`Uploads must be multipart/form-data with a part named "file" (got Content-Type "${contentType || 'none'}").`, 'file');
@@ -66,9 +88,6 @@ export function receiveUploads(request: Request, handlers: UploadHandlers, limit
     return discardThen(source, validationError(`The multipart body cannot be parsed: ${(error as Error).message}.`, 'file'));
   }
   let bytesIn = 0;
-  source.on('data', (chunk: Buffer) => {
-    bytesIn += chunk.length;
-  });
 
   return new Promise<UploadResult>((resolve, reject) => {
     let settled = false;
@@ -79,6 +98,19 @@ export function receiveUploads(request: Request, handlers: UploadHandlers, limit
       source.unpipe(parser);
       discardThen(source, error).catch(reject);
     };
+    const started: { name: string; body: PassThrough }[] = [];
+    // Past the request limit nothing of this request stays: the file in flight is cut, and the
+    // ones already stored are removed once every write has settled.
+    const countIn = (chunk: Buffer) => {
+      bytesIn += chunk.length;
+      if (bytesIn <= requestLimitBytes || settled) return;
+      source.off('data', countIn);
+      const error = tooLargeRequest(requestLimitBytes);
+      for (const { body } of started) if (!body.writableFinished) body.destroy(error);
+      fail(error);
+      void Promise.allSettled(writes).then(() => Promise.all(started.map(({ name }) => handlers.discard(name).catch(() => undefined))));
+    };
+    source.on('data', countIn);
 
     parser.on('file', (_field, stream, info) => {
       if (settled) {
@@ -95,6 +127,9 @@ export function receiveUploads(request: Request, handlers: UploadHandlers, limit
         return;
       }
       const body = new PassThrough();
+      // The write reports the failure; this keeps a body cut after its write settled from crashing.
+      body.on('error', () => undefined);
+      started.push({ name, body });
       let cutOff = false;
       stream.on('limit', () => {
         cutOff = true;

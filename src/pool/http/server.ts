@@ -1,24 +1,31 @@
 /**
  * Starts the pool: resolves settings, boots the runtime, listens, and shuts everything down on
  * close() (stop accepting, stop background executions, end every kernel, close the audit log).
+ * The HTTP edge is bounded: header, request and keep-alive timeouts, and caps on connections in
+ * total and per client (see PoolServerLimits).
  */
 import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import { createAdaptorServer } from '@hono/node-server';
 import { pino, type Logger } from 'pino';
 import { createSessionManager } from '../runtime/index.js';
-import { isLoopbackHost, resolveListenSettings, resolvePoolSettings, type Env } from '../settings.js';
+import { resolvePoolServerSettings, type Env, type PoolServerLimits } from '../settings.js';
 import { PoolError, type PoolSettings, type SessionManager } from '../types.js';
 import { createPoolApp } from './app.js';
 import { AuditLog } from './audit-log.js';
+import { limitConnections, type ConnectionRejection } from './connection-limits.js';
 import { ExecutionStore } from './execution-store.js';
 import { PoolMetrics } from './metrics.js';
 
-export interface PoolServerOptions extends Partial<PoolSettings> {
+export interface PoolServerOptions extends Partial<PoolSettings>, Partial<PoolServerLimits> {
   /** Default 127.0.0.1 (TIDEPOOL_POOL_HOST). */
   host?: string;
   /** Default 8787 (TIDEPOOL_POOL_PORT); 0 picks a free port. */
   port?: number;
-  /** Bearer keys (TIDEPOOL_POOL_API_KEYS, comma-separated); none configured → only loopback binds are allowed. */
+  /**
+   * Bearer keys (TIDEPOOL_POOL_API_KEYS, comma-separated). None configured → only loopback binds
+   * are allowed, and egress must be off.
+   */
   apiKeys?: string[];
   /** JSON-lines audit log (TIDEPOOL_POOL_AUDIT_LOG); omitted → no audit file. */
   auditLogPath?: string;
@@ -31,11 +38,18 @@ export interface PoolServerOptions extends Partial<PoolSettings> {
   env?: Env;
 }
 
+const MIB = 1024 * 1024;
+/** How often Node looks for connections past their header or request timeout. */
+const CONNECTIONS_CHECK_INTERVAL_MS = 1000;
+/** At most one log line per kind of refused connection in this period, however many there are. */
+const REJECTION_LOG_INTERVAL_MS = 10_000;
+
 export interface RunningPoolServer {
   /** The management endpoint root, e.g. http://127.0.0.1:8787 (also served under /subscriptions/{s}/resourceGroups/{g}/sessionPools/{p}). */
   url: string;
   port: number;
   settings: PoolSettings;
+  limits: PoolServerLimits;
   sessionManager: SessionManager;
   /** Stops listening and ends every kernel. */
   close(): Promise<void>;
@@ -43,27 +57,22 @@ export interface RunningPoolServer {
 
 export async function startPoolServer(options: PoolServerOptions = {}): Promise<RunningPoolServer> {
   const env = options.env ?? process.env;
-  const listen = resolveListenSettings(options, env);
-  const settings = resolvePoolSettings(options, env);
-  if (listen.apiKeys.length === 0 && !isLoopbackHost(listen.host)) {
-    throw new PoolError(
-      'invalid_input',
-      `Refusing to serve on ${listen.host} without an API key: anyone who can reach it could run code. Pass --api-key KEY (or set TIDEPOOL_POOL_API_KEYS), or bind 127.0.0.1 with --host 127.0.0.1.`,
-    );
-  }
+  const { listen, pool: settings, limits } = resolvePoolServerSettings(options, env);
   const logger = options.logger ?? pino({ name: 'tidepool-pool', level: env.TIDEPOOL_LOG_LEVEL ?? 'warn' }, pino.destination(2));
   const sessionManager = options.sessionManager ?? createSessionManager(settings, { logger });
   const audit = listen.auditLogPath ? await AuditLog.open(listen.auditLogPath) : undefined;
-  const executions = new ExecutionStore();
+  const executions = new ExecutionStore({ maxBytes: limits.resultStoreMb * MIB });
+  const metrics = new PoolMetrics(sessionManager, executions);
   const app = createPoolApp({
     sessionManager,
     settings,
     apiKeys: listen.apiKeys,
     logger,
-    metrics: new PoolMetrics(sessionManager),
+    metrics,
     executions,
     audit,
     auditIncludeContent: options.auditIncludeContent ?? false,
+    maxResultBytes: limits.maxResultMb * MIB,
     startedAt: new Date(),
   });
 
@@ -79,7 +88,17 @@ export async function startPoolServer(options: PoolServerOptions = {}): Promise<
     throw error;
   }
 
-  const server = createAdaptorServer({ fetch: app.fetch, hostname: listen.host });
+  const server = createAdaptorServer({
+    fetch: app.fetch,
+    hostname: listen.host,
+    serverOptions: {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      connectionsCheckingInterval: Math.min(CONNECTIONS_CHECK_INTERVAL_MS, limits.headersTimeoutMs),
+    },
+  }) as Server;
+  limitConnections(server, limits, rejectionReporter(metrics, logger, limits));
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -103,6 +122,7 @@ export async function startPoolServer(options: PoolServerOptions = {}): Promise<
     url,
     port,
     settings,
+    limits,
     sessionManager,
     close: () => {
       closing ??= (async () => {
@@ -116,5 +136,23 @@ export async function startPoolServer(options: PoolServerOptions = {}): Promise<
       })();
       return closing;
     },
+  };
+}
+
+/** Counts every refused connection and logs a summary now and then, so a flood cannot flood the log. */
+function rejectionReporter(metrics: PoolMetrics, logger: Logger, limits: PoolServerLimits): (reason: ConnectionRejection, address: string) => void {
+  const lastLogged = new Map<ConnectionRejection, number>();
+  const suppressed = new Map<ConnectionRejection, number>();
+  return (reason, address) => {
+    metrics.connectionRejected(reason);
+    const now = Date.now();
+    if (now - (lastLogged.get(reason) ?? -Infinity) < REJECTION_LOG_INTERVAL_MS) {
+      suppressed.set(reason, (suppressed.get(reason) ?? 0) + 1);
+      return;
+    }
+    const cap = reason === 'total' ? `--max-connections (${limits.maxConnections})` : `--max-connections-per-client (${limits.maxConnectionsPerClient})`;
+    logger.warn({ reason, address, alsoRefusedSinceLastLine: suppressed.get(reason) ?? 0 }, `connection refused: ${cap} reached`);
+    lastLogged.set(reason, now);
+    suppressed.set(reason, 0);
   };
 }

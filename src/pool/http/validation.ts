@@ -81,12 +81,15 @@ export function requireIdentifier(url: string): string {
   return validateIdentifier(identifier);
 }
 
-/** Parses a JSON request body; anything unparsable is the client's 400, not our 500. */
+/**
+ * Parses a JSON request body; anything unparsable is the client's 400, not our 500. The body is
+ * refused with 413 by its declared length, or as soon as the bytes read pass `maxBytes`, so a body
+ * without a Content-Length cannot grow without bound.
+ */
 export async function readJsonBody(request: Request, maxBytes: number): Promise<unknown> {
   const declared = Number(request.headers.get('content-length') ?? NaN);
   if (declared > maxBytes) throw tooLargeBody(maxBytes);
-  const text = await request.text();
-  if (Buffer.byteLength(text) > maxBytes) throw tooLargeBody(maxBytes);
+  const text = new TextDecoder().decode(await readBounded(request, maxBytes));
   if (text.trim() === '') throw validationError('The request body is empty; send a JSON object such as {"code": "print(1)"}.', 'body');
   try {
     return JSON.parse(text) as unknown;
@@ -95,8 +98,35 @@ export async function readJsonBody(request: Request, maxBytes: number): Promise<
   }
 }
 
+async function readBounded(request: Request, maxBytes: number): Promise<Uint8Array> {
+  if (!request.body) return new Uint8Array(0);
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    let chunk: Awaited<ReturnType<typeof reader.read>>;
+    try {
+      chunk = await reader.read();
+    } catch {
+      throw validationError('The request body could not be read to the end (the connection was interrupted); send the request again.', 'body');
+    }
+    if (chunk.done) break;
+    total += chunk.value.byteLength;
+    if (total > maxBytes) {
+      // The rest is left unread; the 413 closes the connection, so nobody waits for it.
+      reader.releaseLock();
+      throw tooLargeBody(maxBytes);
+    }
+    chunks.push(chunk.value);
+  }
+  return Buffer.concat(chunks, total);
+}
+
 function tooLargeBody(maxBytes: number): PoolApiError {
-  return new PoolApiError(413, 'PayloadTooLarge', `The request body exceeds ${maxBytes} bytes; send less code or upload data as a file.`);
+  return new PoolApiError(413, 'PayloadTooLarge', `The request body exceeds ${maxBytes} bytes; send less code or upload data as a file.`, {
+    target: 'body',
+    headers: { Connection: 'close' },
+  });
 }
 
 const timeoutSchema = z.union([z.number(), z.string().regex(/^\s*\d+(\.\d+)?\s*$/).transform(Number)]).pipe(z.number().positive());

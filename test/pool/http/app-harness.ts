@@ -1,5 +1,5 @@
 /** Builds the pool app in-process around the fake runtime, plus small request helpers. */
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { createPoolApp } from '../../../src/pool/http/app.js';
 import type { PoolAppDeps } from '../../../src/pool/http/context.js';
 import { ExecutionStore } from '../../../src/pool/http/execution-store.js';
@@ -23,7 +23,15 @@ export interface Harness {
 }
 
 export async function createHarness(
-  options: { settings?: Partial<PoolSettings>; apiKeys?: string[]; maxUploadBytes?: number; manager?: SessionManager } = {},
+  options: {
+    settings?: Partial<PoolSettings>;
+    apiKeys?: string[];
+    maxUploadBytes?: number;
+    maxResultBytes?: number;
+    manager?: SessionManager;
+    executions?: ExecutionStore;
+    logger?: Logger;
+  } = {},
 ): Promise<Harness> {
   const settings = resolvePoolSettings({ maxSessions: 20, readySessions: 0, ...options.settings }, {});
   const manager = options.manager ?? new FakeSessionManager(settings);
@@ -32,10 +40,11 @@ export async function createHarness(
     sessionManager: manager,
     settings,
     apiKeys: options.apiKeys ?? [],
-    logger: pino({ level: 'silent' }),
+    logger: options.logger ?? pino({ level: 'silent' }),
     metrics: new PoolMetrics(manager),
-    executions: new ExecutionStore(),
+    executions: options.executions ?? new ExecutionStore(),
     maxUploadBytes: options.maxUploadBytes,
+    maxResultBytes: options.maxResultBytes,
     startedAt: new Date(),
   };
   const app = createPoolApp(deps);

@@ -11,6 +11,17 @@ afterAll(async () => {
   await pool.close();
 });
 
+/** A body of 1 MiB chunks that never ends on its own; `onPull` counts what the server read. */
+function endlessStream(onPull: () => void = () => undefined): ReadableStream<Uint8Array> {
+  const chunk = new Uint8Array(1024 * 1024).fill(0x20);
+  return new ReadableStream({
+    pull(controller) {
+      onPull();
+      controller.enqueue(chunk);
+    },
+  });
+}
+
 async function errorOf(response: Response): Promise<{ status: number; code: string; message: string; target?: string; traceId: string; header: string | null }> {
   const body = (await response.json()) as { error: { code: string; message: string; target?: string; traceId: string } };
   return { status: response.status, header: response.headers.get('x-ms-error-code'), ...body.error };
@@ -105,10 +116,16 @@ describe('authentication (vector 17)', () => {
     }
   });
 
-  it('keeps healthz open and puts metrics behind the key', async () => {
+  it('keeps healthz open but shows session counts only with a key, and puts metrics behind the key', async () => {
     const health = await secured.request('/healthz');
     expect(health.status).toBe(200);
-    expect(await health.json()).toMatchObject({ status: 'ok', sessions: { maxSessions: 20 } });
+    expect(await health.json()).toEqual({ status: 'ok' });
+    const wrongKey = await secured.request('/healthz', { headers: { authorization: 'Bearer key-three' } });
+    expect(await wrongKey.json()).toEqual({ status: 'ok' });
+    const withKey = await secured.request('/healthz', { headers: { authorization: 'Bearer key-two' } });
+    expect(await withKey.json()).toMatchObject({ status: 'ok', sessions: { maxSessions: 20 } });
+    // A pool without keys answers every caller like a key holder, as it does on every other route.
+    expect(await (await pool.request('/healthz')).json()).toMatchObject({ status: 'ok', sessions: { maxSessions: 20 } });
     expect((await secured.request('/metrics')).status).toBe(401);
     const metrics = await secured.request('/metrics', { headers: { authorization: 'Bearer key-one' } });
     expect(metrics.status).toBe(200);
@@ -159,6 +176,62 @@ describe('limits and runtime failures', () => {
       expect(list.value).toEqual([]);
       const fits = await small.request(`/files/upload?identifier=limit-id&${V1}`, { method: 'POST', body: multipart('ok.bin', new Uint8Array(50 * 1024)) });
       expect(fits.status).toBe(200);
+    } finally {
+      await small.close();
+    }
+  });
+
+  it('refuses a body on an operation that takes none: 413 by declared length, and a chunked one closes the connection', async () => {
+    const declared = await pool.request(`/listSessions?${V2.replace('2024-10-02', '2025-02-02')}`, {
+      method: 'GET',
+      headers: { 'content-length': String(10 * 1024 * 1024) },
+    });
+    expect(await errorOf(declared)).toMatchObject({ status: 413, code: 'PayloadTooLarge', header: 'PayloadTooLarge', target: 'body' });
+    expect(declared.headers.get('connection')).toBe('close');
+    const management = await pool.json(`/.management/listSessions?${V2.replace('2024-10-02', '2025-02-02')}`, {});
+    expect(management.status).toBe(200);
+    const chunked = await pool.request(`/.management/listSessions?${V2.replace('2024-10-02', '2025-02-02')}`, {
+      method: 'POST',
+      headers: { 'transfer-encoding': 'chunked' },
+      body: endlessStream(),
+      duplex: 'half',
+    } as RequestInit);
+    expect(chunked.status).toBe(200);
+    expect(chunked.headers.get('connection')).toBe('close');
+  });
+
+  it('stops reading an execution body without a length as soon as it passes 32 MB', async () => {
+    let pulled = 0;
+    const response = await pool.request(`/executions?identifier=valid-id&${V2}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: endlessStream(() => pulled++),
+      duplex: 'half',
+    } as RequestInit);
+    const error = await errorOf(response);
+    expect(error).toMatchObject({ status: 413, code: 'PayloadTooLarge', target: 'body' });
+    expect(response.headers.get('connection')).toBe('close');
+    expect(pulled).toBeLessThan(40);
+  });
+
+  it('refuses an upload request whose files together pass what /mnt/data can hold, and keeps none of them', async () => {
+    const small = await createHarness({ maxUploadBytes: 512 * 1024, settings: { diskMb: 1 } });
+    try {
+      const form = new FormData();
+      for (let index = 0; index < 8; index++) form.append('file', new Blob([new Uint8Array(500 * 1024)]), `part-${index}.bin`);
+      const encoded = new Response(form);
+      const response = await small.request(`/files/upload?identifier=request-cap&${V1}`, {
+        method: 'POST',
+        headers: { 'content-type': encoded.headers.get('content-type')! },
+        body: encoded.body,
+        duplex: 'half',
+      } as RequestInit);
+      const error = await errorOf(response);
+      expect(error).toMatchObject({ status: 413, code: 'PayloadTooLarge', target: 'file' });
+      expect(error.message).toContain('in total');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const list = (await (await small.request(`/files?identifier=request-cap&${V1}`)).json()) as { value: unknown[] };
+      expect(list.value).toEqual([]);
     } finally {
       await small.close();
     }

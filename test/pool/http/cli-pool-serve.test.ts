@@ -27,9 +27,14 @@ describe('tidepool pool serve: bad values', () => {
     [['--port', 'http'], /--port \(or TIDEPOOL_POOL_PORT\)/],
     [['--max-sessions', '0'], /--max-sessions \(or TIDEPOOL_POOL_MAX_SESSIONS\) must be a whole number of 1 or more/],
     [['--ready-sessions', '-1'], /--ready-sessions \(or TIDEPOOL_POOL_READY_SESSIONS\)/],
-    [['--isolation', 'docker'], /--isolation \(or TIDEPOOL_POOL_ISOLATION\) must be one of bwrap, gvisor, none/],
+    [['--isolation', 'docker'], /--isolation \(or TIDEPOOL_POOL_ISOLATION\) must be one of bwrap, none/],
     [['--egress', 'maybe'], /--egress \(or TIDEPOOL_POOL_EGRESS\) must be on or off/],
     [['--max-execution-seconds', '1.5'], /--max-execution-seconds \(or TIDEPOOL_POOL_MAX_EXECUTION_SECONDS\)/],
+    [['--max-connections', '0'], /--max-connections \(or TIDEPOOL_POOL_MAX_CONNECTIONS\) must be a whole number of 1 or more/],
+    [['--max-connections-per-client', 'many'], /--max-connections-per-client \(or TIDEPOOL_POOL_MAX_CONNECTIONS_PER_CLIENT\)/],
+    [['--result-store-mb', '-1'], /--result-store-mb \(or TIDEPOOL_POOL_RESULT_STORE_MB\)/],
+    [['--max-result-mb', '0'], /--max-result-mb \(or TIDEPOOL_POOL_MAX_RESULT_MB\)/],
+    [['--port', '0', '--max-result-mb', '300'], /--max-result-mb.*cannot exceed resultStoreMb/],
   ])('exits 2 for %j, naming the flag and the variable', async (args, message) => {
     const run = await cli(args);
     expect(run.code).toBe(2);
@@ -41,6 +46,16 @@ describe('tidepool pool serve: bad values', () => {
     const run = await cli(['--port', '0'], { TIDEPOOL_POOL_COOLDOWN_SECONDS: 'soon' });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('TIDEPOOL_POOL_COOLDOWN_SECONDS / --cooldown-seconds');
+  });
+
+  it.each([
+    [['--port', '0', '--egress', 'on'], {}],
+    [['--port', '0'], { TIDEPOOL_POOL_EGRESS: 'on' }],
+  ])('exits 2 with one line naming both fixes for egress on without an API key (%j %j)', async (args, env) => {
+    const run = await cli(args, env);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(/^Error: .*Set --api-key\/TIDEPOOL_POOL_API_KEYS, or --egress off\.\n$/);
   });
 
   it('exits 2 when asked to listen beyond loopback without an API key', async () => {

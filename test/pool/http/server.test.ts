@@ -1,4 +1,5 @@
 /** startPoolServer over a real loopback port, with the fake runtime: listening, auth rule, audit log, 413, shutdown. */
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -86,6 +87,34 @@ describe('startPoolServer safety and shutdown', () => {
     expect((error as Error).message).toContain('--api-key');
     expect((error as Error).message).toContain('127.0.0.1');
     expect(manager.started).toBe(false);
+  });
+
+  it('refuses egress on a pool without an API key before starting anything, naming both fixes', async () => {
+    const manager = fake();
+    const error = await startPoolServer({ port: 0, egress: true, sessionManager: manager, env: {} }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(PoolError);
+    expect((error as PoolError).code).toBe('invalid_input');
+    expect((error as Error).message).toContain('Set --api-key/TIDEPOOL_POOL_API_KEYS, or --egress off.');
+    expect(manager.started).toBe(false);
+  });
+
+  it('serves egress on with a key, as the embedded pool starts it, and keeps the API behind that key', async () => {
+    const key = randomBytes(32).toString('base64url');
+    const server = await startPoolServer({ host: '127.0.0.1', port: 0, egress: true, apiKeys: [key], sessionManager: fake(), env: {} });
+    try {
+      expect(server.settings.egress).toBe(true);
+      const listed = await fetch(`${server.url}/listSessions?api-version=2025-02-02-preview`);
+      expect(listed.status).toBe(401);
+      const response = await fetch(`${server.url}/code/execute?identifier=embedded&${V1}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify(gen1Exec('6 * 7')),
+      });
+      expect(((await response.json()) as { properties: { result: number } }).properties.result).toBe(42);
+      expect(await (await fetch(`${server.url}/healthz`)).json()).toEqual({ status: 'ok' });
+    } finally {
+      await server.close();
+    }
   });
 
   it('records executed code only with auditIncludeContent', async () => {

@@ -1,6 +1,12 @@
 /** The pool's settings resolver: option, else TIDEPOOL_POOL_* variable, else default; errors name the fix. */
 import { describe, expect, it } from 'vitest';
-import { isLoopbackHost, resolveListenSettings, resolvePoolSettings } from '../../../src/pool/settings.js';
+import {
+  isLoopbackHost,
+  resolveListenSettings,
+  resolvePoolServerSettings,
+  resolvePoolSettings,
+  resolveServerLimits,
+} from '../../../src/pool/settings.js';
 import { PoolError } from '../../../src/pool/types.js';
 
 describe('resolvePoolSettings', () => {
@@ -22,7 +28,7 @@ describe('resolvePoolSettings', () => {
 
   it('reads every TIDEPOOL_POOL_* variable, and options win over them', () => {
     const env = {
-      TIDEPOOL_POOL_ISOLATION: 'gvisor',
+      TIDEPOOL_POOL_ISOLATION: 'none',
       TIDEPOOL_POOL_EGRESS: 'on',
       TIDEPOOL_POOL_MAX_SESSIONS: '7',
       TIDEPOOL_POOL_READY_SESSIONS: '0',
@@ -33,7 +39,7 @@ describe('resolvePoolSettings', () => {
       TIDEPOOL_PYTHON: '/opt/python3',
     };
     expect(resolvePoolSettings({}, env)).toMatchObject({
-      isolation: 'gvisor',
+      isolation: 'none',
       egress: true,
       maxSessions: 7,
       readySessions: 0,
@@ -49,7 +55,7 @@ describe('resolvePoolSettings', () => {
   it('names the variable and the flag in errors', () => {
     const cases: [Record<string, string>, RegExp][] = [
       [{ TIDEPOOL_POOL_MAX_SESSIONS: 'lots' }, /TIDEPOOL_POOL_MAX_SESSIONS \/ --max-sessions.*"lots"/],
-      [{ TIDEPOOL_POOL_ISOLATION: 'docker' }, /TIDEPOOL_POOL_ISOLATION \/ --isolation.*bwrap, gvisor, none/],
+      [{ TIDEPOOL_POOL_ISOLATION: 'docker' }, /TIDEPOOL_POOL_ISOLATION \/ --isolation.*bwrap, none/],
       [{ TIDEPOOL_POOL_EGRESS: 'maybe' }, /TIDEPOOL_POOL_EGRESS \/ --egress.*on or off/],
       [{ TIDEPOOL_POOL_COOLDOWN_SECONDS: '0' }, /TIDEPOOL_POOL_COOLDOWN_SECONDS/],
       [{ TIDEPOOL_POOL_MAX_SESSIONS: '2', TIDEPOOL_POOL_READY_SESSIONS: '5' }, /cannot exceed maxSessions/],
@@ -83,5 +89,76 @@ describe('resolveListenSettings', () => {
   it('knows which hosts are loopback', () => {
     for (const host of ['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]']) expect(isLoopbackHost(host), host).toBe(true);
     for (const host of ['0.0.0.0', '::', '192.168.1.10', 'example.com']) expect(isLoopbackHost(host), host).toBe(false);
+  });
+});
+
+describe('resolveServerLimits', () => {
+  it('uses the documented defaults when nothing is set', () => {
+    expect(resolveServerLimits({}, {})).toEqual({
+      maxConnections: 1024,
+      maxConnectionsPerClient: 256,
+      headersTimeoutMs: 20_000,
+      requestTimeoutMs: 300_000,
+      keepAliveTimeoutMs: 10_000,
+      resultStoreMb: 256,
+      maxResultMb: 16,
+    });
+  });
+
+  it('reads every variable, options win, and bad values name the variable and the flag', () => {
+    const env = {
+      TIDEPOOL_POOL_MAX_CONNECTIONS: '50',
+      TIDEPOOL_POOL_MAX_CONNECTIONS_PER_CLIENT: '5',
+      TIDEPOOL_POOL_HEADERS_TIMEOUT_MS: '1000',
+      TIDEPOOL_POOL_REQUEST_TIMEOUT_MS: '2000',
+      TIDEPOOL_POOL_KEEP_ALIVE_TIMEOUT_MS: '3000',
+      TIDEPOOL_POOL_RESULT_STORE_MB: '64',
+      TIDEPOOL_POOL_MAX_RESULT_MB: '8',
+    };
+    expect(resolveServerLimits({}, env)).toEqual({
+      maxConnections: 50,
+      maxConnectionsPerClient: 5,
+      headersTimeoutMs: 1000,
+      requestTimeoutMs: 2000,
+      keepAliveTimeoutMs: 3000,
+      resultStoreMb: 64,
+      maxResultMb: 8,
+    });
+    expect(resolveServerLimits({ maxConnections: 7 }, env).maxConnections).toBe(7);
+    expect(() => resolveServerLimits({}, { TIDEPOOL_POOL_MAX_CONNECTIONS: '0' })).toThrow(/TIDEPOOL_POOL_MAX_CONNECTIONS \/ --max-connections/);
+    expect(() => resolveServerLimits({}, { TIDEPOOL_POOL_HEADERS_TIMEOUT_MS: '5000', TIDEPOOL_POOL_REQUEST_TIMEOUT_MS: '1000' })).toThrow(/cannot exceed requestTimeoutMs/);
+    expect(() => resolveServerLimits({}, { TIDEPOOL_POOL_MAX_RESULT_MB: '300' })).toThrow(/--max-result-mb.*cannot exceed resultStoreMb/);
+  });
+});
+
+describe('resolvePoolServerSettings', () => {
+  const fixes = /Set --api-key\/TIDEPOOL_POOL_API_KEYS, or --egress off\.$/;
+
+  it('refuses egress on a pool without an API key, naming both fixes', () => {
+    for (const [options, env] of [
+      [{ egress: true }, {}],
+      [{}, { TIDEPOOL_POOL_EGRESS: 'on' }],
+    ] as const) {
+      let caught: unknown;
+      try {
+        resolvePoolServerSettings(options, env);
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(PoolError);
+      expect((caught as PoolError).code).toBe('invalid_input');
+      expect((caught as PoolError).message).toMatch(fixes);
+      expect((caught as PoolError).message).not.toContain('\n');
+    }
+  });
+
+  it('allows egress with a key, and no key with egress off on loopback', () => {
+    expect(resolvePoolServerSettings({ egress: true, apiKeys: ['k'] }, {}).pool.egress).toBe(true);
+    expect(resolvePoolServerSettings({}, { TIDEPOOL_POOL_EGRESS: 'on', TIDEPOOL_POOL_API_KEYS: 'k' }).listen.apiKeys).toEqual(['k']);
+    expect(resolvePoolServerSettings({}, {})).toMatchObject({ listen: { host: '127.0.0.1', apiKeys: [] }, pool: { egress: false }, limits: { maxConnections: 1024 } });
+  });
+
+  it('still refuses a keyless bind beyond loopback', () => {
+    expect(() => resolvePoolServerSettings({ host: '0.0.0.0' }, {})).toThrow(/--api-key.*127\.0\.0\.1/);
   });
 });

@@ -5,12 +5,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Hono } from 'hono';
+import type { KernelResponse } from '../../../kernel/types.js';
+import { DEFAULT_POOL_SERVER_LIMITS } from '../../settings.js';
 import { executionUrl, sendJson, type PoolAppDeps, type PoolContext, type PoolEnv } from '../context.js';
 import { PoolApiError, toApiError, validationError } from '../errors.js';
-import { gen1Result, gen2ExecutionResult, wireStreams } from '../execution-format.js';
+import { wireExecution, type WireExecution } from '../execution-format.js';
 import { planExecution, type ExecutionPlan } from '../execution-plan.js';
 import { runExecution } from '../execution-run.js';
-import type { ExecutionRecord } from '../execution-store.js';
+import { MAX_RUNNING, type ExecutionOutcome, type ExecutionRecord } from '../execution-store.js';
 import { parseExecutionFields, readJsonBody, requireApiVersion, requireIdentifier } from '../validation.js';
 
 /** Code is text; 32 MB is far above any real cell and keeps a bad client from exhausting memory. */
@@ -28,19 +30,18 @@ export function registerExecutionRoutes(app: Hono<PoolEnv>, deps: PoolAppDeps): 
     const plan = planExecution(parseExecutionFields(wrapped, '"properties"'), deps.settings, 1);
     if (deps.auditIncludeContent) c.set('code', plan.code);
     const outcome = await runExecution(deps, identifier, plan, c.req.raw.signal);
-    const streams = wireStreams(outcome.response, plan, deps.settings.maxExecutionSeconds);
-    const result = gen1Result(outcome.response);
+    const wire = toWire(deps, outcome.response, plan, 1);
     return sendJson(c, 200, {
       $id: '1',
       properties: {
         $id: '2',
-        status: streams.status === 'success' ? 'Success' : 'Failure',
-        stdout: streams.stdout,
-        stderr: streams.stderr,
-        result,
+        status: wire.status === 'success' ? 'Success' : 'Failure',
+        stdout: wire.stdout,
+        stderr: wire.stderr,
+        result: wire.result,
         // The NodeLTS tutorial reads the value under this name; both are cheap.
-        executionResult: result,
-        executionTimeInMilliseconds: streams.executionTimeInMilliseconds,
+        executionResult: wire.result,
+        executionTimeInMilliseconds: wire.executionTimeInMilliseconds,
       },
     });
   });
@@ -61,10 +62,16 @@ export function registerExecutionRoutes(app: Hono<PoolEnv>, deps: PoolAppDeps): 
       status: 'Running',
     };
     if (plan.asynchronous) {
-      deps.executions.runInBackground(record, (signal) => finish(deps, identifier, plan, signal));
+      if (deps.executions.runningCount >= MAX_RUNNING) {
+        throw new PoolApiError(429, 'TooManyExecutions', `${MAX_RUNNING} asynchronous executions are already waiting or running in this pool; poll them to completion before starting more, or run this one synchronously.`, {
+          headers: { 'Retry-After': '5' },
+        });
+      }
+      const traceId = c.get('traceId');
+      deps.executions.runInBackground(record, (signal) => finish(deps, identifier, plan, signal, { traceId, executionId: id }));
       return sendJson(c, 202, executionBody(record), headers);
     }
-    Object.assign(record, await finish(deps, identifier, plan, c.req.raw.signal, true), { finishedAt: Date.now() });
+    Object.assign(record, await finish(deps, identifier, plan, c.req.raw.signal, { rethrow: true }));
     deps.executions.put(record);
     return sendJson(c, 200, executionBody(record), headers);
   });
@@ -74,13 +81,23 @@ export function registerExecutionRoutes(app: Hono<PoolEnv>, deps: PoolAppDeps): 
     requireApiVersion(c.req.url);
     const identifier = session(c);
     const id = c.req.param('id');
-    const record = deps.executions.get(id, identifier);
-    if (!record) {
+    const found = deps.executions.lookup(id, identifier);
+    if (found && 'evicted' in found) {
+      const storeMb = Math.round(deps.executions.maxBytes / (1024 * 1024));
+      throw new PoolApiError(
+        410,
+        'ExecutionResultEvicted',
+        `The result of execution "${id}" is no longer kept: newer results took its place in this pool's result store, which holds at most ${storeMb} MB (TIDEPOOL_POOL_RESULT_STORE_MB / --result-store-mb). ` +
+          'The execution did run. Poll sooner after starting it, run it again, or have the code write large output to a file in /mnt/data.',
+        { target: 'executionId' },
+      );
+    }
+    if (!found) {
       throw new PoolApiError(404, 'NotFound', `No execution available for operation id "${id}" in session "${identifier}"; check the id from the operation-id header and the identifier.`, {
         target: 'executionId',
       });
     }
-    return sendJson(c, 200, executionBody(record));
+    return sendJson(c, 200, executionBody(found.record));
   });
 }
 
@@ -99,6 +116,14 @@ function executionId(c: PoolContext, deps: PoolAppDeps): string {
   return requested;
 }
 
+function toWire(deps: PoolAppDeps, response: KernelResponse, plan: ExecutionPlan, generation: 1 | 2): WireExecution {
+  return wireExecution(response, plan, {
+    generation,
+    maxExecutionSeconds: deps.settings.maxExecutionSeconds,
+    maxResultBytes: deps.maxResultBytes ?? DEFAULT_POOL_SERVER_LIMITS.maxResultMb * 1024 * 1024,
+  });
+}
+
 /**
  * Runs the execution and returns its terminal state. A synchronous call lets runtime errors
  * (pool full, session lost) become HTTP errors; an asynchronous one records them on the resource.
@@ -108,24 +133,27 @@ async function finish(
   identifier: string,
   plan: ExecutionPlan,
   signal: AbortSignal | undefined,
-  rethrow = false,
-): Promise<Pick<ExecutionRecord, 'status' | 'result' | 'error'>> {
+  options: { rethrow?: boolean; traceId?: string; executionId?: string } = {},
+): Promise<ExecutionOutcome> {
   try {
     const outcome = await runExecution(deps, identifier, plan, signal);
-    const streams = wireStreams(outcome.response, plan, deps.settings.maxExecutionSeconds);
+    const wire = toWire(deps, outcome.response, plan, 2);
     return {
-      status: streams.status === 'success' ? 'Succeeded' : 'Failed',
+      status: wire.status === 'success' ? 'Succeeded' : 'Failed',
       result: {
-        stdout: streams.stdout,
-        stderr: streams.stderr,
-        executionResult: gen2ExecutionResult(outcome.response, plan.jupyterFormat),
-        executionTimeInMilliseconds: streams.executionTimeInMilliseconds,
+        stdout: wire.stdout,
+        stderr: wire.stderr,
+        executionResult: wire.result,
+        executionTimeInMilliseconds: wire.executionTimeInMilliseconds,
       },
+      ...(wire.error && { error: { ...wire.error } }),
     };
   } catch (error) {
-    if (rethrow) throw error;
+    if (options.rethrow) throw error;
     const apiError = toApiError(error);
-    if (apiError.status >= 500) deps.logger.error({ err: error, identifier }, 'asynchronous execution failed');
+    const log = { err: error, identifier, traceId: options.traceId, executionId: options.executionId };
+    if (apiError.status >= 500) deps.logger.error(log, 'asynchronous execution failed');
+    else deps.logger.warn(log, 'asynchronous execution refused');
     return {
       status: 'Failed',
       result: { stdout: '', stderr: `${apiError.message}\n`, executionResult: '', executionTimeInMilliseconds: 0 },

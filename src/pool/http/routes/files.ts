@@ -4,13 +4,13 @@
  * gen-2 `POST files`, `GET files`, `GET files/{name}`, `GET files/{name}/content`, `DELETE files/{name}`.
  * Where one path serves both (`GET files`, `DELETE files/{name}`), the api-version picks the shape.
  */
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import type { Hono } from 'hono';
 import type { PoolFileInfo } from '../../types.js';
 import { sendEmpty, sendJson, type PoolAppDeps, type PoolContext, type PoolEnv } from '../context.js';
 import { validationError } from '../errors.js';
 import { contentTypeFor, gen1FileList, sessionResourceFile } from '../file-format.js';
-import { receiveUploads } from '../multipart.js';
+import { MAX_UPLOAD_BYTES, receiveUploads, uploadRequestLimit } from '../multipart.js';
 import { decodeSegments, directoryParam, fileNameParam, joinDataPath } from '../paths.js';
 import { queryParam, requireApiVersion, requireIdentifier, type ApiGeneration } from '../validation.js';
 
@@ -55,7 +55,7 @@ export function registerFileRoutes(app: Hono<PoolEnv>, deps: PoolAppDeps): void 
     if (target.content) {
       c.set('operation', 'files/content');
       const { info, stream } = await manager.readFile(identifier, target.name);
-      return new Response(Readable.toWeb(stream) as ReadableStream, {
+      return new Response(Readable.toWeb(guardDownload(stream, deps, c.get('traceId'))) as ReadableStream, {
         status: 200,
         headers: {
           'content-type': contentTypeFor(info.name),
@@ -87,8 +87,25 @@ function session(c: PoolContext): string {
   return identifier;
 }
 
+/**
+ * The file's bytes with any read failure replaced by a generic one: the headers are already sent, so
+ * the client only sees the transfer break, and the runtime's own message goes to the log.
+ */
+function guardDownload(stream: Readable, deps: PoolAppDeps, traceId: string): Readable {
+  const guarded = new PassThrough();
+  stream.once('error', (error) => {
+    deps.logger.error({ err: error, traceId }, 'file download failed');
+    guarded.destroy(new Error(`The file could not be read to the end; the server log has the details under request id ${traceId}.`));
+  });
+  guarded.once('close', () => {
+    if (!stream.readableEnded) stream.destroy();
+  });
+  return stream.pipe(guarded);
+}
+
 async function upload(c: PoolContext, deps: PoolAppDeps, identifier: string, directory: string): Promise<PoolFileInfo[]> {
   const manager = deps.sessionManager;
+  const fileLimit = deps.maxUploadBytes ?? MAX_UPLOAD_BYTES;
   const { files, bytesIn } = await receiveUploads(
     c.req.raw,
     {
@@ -96,7 +113,8 @@ async function upload(c: PoolContext, deps: PoolAppDeps, identifier: string, dir
       write: (name, data) => manager.writeFile(identifier, name, data),
       discard: (name) => manager.deleteFile(identifier, name),
     },
-    deps.maxUploadBytes,
+    fileLimit,
+    uploadRequestLimit(fileLimit, deps.settings.diskMb),
   );
   c.set('bytesIn', bytesIn);
   return files;
