@@ -209,7 +209,7 @@ def enter_namespaces(request, report_fd, go_fd):
     libc.sethostname(b"session", 7)
     bring_up_loopback()
     if request["egress"]:
-        restrict_egress(request["blockedAddresses"])
+        restrict_egress(request["blockedAddresses"], request.get("allowedDestinations", []))
     unshare(CLONE_NEWPID)
     mount(None, "/", None, MS_REC | MS_PRIVATE)
     disk_mb = int(request["diskMb"])
@@ -233,13 +233,15 @@ def bring_up_loopback():
         fcntl.ioctl(sock, SIOCSIFFLAGS, struct.pack("16sH", b"lo", IFF_UP | IFF_LOOPBACK | IFF_RUNNING))
 
 
-def restrict_egress(blocked):
+def restrict_egress(blocked, allowed):
     """Egress on: the session reaches the internet through slirp4netns (attached by the server),
     but never the host (its loopback is already cut off by slirp4netns; its own addresses and the
     private, link-local and reserved ranges are refused here), nor DNS other than slirp4netns's
     forwarder. The rules live in the session's own network namespace, and the kernel that runs
     user code can change neither them nor the namespace (no capabilities, no netfilter sockets)."""
     addresses = ", ".join(blocked)
+    # Operator-chosen exceptions (a mirror or proxy on the local network), exact address and port only.
+    exceptions = "".join(f"    ip daddr {entry['address']} tcp dport {int(entry['port'])} accept\n" for entry in allowed)
     rules = f"""
 table inet tidepool {{
   set blocked {{ type ipv4_addr; flags interval; auto-merge; elements = {{ {addresses} }} }}
@@ -248,7 +250,7 @@ table inet tidepool {{
     oifname "lo" accept
     ip daddr 10.0.2.3 udp dport 53 accept
     ip daddr 10.0.2.3 tcp dport 53 accept
-    meta nfproto ipv6 meta l4proto tcp reject with tcp reset
+{exceptions}    meta nfproto ipv6 meta l4proto tcp reject with tcp reset
     meta nfproto ipv6 reject with icmpx type admin-prohibited
     ip daddr @blocked meta l4proto tcp reject with tcp reset
     ip daddr @blocked reject with icmpx type admin-prohibited

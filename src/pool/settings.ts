@@ -15,6 +15,7 @@ export const DEFAULT_POOL_SETTINGS: Readonly<Omit<PoolSettings, 'pythonPath'>> =
   isolation: 'bwrap',
   // Off unless asked: a pool serving untrusted code should not reach the network by default.
   egress: false,
+  egressAllow: [],
   maxSessions: 100,
   readySessions: 4,
   cooldownSeconds: 300,
@@ -93,12 +94,30 @@ function resolveEgress(option: unknown, env: Env): boolean {
   return parsed;
 }
 
+/**
+ * Destinations sessions with egress may reach although they lie in a refused range (the host's
+ * own addresses, private ranges): "IPv4:port" entries, e.g. a package mirror on the local network.
+ */
+function resolveEgressAllow(option: unknown, env: Env): string[] {
+  const raw = option ?? (env.TIDEPOOL_POOL_EGRESS_ALLOW?.trim() || undefined);
+  if (raw === undefined) return [];
+  const entries = (Array.isArray(raw) ? raw.map(String) : String(raw).split(',')).map((entry) => entry.trim()).filter(Boolean);
+  for (const entry of entries) {
+    const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3}):(\d{1,5})$/.exec(entry);
+    const valid = match && match.slice(1, 5).every((part) => Number(part) <= 255) && Number(match[5]) >= 1 && Number(match[5]) <= 65535;
+    if (!valid) throw invalid('egressAllow', 'TIDEPOOL_POOL_EGRESS_ALLOW', '--egress-allow', `must be IPv4:port entries separated by commas (e.g. 192.168.1.10:3128), got "${entry}".`);
+    if (entry.startsWith('127.')) throw invalid('egressAllow', 'TIDEPOOL_POOL_EGRESS_ALLOW', '--egress-allow', `cannot name a loopback address ("${entry}"): inside a session that is the session itself. Bind the service to another address of this machine and allow that.`);
+  }
+  return entries;
+}
+
 /** The pool's runtime settings, each from its option, else its TIDEPOOL_POOL_* variable, else the default. */
 export function resolvePoolSettings(options: Partial<PoolSettings> = {}, env: Env = process.env): PoolSettings {
   const settings = {
     ...DEFAULT_POOL_SETTINGS,
     isolation: resolveIsolation(options.isolation, env),
     egress: resolveEgress(options.egress, env),
+    egressAllow: resolveEgressAllow(options.egressAllow, env),
     pythonPath: options.pythonPath?.trim() || env.TIDEPOOL_PYTHON?.trim() || DEFAULT_PYTHON_PATH,
   } as PoolSettings;
   for (const spec of NUMBER_SETTINGS) {

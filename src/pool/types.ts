@@ -11,6 +11,8 @@ export interface PoolSettings {
   isolation: IsolationMode;
   /** `true` shares the host network with sessions; `false` gives each an empty network namespace. */
   egress: boolean;
+  /** "IPv4:port" destinations a session with egress may reach although they are the host's or private. */
+  egressAllow: string[];
   maxSessions: number;
   readySessions: number;
   cooldownSeconds: number;

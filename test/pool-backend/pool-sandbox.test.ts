@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSandbox, SessionAllocationError, type LifecycleEvent } from '../../src/index.js';
 import { startPoolServer, type PoolServerOptions, type RunningPoolServer } from '../../src/pool/index.js';
+import { startOpenMeteoReplay } from '../support/open-meteo-replay.js';
 import { createPoolSandbox } from '../../src/sandbox/backends/pool/pool-sandbox.js';
 import type { RemoteSandbox } from '../../src/sandbox/backends/aca/remote-sandbox.js';
 
@@ -68,21 +69,28 @@ describe('Sandbox-Pool', () => {
     expect(named[1]!.stepMs).toBeGreaterThanOrEqual(0);
   });
 
-  it('lets session code reach the network by default (the weather tools need it), and not with egress off', async () => {
-    const web = http.createServer((_req, res) => res.end('from the host 🌍'));
-    web.listen(0, '127.0.0.1');
-    await once(web, 'listening');
-    const code = `import urllib.request\nurllib.request.urlopen('http://127.0.0.1:${(web.address() as AddressInfo).port}/', timeout=5).read().decode()`;
+  it("gives session code egress by default (the weather tools need it), never to this machine's loopback, and none with egress off", async () => {
+    const replay = await startOpenMeteoReplay();
+    const loopback = http.createServer((_req, res) => res.end('from the host loopback'));
+    loopback.listen(0, '127.0.0.1');
+    await once(loopback, 'listening');
+    // Any HTTP answer (the replay server refuses unknown requests with 599) proves the server was reached.
+    const fetchCode = (url: string) =>
+      `import urllib.request, urllib.error\ntry:\n    status = urllib.request.urlopen(${JSON.stringify(url)}, timeout=5).status\nexcept urllib.error.HTTPError as e:\n    status = e.code\nstatus`;
     try {
-      sandbox = createPoolSandbox({ env: {}, pool: { readySessions: 1 } });
-      expect((await sandbox.session().execute(code)).result).toBe('from the host 🌍');
+      sandbox = createPoolSandbox({ env: {}, pool: { readySessions: 1, egressAllow: replay.egressAllow } });
+      const session = sandbox.session();
+      expect((await session.execute(fetchCode(`${replay.url}/v1/search?name=Paris&count=1`))).result).toBeTypeOf('number');
+      const hostLoopback = await session.execute(fetchCode(`http://127.0.0.1:${(loopback.address() as AddressInfo).port}/`));
+      expect(hostLoopback.status).toBe('failure');
       await sandbox.close();
-      sandbox = createPoolSandbox({ env: {}, pool: { readySessions: 1, egress: false } });
-      const blocked = await sandbox.session().execute(code);
+      sandbox = createPoolSandbox({ env: {}, pool: { readySessions: 1, egress: false, egressAllow: replay.egressAllow } });
+      const blocked = await sandbox.session().execute(fetchCode(`${replay.url}/v1/search?name=Paris&count=1`));
       expect(blocked.status).toBe('failure');
       expect(blocked.error?.type).toMatch(/URLError|ConnectionRefusedError|OSError/);
     } finally {
-      web.close();
+      loopback.close();
+      await replay.close();
     }
   });
 

@@ -8,6 +8,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 
 export interface ReplayRequest {
@@ -45,6 +46,10 @@ export interface RecordedRequest extends ReplayRequest {
 export interface OpenMeteoReplay {
   /** Base URL for OPEN_METEO_GEOCODING_URL, _FORECAST_URL and _ARCHIVE_URL alike. */
   url: string;
+  /** What a pool must allow (TIDEPOOL_POOL_EGRESS_ALLOW / egressAllow) for its sessions to reach the server. */
+  egressAllow: string[];
+  /** The Open-Meteo URLs and the egress exception, as environment variables. */
+  env: Record<string, string>;
   requests: RecordedRequest[];
   /** Requests that matched no fixture (answered 599). */
   unknown: RecordedRequest[];
@@ -131,11 +136,17 @@ export async function startOpenMeteoReplay(options: { fixtures?: ReplayFixture[]
     }
   }
 
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  // On an address of this machine other than loopback where there is one: a pool session's
+  // loopback is its own, so it reaches the replay server only there (allowed by egressAllow).
+  const host = reachableHostAddress() ?? '127.0.0.1';
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const { port } = server.address() as AddressInfo;
-  const url = `http://127.0.0.1:${port}`;
+  const url = `http://${host}:${port}`;
+  const egressAllow = host.startsWith('127.') ? [] : [`${host}:${port}`];
   return {
     url,
+    egressAllow,
+    env: { OPEN_METEO_GEOCODING_URL: url, OPEN_METEO_FORECAST_URL: url, OPEN_METEO_ARCHIVE_URL: url, TIDEPOOL_POOL_EGRESS_ALLOW: egressAllow.join(',') },
     requests,
     unknown,
     add,
@@ -175,4 +186,10 @@ function withNulls(body: unknown, fields?: string[]): unknown {
     return copy;
   };
   return Array.isArray(body) ? body.map(punch) : punch(body);
+}
+
+function reachableHostAddress(): string | undefined {
+  return Object.values(os.networkInterfaces())
+    .flatMap((addresses) => addresses ?? [])
+    .find((address) => address.family === 'IPv4' && !address.internal)?.address;
 }

@@ -21,9 +21,9 @@ const sandboxes: Record<string, Sandbox> = {};
 beforeAll(async () => {
   replay = await startWeatherReplay();
   const key = randomBytes(16).toString('hex');
-  acaPool = await startPoolServer({ port: 0, egress: true, readySessions: 1, apiKeys: [key] });
+  acaPool = await startPoolServer({ port: 0, egress: true, egressAllow: replay.egressAllow, readySessions: 1, apiKeys: [key] });
   sandboxes.local = createLocalSandbox();
-  sandboxes.pool = createPoolSandbox({ pool: { egress: true, readySessions: 1 } });
+  sandboxes.pool = createPoolSandbox({ pool: { egress: true, egressAllow: replay.egressAllow, readySessions: 1 } });
   sandboxes.aca = createAcaSandbox({ poolManagementEndpoint: acaPool.url, accessToken: key, env: {} });
 }, 120_000);
 

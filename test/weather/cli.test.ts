@@ -18,9 +18,7 @@ async function cli(args: string[]) {
   const env = {
     PATH: process.env.PATH,
     TIDEPOOL_TODAY: TODAY,
-    OPEN_METEO_GEOCODING_URL: replay.url,
-    OPEN_METEO_FORECAST_URL: replay.url,
-    OPEN_METEO_ARCHIVE_URL: replay.url,
+    ...replay.env,
     TIDEPOOL_POOL_READY_SESSIONS: '1',
   };
   const code = await main(['node', 'tidepool', ...args], { stdout, stderr, env });

@@ -14,6 +14,7 @@ interface PoolServeFlags {
   apiKey?: string[];
   isolation?: 'bwrap' | 'none';
   egress?: boolean;
+  egressAllow?: string[];
   maxSessions?: number;
   readySessions?: number;
   cooldownSeconds?: number;
@@ -65,6 +66,7 @@ export function registerPoolServe(program: Command, context: CliContext): void {
     .option('--api-key <key>', 'bearer key clients must send; repeat for several (TIDEPOOL_POOL_API_KEYS, comma-separated); required unless bound to loopback with egress off', collect)
     .option('--isolation <mode>', 'bwrap or none (TIDEPOOL_POOL_ISOLATION; default bwrap; none runs sessions unisolated on the host: trusted code only)', choice('--isolation', 'TIDEPOOL_POOL_ISOLATION', ['bwrap', 'none'] as const))
     .option('--egress <on|off>', 'network access from sessions; on needs --api-key (TIDEPOOL_POOL_EGRESS; default off)', onOff)
+    .option('--egress-allow <ip:port>', "with egress on, let sessions reach this address of this machine or a private network (e.g. a package mirror); repeat for several (TIDEPOOL_POOL_EGRESS_ALLOW, comma-separated)", collect)
     .option('--max-sessions <n>', 'most sessions at once (TIDEPOOL_POOL_MAX_SESSIONS; default 100)', wholeNumber('--max-sessions', 'TIDEPOOL_POOL_MAX_SESSIONS', 1))
     .option('--ready-sessions <n>', 'pre-warmed sessions kept ready (TIDEPOOL_POOL_READY_SESSIONS; default 4)', wholeNumber('--ready-sessions', 'TIDEPOOL_POOL_READY_SESSIONS', 0))
     .option('--cooldown-seconds <s>', 'idle time before a session ends (TIDEPOOL_POOL_COOLDOWN_SECONDS; default 300)', wholeNumber('--cooldown-seconds', 'TIDEPOOL_POOL_COOLDOWN_SECONDS', 1))
@@ -88,6 +90,7 @@ export function registerPoolServe(program: Command, context: CliContext): void {
         apiKeys: flags.apiKey,
         isolation: flags.isolation,
         egress: flags.egress,
+        egressAllow: flags.egressAllow,
         maxSessions: flags.maxSessions,
         readySessions: flags.readySessions,
         cooldownSeconds: flags.cooldownSeconds,

@@ -54,6 +54,10 @@ export function sessionRequest(settings: PoolSettings, context: SessionRequestCo
     hostIds: context.hostIds,
     egress: settings.egress,
     blockedAddresses: context.blockedAddresses,
+    allowedDestinations: settings.egressAllow.map((entry) => {
+      const [address, port] = entry.split(':');
+      return { address, port: Number(port) };
+    }),
     diskMb: settings.diskMb,
     hide: namespaces ? [SANDBOX_PYTHON_DIR] : [],
     env: sessionEnvironment(dataDir),

@@ -7,6 +7,7 @@ export function testSettings(overrides: Partial<PoolSettings> = {}): PoolSetting
   return {
     isolation: 'bwrap',
     egress: false,
+    egressAllow: [],
     maxSessions: 6,
     readySessions: 2,
     cooldownSeconds: 300,
