@@ -1,6 +1,7 @@
 /** The web UI's HTTP app: pages, the JSON/SSE API the pages use, and the OpenAI-compatible /v1 API. */
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
+import { accessGuard } from './access.js';
 import type { WebDeps, WebEnv } from './deps.js';
 import { errorStatus, renderError } from './http-errors.js';
 import { ownerCookie } from './owner.js';
@@ -19,6 +20,8 @@ export function createWebApp(deps: WebDeps): Hono<WebEnv> {
     c.header('x-content-type-options', 'nosniff');
     c.header('referrer-policy', 'no-referrer');
   });
+  // Before anything else: no route, not even a 404, answers a request without the token.
+  app.use('*', accessGuard(deps.access));
   app.use('/', ownerCookie());
   app.use('/api/*', ownerCookie());
   app.route('/', staticRoutes());

@@ -5,6 +5,7 @@ import type { ConversationStore } from '../agent/conversation-store.js';
 import type { ModelSetup } from '../agent/model-config.js';
 import type { TravelAgents } from '../agent/travel-agents.js';
 import type { WeatherToolOptions } from '../tools/index.js';
+import type { WebAccess } from './access.js';
 
 export interface WebDeps {
   store: ConversationStore;
@@ -17,6 +18,8 @@ export interface WebDeps {
   busy: Set<string>;
   /** Passed to the weather tools (Open-Meteo URLs come from the server's environment). */
   weather: WeatherToolOptions;
+  /** The token every request must carry, and the host names it must be addressed to. */
+  access: WebAccess;
 }
 
 /** Hono variables set by middleware. */

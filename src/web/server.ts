@@ -12,10 +12,13 @@ import { createLanguageModel } from '../agent/language-model.js';
 import { resolveModelSetup, type ModelSetup } from '../agent/model-config.js';
 import { TravelAgents, type TravelAgentsOptions } from '../agent/travel-agents.js';
 import type { Env } from '../config/settings.js';
-import type { SandboxType } from '../sandbox/types.js';
 import type { WeatherToolOptions } from '../tools/index.js';
+import { accessCookieName, allowedHostNames, resolveAccessToken } from './access.js';
+import { backendsWithEgress, localRestriction, resolveAllowLocal } from './agent-policy.js';
 import { createWebApp } from './app.js';
 import type { WebDeps } from './deps.js';
+
+export { isLoopback } from './agent-policy.js';
 
 export const DEFAULT_WEB_PORT = 8080;
 export const DEFAULT_WEB_HOST = '127.0.0.1';
@@ -27,6 +30,16 @@ export interface WebServerOptions {
   port?: number;
   /** SQLite file; default TIDEPOOL_DB_PATH, else tidepool/tidepool.db in the OS data directory. */
   dbPath?: string;
+  /**
+   * The access token every request must carry (cookie or `Authorization: Bearer`); default
+   * TIDEPOOL_WEB_TOKEN, else a random one for this start. At least 16 URL-safe characters.
+   */
+  token?: string;
+  /**
+   * Offer the Local agent even though other backends' sessions have network egress (the embedded
+   * pool has). Default TIDEPOOL_WEB_ALLOW_UNSANDBOXED_LOCAL, else false. Never on a non-loopback host.
+   */
+  allowUnsandboxedLocal?: boolean;
   env?: Env;
   /** Tests may inject a model; default from the environment (see agent/model-config). */
   model?: LanguageModel;
@@ -37,7 +50,12 @@ export interface WebServerOptions {
 }
 
 export interface RunningWebServer {
+  /** Base URL, e.g. http://127.0.0.1:8080 (every route but /login needs the token). */
   url: string;
+  /** The URL to open in a browser: `url` + `/?token=…`; it trades the token for a cookie. */
+  loginUrl: string;
+  /** The access token of this start (see WebServerOptions.token). */
+  token: string;
   port: number;
   host: string;
   dbPath: string;
@@ -46,41 +64,40 @@ export interface RunningWebServer {
   close(): Promise<void>;
 }
 
-/**
- * The UI has no login: on loopback only this machine's users reach it. Bound to another address,
- * anyone who can reach the port could run code through the Local agent on this host unsandboxed,
- * so Local is switched off there (the pool and the cloud backends isolate their sessions).
- */
-function remoteRestrictions(host: string): Partial<Record<SandboxType, string>> {
-  if (isLoopback(host)) return {};
-  return { Local: `Local runs code on this machine without isolation, so it is off while serving on ${host}; serve on 127.0.0.1 to use it.` };
-}
-
-export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
-
 export async function startWebServer(options: WebServerOptions = {}): Promise<RunningWebServer> {
   const env = options.env ?? process.env;
-  const host = options.host ?? env.TIDEPOOL_WEB_HOST?.trim() ?? DEFAULT_WEB_HOST;
+  const host = options.host ?? (env.TIDEPOOL_WEB_HOST?.trim() || DEFAULT_WEB_HOST);
   const port = options.port ?? (env.TIDEPOOL_WEB_PORT?.trim() ? Number(env.TIDEPOOL_WEB_PORT) : DEFAULT_WEB_PORT);
   const logger = options.logger ?? pino({ level: env.TIDEPOOL_LOG_LEVEL?.trim() || 'warn', base: { component: 'web' } });
   const dbPath = resolveDbPath(options.dbPath, env);
   const modelSetup = resolveModelSetup(env);
   const model = options.model ?? (modelSetup.configured ? createLanguageModel(modelSetup.config) : undefined);
+  const token = resolveAccessToken(options.token, env);
+  const localOff = localRestriction({
+    host,
+    allowUnsandboxedLocal: resolveAllowLocal(options.allowUnsandboxedLocal, env),
+    egressBackends: backendsWithEgress(options.agents?.env ?? env, options.agents),
+  });
   const store = new ConversationStore(dbPath);
-  const agents = new TravelAgents({ env, ...options.agents, disabled: { ...remoteRestrictions(host), ...options.agents?.disabled } });
-  const deps: WebDeps = { store, agents, modelSetup, model, logger, busy: new Set(), weather: { env, ...options.weather } };
-  const app = createWebApp(deps);
+  const agents = new TravelAgents({ env, ...options.agents, disabled: { ...(localOff ? { Local: localOff } : {}), ...options.agents?.disabled } });
+  const deps: Omit<WebDeps, 'access'> = { store, agents, modelSetup, model, logger, busy: new Set(), weather: { env, ...options.weather } };
 
+  // The app needs the port (its cookie is named after it), known only once listening; until
+  // then nothing is served.
+  let handle: (request: Request, bindings: unknown) => Response | Promise<Response> = () => new Response('Starting', { status: 503 });
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const started = serve({ fetch: app.fetch, hostname: host, port }, () => resolve(started));
+    const started = serve({ fetch: (request, bindings) => handle(request, bindings), hostname: host, port }, () => resolve(started));
     started.once('error', reject);
   });
   const address = server.address() as AddressInfo;
+  const app = createWebApp({ ...deps, access: { token, cookieName: accessCookieName(address.port), allowedHosts: allowedHostNames(host) } });
+  handle = (request, bindings) => app.fetch(request, bindings);
   const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${urlHost}:${address.port}`;
   return {
-    url: `http://${urlHost}:${address.port}`,
+    url,
+    loginUrl: `${url}/?token=${encodeURIComponent(token)}`,
+    token,
     port: address.port,
     host,
     dbPath,

@@ -34,6 +34,8 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in Chromium', () => {
       dbPath: path.join(dir, 'tidepool.db'),
       env: { OPENAI_BASE_URL: model.url, OPENAI_MODEL: 'scripted', ...openMeteoEnv(replay) },
       weather: { today: TODAY },
+      // A pool session's loopback is its own: it reaches the replay server only at the address allowed here.
+      agents: { sandboxOptions: { pool: { pool: { egressAllow: replay.egressAllow } } } },
     });
     // A persistent context is how playwright takes --user-data-dir: a fresh temporary profile.
     browser = await chromium.launchPersistentContext(path.join(dir, 'chromium-profile'), {
@@ -60,9 +62,13 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in Chromium', () => {
       { expectUser: 'chart', reply: { toolCalls: [{ name: 'chart_weather', arguments: { places: ['Miami', 'Tokyo'], dates: 'May' } }] } },
       { expectToolResult: 'chart_weather', reply: { text: 'Here is the chart of Miami and Tokyo in May.' } },
     );
-    await page.goto(server.url);
+    // The printed link: the token becomes a cookie and leaves the address bar.
+    await page.goto(server.loginUrl);
+    expect(page.url()).toBe(`${server.url}/`);
     await page.selectOption('[data-testid=agent-select]', 'travel-pool');
-    await expect.poll(() => page.locator('[data-testid=unavailable-agent]').count()).toBe(3);
+    // Local is off beside the pool (whose sessions have egress); ACA, E2B and Daytona are not configured.
+    await expect.poll(() => page.locator('[data-testid=unavailable-agent]').count()).toBe(4);
+    expect(await page.locator('[data-testid=unavailable-agent][data-agent=travel-local]').textContent()).toContain('--allow-unsandboxed-local');
 
     await page.fill('[data-testid=prompt]', 'What is the weather like in Miami and Tokyo in May?');
     await page.click('[data-testid=send]');
@@ -117,4 +123,17 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in Chromium', () => {
     expect(await card.locator('[data-testid=lifecycle-event]').count()).toBeGreaterThanOrEqual(3);
     await page.screenshot({ path: path.join(SCREENSHOTS, '4-tools-page.png'), fullPage: true });
   }, 120_000);
+
+  it('shows a browser without the cookie how to get in, and pasting the token opens the UI', async () => {
+    await browser.clearCookies();
+    const response = await page.goto(`${server.url}/tools`);
+    expect(response?.status()).toBe(401);
+    await page.locator('[data-testid=login-page]').waitFor();
+    await page.screenshot({ path: path.join(SCREENSHOTS, '5-login.png'), fullPage: true });
+    await page.fill('[data-testid=token-input]', server.token);
+    await page.press('[data-testid=token-input]', 'Enter');
+    await page.locator('[data-testid=agent-select] option').first().waitFor({ state: 'attached' });
+    expect(page.url()).toBe(`${server.url}/`);
+    expect(await page.locator('[data-testid=model-status]').textContent()).toContain('scripted');
+  }, 60_000);
 });

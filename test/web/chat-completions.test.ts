@@ -16,7 +16,7 @@ describe('OpenAI-compatible /v1 API', () => {
   beforeAll(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'tidepool-v1-'));
     model = await startScriptedModelServer();
-    server = await startWebServer({ port: 0, dbPath: path.join(dir, 'db.sqlite'), env: { OPENAI_BASE_URL: model.url, OPENAI_MODEL: 'scripted' } });
+    server = await startWebServer({ port: 0, dbPath: path.join(dir, 'db.sqlite'), env: { OPENAI_BASE_URL: model.url, OPENAI_MODEL: 'scripted' }, allowUnsandboxedLocal: true });
   });
   afterAll(async () => {
     await server?.close();
@@ -25,10 +25,10 @@ describe('OpenAI-compatible /v1 API', () => {
   });
 
   const post = (body: unknown, headers: Record<string, string> = {}) =>
-    fetch(`${server.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+    fetch(`${server.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${server.token}`, ...headers }, body: JSON.stringify(body) });
 
   it('lists every agent as a model, with availability', async () => {
-    const body = (await (await fetch(`${server.url}/v1/models`)).json()) as { object: string; data: { id: string; available: boolean; reason?: string }[] };
+    const body = (await (await fetch(`${server.url}/v1/models`, { headers: { authorization: `Bearer ${server.token}` } })).json()) as { object: string; data: { id: string; available: boolean; reason?: string }[] };
     expect(body.object).toBe('list');
     expect(body.data.map((m) => m.id)).toEqual(['travel-local', 'travel-pool', 'travel-aca', 'travel-e2b', 'travel-daytona']);
     expect(body.data.find((m) => m.id === 'travel-local')?.available).toBe(true);
@@ -106,7 +106,7 @@ describe('OpenAI-compatible /v1 API', () => {
   });
 
   it('works with an off-the-shelf OpenAI client (the AI SDK\'s chat provider), streaming and not', async () => {
-    const client = createOpenAI({ baseURL: `${server.url}/v1`, apiKey: 'unused' }).chat('travel-local');
+    const client = createOpenAI({ baseURL: `${server.url}/v1`, apiKey: server.token }).chat('travel-local');
     model.push({ expectUser: 'Say hi', reply: { text: 'Hi from the travel agent.' } });
     expect((await generateText({ model: client, prompt: 'Say hi' })).text).toBe('Hi from the travel agent.');
     model.push({ expectUser: 'Stream hi', reply: { text: 'Streaming hello from the travel agent.' } });

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DisplayMessage, ToolCallView } from '../../src/agent/types.js';
+import { OWNER_COOKIE } from '../../src/web/owner.js';
 import { startWebServer, type RunningWebServer } from '../../src/web/server.js';
 import { startScriptedModelServer, type ScriptedModelServer } from '../support/scripted-model-server.js';
 import { readSse, WebClient } from './helpers.js';
@@ -26,11 +27,12 @@ describe('conversations through the web API, across a server restart', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const start = () => startWebServer({ port: 0, dbPath, env: { OPENAI_BASE_URL: model.url, OPENAI_MODEL: 'scripted' } });
+  const start = () => startWebServer({ port: 0, dbPath, env: { OPENAI_BASE_URL: model.url, OPENAI_MODEL: 'scripted' }, allowUnsandboxedLocal: true });
 
   it('streams a turn, stores it, and finds it again after a restart', async () => {
     server = await start();
     const client = new WebClient(server.url);
+    await client.login(server.token);
     const { conversation } = await client.json<{ conversation: { id: string } }>('/api/conversations', { method: 'POST', json: { agentId: 'travel-local' } });
     expect(conversation.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
 
@@ -61,16 +63,17 @@ describe('conversations through the web API, across a server restart', () => {
     expect(files.map((f) => f.name)).toContain('notes.txt');
     expect(await (await client.request(`/api/conversations/${conversation.id}/files/notes.txt`)).text()).toBe('pack light');
 
-    // Someone else (no cookie) sees nothing, even with the id.
-    const stranger = new WebClient(server.url);
+    // Someone else (the token but not this browser's cookie) sees nothing, even with the id.
+    const stranger = new WebClient(server.url, server.token);
     expect((await stranger.json<{ conversations: unknown[] }>('/api/conversations')).conversations).toEqual([]);
     expect((await stranger.request(`/api/conversations/${conversation.id}`)).status).toBe(404);
     expect((await stranger.request(imageUrl)).status).toBe(404);
 
     await server.close();
     server = await start();
-    const again = new WebClient(server.url);
-    again.cookie = client.cookie;
+    // A new start has a new token; the browser's owner cookie still finds its conversations.
+    const again = new WebClient(server.url, server.token);
+    again.cookies.set(OWNER_COOKIE, client.cookies.get(OWNER_COOKIE)!);
     const { conversations } = await again.json<{ conversations: { id: string; title: string; agentId: string }[] }>('/api/conversations');
     expect(conversations).toEqual([expect.objectContaining({ id: conversation.id, title: 'Please draw a line', agentId: 'travel-local' })]);
     const { messages } = await again.json<{ messages: DisplayMessage[] }>(`/api/conversations/${conversation.id}`);
@@ -94,7 +97,7 @@ describe('conversations through the web API, across a server restart', () => {
 
   it('rejects bad input with a message that says what to send', async () => {
     server ??= await start();
-    const client = new WebClient(server.url);
+    const client = new WebClient(server.url, server.token);
     const bad = await client.request('/api/conversations', { method: 'POST', json: { agent: 'x' } });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: { message: string } }).error.message).toContain('agentId');

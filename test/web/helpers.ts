@@ -1,15 +1,31 @@
-/** A cookie-keeping client for the web server, and SSE parsing, for tests on a real port. */
+/**
+ * A cookie-keeping client for the web server, for tests on a real port. With a token it sends
+ * `Authorization: Bearer`, as API clients do; `login()` instead trades it for the cookie, as a browser does.
+ */
 export class WebClient {
-  cookie = '';
-  constructor(readonly baseUrl: string) {}
+  readonly cookies = new Map<string, string>();
+  constructor(
+    readonly baseUrl: string,
+    public token?: string,
+  ) {}
+
+  /** Opens `/?token=…` like a browser following the printed link; keeps the cookie, drops the bearer. */
+  async login(token: string): Promise<Response> {
+    this.token = undefined;
+    return this.request(`/?token=${encodeURIComponent(token)}`, { redirect: 'manual' });
+  }
 
   async request(path: string, init: RequestInit & { json?: unknown } = {}): Promise<Response> {
     const headers = new Headers(init.headers);
-    if (this.cookie) headers.set('cookie', this.cookie);
+    if (this.cookies.size > 0) headers.set('cookie', [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; '));
+    if (this.token && !headers.has('authorization')) headers.set('authorization', `Bearer ${this.token}`);
     if (init.json !== undefined) headers.set('content-type', 'application/json');
     const response = await fetch(this.baseUrl + path, { ...init, headers, body: init.json !== undefined ? JSON.stringify(init.json) : init.body });
-    const setCookie = response.headers.get('set-cookie');
-    if (setCookie) this.cookie = setCookie.split(';')[0]!;
+    for (const cookie of response.headers.getSetCookie()) {
+      const [pair] = cookie.split(';');
+      const at = pair!.indexOf('=');
+      this.cookies.set(pair!.slice(0, at), pair!.slice(at + 1));
+    }
     return response;
   }
 

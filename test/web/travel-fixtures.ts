@@ -22,5 +22,5 @@ export async function startTravelReplay(): Promise<OpenMeteoReplay> {
 
 /** The server environment that points every Open-Meteo call at the replay server. */
 export function openMeteoEnv(replay: OpenMeteoReplay): Record<string, string> {
-  return { OPEN_METEO_GEOCODING_URL: replay.url, OPEN_METEO_FORECAST_URL: replay.url, OPEN_METEO_ARCHIVE_URL: replay.url };
+  return replay.env;
 }

@@ -7,24 +7,43 @@ interface ServeOptions {
   port?: number;
   host?: string;
   db?: string;
+  token?: string;
+  allowUnsandboxedLocal?: boolean;
 }
 
 export function registerServe(program: Command, context: CliContext): void {
   program
     .command('serve')
-    .description('Start the web UI: chat with a travel agent per sandbox backend, tool cards with lifecycle timings, and an OpenAI-compatible /v1 API')
+    .description(
+      'Start the web UI: chat with a travel agent per sandbox backend, tool cards with lifecycle timings, and an OpenAI-compatible /v1 API. ' +
+        'Every page and API needs the access token: open the printed http://…/?token=… URL in your browser, or send "Authorization: Bearer <token>".',
+    )
     .option('-p, --port <n>', `port to listen on (default TIDEPOOL_WEB_PORT, else ${DEFAULT_WEB_PORT}; 0 picks a free one)`, portNumber)
     .option('--host <host>', `address to bind (default TIDEPOOL_WEB_HOST, else ${DEFAULT_WEB_HOST})`)
     .option('--db <path>', 'SQLite file for conversations (default TIDEPOOL_DB_PATH, else tidepool/tidepool.db in your data directory)')
+    .option('--token <token>', 'access token (16+ URL-safe characters; default TIDEPOOL_WEB_TOKEN, else a random one at each start). Prefer the variable: command lines are visible to other users')
+    .option(
+      '--allow-unsandboxed-local',
+      'also offer travel-local, which runs code on this machine with no isolation, even though the pool\'s sessions have network egress and could reach this server ' +
+        '(default TIDEPOOL_WEB_ALLOW_UNSANDBOXED_LOCAL=1; never on a non-loopback --host)',
+    )
     .action(async (options: ServeOptions) => {
-      const server = await startWebServer({ port: options.port, host: options.host, dbPath: options.db, env: context.env });
+      const server = await startWebServer({
+        port: options.port,
+        host: options.host,
+        dbPath: options.db,
+        token: options.token,
+        allowUnsandboxedLocal: options.allowUnsandboxedLocal,
+        env: context.env,
+      });
       const { stdout } = context;
-      stdout.write(`Tidepool is serving at ${server.url}\n`);
-      stdout.write(`  OpenAI-compatible API: ${server.url}/v1 (models: ${server.agents.list().filter((a) => a.available).map((a) => a.id).join(', ')})\n`);
+      stdout.write(`Tidepool is serving at ${server.loginUrl}\n`);
+      stdout.write('  Open that link in your browser; it keeps the token in a cookie. Anyone with the token can run code in the sandboxes.\n');
+      stdout.write(`  OpenAI-compatible API: ${server.url}/v1 with "Authorization: Bearer <the token above>" (models: ${server.agents.list().filter((a) => a.available).map((a) => a.id).join(', ')})\n`);
       stdout.write(`  Conversations: ${server.dbPath}\n`);
       stdout.write(server.modelSetup.configured ? `  Model: ${server.modelSetup.config.label}\n` : `  No model configured: the Tools page works. For chat: ${server.modelSetup.reason.split('\n\n')[1] ?? server.modelSetup.reason}\n`);
       for (const agent of server.agents.list().filter((a) => !a.available)) stdout.write(`  ${agent.id} unavailable: ${agent.reason}\n`);
-      if (!isLoopback(server.host)) stdout.write(`  Warning: the UI has no login; anyone who can reach ${server.url} can use the agents and tools.\n`);
+      if (!isLoopback(server.host)) stdout.write(`  Warning: ${server.url} is plain HTTP: the token and every conversation cross the network unencrypted. Put it behind HTTPS or keep it on 127.0.0.1.\n`);
       stdout.write('Press Ctrl-C to stop.\n');
       await waitForAbort(context.shutdownSignal);
       stdout.write('Stopping…\n');

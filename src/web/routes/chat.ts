@@ -9,6 +9,7 @@ import { runTurn } from '../../agent/run-turn.js';
 import type { AgentEvent, DisplayMessage } from '../../agent/types.js';
 import type { WebDeps, WebEnv } from '../deps.js';
 import { httpError } from '../http-errors.js';
+import { availableAgent } from './available-agent.js';
 import { ownConversation } from './conversations.js';
 
 /** What the browser receives: the turn's events, framed by the stored user and assistant messages. */
@@ -23,8 +24,7 @@ export function chatRoutes(deps: WebDeps): Hono<WebEnv> {
     const body = messageBody.safeParse(await c.req.json().catch(() => undefined));
     if (!body.success) throw httpError(400, 'Send JSON such as {"text": "What is the weather in Lisbon in May?"}.');
     if (!deps.modelSetup.configured || !deps.model) throw httpError(503, deps.modelSetup.configured ? 'No model.' : deps.modelSetup.reason, 'model_not_configured');
-    const agent = deps.agents.get(conversation.agentId);
-    if (!agent.sandbox) throw httpError(503, `${agent.name} is unavailable: ${agent.reason}`, 'agent_unavailable');
+    const agent = availableAgent(deps, conversation.agentId);
     if (deps.busy.has(conversation.id)) throw httpError(409, 'This conversation is already answering; wait for the reply to finish.', 'busy');
 
     const model = deps.model;

@@ -8,6 +8,7 @@ import type { ConversationSummary } from '../../agent/conversation-store.js';
 import type { WebDeps, WebEnv } from '../deps.js';
 import { httpError } from '../http-errors.js';
 import { isUuid } from '../owner.js';
+import { availableAgent } from './available-agent.js';
 
 const createBody = z.object({ agentId: z.string().min(1).max(100) });
 
@@ -19,7 +20,7 @@ export function conversationRoutes(deps: WebDeps): Hono<WebEnv> {
   app.post('/api/conversations', async (c) => {
     const body = createBody.safeParse(await c.req.json().catch(() => undefined));
     if (!body.success) throw httpError(400, 'Send JSON such as {"agentId": "travel-pool"}.');
-    const agent = deps.agents.get(body.data.agentId);
+    const agent = availableAgent(deps, body.data.agentId);
     return c.json({ conversation: deps.store.create(c.get('ownerId'), agent.id) }, 201);
   });
 

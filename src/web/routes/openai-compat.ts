@@ -47,7 +47,7 @@ export function openAiRoutes(deps: WebDeps): Hono<WebEnv> {
     } catch (error) {
       return openAiError(c, 404, errorMessage(error), 'model_not_found');
     }
-    if (!agent.sandbox) return openAiError(c, 503, `${agent.name} is unavailable: ${agent.reason}`, 'agent_unavailable');
+    if (!agent.available || !agent.sandbox) return openAiError(c, 503, `${agent.name} is unavailable: ${agent.reason}`, 'agent_unavailable');
     if (!deps.modelSetup.configured || !deps.model) return openAiError(c, 503, deps.modelSetup.configured ? 'No model.' : deps.modelSetup.reason, 'model_not_configured');
     const last = body.messages.at(-1)!;
     if (last.role !== 'user') return openAiError(c, 400, 'The last message must come from the user.', 'invalid_request_error');

@@ -9,6 +9,7 @@ import type { LifecycleEvent } from '../../sandbox/lifecycle.js';
 import { runAgentTool, TOOL_NAMES, type AgentToolName } from '../../tools/ai-sdk.js';
 import type { WebDeps, WebEnv } from '../deps.js';
 import { httpError } from '../http-errors.js';
+import { availableAgent } from './available-agent.js';
 
 const toolBody = z.object({ agentId: z.string().min(1), input: z.record(z.string(), z.unknown()) });
 
@@ -18,8 +19,7 @@ export function toolRoutes(deps: WebDeps): Hono<WebEnv> {
     if (!(TOOL_NAMES as readonly string[]).includes(name)) throw httpError(404, `No tool "${name}". Tools: ${TOOL_NAMES.join(', ')}.`, 'not_found');
     const body = toolBody.safeParse(await c.req.json().catch(() => undefined));
     if (!body.success) throw httpError(400, 'Send JSON such as {"agentId": "travel-pool", "input": {"destination": "Lisbon", "dates": "May"}}.');
-    const agent = deps.agents.get(body.data.agentId);
-    if (!agent.sandbox) throw httpError(503, `${agent.name} is unavailable: ${agent.reason}`, 'agent_unavailable');
+    const agent = availableAgent(deps, body.data.agentId);
     const sessionId = randomUUID();
     const lifecycle: LifecycleEvent[] = [];
     const startedAt = performance.now();
