@@ -3,11 +3,31 @@
 It speaks a small framed protocol on two file descriptors (requests in, responses out):
 every frame is a 4-byte big-endian length followed by that many bytes of UTF-8 JSON.
 
-Request:  {"op": "execute", "id": 1, "code": "...", "outputLimit": 1048576}
+Request:  {"op": "execute", "id": 1, "code": "...", "outputLimit": 1048576, "responseLimit": 22020096}
           {"op": "ping", "id": 2}
 Response: {"id": 1, "status": "success" | "failure", "stdout": "...", "stderr": "...",
            "hasResult": bool, "result": <json>, "repr": str | null, "images": [...],
            "error": {"type", "message", "traceback"} | null, "durationMs": float}
+
+Every part of a response is capped, so a cell that returns a 150 MB string costs the host a
+megabyte, not 150 (the host ends a kernel whose frame exceeds what it accepts):
+- stdout and stderr: `outputLimit` bytes each (per request; the rest is dropped with a note);
+- the result, its repr, an error's message and its traceback: `result_limit_bytes` each
+  (1 MiB by default; `--result-limit-bytes N` on the command line, or serve()'s argument), cut
+  with a note that tells how large the whole was and to write it to /mnt/data and download it;
+- images: `image_limit_bytes` (4 MiB of base64) each and `cell_image_limit_bytes` (8 MiB) per
+  cell; an image over either is left out, with a note in stderr;
+- the whole response: `responseLimit` bytes (per request; the host's frame cap). An answer
+  still over it loses its images, then has every text cut to a share of it.
+
+Processes left behind: when serve() is told the kernel runs inside a session's own PID
+namespace (reap_session_processes=True; the pool's zygote does so, never the Local backend
+or isolation "none", where the other processes belong to the host), every process of the
+namespace except its PID 1 and the kernel is killed after each cell, so nothing a cell started
+keeps burning CPU. A cell that wants a background process to outlive it (a server, a worker)
+sets the environment variable TIDEPOOL_KEEP_PROCESSES=1, e.g.
+    os.environ["TIDEPOOL_KEEP_PROCESSES"] = "1"
+and deletes it (or sets "0") to go back to the default.
 
 Why file descriptors 1 and 2 are pipes read by a thread: output written below Python
 (os.system, C extensions, child processes) must be captured too, and in order with print().
@@ -39,6 +59,19 @@ import types
 
 MAX_REQUEST_BYTES = 64 * 1024 * 1024
 DEFAULT_OUTPUT_LIMIT = 1024 * 1024
+DEFAULT_RESULT_LIMIT = 1024 * 1024
+DEFAULT_IMAGE_LIMIT = 4 * 1024 * 1024
+DEFAULT_CELL_IMAGE_LIMIT = 8 * 1024 * 1024
+# The host's frame cap for the default caps (src/kernel/protocol.ts, maxResponseBytes), used
+# when a request does not name one; a response is never fitted into less than the floor.
+RESPONSE_OVERHEAD = 1024 * 1024
+MIN_RESPONSE_LIMIT = 64 * 1024
+KEEP_PROCESSES_ENV = "TIDEPOOL_KEEP_PROCESSES"
+PRETTY_PRINT_MAX_ITEMS = 10_000
+# Notes the kernel adds to a cell's stderr (an image left out, ...), at most.
+MAX_NOTES = 10
+# Killing a session's leftover processes: passes until none is left, and how long at most.
+REAP_DEADLINE_SECONDS = 2.0
 MAX_SAFE_INTEGER = 2**53 - 1
 DATA_DIR_ENV = "TIDEPOOL_DATA_DIR"
 MOUNT_POINT = "/mnt/data"
@@ -49,7 +82,16 @@ MOUNT_POINT = "/mnt/data"
 
 def encode_frame(message):
     """A 4-byte big-endian length, then the message as UTF-8 JSON."""
-    body = json.dumps(message, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    return frame_body(encode_body(message))
+
+
+def encode_body(message):
+    # A lone surrogate (from a str built with surrogateescape or chr(0xD800)) has no UTF-8 form;
+    # its backslash escape is the JSON escape of the same code point, so the JSON stays valid.
+    return json.dumps(message, ensure_ascii=False, allow_nan=False).encode("utf-8", "backslashreplace")
+
+
+def frame_body(body):
     return struct.pack(">I", len(body)) + body
 
 
@@ -194,13 +236,31 @@ class OutputCapture:
             return tuple(stream.take_text() for stream in self.streams)
 
 
+class Limits:
+    """What one response may hold (see the module docstring)."""
+
+    def __init__(self, result_bytes=DEFAULT_RESULT_LIMIT, image_bytes=DEFAULT_IMAGE_LIMIT, cell_image_bytes=DEFAULT_CELL_IMAGE_LIMIT):
+        for name, value in (("result_limit_bytes", result_bytes), ("image_limit_bytes", image_bytes), ("cell_image_limit_bytes", cell_image_bytes)):
+            if not isinstance(value, int) or value < 1024:
+                raise ValueError(f"{name} must be an integer of at least 1024, got {value!r}")
+        self.result_bytes = result_bytes
+        self.image_bytes = image_bytes
+        self.cell_image_bytes = cell_image_bytes
+
+    def response_bytes(self, output_limit):
+        """The host's frame cap for these caps (src/kernel/protocol.ts, maxResponseBytes)."""
+        return 4 * output_limit + 4 * self.result_bytes + self.cell_image_bytes + self.image_bytes + RESPONSE_OVERHEAD
+
+
 class Kernel:
-    def __init__(self, in_fd, out_fd, data_dir):
+    def __init__(self, in_fd, out_fd, data_dir, limits=None, reap_session_processes=False):
         # The original stderr, kept for the kernel's own fatal errors once fd 2 is captured.
         self.diagnostics_fd = os.dup(2)
         self.in_file = os.fdopen(in_fd, "rb", buffering=0)
         self.out_fd = out_fd
         self.data_dir = data_dir
+        self.limits = limits or Limits()
+        self.reap = reap_session_processes
         self.in_cell = False
         self.cell_count = 0
         # User code gets a fresh __main__ module, so pickling and `if __name__ == "__main__"` behave.
@@ -209,6 +269,8 @@ class Kernel:
         sys.modules["__main__"] = main_module
         self.namespace = main_module.__dict__
         self.displayed = []
+        self.image_bytes = 0
+        self.notes = []
         token = ("\x00tidepool-" + secrets.token_hex(16) + "\x00").encode()
         self.capture = OutputCapture(token)
         self.stdout = io.TextIOWrapper(open(1, "wb", closefd=False), encoding="utf-8", errors="backslashreplace", line_buffering=True)
@@ -248,8 +310,13 @@ class Kernel:
                 return
             op = request.get("op")
             if op == "execute":
-                response = self.execute(str(request.get("code", "")), int(request.get("outputLimit") or DEFAULT_OUTPUT_LIMIT))
-            elif op == "ping":
+                output_limit = int(request.get("outputLimit") or DEFAULT_OUTPUT_LIMIT)
+                response_limit = int(request.get("responseLimit") or self.limits.response_bytes(output_limit))
+                response = self.execute(str(request.get("code", "")), output_limit)
+                response["id"] = request.get("id")
+                write_all(self.out_fd, frame_body(fit_response(response, max(response_limit, MIN_RESPONSE_LIMIT))))
+                continue
+            if op == "ping":
                 response = {"pong": True, "pid": os.getpid()}
             else:
                 response = {"status": "failure", "error": {"type": "ProtocolError", "message": f"unknown op {op!r}", "traceback": ""}}
@@ -262,6 +329,8 @@ class Kernel:
         self.cell_count += 1
         filename = f"<cell-{self.cell_count}>"
         self.displayed = []
+        self.image_bytes = 0
+        self.notes = []
         self.capture.begin(output_limit)
         sys.stdout, sys.stderr = self.stdout, self.stderr
         started = time.perf_counter()
@@ -278,13 +347,25 @@ class Kernel:
         except BaseException as exc:  # noqa: BLE001
             images = self.displayed
             error = error or self._describe(exc)
+        fields = None
+        if error is None:
+            try:
+                fields = self._result_fields(value, has_value, images)
+            except BaseException as exc:  # noqa: BLE001 - a __repr__ is user code too
+                error = self._describe(exc)
+        value = None  # the cell's value may be huge; hold it no longer than needed
         for stream in (self.stdout, self.stderr):
             try:
                 stream.flush()
             except (OSError, ValueError):
                 pass
+        if self.reap and os.environ.get(KEEP_PROCESSES_ENV, "").strip().lower() not in ("1", "true", "yes"):
+            self._reap_session_processes()
         duration_ms = (time.perf_counter() - started) * 1000
         stdout, stderr = self.capture.collect()
+        if self.notes:
+            notes = self.notes[:MAX_NOTES] + ([f"{len(self.notes) - MAX_NOTES} more like these"] if len(self.notes) > MAX_NOTES else [])
+            stderr += "".join(f"[tidepool] {note}\n" for note in notes)
         response = {
             "status": "failure" if error else "success",
             "stdout": stdout,
@@ -296,9 +377,16 @@ class Kernel:
             "error": error,
             "durationMs": round(duration_ms, 3),
         }
-        if error is None:
-            response.update(self._result_fields(value, has_value, images))
+        if fields is not None:
+            response.update(fields)
         return response
+
+    def _reap_session_processes(self):
+        if not kill_session_processes():
+            self.notes.append(
+                f"processes started by this cell could not all be ended within {REAP_DEADLINE_SECONDS:g} s; "
+                "they are ended after the next cell"
+            )
 
     def _run(self, code, filename):
         linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
@@ -328,7 +416,10 @@ class Kernel:
     def _describe(self, exc):
         if isinstance(exc, KeyboardInterrupt):
             return {"type": "KeyboardInterrupt", "message": "execution interrupted", "traceback": ""}
-        message = str(exc)
+        try:
+            message = str(exc)
+        except BaseException:  # noqa: BLE001 - a __str__ is user code too
+            message = f"<{type(exc).__name__} whose str() failed>"
         hint = self._data_dir_hint(exc)
         if hint:
             message += hint
@@ -338,7 +429,7 @@ class Kernel:
         text = "".join(frames.format())
         if hint:
             text += hint.strip() + "\n"
-        return {"type": type(exc).__name__, "message": message, "traceback": text}
+        return {"type": type(exc).__name__, "message": self._cut(message, "error message"), "traceback": self._cut(text, "traceback")}
 
     def _data_dir_hint(self, exc):
         filename = getattr(exc, "filename", None)
@@ -353,7 +444,7 @@ class Kernel:
         for obj in objects:
             image = self._as_image(obj)
             if image:
-                self.displayed.append(image)
+                self._keep_image(image, self.displayed)
             else:
                 print(self._repr(obj))
 
@@ -370,28 +461,164 @@ class Kernel:
             return {"type": "image", "format": "png", "base64_data": base64.b64encode(buffer.getvalue()).decode("ascii")}
         return None
 
+    def _keep_image(self, image, images):
+        """Adds `image` to `images` unless it is over the per-image cap or the cell's budget."""
+        size = len(image["base64_data"])
+        limits = self.limits
+        if size > limits.image_bytes:
+            why = f"is {size} bytes of base64, over the {limits.image_bytes} byte limit per image"
+        elif self.image_bytes + size > limits.cell_image_bytes:
+            why = f"({size} bytes of base64) would take this cell's images over their {limits.cell_image_bytes} byte limit"
+        else:
+            self.image_bytes += size
+            images.append(image)
+            return
+        self.notes.append(
+            f"an image was left out: it {why}. Save it to a file instead, e.g. "
+            f"fig.savefig('{MOUNT_POINT}/plot.png'), and download the file."
+        )
+
     def _collect_figures(self):
         # Only look if the cell used pyplot: importing matplotlib here would cost ~0.5 s.
         pyplot = sys.modules.get("matplotlib.pyplot")
         if pyplot is None:
             return []
-        images = [self._as_image(pyplot.figure(number)) for number in pyplot.get_fignums()]
-        pyplot.close("all")
-        return [image for image in images if image]
+        images = []
+        try:
+            for number in pyplot.get_fignums():
+                if self.image_bytes >= self.limits.cell_image_bytes:
+                    self.notes.append(f"figure {number} was not rendered: this cell's images reached their {self.limits.cell_image_bytes} byte limit")
+                    continue
+                image = self._as_image(pyplot.figure(number))
+                if image:
+                    self._keep_image(image, images)
+        finally:
+            pyplot.close("all")
+        return images
 
     @staticmethod
     def _repr(value):
-        if isinstance(value, (list, tuple, dict, set, frozenset)):
+        # pprint is pure Python, seconds for a million items; past a few thousand the plain repr
+        # is as readable and is cut at the result limit anyway.
+        if isinstance(value, (list, tuple, dict, set, frozenset)) and len(value) <= PRETTY_PRINT_MAX_ITEMS:
             return pprint.pformat(value, width=79, sort_dicts=False)
         return repr(value)
+
+    def _cut(self, text, what, whole_chars=None):
+        """`text` within the result limit; when cut (or when it shows only the start of a larger
+        whole of `whole_chars` characters), followed by a note on how to get all of it."""
+        limit = self.limits.result_bytes
+        shown, cut = cut_text(text, limit)
+        if not cut and whole_chars is None:
+            return text
+        total = len(text) if whole_chars is None else whole_chars
+        return shown + (
+            f"\n[tidepool: {what} truncated to its first {limit} bytes; the whole is {total} characters. "
+            f"To get all of it, write it to a file in {MOUNT_POINT} (e.g. open('{MOUNT_POINT}/result.txt', 'w').write(str(value))) "
+            "and download that file.]"
+        )
 
     def _result_fields(self, value, has_value, images):
         if not has_value or value is None or _is_plot_artist(value):
             if images:
                 return {"hasResult": True, "result": images[-1], "repr": None}
             return {"hasResult": has_value, "result": None, "repr": "None" if has_value and value is None else None}
+        if isinstance(value, str):
+            # Never repr (or copy) all of a huge string: only what can be shown.
+            limit = self.limits.result_bytes
+            whole = len(value) if len(value) > limit else None
+            return {"hasResult": True, "result": self._cut(value, "result"), "repr": self._cut(repr(value[:limit]), "repr", whole)}
         text = self._repr(value)
-        return {"hasResult": True, "result": _json_native(value, text), "repr": text}
+        result = _json_native(value, text)
+        if isinstance(result, str):
+            text = self._cut(text, "repr")
+            result = text
+        return {"hasResult": True, "result": result, "repr": text}
+
+
+def cut_text(text, limit):
+    """(text cut to at most `limit` bytes of UTF-8, whether it was cut). Copies at most `limit`
+    characters, whatever the length of `text`."""
+    if len(text) * 4 <= limit:
+        return text, False
+    data = text[:limit + 1].encode("utf-8", "surrogatepass")
+    if len(data) <= limit:  # then the slice was all of `text`
+        return text, False
+    # A character cut in half (or a lone surrogate) is dropped rather than shown as garbage.
+    return data[:limit].decode("utf-8", "ignore"), True
+
+
+def fit_response(response, limit):
+    """The encoded response, at most `limit` bytes. The caps above keep ordinary answers well
+    inside it; only text that JSON escaping inflates (control characters become six bytes each)
+    can go over. Then the images go, then every text is cut to an equal share."""
+    body = encode_body(response)
+    if len(body) <= limit:
+        return body
+    notes = ""
+    if response["images"] or isinstance(response["result"], dict):
+        notes = f"[tidepool] {len(response['images'])} image(s) were left out: the response was over its {limit} byte limit.\n"
+        response["images"] = []
+        if isinstance(response["result"], dict):
+            response["result"] = None
+        body = encode_body({**response, "stderr": response["stderr"] + notes})
+        if len(body) <= limit:
+            return body
+    # Six texts at most, each escaped to at most six bytes per byte, plus room for the rest.
+    share = max(256, (limit - 16 * 1024) // 36)
+    note = f"\n[tidepool: cut to fit the response's {limit} byte limit]\n"
+
+    def cut(text):
+        if text is None:
+            return None
+        shown, was_cut = cut_text(text, share)
+        return shown + note if was_cut else text
+
+    for field in ("stdout", "stderr", "repr") + (("result",) if isinstance(response["result"], str) else ()):
+        response[field] = cut(response[field])
+    response["stderr"] += notes
+    if response["error"]:
+        response["error"] = {**response["error"], "message": cut(response["error"]["message"]), "traceback": cut(response["error"]["traceback"])}
+    body = encode_body(response)
+    if len(body) <= limit:
+        return body
+    return encode_body({
+        "id": response["id"], "status": "failure", "stdout": "", "stderr": "", "hasResult": False, "result": None, "repr": None,
+        "images": [], "durationMs": response["durationMs"],
+        "error": {"type": "ResponseTooLarge", "message": f"The cell's response did not fit in {limit} bytes; write large output to a file in {MOUNT_POINT} instead.", "traceback": ""},
+    })
+
+
+def kill_session_processes():
+    """Kills every process of the kernel's PID namespace except its PID 1 and the kernel; True
+    once none is left. Only for a kernel in a session's own PID namespace: kill(-1) reaches
+    every process the caller may signal in its namespace (and those below it), which outside
+    a session would be the host's.
+
+    One kill(-1, SIGKILL) already stops a fork loop (a process with SIGKILL pending cannot
+    fork), but a pass repeats until kill(-1, 0) finds nobody, for processes that were mid-fork.
+    Killed children of the kernel are reaped here; orphans are PID 1's to reap, and a zombie
+    still counts, so the loop waits for PID 1 too, up to a deadline."""
+    deadline = time.monotonic() + REAP_DEADLINE_SECONDS
+    delay = 0.0005
+    while True:
+        try:
+            os.kill(-1, signal.SIGKILL)
+        except ProcessLookupError:
+            return True
+        except OSError:  # nobody it may signal is left
+            return True
+        while True:
+            try:
+                pid, _status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid == 0:
+                break
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(delay)
+        delay = min(delay * 2, 0.02)
 
 
 def _is_plot_artist(value):
@@ -410,6 +637,8 @@ def _json_native(value, text):
     if isinstance(value, str):
         return value
     # numpy scalars and similar: typed when their repr is a plain JSON number.
+    if len(text) > 64:
+        return text
     try:
         parsed = json.loads(text)
     except (ValueError, RecursionError):
@@ -425,9 +654,22 @@ def prepare_data_dir(data_dir):
     os.environ[DATA_DIR_ENV] = data_dir
 
 
-def serve(in_fd, out_fd, data_dir):
+def serve(in_fd, out_fd, data_dir, *, result_limit_bytes=DEFAULT_RESULT_LIMIT, image_limit_bytes=DEFAULT_IMAGE_LIMIT,
+          cell_image_limit_bytes=DEFAULT_CELL_IMAGE_LIMIT, reap_session_processes=False):
+    """Runs the kernel until the host closes `in_fd`.
+
+    reap_session_processes: True only when the kernel runs in a session's own PID namespace,
+    as PID 1's child (the pool's zygote with namespaces); then every other process of the
+    namespace but PID 1 is killed after each cell (see the module docstring). Refused, with a
+    line on stderr, when the kernel's parent is not PID 1: killing "every other process" is
+    only safe inside the session's namespace."""
     prepare_data_dir(data_dir)
-    kernel = Kernel(in_fd, out_fd, data_dir)
+    if reap_session_processes and os.getppid() != 1:
+        sys.stderr.write("[kernel] not reaping leftover processes: the kernel's parent is not its PID namespace's PID 1\n")
+        sys.stderr.flush()
+        reap_session_processes = False
+    limits = Limits(result_limit_bytes, image_limit_bytes, cell_image_limit_bytes)
+    kernel = Kernel(in_fd, out_fd, data_dir, limits, reap_session_processes)
     try:
         kernel.serve()
     except BaseException:  # noqa: BLE001 - report why the kernel stopped, then exit
@@ -435,10 +677,17 @@ def serve(in_fd, out_fd, data_dir):
         os._exit(70)
 
 
-def main():
-    """Run as `python3 tidepool_kernel.py`: requests on fd 3, responses on fd 4."""
+def main(argv=None):
+    """Run as `python3 tidepool_kernel.py [--result-limit-bytes N]`: requests on fd 3,
+    responses on fd 4. Never reaps other processes: run this way, they are the host's."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Tidepool's Python kernel (framed JSON on fds 3 and 4).")
+    parser.add_argument("--result-limit-bytes", type=int, default=DEFAULT_RESULT_LIMIT,
+                        help="cap on a result's text, its repr, an error message and a traceback (default 1 MiB)")
+    args = parser.parse_args(argv)
     data_dir = os.environ.get(DATA_DIR_ENV) or MOUNT_POINT
-    serve(3, 4, data_dir)
+    serve(3, 4, data_dir, result_limit_bytes=args.result_limit_bytes)
 
 
 if __name__ == "__main__":

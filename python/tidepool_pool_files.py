@@ -8,10 +8,22 @@ answers while the kernel is busy with a long cell.
 Frames: 4-byte big-endian length + UTF-8 JSON header; a header with "bytes": N is followed by
 N raw bytes. Requests carry an "id" that the reply repeats.
   {"op": "write", "id", "path"} then {"op": "chunk", "id", "bytes": N}+data ... {"op": "end", "id"} | {"op": "abort", "id"}
-  {"op": "read", "id", "path"}          -> {"id", "ok": true, "info", "bytes": N}+data
+  {"op": "read", "id", "path", "maxBytes"?} -> {"id", "ok": true, "info", "bytes": N}+data
   {"op": "stat" | "delete", "id", "path"}
-  {"op": "list", "id", "directory", "recursive"}
+  {"op": "list", "id", "directory", "recursive"} -> {"id", "ok": true, "entries": [info...], "truncated": bool}
 Errors: {"id", "ok": false, "code": "not_found" | "too_large" | "invalid_input" | "internal", "message"}
+
+User code owns /mnt/data and may fill it with traps; none of them may stop this server:
+- Nothing is opened that could block: files are opened O_NONBLOCK|O_NOFOLLOW and must be
+  regular (a FIFO, socket or device is refused with an error naming its type), so a FIFO
+  never hangs a read.
+- A listing is bounded: at most MAX_LIST_ENTRIES entries and about MAX_LIST_BYTES of JSON,
+  from at most MAX_LIST_SCANNED directory entries read and MAX_LIST_DEPTH levels; past any of
+  them the answer holds what fit, in name order, with "truncated": true.
+- File names that are not valid UTF-8 (say b"\xff\xfe") have no JSON form and are left out of
+  listings; code in the session can still see, rename or delete them.
+- Every request gets an answer: an unexpected exception becomes an "internal" error frame,
+  and the server goes on with the next request.
 """
 
 import errno
@@ -23,14 +35,72 @@ import struct
 
 from tidepool_kernel import encode_frame, read_exact
 
-O_DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+O_DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+O_FILE = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 UPLOAD_PREFIX = ".tidepool-upload-"
+MAX_LIST_ENTRIES = 10_000
+# JSON of the entries, estimated as the name plus ENTRY_OVERHEAD_BYTES each; the host accepts
+# file channel headers of twice this (src/pool/runtime/file-channel.ts).
+MAX_LIST_BYTES = 4 * 1024 * 1024
+ENTRY_OVERHEAD_BYTES = 100
+MAX_LIST_SCANNED = 100_000
+MAX_LIST_DEPTH = 64
 
 
 class FileError(Exception):
     def __init__(self, code, message):
         super().__init__(message)
         self.code = code
+
+
+def kind_of(mode):
+    """What a non-regular file is, for error messages."""
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISLNK(mode):
+        return "a symbolic link, which the file API does not follow"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode):
+        return "a character device"
+    if stat.S_ISBLK(mode):
+        return "a block device"
+    return "not a regular file"
+
+
+def not_regular(path, mode):
+    return FileError("invalid_input", f'"{path}" is {kind_of(mode)}; the file API reads and describes only regular files and directories.')
+
+
+def is_utf8(name):
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # surrogate-escaped bytes: not valid UTF-8 on disk
+        return False
+    return True
+
+
+class Listing:
+    """Entries gathered so far and what is left of the listing's budgets."""
+
+    def __init__(self, max_entries, max_bytes, max_scanned):
+        self.entries = []
+        self.bytes = 0
+        self.scanned = 0
+        self.truncated = False
+        self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self.max_scanned = max_scanned
+
+    @property
+    def full(self):
+        return len(self.entries) >= self.max_entries or self.bytes >= self.max_bytes
+
+    def add(self, info):
+        self.entries.append(info)
+        self.bytes += len(info["name"].encode("utf-8")) + ENTRY_OVERHEAD_BYTES
 
 
 def split_path(path):
@@ -55,10 +125,12 @@ def describe_os_error(exc, path):
 
 
 class FileServer:
-    def __init__(self, sock, root):
+    def __init__(self, sock, root, max_list_entries=MAX_LIST_ENTRIES, max_list_bytes=MAX_LIST_BYTES):
         self.sock = sock
         self.fd = sock.fileno()
         self.root = root
+        self.max_list_entries = max_list_entries
+        self.max_list_bytes = max_list_bytes
         self.upload = None  # the upload in progress: ids, descriptors, first error
         self.handlers = {
             "write": self.op_write,
@@ -77,21 +149,28 @@ class FileServer:
         return read_exact(self.sock.recv, size)
 
     def read_frame(self):
+        """(request, payload); (None, None) once the channel is closed or its framing is lost.
+        A body that is not a JSON object raises FileError: the frame was whole, so the next
+        one can still be read."""
         header = self.read_exact(4)
         if header is None:
             return None, None
         body = self.read_exact(struct.unpack(">I", header)[0])
         if body is None:
             return None, None
-        message = json.loads(body.decode("utf-8"))
-        size = int(message.get("bytes") or 0)
+        try:
+            message = json.loads(body.decode("utf-8"))
+        except ValueError:
+            message = None
+        size = message.get("bytes", 0) if isinstance(message, dict) else 0
+        if not isinstance(size, int) or size < 0:
+            return None, None  # where the next frame starts is unknown
         payload = self.read_exact(size) if size else b""
+        if size and payload is None:
+            return None, None
+        if not isinstance(message, dict):
+            raise FileError("invalid_input", "the request is not a JSON object")
         return message, payload
-
-    def send(self, message, payload=b""):
-        self.sock.sendall(encode_frame(message))
-        if payload:
-            self.sock.sendall(payload)
 
     # --- paths ---
 
@@ -131,7 +210,7 @@ class FileServer:
         finally:
             os.close(dir_fd)
         if not (stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode)):
-            raise FileError("not_found", f'"{path}" is not a regular file.')
+            raise not_regular(path, st.st_mode)
         return self.info(path, st)
 
     # --- operations ---
@@ -141,17 +220,30 @@ class FileServer:
 
     def op_read(self, request, _payload):
         path = request["path"]
+        max_bytes = request.get("maxBytes")
         parts = split_path(path)
         dir_fd = self.open_dir(parts[:-1])
         try:
-            fd = os.open(parts[-1], os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dir_fd)
+            # The type first, for a clear error; O_NONBLOCK keeps a FIFO swapped in meanwhile
+            # from blocking the open, and fstat below decides.
+            st = os.stat(parts[-1], dir_fd=dir_fd, follow_symlinks=False)
+            if not stat.S_ISREG(st.st_mode):
+                raise not_regular(path, st.st_mode)
+            fd = os.open(parts[-1], O_FILE, dir_fd=dir_fd)
         finally:
             os.close(dir_fd)
-        with os.fdopen(fd, "rb") as f:
-            st = os.fstat(f.fileno())
+        try:
+            st = os.fstat(fd)
             if not stat.S_ISREG(st.st_mode):
-                raise FileError("invalid_input", f'"{path}" is not a regular file.')
-            data = f.read()
+                raise not_regular(path, st.st_mode)
+            limit = max_bytes if isinstance(max_bytes, int) and max_bytes >= 0 else None
+            if limit is not None and st.st_size > limit:
+                raise FileError("too_large", f'"{path}" is {st.st_size} bytes, over the {limit} byte limit for a download.')
+            data = read_file(fd, limit)
+            if data is None:
+                raise FileError("too_large", f'"{path}" grew past the {limit} byte limit for a download while it was read.')
+        finally:
+            os.close(fd)
         return {"info": self.info(path, st), "bytes": len(data)}, data
 
     def op_delete(self, request, _payload):
@@ -183,33 +275,68 @@ class FileServer:
     def op_list(self, request, _payload):
         directory = request.get("directory") or ""
         parts = split_path(directory) if directory else []
-        entries = []
+        listing = Listing(self.max_list_entries, self.max_list_bytes, MAX_LIST_SCANNED)
         fd = self.open_dir(parts)
         try:
-            self.collect(fd, directory, bool(request.get("recursive")), entries)
+            self.collect(fd, directory, bool(request.get("recursive")), listing, 0)
         finally:
             os.close(fd)
-        return {"entries": entries}, b""
+        return {"entries": listing.entries, "truncated": listing.truncated}, b""
 
-    def collect(self, fd, prefix, recursive, entries):
-        for entry in sorted(os.scandir(fd), key=lambda e: e.name):
-            if entry.name.startswith(UPLOAD_PREFIX):
-                continue
-            st = entry.stat(follow_symlinks=False)
+    def collect(self, fd, prefix, recursive, listing, depth):
+        """Adds the entries of directory `fd` (and, if `recursive`, below it) in name order."""
+        for name in self.scan(fd, listing):
+            if listing.full:
+                listing.truncated = True
+                return
+            try:
+                st = os.stat(name, dir_fd=fd, follow_symlinks=False)
+            except FileNotFoundError:
+                continue  # removed since the scan
             if not (stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode)):
                 continue
-            name = f"{prefix}/{entry.name}" if prefix else entry.name
-            entries.append(self.info(name, st))
-            if recursive and stat.S_ISDIR(st.st_mode):
-                child = os.open(entry.name, O_DIR, dir_fd=fd)
-                try:
-                    self.collect(child, name, True, entries)
-                finally:
-                    os.close(child)
+            path = f"{prefix}/{name}" if prefix else name
+            listing.add(self.info(path, st))
+            if not (recursive and stat.S_ISDIR(st.st_mode)):
+                continue
+            if depth + 1 >= MAX_LIST_DEPTH:
+                listing.truncated = True
+                continue
+            try:
+                child = os.open(name, O_DIR, dir_fd=fd)
+            except OSError:
+                continue  # replaced by something else since the scan
+            try:
+                self.collect(child, path, True, listing, depth + 1)
+            finally:
+                os.close(child)
+
+    @staticmethod
+    def scan(fd, listing):
+        """Names of the regular files and directories in `fd`, sorted, reading no more than what
+        is left of the listing's scan budget (so a directory of up to MAX_LIST_SCANNED entries
+        is listed from its first name on). Types come from the directory itself, without a
+        stat per entry, and are checked again when an entry is added."""
+        names = []
+        with os.scandir(fd) as entries:
+            for entry in entries:
+                if listing.scanned >= listing.max_scanned:
+                    listing.truncated = True
+                    break
+                listing.scanned += 1
+                name = entry.name
+                if name.startswith(UPLOAD_PREFIX) or not is_utf8(name):
+                    continue
+                if entry.is_file(follow_symlinks=False) or entry.is_dir(follow_symlinks=False):
+                    names.append(name)
+        names.sort()
+        return names
 
     def op_write(self, request, _payload):
         """Opens a hidden temporary file; it replaces the target only once every chunk is in.
         A failure here is kept and reported once, in the reply to "end"."""
+        if self.upload is not None:
+            self.discard_upload()
         path = request["path"]
         upload = {"id": request["id"], "dir_fd": None, "temp": UPLOAD_PREFIX + secrets.token_hex(8), "path": path, "fd": None, "error": None}
         self.upload = upload
@@ -235,6 +362,18 @@ class FileServer:
         except OSError as exc:
             upload["error"] = describe_os_error(exc, upload["path"])
         return None, b""
+
+    def discard_upload(self):
+        """Drops an upload the host never ended (a new one started, so the host gave up on it)."""
+        upload, self.upload = self.upload, None
+        if upload["fd"] is not None:
+            os.close(upload["fd"])
+            try:
+                os.unlink(upload["temp"], dir_fd=upload["dir_fd"])
+            except OSError:
+                pass
+        if upload["dir_fd"] is not None:
+            os.close(upload["dir_fd"])
 
     def finish_upload(self, keep):
         upload, self.upload = self.upload, None
@@ -274,6 +413,8 @@ class FileServer:
         """Reads and answers one request; False once the host has closed the channel."""
         try:
             request, payload = self.read_frame()
+        except FileError as exc:
+            return self.reply(None, {"ok": False, "code": exc.code, "message": str(exc)})
         except OSError:
             return False
         if request is None:
@@ -289,8 +430,41 @@ class FileServer:
         except OSError as exc:
             error = describe_os_error(exc, request.get("path") or request.get("directory") or "")
             reply, data = {"ok": False, "code": error.code, "message": str(error)}, b""
-        if reply is not None:
-            reply.setdefault("ok", True)
-            reply["id"] = request_id
-            self.send(reply, data)
+        except KeyError as exc:
+            reply, data = {"ok": False, "code": "invalid_input", "message": f"the request has no {exc} field"}, b""
+        except Exception as exc:  # noqa: BLE001 - one bad request must not end the file server
+            reply, data = {"ok": False, "code": "internal", "message": f"the file server failed: {type(exc).__name__}: {exc}"}, b""
+        if reply is None:
+            return True
+        return self.reply(request_id, reply, data)
+
+    def reply(self, request_id, reply, data=b""):
+        """Sends one answer; False when the host is gone."""
+        reply.setdefault("ok", True)
+        reply["id"] = request_id
+        try:
+            frame = encode_frame(reply)
+        except Exception as exc:  # noqa: BLE001 - e.g. a value JSON cannot carry
+            frame = encode_frame({"id": request_id, "ok": False, "code": "internal", "message": f"the answer could not be encoded: {type(exc).__name__}"})
+            data = b""
+        try:
+            self.sock.sendall(frame)
+            if data:
+                self.sock.sendall(data)
+        except OSError:
+            return False
         return True
+
+
+def read_file(fd, limit):
+    """All of regular file `fd`, or None when it holds more than `limit` bytes (None: no limit)."""
+    chunks = []
+    total = 0
+    while True:
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            return b"".join(chunks)
+        total += len(chunk)
+        if limit is not None and total > limit:
+            return None
+        chunks.append(chunk)

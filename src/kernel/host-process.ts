@@ -16,6 +16,8 @@ export interface HostProcessOptions {
   dataDir: string;
   /** Extra environment for the kernel; the server's own environment is never passed on. */
   env?: Record<string, string>;
+  /** The kernel's cap on a result's text (--result-limit-bytes; default 1 MiB). Give the KernelClient the same. */
+  resultLimitBytes?: number;
 }
 
 /** What any kernel process needs to run Python and matplotlib headless; none of the server's variables. */
@@ -40,7 +42,9 @@ function kernelEnvironment(dataDir: string, extra: Record<string, string> = {}):
 }
 
 export function startHostKernel(options: HostProcessOptions): KernelTransport & { pid: number | undefined } {
-  const child = spawn(options.pythonPath, ['-I', '-u', pythonFile(KERNEL_SCRIPT)], {
+  const limits = options.resultLimitBytes !== undefined ? ['--result-limit-bytes', String(options.resultLimitBytes)] : [];
+  // Never with the kernel's killing of leftover processes: outside a session's PID namespace, they are the host's.
+  const child = spawn(options.pythonPath, ['-I', '-u', pythonFile(KERNEL_SCRIPT), ...limits], {
     cwd: options.dataDir,
     env: kernelEnvironment(options.dataDir, options.env),
     stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'],

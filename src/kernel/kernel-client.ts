@@ -1,54 +1,51 @@
 /**
  * Drives one kernel: sends cells one at a time in arrival order, enforces timeouts
  * (interrupt first, kill after a grace period) and turns a dead kernel into an error.
+ *
+ * The kernel runs user code, which can reach the protocol socket. Every frame is bounded
+ * (maxResponseBytes) and must be the answer to the request in flight, shaped as that request's
+ * schema says; anything else ends the kernel, and callers get KernelDiedError.
  */
-import { z } from 'zod';
+import type { z } from 'zod';
 import { KernelDiedError } from './errors.js';
 import { encodeFrame, FrameDecoder } from './frames.js';
+import {
+  DEFAULT_OUTPUT_LIMIT_BYTES,
+  DEFAULT_RESULT_LIMIT_BYTES,
+  describeSchemaError,
+  executeResponseSchema,
+  maxResponseBytes,
+  pongSchema,
+} from './protocol.js';
 import type { KernelExecuteOptions, KernelExit, KernelResponse, KernelTransport } from './types.js';
+
+export { DEFAULT_OUTPUT_LIMIT_BYTES, DEFAULT_RESULT_LIMIT_BYTES, maxResponseBytes } from './protocol.js';
 
 /** How long an interrupted cell gets to stop before the kernel is killed. */
 export const DEFAULT_INTERRUPT_GRACE_MS = 2_000;
-export const DEFAULT_OUTPUT_LIMIT_BYTES = 1024 * 1024;
-
-const imageSchema = z.object({
-  type: z.literal('image'),
-  format: z.enum(['png', 'jpeg', 'svg']),
-  base64_data: z.string(),
-});
-
-// The kernel runs user code, which can write to the protocol pipe: never trust a frame's shape.
-const responseSchema = z.object({
-  id: z.number(),
-  status: z.enum(['success', 'failure']),
-  stdout: z.string(),
-  stderr: z.string(),
-  hasResult: z.boolean(),
-  result: z.union([z.string(), z.number(), z.boolean(), z.null(), imageSchema]),
-  repr: z.string().nullable(),
-  images: z.array(imageSchema),
-  error: z.object({ type: z.string(), message: z.string(), traceback: z.string() }).nullable(),
-  durationMs: z.number(),
-});
-
-const pongSchema = z.object({ id: z.number(), pong: z.literal(true) });
 
 interface Pending {
   id: number;
+  schema: z.ZodType;
   resolve: (message: unknown) => void;
   reject: (error: Error) => void;
 }
 
 export interface KernelClientOptions {
   interruptGraceMs?: number;
+  /** Per-stream output cap of each cell unless the call passes its own (default 1 MiB). */
   outputLimitBytes?: number;
+  /** The result cap the kernel was started with (its --result-limit-bytes; default 1 MiB). */
+  resultLimitBytes?: number;
+  /** Largest frame accepted from the kernel; default maxResponseBytes(outputLimitBytes, resultLimitBytes). */
+  maxResponseBytes?: number;
 }
 
 export class KernelClient {
   readonly #transport: KernelTransport;
   readonly #graceMs: number;
   readonly #outputLimitBytes: number;
-  readonly #decoder = new FrameDecoder();
+  readonly #decoder: FrameDecoder;
   #pending: Pending | undefined;
   #nextId = 1;
   #queue: Promise<unknown> = Promise.resolve();
@@ -58,6 +55,8 @@ export class KernelClient {
     this.#transport = transport;
     this.#graceMs = options.interruptGraceMs ?? DEFAULT_INTERRUPT_GRACE_MS;
     this.#outputLimitBytes = options.outputLimitBytes ?? DEFAULT_OUTPUT_LIMIT_BYTES;
+    const resultLimit = options.resultLimitBytes ?? DEFAULT_RESULT_LIMIT_BYTES;
+    this.#decoder = new FrameDecoder(options.maxResponseBytes ?? maxResponseBytes(this.#outputLimitBytes, resultLimit));
     transport.output.on('data', (chunk: Buffer) => this.#onData(chunk));
     transport.output.on('error', () => {});
     transport.input.on('error', () => {});
@@ -71,13 +70,18 @@ export class KernelClient {
   /** Resolves once the kernel answers, i.e. it has started and is idle. */
   ping(): Promise<void> {
     return this.#enqueue(async () => {
-      pongSchema.parse(await this.#request({ op: 'ping' }));
+      await this.#request({ op: 'ping' }, pongSchema);
     });
   }
 
   /** Runs a cell after every cell sent before it. Cell errors and timeouts resolve as failures. */
   execute(code: string, options: KernelExecuteOptions = {}): Promise<KernelResponse> {
     return this.#enqueue(() => this.#execute(code, options));
+  }
+
+  /** The largest response frame this client accepts; the kernel is told to fit its answers in it. */
+  get maxResponseBytes(): number {
+    return this.#decoder.maxFrameBytes;
   }
 
   /** Ends the kernel; pending and queued cells fail with KernelDiedError. */
@@ -112,8 +116,8 @@ export class KernelClient {
     const onAbort = () => stop('abort');
     options.signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const message = await this.#request({ op: 'execute', code, outputLimit });
-      const response = responseSchema.parse(message) as KernelResponse;
+      const request = { op: 'execute', code, outputLimit, responseLimit: this.#decoder.maxFrameBytes };
+      const response = (await this.#request(request, executeResponseSchema)) as KernelResponse;
       if (stopReason === 'abort') throw options.signal!.reason;
       if (stopReason === 'timeout' && response.error?.type === 'KeyboardInterrupt') {
         return markTimedOut(response, options.timeoutMs!, false);
@@ -129,31 +133,40 @@ export class KernelClient {
     }
   }
 
-  #request(message: Record<string, unknown>): Promise<unknown> {
+  #request(message: Record<string, unknown>, schema: z.ZodType): Promise<unknown> {
     if (this.#dead) return Promise.reject(this.#dead);
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
-      this.#pending = { id, resolve, reject };
+      this.#pending = { id, schema, resolve, reject };
       this.#transport.input.write(encodeFrame({ ...message, id }));
     });
   }
 
   #onData(chunk: Buffer): void {
+    if (this.#dead) return;
     let messages: unknown[];
     try {
       messages = this.#decoder.push(chunk);
     } catch (error) {
-      this.#fail(new KernelDiedError(`the kernel broke its protocol (${(error as Error).message}) and was ended`));
-      this.#transport.kill();
+      this.#breach((error as Error).message);
       return;
     }
     for (const message of messages) {
       const pending = this.#pending;
       const id = (message as { id?: unknown } | null)?.id;
-      if (!pending || id !== pending.id) continue; // a stray frame from user code; ignore it
+      if (!pending) return this.#breach('it sent a frame while no request was waiting');
+      if (id !== pending.id) return this.#breach(`it answered request ${typeof id === 'number' ? id : `of ${typeof id} id`} while request ${pending.id} was waiting`);
+      const parsed = pending.schema.safeParse(message);
+      if (!parsed.success) return this.#breach(`its answer did not match the protocol (${describeSchemaError(parsed.error)})`);
       this.#pending = undefined;
-      pending.resolve(message);
+      pending.resolve(parsed.data);
     }
+  }
+
+  /** The kernel broke the protocol, which only user code writing into its socket does: end it. */
+  #breach(detail: string): void {
+    this.#fail(new KernelDiedError(`the Python kernel broke its protocol (${detail.slice(0, 300)}), so it was ended; code in the cell may have written into the kernel's socket`));
+    this.#transport.kill();
   }
 
   #onExit(exit: KernelExit): void {

@@ -1,30 +1,63 @@
 /**
  * Client of a session's file server (python/tidepool_pool_files.py, run by the session's
  * PID 1). Requests go one at a time in arrival order; uploads stream in chunks.
+ *
+ * The server reads a /mnt/data that user code controls, so the channel trusts nothing it
+ * hears: headers and payloads are capped by the frame decoder, replies must match their
+ * request's shape, and every reply has a deadline. A server that breaks any of that is ended
+ * (`onBroken`, which kills the session) and callers get a `session_lost` error.
  */
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
+import { z } from 'zod';
 import { PoolError, type PoolErrorCode, type PoolFileInfo } from '../types.js';
 import { BinaryFrameDecoder, encodeBinaryFrame, type BinaryFrame } from './binary-frames.js';
 
 const UPLOAD_CHUNK_BYTES = 256 * 1024;
+/** Twice the JSON the file server puts in a listing (MAX_LIST_BYTES there). */
+export const DEFAULT_MAX_HEADER_BYTES = 8 * 1024 * 1024;
+/** Largest download; sessions pass their disk limit. */
+export const DEFAULT_MAX_FILE_BYTES = 1024 * 1024 * 1024;
+/** Every file operation is a few system calls on a tmpfs; a server silent this long is stuck. */
+export const DEFAULT_FILE_REQUEST_TIMEOUT_MS = 30_000;
 
-interface WireInfo {
-  name: string;
-  type: 'file' | 'directory';
-  sizeBytes: number;
-  lastModifiedMs: number;
+export interface FileChannelOptions {
+  /** Cap on a reply's JSON header (default 8 MiB). */
+  maxHeaderBytes?: number;
+  /** Cap on a download, sent to the server and enforced on the reply (default 1 GiB). */
+  maxFileBytes?: number;
+  /** How long a reply (or room to send an upload chunk) may take (default 30 s). */
+  requestTimeoutMs?: number;
+  /** Ends the session when the server broke its protocol or stopped answering; the socket is destroyed in any case. */
+  onBroken?: () => void;
 }
+
+/** A listing; when cut at the file server's caps (10,000 entries, ~4 MiB), `truncated` is true. */
+export type FileListing = PoolFileInfo[] & { truncated?: boolean };
+
+const infoSchema = z.object({
+  name: z.string(),
+  type: z.enum(['file', 'directory']),
+  sizeBytes: z.number(),
+  lastModifiedMs: z.number(),
+});
+const infoReply = z.object({ info: infoSchema });
+const listReply = z.object({ entries: z.array(infoSchema), truncated: z.boolean().optional() });
+const emptyReply = z.object({});
 
 interface Waiter {
   resolve: (frame: BinaryFrame) => void;
   reject: (error: Error) => void;
+  timer?: NodeJS.Timeout;
 }
 
 export class FileChannel {
   readonly #socket: Socket;
-  readonly #decoder = new BinaryFrameDecoder();
+  readonly #decoder: BinaryFrameDecoder;
   readonly #waiters = new Map<number, Waiter>();
+  readonly #maxFileBytes: number;
+  readonly #timeoutMs: number;
+  readonly #onBroken: (() => void) | undefined;
   #queue: Promise<unknown> = Promise.resolve();
   #nextId = 1;
   #closed: Error | undefined;
@@ -33,34 +66,46 @@ export class FileChannel {
   constructor(
     socket: Socket,
     private readonly lost: () => PoolError,
+    options: FileChannelOptions = {},
   ) {
     this.#socket = socket;
+    this.#maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+    this.#timeoutMs = options.requestTimeoutMs ?? DEFAULT_FILE_REQUEST_TIMEOUT_MS;
+    this.#onBroken = options.onBroken;
+    this.#decoder = new BinaryFrameDecoder({ maxHeaderBytes: options.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES, maxPayloadBytes: this.#maxFileBytes });
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('error', () => {});
     socket.on('close', () => this.#fail(this.lost()));
   }
 
   stat(path: string): Promise<PoolFileInfo> {
-    return this.#enqueue(async () => toInfo((await this.#request({ op: 'stat', path })).header.info as WireInfo));
+    return this.#enqueue(async () => toInfo((await this.#request({ op: 'stat', path }, infoReply)).info));
   }
 
   delete(path: string): Promise<void> {
     return this.#enqueue(async () => {
-      await this.#request({ op: 'delete', path });
+      await this.#request({ op: 'delete', path }, emptyReply);
     });
   }
 
-  list(directory: string | undefined, recursive: boolean): Promise<PoolFileInfo[]> {
+  /** The entries in name order, depth first; a listing cut at the server's caps says `truncated`. */
+  list(directory: string | undefined, recursive: boolean): Promise<FileListing> {
     return this.#enqueue(async () => {
-      const frame = await this.#request({ op: 'list', directory: directory ?? '', recursive });
-      return (frame.header.entries as WireInfo[]).map(toInfo);
+      const reply = await this.#request({ op: 'list', directory: directory ?? '', recursive }, listReply);
+      const entries: FileListing = reply.entries.map(toInfo);
+      if (reply.truncated) entries.truncated = true;
+      return entries;
     });
   }
 
   read(path: string): Promise<{ info: PoolFileInfo; data: Buffer }> {
     return this.#enqueue(async () => {
-      const frame = await this.#request({ op: 'read', path });
-      return { info: toInfo(frame.header.info as WireInfo), data: frame.payload };
+      const id = this.#nextId++;
+      const reply = this.#await(id);
+      this.#send({ op: 'read', path, maxBytes: this.#maxFileBytes, id });
+      this.#arm(id);
+      const frame = await reply;
+      return { info: toInfo(this.#check(frame, infoReply).info), data: frame.payload };
     });
   }
 
@@ -86,8 +131,9 @@ export class FileChannel {
         abort = `The upload stream failed: ${(error as Error).message}`;
       }
       this.#send(abort ? { op: 'abort', id, message: abort } : { op: 'end', id });
-      const frame = await reply;
-      return toInfo(frame.header.info as WireInfo);
+      // The server answers an upload only at its end, so the deadline starts there.
+      this.#arm(id);
+      return toInfo(this.#check(await reply, infoReply).info);
     });
   }
 
@@ -101,16 +147,34 @@ export class FileChannel {
     return run;
   }
 
-  #request(header: Record<string, unknown>): Promise<BinaryFrame> {
+  async #request<S extends z.ZodType>(header: Record<string, unknown>, schema: S): Promise<z.infer<S>> {
     const id = this.#nextId++;
     const reply = this.#await(id);
     this.#send({ ...header, id });
-    return reply;
+    this.#arm(id);
+    return this.#check(await reply, schema);
+  }
+
+  /** A successful reply's header in the shape `schema` expects; any other shape ends the channel. */
+  #check<S extends z.ZodType>(frame: BinaryFrame, schema: S): z.infer<S> {
+    const parsed = schema.safeParse(frame.header);
+    if (parsed.success) return parsed.data;
+    const error = this.#breach(`broke its protocol (a reply did not match its request: ${parsed.error.issues[0]?.message ?? 'bad shape'})`);
+    throw error;
   }
 
   #await(id: number): Promise<BinaryFrame> {
-    if (this.#closed) return Promise.reject(this.#closed);
-    return new Promise((resolve, reject) => this.#waiters.set(id, { resolve, reject }));
+    const reply = this.#closed ? Promise.reject(this.#closed) : new Promise<BinaryFrame>((resolve, reject) => this.#waiters.set(id, { resolve, reject }));
+    // An upload awaits its reply only after its last chunk; a failure before then is not unhandled.
+    reply.catch(() => undefined);
+    return reply;
+  }
+
+  /** Starts the deadline of the reply to `id`. */
+  #arm(id: number): void {
+    const waiter = this.#waiters.get(id);
+    if (!waiter) return;
+    waiter.timer = setTimeout(() => this.#breach(`did not answer within ${this.#timeoutMs} ms`), this.#timeoutMs);
   }
 
   #send(header: Record<string, unknown>, payload?: Uint8Array): boolean {
@@ -120,40 +184,66 @@ export class FileChannel {
     return flushed;
   }
 
+  /** Resolves once the socket can take more, or the channel ended (a server that stops reading is stuck). */
   #drained(): Promise<void> {
     return new Promise((resolve) => {
       const done = () => {
+        clearTimeout(timer);
         this.#socket.off('drain', done);
         this.#socket.off('close', done);
         resolve();
       };
+      const timer = setTimeout(() => {
+        this.#breach(`took no upload data for ${this.#timeoutMs} ms`);
+        done();
+      }, this.#timeoutMs);
       this.#socket.on('drain', done);
       this.#socket.on('close', done);
     });
   }
 
   #onData(chunk: Buffer): void {
+    if (this.#closed) return;
     let frames: BinaryFrame[];
     try {
       frames = this.#decoder.push(chunk);
     } catch (error) {
-      this.#fail(new PoolError('internal', `The session's file server broke its protocol: ${(error as Error).message}`));
-      this.#socket.destroy();
+      this.#breach(`broke its protocol (${(error as Error).message})`);
       return;
     }
     for (const frame of frames) {
-      const id = frame.header.id as number;
-      const waiter = this.#waiters.get(id);
-      if (!waiter) continue;
-      this.#waiters.delete(id);
+      const id = frame.header.id;
+      const waiter = typeof id === 'number' ? this.#waiters.get(id) : undefined;
+      if (!waiter) {
+        this.#breach('broke its protocol (it answered a request that was not waiting)');
+        return;
+      }
+      this.#waiters.delete(id as number);
+      clearTimeout(waiter.timer);
       if (frame.header.ok === true) waiter.resolve(frame);
-      else waiter.reject(new PoolError(toCode(frame.header.code), String(frame.header.message ?? 'file operation failed')));
+      else waiter.reject(new PoolError(toCode(frame.header.code), String(frame.header.message ?? 'file operation failed').slice(0, 2000)));
     }
+  }
+
+  /** The server broke its protocol or stopped answering (`what` says which): end it and the session. */
+  #breach(what: string): Error {
+    if (this.#closed) return this.#closed;
+    const error = new PoolError(
+      'session_lost',
+      `The session's file server ${what.slice(0, 300)}, so the session was ended and its files are gone; retry: the next call starts a fresh session.`,
+    );
+    this.#fail(error);
+    this.#socket.destroy();
+    this.#onBroken?.();
+    return this.#closed!;
   }
 
   #fail(error: Error): void {
     this.#closed ??= error;
-    for (const waiter of this.#waiters.values()) waiter.reject(this.#closed);
+    for (const waiter of this.#waiters.values()) {
+      clearTimeout(waiter.timer);
+      waiter.reject(this.#closed);
+    }
     this.#waiters.clear();
   }
 }
@@ -170,6 +260,6 @@ function toCode(code: unknown): PoolErrorCode {
   return code === 'not_found' || code === 'too_large' || code === 'invalid_input' ? code : 'internal';
 }
 
-function toInfo(wire: WireInfo): PoolFileInfo {
+function toInfo(wire: z.infer<typeof infoSchema>): PoolFileInfo {
   return { name: wire.name, type: wire.type, sizeBytes: wire.sizeBytes, lastModified: new Date(wire.lastModifiedMs) };
 }
