@@ -352,7 +352,9 @@ def run_kernel(request, kernel_sock, data_dir, report_fd):
         close_other_fds({in_fd, out_fd})
         import tidepool_kernel
 
-        tidepool_kernel.serve(in_fd, out_fd, data_dir)
+        # In a session's own PID namespace every other process but PID 1 is the session's: the kernel
+        # ends what a cell left running (unless the cell opted out), so it burns no CPU afterwards.
+        tidepool_kernel.serve(in_fd, out_fd, data_dir, reap_session_processes=bool(request["namespaces"]))
     except BaseException:  # noqa: BLE001
         report_failure(report_fd, f"session {request['id']} kernel failed")
     finally:

@@ -100,7 +100,7 @@ export class PoolSessionManager implements SessionManager {
       } catch (error) {
         if (!(error instanceof KernelDiedError)) throw error;
         process.markDoomed();
-        const reason = error.exit ? describeExit(error.exit) : 'stopped';
+        const reason = error.exit ? describeExit(error.exit) : `was ended (${error.message})`;
         record.lostReason = reason;
         throw new PoolError('session_lost', sessionLostMessage(reason), { cause: error });
       }
@@ -392,6 +392,7 @@ export class PoolSessionManager implements SessionManager {
       request: sessionRequest(this.#settings, this.#requestContext!, dataDir),
       dataDir,
       outputLimitBytes: this.#settings.outputLimitBytes,
+      maxFileBytes: this.#settings.diskMb * 1024 * 1024,
       ...(this.#host ? { host: this.#host } : {}),
       ...(this.options.interruptGraceMs !== undefined ? { interruptGraceMs: this.options.interruptGraceMs } : {}),
     });

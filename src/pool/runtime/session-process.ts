@@ -25,6 +25,8 @@ export interface SessionProcessOptions {
   request: Omit<ForkRequest, 'id' | 'token'>;
   dataDir: string;
   outputLimitBytes: number;
+  /** The largest file a download may carry (the session's disk size). */
+  maxFileBytes: number;
   interruptGraceMs?: number;
   /** Root only: the host uid, cgroup and network the server gives the session before it goes on. */
   host?: SessionHostOptions;
@@ -113,7 +115,11 @@ export class SessionProcess {
         outputLimitBytes: this.options.outputLimitBytes,
         ...(this.options.interruptGraceMs !== undefined ? { interruptGraceMs: this.options.interruptGraceMs } : {}),
       });
-      this.files = new FileChannel(sockets.files, () => this.#lostError());
+      this.files = new FileChannel(sockets.files, () => this.#lostError(), {
+        // A file server that breaks the protocol or stops answering is ended with its session.
+        onBroken: () => this.kill(),
+        maxFileBytes: this.options.maxFileBytes,
+      });
       sockets.kernel.resume();
       sockets.files.resume();
       await Promise.race([this.kernel.ping(), died, timeout]);

@@ -8,6 +8,7 @@ import net, { type Socket } from 'node:net';
 import { FrameDecoder } from '../../kernel/frames.js';
 
 const HELLO_TIMEOUT_MS = 10_000;
+const HELLO_MAX_BYTES = 4096;
 
 export interface SessionSockets {
   kernel: Socket;
@@ -70,7 +71,8 @@ export class SocketHub {
   }
 
   #onConnection(socket: Socket): void {
-    const decoder = new FrameDecoder();
+    // A hello is a token and a role: anything larger is not one.
+    const decoder = new FrameDecoder(HELLO_MAX_BYTES);
     socket.on('error', () => {});
     const timer = setTimeout(() => socket.destroy(), HELLO_TIMEOUT_MS);
     const onData = (chunk: Buffer) => {

@@ -14,6 +14,7 @@ import type { ZygoteCommand } from './zygote-command.js';
 
 /** Failure reports kept for diagnostics (each at most a few KB). */
 const DIAGNOSTICS_KEPT = 64;
+const CONTROL_FRAME_MAX_BYTES = 4 * 1024 * 1024;
 
 const STDERR_TAIL_CHARS = 64 * 1024;
 
@@ -45,7 +46,8 @@ interface ControlEvent {
 export class Zygote {
   readonly #child: ChildProcess;
   readonly #input: Writable;
-  readonly #decoder = new FrameDecoder();
+  // Metadata (every installed package) is the largest event the zygote sends.
+  readonly #decoder = new FrameDecoder(CONTROL_FRAME_MAX_BYTES);
   readonly #pending = new Map<string, { resolve: (event: ControlEvent) => void; reject: (error: Error) => void }>();
   readonly #handlers = new Map<string, ForkHandlers>();
   readonly #diagnostics = new Map<string, string>();

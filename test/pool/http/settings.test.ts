@@ -10,10 +10,21 @@ import {
 import { PoolError } from '../../../src/pool/types.js';
 
 describe('resolvePoolSettings', () => {
+  it('reads egress exceptions as IPv4:port entries and refuses anything else with the setting named', () => {
+    expect(resolvePoolSettings({}, { TIDEPOOL_POOL_EGRESS_ALLOW: '192.168.1.10:3128, 10.0.0.5:80' }).egressAllow).toEqual(['192.168.1.10:3128', '10.0.0.5:80']);
+    expect(resolvePoolSettings({ egressAllow: ['203.0.113.9:443'] }, { TIDEPOOL_POOL_EGRESS_ALLOW: '10.0.0.5:80' }).egressAllow).toEqual(['203.0.113.9:443']);
+    for (const bad of ['10.0.0.5', 'example.com:80', '300.1.1.1:80', '10.0.0.5:0', '[::1]:80']) {
+      expect(() => resolvePoolSettings({}, { TIDEPOOL_POOL_EGRESS_ALLOW: bad }), bad).toThrow(/TIDEPOOL_POOL_EGRESS_ALLOW \/ --egress-allow.*IPv4:port/);
+    }
+    expect(() => resolvePoolSettings({}, { TIDEPOOL_POOL_EGRESS_ALLOW: '127.0.0.1:8080' })).toThrow(/loopback.*the session itself/);
+  });
+
+
   it('uses the documented defaults when nothing is set', () => {
     expect(resolvePoolSettings({}, {})).toEqual({
       isolation: 'bwrap',
       egress: false,
+      egressAllow: [],
       maxSessions: 100,
       readySessions: 4,
       cooldownSeconds: 300,
