@@ -189,22 +189,22 @@ def start_plain_session(request, kernel_sock, files_sock, report_fd):
 def enter_namespaces(request, report_fd, go_fd):
     """User, mount, PID, IPC, UTS and network namespaces with private mounts.
 
-    With `hostIds` the server (root) writes this namespace's uid and gid maps, sets up the
-    cgroup and the network while this process waits on `go_fd`; otherwise the namespace maps
-    root to the zygote's own uid, as any unprivileged process may."""
+    With a `uid` (server running as root), this process first becomes that host uid — the
+    session's own — and creates the user namespace as it, so the namespace and every per-uid
+    kernel count (processes, namespaces, inotify, keyrings) belong to the session alone. The
+    server then sets up its cgroup and network while this process waits on `go_fd`. Without one,
+    the namespace maps root to the zygote's own uid, as any unprivileged process may."""
+    if request.get("uid") is not None:
+        become(int(request["uid"]))
     uid, gid = os.getuid(), os.getgid()
     # The PID namespace comes last (below): the first child forked after it is that namespace's
     # PID 1, and the nft helper must not be it.
     unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET)
+    write_id_maps(uid, gid)
     if request["hostIds"]:
         os.write(report_fd, b"U")
         if os.read(go_fd, 1) != b"G":
             raise RuntimeError("the server did not finish setting up the session")
-        os.setgroups([])
-        os.setresgid(0, 0, 0)
-        os.setresuid(0, 0, 0)
-    else:
-        write_id_maps(uid, gid)
     os.close(go_fd)
     libc.sethostname(b"session", 7)
     bring_up_loopback()
@@ -683,11 +683,47 @@ def preload():
 
 
 
+# Capability numbers the zygote keeps: so a session's setup process can become its uid, and so the
+# zygote can still signal (interrupt, end) sessions that no longer run as its own uid.
+CAP_KILL, CAP_SETGID, CAP_SETUID = 5, 6, 7
+ZYGOTE_CAPABILITIES = (CAP_KILL, CAP_SETGID, CAP_SETUID)
+PR_SET_KEEPCAPS, PR_CAPBSET_DROP = 8, 24
+
+
+def set_capabilities(caps):
+    """Sets the permitted and effective sets to `caps` (inheritable empty)."""
+    mask = sum(1 << cap for cap in caps)
+    header = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
+    data = (ctypes.c_uint32 * 6)(mask, mask, 0, 0, 0, 0)
+    check(libc.syscall(91 if os.uname().machine in ("aarch64", "arm64") else 126, header, data), "capset")
+
+
+def become(uid):
+    """A setup process takes its session's host uid and gives up the zygote's last capabilities."""
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)
+    set_capabilities(())
+    # A change of uid makes a process undumpable, and its /proc/self files (uid_map among them) root's.
+    libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
+
+
 def drop_root(uid):
-    """As root the zygote only had to start; it runs as its pool's first uid, with no capabilities."""
+    """As root the zygote only had to start: it runs as its pool's first uid, keeping only
+    CAP_SETUID, CAP_SETGID and CAP_KILL (in its permitted, effective and bounding sets) so that
+    each session's setup process can become that session's own uid (become()) and the zygote can
+    signal it. It runs no user code and reads only the server's requests and its own children's
+    reports."""
+    with open("/proc/sys/kernel/cap_last_cap") as f:
+        last = int(f.read())
+    for cap in range(last + 1):
+        if cap not in ZYGOTE_CAPABILITIES:
+            check(libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0), "prctl(CAPBSET_DROP)")
+    check(libc.prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0), "prctl(KEEPCAPS)")
     os.setgroups([])
     os.setresgid(uid, uid, uid)
     os.setresuid(uid, uid, uid)
+    set_capabilities(ZYGOTE_CAPABILITIES)
+    check(libc.prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0), "prctl(KEEPCAPS)")
     # A change of uid makes a process undumpable, which would also make /proc/self/fd (where the pool
     # directory is reached) root's. Sessions run as other uids and may not ptrace, so this exposes nothing.
     libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)

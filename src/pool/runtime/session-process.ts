@@ -50,6 +50,7 @@ export class SessionProcess {
   /** Set once the kernel is known to be going away (a kill was sent), before the exit arrives. */
   #doomed = false;
   #hosted: Promise<HostedSession | undefined> | undefined;
+  #uid: number | undefined;
 
   private constructor(private readonly options: SessionProcessOptions) {
     this.id = `s${nextSessionNumber++}-${randomBytes(3).toString('hex')}`;
@@ -98,8 +99,11 @@ export class SessionProcess {
     const expected = hub.expect(token);
     let timer: NodeJS.Timeout | undefined;
     try {
+      // As root every session runs as a host uid of its own, taken before the fork and given back
+      // once all of its processes are gone.
+      this.#uid = this.options.host?.uids.take();
       const forked = zygote.fork(
-        { ...this.options.request, id: this.id, token },
+        { ...this.options.request, id: this.id, token, uid: this.#uid ?? null },
         { onExit: (exit) => this.#onExit(exit), onUnshared: (pid) => this.#onUnshared(pid) },
       );
       this.initPid = await forked;
@@ -153,7 +157,12 @@ export class SessionProcess {
 
   #onExit(exit: KernelExit): void {
     // The uid, cgroup and network go back only once every process of the session has ended.
-    void (this.#hosted ?? Promise.resolve(undefined)).then((hosted) => hosted?.release()).finally(() => this.#resolveExit(exit));
+    void (this.#hosted ?? Promise.resolve(undefined))
+      .then((hosted) => hosted?.release())
+      .finally(() => {
+        if (this.#uid !== undefined) this.options.host?.uids.release(this.#uid);
+        this.#resolveExit(exit);
+      });
   }
 
   #transport(socket: Socket): KernelTransport {
