@@ -172,6 +172,23 @@ describe.skipIf(process.getuid?.() !== 0)('pool runtime egress on (root)', () =>
     }
   });
 
+  it('reaches an address of this machine only at the exact address and port an operator allowed', async () => {
+    const address = hostAddresses().find((candidate) => !candidate.startsWith('127.'));
+    if (!address) return; // a machine with loopback only has no such address to allow
+    const allowed = await listen(address);
+    const other = await listen(address);
+    const allowing = createTestManager({ egress: true, egressAllow: [`${address}:${allowed.port}`], readySessions: 0 });
+    try {
+      expect((await run(allowing, 'allow', connectCode(allowed.port, address))).response.result).toBe('hi');
+      expect((await run(allowing, 'allow', connectCode(other.port, address))).response.result).toMatch(/Error/);
+      expect(other.connections()).toBe(0);
+    } finally {
+      await allowing.close();
+      await allowed.close();
+      await other.close();
+    }
+  });
+
   it("has a network namespace of its own (no host interfaces, no host abstract sockets)", async () => {
     const abstractName = `tidepool-test-${randomBytes(4).toString('hex')}`;
     const abstract = net.createServer((socket) => socket.end('leak')).listen(`\0${abstractName}`);
