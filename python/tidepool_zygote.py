@@ -155,7 +155,7 @@ def leave_zygote():
     os.close(devnull)
 
 
-def set_up_session(request, kernel_sock, files_sock, report_fd, go_fd):
+def set_up_session(request, kernel_sock, files_sock, control, report_fd, go_fd):
     """The short-lived setup process of a session with namespaces. Never returns.
 
     unshare(CLONE_NEWPID) leaves its caller outside the new PID namespace (its next child is the
@@ -168,7 +168,7 @@ def set_up_session(request, kernel_sock, files_sock, report_fd, go_fd):
         enter_namespaces(request, report_fd, go_fd)
         init_pid = os.fork()
         if init_pid == 0:
-            run_init(request, kernel_sock, files_sock, report_fd)
+            run_init(request, kernel_sock, files_sock, control, report_fd)
         os.write(report_fd, b"P" + struct.pack(">I", init_pid))
     except BaseException:  # noqa: BLE001 - report why the session could not start
         report_failure(report_fd, f"session {request['id']} setup failed")
@@ -176,12 +176,12 @@ def set_up_session(request, kernel_sock, files_sock, report_fd, go_fd):
         os._exit(71)
 
 
-def start_plain_session(request, kernel_sock, files_sock, report_fd):
+def start_plain_session(request, kernel_sock, files_sock, control, report_fd):
     """Isolation "none": no namespaces to enter, so the zygote's own child plays PID 1's part."""
     try:
         leave_zygote()
         die_with_parent()
-        run_init(request, kernel_sock, files_sock, report_fd)
+        run_init(request, kernel_sock, files_sock, control, report_fd)
     finally:
         os._exit(71)
 
@@ -286,13 +286,17 @@ def make_dev(scratch_mb):
     mount(None, "/dev", None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NOEXEC)
 
 
-def run_init(request, kernel_sock, files_sock, report_fd):
+def run_init(request, kernel_sock, files_sock, control, report_fd):
     """The session's PID 1 (its first process under isolation "none"). Never returns.
 
     Runs no user code. Forks the kernel, then serves the file API (uploads and downloads work
-    while a long cell runs, and never follow a symlink planted by user code), reaps every
-    process orphaned into the namespace and exits with the kernel's status, which ends the
-    namespace. It keeps no rlimits and stays in the session's unlocked mount namespace.
+    while a long cell runs, and never follow a symlink planted by user code) and reaps every
+    process orphaned into the namespace. When the kernel ends — killed after ignoring an
+    interrupt, out of memory, or by its own code — PID 1 stays, and with it the session's
+    namespaces and /mnt/data: it reports the kernel's end to the zygote on `control`, and starts
+    a fresh kernel on the socket the zygote sends there when the server asks. It exits when the
+    server closes the file channel (or the zygote goes away), which ends the namespace. It keeps
+    no rlimits and stays in the session's unlocked mount namespace.
 
     Why the kernel is not PID 1 itself: PID 1 ignores signals it has no handler for, even
     SIGKILL sent from inside its namespace (os.kill(os.getpid(), 9) in a cell would do
@@ -313,18 +317,128 @@ def run_init(request, kernel_sock, files_sock, report_fd):
         # ptrace it or open its /proc/1/{mem,fd,root} (that needs a capability in the namespace
         # this process was created in, which user code never has); the kernel undoes it for itself.
         libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
-        kernel_pid = os.fork()
-        if kernel_pid == 0:
-            files_sock.close()
-            run_kernel(request, kernel_sock, data_dir, report_fd)
-        kernel_sock.close()
-        close_other_fds({files_sock.fileno()})
-        server = tidepool_pool_files.FileServer(files_sock, data_dir)
-        supervise(kernel_pid, server, remove_at_exit)
+        init = Init(request, files_sock, control, remove_at_exit)
+        init.start_kernel(kernel_sock, report_fd)
+        close_other_fds({files_sock.fileno(), control.fileno()})
+        init.server = tidepool_pool_files.FileServer(files_sock, data_dir)
+        init.supervise()
     except BaseException:  # noqa: BLE001 - report why the session could not start
         report_failure(report_fd, f"session {request['id']} init failed")
     finally:
         os._exit(71)
+
+
+class Init:
+    """PID 1's state: the current kernel (if any) and the loop that serves, reaps and restarts."""
+
+    def __init__(self, request, files_sock, control, remove_at_exit):
+        self.request = request
+        self.files_sock = files_sock
+        self.control = control
+        self.remove_at_exit = remove_at_exit
+        self.kernel_pid = None
+        self.server = None
+
+    def start_kernel(self, kernel_sock, report_fd=None):
+        pid = os.fork()
+        if pid == 0:
+            # A restarted kernel is forked from the running loop: leave its signal handling behind.
+            signal.set_wakeup_fd(-1)
+            for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD):
+                signal.signal(sig, signal.SIG_DFL)
+            run_kernel(self.request, kernel_sock, self.request["dataDir"], report_fd)
+        kernel_sock.close()
+        self.kernel_pid = pid
+
+    def kill_kernel(self):
+        if self.kernel_pid is not None:
+            try:
+                os.kill(self.kernel_pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+    def end_leftovers(self):
+        """Every process of the session but this one (only PID 1 may safely do this: under
+        isolation "none" the same call would reach the host's processes)."""
+        if self.request["namespaces"]:
+            try:
+                os.kill(-1, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+    def reap(self):
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            if pid == self.kernel_pid:
+                self.kernel_pid = None
+                try:
+                    self.control.sendall(b"X" + struct.pack(">i", status))
+                except OSError:
+                    pass
+
+    def restart(self):
+        """The zygote sent a socket for a fresh kernel: end the old one and what it left, start anew."""
+        try:
+            message, fds, _flags, _addr = socket.recv_fds(self.control, 16, 1)
+        except OSError:
+            message, fds = b"", []
+        if not message:
+            self.exit()  # the zygote is gone: so is the session
+        if not fds:
+            return
+        kernel_sock = socket.socket(fileno=fds[0])
+        if self.kernel_pid is not None:
+            self.kill_kernel()
+            os.waitpid(self.kernel_pid, 0)
+            self.kernel_pid = None
+        self.end_leftovers()
+        self.start_kernel(kernel_sock)
+
+    def exit(self):
+        self.kill_kernel()
+        self.end_leftovers()
+        if self.remove_at_exit:
+            shutil.rmtree(self.remove_at_exit, ignore_errors=True)
+        os._exit(0)
+
+    def supervise(self):
+        """Serves files, reaps orphans and restarts kernels until the server closes the file
+        channel. Forwards SIGINT to the kernel; SIGTERM ends the kernel only (the server's way to
+        end a cell that ignored its interrupt).
+
+        Not blocked in wait(): the kernel's end and orphans are noticed through SIGCHLD on a
+        wakeup pipe, between file requests."""
+
+        def forward(signum, _frame):
+            if self.kernel_pid is not None:
+                try:
+                    os.kill(self.kernel_pid, signal.SIGINT if signum == signal.SIGINT else signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+
+        wake_r, wake_w = os.pipe()
+        os.set_blocking(wake_w, False)
+        signal.set_wakeup_fd(wake_w)
+        signal.signal(signal.SIGCHLD, lambda *_: None)
+        signal.signal(signal.SIGINT, forward)
+        signal.signal(signal.SIGTERM, forward)
+        self.reap()
+        control_fd = self.control.fileno()
+        while True:
+            readable, _, _ = select.select([self.server.fd, wake_r, control_fd], [], [])
+            if wake_r in readable:
+                os.read(wake_r, 4096)
+                self.reap()
+            if control_fd in readable:
+                self.restart()
+            if self.server.fd in readable and not self.server.handle_one():
+                # The host closed the file channel: the session is over.
+                self.exit()
 
 
 def run_kernel(request, kernel_sock, data_dir, report_fd):
@@ -393,54 +507,6 @@ def close_other_fds(keep):
         low = fd + 1
 
 
-def supervise(kernel_pid, server, remove_at_exit):
-    """PID 1's loop: serves files and reaps orphans until the kernel ends, then exits with the
-    kernel's status (128 + signal when it was killed). Forwards SIGINT to the kernel; SIGTERM
-    kills it.
-
-    Not blocked in wait(): the kernel's exit and orphans are noticed through SIGCHLD on a
-    wakeup pipe, between file requests."""
-
-    def forward(signum, _frame):
-        try:
-            os.kill(kernel_pid, signal.SIGINT if signum == signal.SIGINT else signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-
-    def reap():
-        while True:
-            try:
-                pid, status = os.waitpid(-1, os.WNOHANG)
-            except ChildProcessError:
-                os._exit(70)  # the kernel is gone and was never seen to end
-            if pid == 0:
-                return
-            if pid != kernel_pid:
-                continue  # an orphan of user code
-            if remove_at_exit:
-                shutil.rmtree(remove_at_exit, ignore_errors=True)
-            os._exit(128 + os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status))
-
-    wake_r, wake_w = os.pipe()
-    os.set_blocking(wake_w, False)
-    signal.set_wakeup_fd(wake_w)
-    signal.signal(signal.SIGCHLD, lambda *_: None)
-    signal.signal(signal.SIGINT, forward)
-    signal.signal(signal.SIGTERM, forward)
-    reap()
-    while True:
-        readable, _, _ = select.select([server.fd, wake_r], [], [])
-        if wake_r in readable:
-            os.read(wake_r, 4096)
-            reap()
-        if server.fd in readable and not server.handle_one():
-            # The host closed the file channel: the session is over.
-            forward(signal.SIGTERM, None)
-            while True:
-                os.read(wake_r, 4096)  # blocks until the next signal, the kernel's SIGCHLD among them
-                reap()
-
-
 # --- the zygote ---------------------------------------------------------------------------------
 
 
@@ -461,6 +527,7 @@ class Zygote:
         self.children = {}  # pid of a session's PID 1 (its first process under "none") -> session id
         self.by_id = {}
         self.starting = {}  # read end of a report pipe -> Starting
+        self.controls = {}  # fd of the zygote's end of a session's control line -> (session id, socket)
 
     def connect(self, token, role):
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -473,21 +540,26 @@ class Zygote:
         files_sock = self.connect(request["token"], "files")
         report_r, report_w = os.pipe()
         go_r, go_w = os.pipe()
+        # The zygote's line to the session's PID 1: kernel ends reported up, fresh kernel sockets sent down.
+        control_zygote, control_init = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         pid = os.fork()
         if pid == 0:
             try:
                 os.close(report_r)
                 os.close(go_w)
+                control_zygote.close()
                 if request["namespaces"]:
-                    set_up_session(request, kernel_sock, files_sock, report_w, go_r)
+                    set_up_session(request, kernel_sock, files_sock, control_init, report_w, go_r)
                 else:
-                    start_plain_session(request, kernel_sock, files_sock, report_w)
+                    start_plain_session(request, kernel_sock, files_sock, control_init, report_w)
             finally:
                 os._exit(71)
         os.close(report_w)
         os.close(go_r)
+        control_init.close()
         kernel_sock.close()
         files_sock.close()
+        self.controls[control_zygote.fileno()] = (request["id"], control_zygote)
         self.starting[report_r] = Starting(request["id"], pid, go_w)
         if not request["namespaces"]:
             self.track(pid, request["id"])
@@ -552,6 +624,35 @@ class Zygote:
         os.write(entry.go_fd, b"G")
         self.close_go(entry)
 
+    def respawn(self, request):
+        """Sends a fresh kernel socket (connected with the server's new token) to a session's PID 1."""
+        session_id = request["session"]
+        control = next((sock for sid, sock in self.controls.values() if sid == session_id), None)
+        if control is None:
+            raise LookupError(f"no session {session_id} to restart a kernel in")
+        kernel_sock = self.connect(request["token"], "kernel")
+        try:
+            socket.send_fds(control, [b"K"], [kernel_sock.fileno()])
+        finally:
+            kernel_sock.close()
+        send_frame(CONTROL_OUT, {"event": "respawned", "id": request["id"]})
+
+    def on_control(self, fd):
+        """PID 1 reports its kernel's end: b"X" + the wait status, 5 bytes a report."""
+        session_id, sock = self.controls[fd]
+        try:
+            data = sock.recv(4096)
+        except OSError:
+            data = b""
+        if not data:
+            del self.controls[fd]
+            sock.close()
+            return
+        for at in range(0, len(data) - 4, 5):
+            if data[at:at + 1] == b"X":
+                status = struct.unpack(">i", data[at + 1:at + 5])[0]
+                send_frame(CONTROL_OUT, {"event": "kernelExited", "id": session_id, **describe_status(status)})
+
     def signal(self, request):
         sig = {"INT": signal.SIGINT, "TERM": signal.SIGTERM, "KILL": signal.SIGKILL}[request["signal"]]
         pid = self.by_id.get(request["id"])
@@ -585,6 +686,10 @@ class Zygote:
             if session_id is None:
                 continue
             self.by_id.pop(session_id, None)
+            for fd, (owner, sock) in list(self.controls.items()):
+                if owner == session_id:
+                    del self.controls[fd]
+                    sock.close()
             send_frame(CONTROL_OUT, {"event": "exited", "id": session_id, **describe_status(status)})
 
     def settle_ready_reports(self):
@@ -619,6 +724,8 @@ class Zygote:
                 self.fork(request)
             elif op == "proceed":
                 self.proceed(request)
+            elif op == "respawn":
+                self.respawn(request)
             elif op == "signal":
                 self.signal(request)
             elif op == "metadata":
@@ -638,10 +745,12 @@ class Zygote:
         signal.signal(signal.SIGCHLD, lambda *_: None)
         send_frame(CONTROL_OUT, {"event": "ready", "pid": os.getpid()})
         while True:
-            readable, _, _ = select.select([CONTROL_IN, wake_r, *self.starting], [], [])
+            readable, _, _ = select.select([CONTROL_IN, wake_r, *self.starting, *self.controls], [], [])
             for fd in readable:
                 if fd in self.starting:
                     self.on_report(fd)
+                elif fd in self.controls:
+                    self.on_control(fd)
             if wake_r in readable:
                 os.read(wake_r, 4096)
                 self.reap()

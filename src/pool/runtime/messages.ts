@@ -8,12 +8,15 @@ export function describeExit(exit: KernelExit): string {
   return `exited with code ${exit.code}`;
 }
 
-export function stateLostNotice(reason: string): string {
-  return `[tidepool] This session's previous Python kernel ${reason}, so its variables and its /mnt/data files were lost; this code ran in a fresh session.\n`;
+/** For the next execution's stderr: what the session lost, and whether its files were kept. */
+export function stateLostNotice(reason: string, filesKept: boolean): string {
+  return filesKept
+    ? `[tidepool] This session's previous Python kernel ${reason}, so its variables were lost; its /mnt/data files were kept. This code ran in a fresh kernel.\n`
+    : `[tidepool] This session's previous Python kernel ${reason}, so its variables and its /mnt/data files were lost; this code ran in a fresh session.\n`;
 }
 
 export function sessionLostMessage(reason: string): string {
-  return `The session's Python kernel ${reason}; its variables and files are gone. Run the code again: the next call on this identifier starts a fresh session.`;
+  return `The session's Python kernel ${reason}, so its variables are gone. Run the code again: the next call on this identifier starts a fresh kernel, and its stderr says whether the files in /mnt/data were kept.`;
 }
 
 export function poolFullMessage(maxSessions: number): string {

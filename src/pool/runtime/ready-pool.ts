@@ -27,7 +27,7 @@ export class ReadyPool {
   take(): SessionProcess | undefined {
     while (this.#ready.length > 0) {
       const session = this.#ready.shift()!;
-      if (session.alive) {
+      if (session.kernelAlive) {
         this.refill();
         return session;
       }

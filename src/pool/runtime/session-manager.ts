@@ -45,6 +45,8 @@ interface SessionRecord {
   notice: string | undefined;
   busy: number;
   timer: NodeJS.Timeout | undefined;
+  /** A kernel restart under way. */
+  restarting?: Promise<SessionProcess>;
 }
 
 export interface SessionManagerOptions {
@@ -99,15 +101,12 @@ export class PoolSessionManager implements SessionManager {
         response = await process.kernel.execute(code, { timeoutMs, signal: options.signal, outputLimitBytes: this.#settings.outputLimitBytes });
       } catch (error) {
         if (!(error instanceof KernelDiedError)) throw error;
-        process.markDoomed();
+        // The next call restarts the kernel (or, if the whole session went, starts a fresh one).
         const reason = error.exit ? describeExit(error.exit) : `was ended (${error.message})`;
         record.lostReason = reason;
         throw new PoolError('session_lost', sessionLostMessage(reason), { cause: error });
       }
-      if (response.stateLost) {
-        process.markDoomed();
-        record.lostReason = 'was ended because a cell ignored the interrupt sent at its timeout';
-      }
+      if (response.stateLost) record.lostReason = 'was ended because a cell ignored the interrupt sent at its timeout';
       return { response: notice ? { ...response, stderr: notice + response.stderr } : response, allocated, stateLost: notice !== '' };
     });
   }
@@ -213,6 +212,7 @@ export class PoolSessionManager implements SessionManager {
       try {
         process = await record.process;
         if (!process.alive) process = await this.#replace(record, process);
+        else if (!process.kernelAlive) process = await this.#restartKernel(record, process);
       } catch (error) {
         // The session could not be (re)started: forget it so the next call starts over.
         if (this.#sessions.get(identifier) === record) this.#forget(record);
@@ -268,7 +268,7 @@ export class PoolSessionManager implements SessionManager {
   #replace(record: SessionRecord, dead: SessionProcess): Promise<SessionProcess> {
     if (record.current === dead) {
       const reason = record.lostReason ?? (dead.exit ? describeExit(dead.exit) : 'stopped');
-      record.notice = stateLostNotice(reason);
+      record.notice = stateLostNotice(reason, false);
       record.lostReason = undefined;
       record.current = undefined;
       dead.kill();
@@ -277,6 +277,29 @@ export class PoolSessionManager implements SessionManager {
       this.#adopt(record);
     }
     return record.process;
+  }
+
+  /**
+   * The kernel ended but the session lives: a fresh kernel in the same session, so /mnt/data is
+   * kept (once, however many callers notice). A session whose kernel cannot restart is replaced.
+   */
+  #restartKernel(record: SessionRecord, process: SessionProcess): Promise<SessionProcess> {
+    record.restarting ??= (async () => {
+      const reason = record.lostReason ?? (process.lastKernelExit ? describeExit(process.lastKernelExit) : 'stopped');
+      try {
+        await process.restartKernel();
+        record.lostReason = undefined;
+        record.notice = stateLostNotice(reason, true);
+        return process;
+      } catch (error) {
+        this.#logger?.warn({ identifier: record.identifier, err: error }, 'pool session kernel could not restart; starting a fresh session');
+        process.kill();
+        return this.#replace(record, process);
+      }
+    })().finally(() => {
+      record.restarting = undefined;
+    });
+    return record.restarting;
   }
 
   #touch(record: SessionRecord): void {

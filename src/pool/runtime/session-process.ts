@@ -15,8 +15,6 @@ import type { SocketHub } from './socket-hub.js';
 import type { ForkRequest, Zygote } from './zygote.js';
 
 const START_TIMEOUT_MS = 30_000;
-/** After asking PID 1 to kill its kernel, how long before PID 1 itself (and so the namespace) is killed. */
-const KILL_ESCALATION_MS = 2_000;
 
 export interface SessionProcessOptions {
   zygote: Zygote;
@@ -36,7 +34,8 @@ let nextSessionNumber = 1;
 
 export class SessionProcess {
   readonly id: string;
-  readonly etag = randomBytes(8).toString('hex');
+  /** Identifies the current kernel: a restarted kernel gets a new one. */
+  etag = randomBytes(8).toString('hex');
   /** Settles when the session's PID 1 (and with it the kernel) is gone. */
   readonly exited: Promise<KernelExit>;
   /** Host-side data directory (isolation "none" only; otherwise /mnt/data lives in the session). */
@@ -50,6 +49,10 @@ export class SessionProcess {
   /** Set once the kernel is known to be going away (a kill was sent), before the exit arrives. */
   #doomed = false;
   #hosted: Promise<HostedSession | undefined> | undefined;
+  /** Settles when the current kernel ends (a new one gets a new promise). */
+  #kernelExited: Promise<KernelExit> = new Promise(() => undefined);
+  #resolveKernelExit: (exit: KernelExit) => void = () => undefined;
+  #lastKernelExit: KernelExit | undefined;
   #uid: number | undefined;
 
   private constructor(private readonly options: SessionProcessOptions) {
@@ -69,28 +72,60 @@ export class SessionProcess {
     return session;
   }
 
+  /** The session (its PID 1, its namespaces and files) lives and is not being ended. */
   get alive(): boolean {
-    return this.#exit === undefined && !this.#doomed && this.kernel.alive;
+    return this.#exit === undefined && !this.#doomed;
+  }
+
+  /** Its current kernel answers (when false while `alive`, restartKernel() brings a fresh one). */
+  get kernelAlive(): boolean {
+    return this.alive && this.kernel.alive;
+  }
+
+  /** How the last kernel ended, once one has. */
+  get lastKernelExit(): KernelExit | undefined {
+    return this.#lastKernelExit;
   }
 
   get exit(): KernelExit | undefined {
     return this.#exit;
   }
 
-  /** Ends the kernel and PID 1 (and so the session's namespaces and tmpfs). */
+  /** Ends PID 1, and with it the kernel, the session's namespaces and tmpfs. */
   kill(): void {
     if (this.#exit) return;
     this.#doomed = true;
-    this.options.zygote.signal(this.id, 'TERM');
-    const timer = setTimeout(() => {
-      if (!this.#exit) this.options.zygote.signal(this.id, 'KILL');
-    }, KILL_ESCALATION_MS);
-    timer.unref();
+    this.files?.close();
+    this.options.zygote.signal(this.id, 'KILL');
   }
 
-  /** Marks the kernel as going away (e.g. the client killed it after a timeout). */
-  markDoomed(): void {
-    this.#doomed = true;
+  /**
+   * Starts a fresh kernel in the same session: PID 1 ends the old kernel and everything it left
+   * running, keeps /mnt/data, and forks a new kernel that connects with a new token.
+   */
+  async restartKernel(): Promise<void> {
+    const { zygote, hub } = this.options;
+    const token = randomBytes(24).toString('hex');
+    const expected = hub.expectKernel(token);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const died = this.exited.then(() => {
+        throw this.#lostError();
+      });
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new PoolError('internal', `A session's kernel did not restart within ${START_TIMEOUT_MS} ms; the machine may be overloaded.`)), START_TIMEOUT_MS);
+      });
+      await Promise.race([zygote.respawn(this.id, token), died, timeout]);
+      const socket = await Promise.race([expected.socket, died, timeout]);
+      this.#connectKernel(socket);
+      this.etag = randomBytes(8).toString('hex');
+      await Promise.race([this.kernel.ping(), died, timeout]);
+    } catch (error) {
+      expected.cancel();
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async #start(): Promise<void> {
@@ -104,7 +139,14 @@ export class SessionProcess {
       this.#uid = this.options.host?.uids.take();
       const forked = zygote.fork(
         { ...this.options.request, id: this.id, token, uid: this.#uid ?? null },
-        { onExit: (exit) => this.#onExit(exit), onUnshared: (pid) => this.#onUnshared(pid) },
+        {
+          onExit: (exit) => this.#onExit(exit),
+          onUnshared: (pid) => this.#onUnshared(pid),
+          onKernelExit: (exit) => {
+            this.#lastKernelExit = exit;
+            this.#resolveKernelExit(exit);
+          },
+        },
       );
       this.initPid = await forked;
       const died = this.exited.then((exit) => {
@@ -115,16 +157,12 @@ export class SessionProcess {
         timer = setTimeout(() => reject(new PoolError('internal', `A new session did not start within ${START_TIMEOUT_MS} ms; the machine may be overloaded.`)), START_TIMEOUT_MS);
       });
       const sockets = await Promise.race([expected.sockets, died, timeout]);
-      this.kernel = new KernelClient(this.#transport(sockets.kernel), {
-        outputLimitBytes: this.options.outputLimitBytes,
-        ...(this.options.interruptGraceMs !== undefined ? { interruptGraceMs: this.options.interruptGraceMs } : {}),
-      });
+      this.#connectKernel(sockets.kernel);
       this.files = new FileChannel(sockets.files, () => this.#lostError(), {
         // A file server that breaks the protocol or stops answering is ended with its session.
         onBroken: () => this.kill(),
         maxFileBytes: this.options.maxFileBytes,
       });
-      sockets.kernel.resume();
       sockets.files.resume();
       await Promise.race([this.kernel.ping(), died, timeout]);
     } catch (error) {
@@ -155,7 +193,20 @@ export class SessionProcess {
     );
   }
 
+  #connectKernel(socket: Socket): void {
+    this.#kernelExited = new Promise((resolve) => {
+      this.#resolveKernelExit = resolve;
+    });
+    this.kernel = new KernelClient(this.#transport(socket, this.#kernelExited), {
+      outputLimitBytes: this.options.outputLimitBytes,
+      ...(this.options.interruptGraceMs !== undefined ? { interruptGraceMs: this.options.interruptGraceMs } : {}),
+    });
+    socket.resume();
+  }
+
   #onExit(exit: KernelExit): void {
+    // With PID 1 gone, so is any kernel it had.
+    this.#resolveKernelExit(exit);
     // The uid, cgroup and network go back only once every process of the session has ended.
     void (this.#hosted ?? Promise.resolve(undefined))
       .then((hosted) => hosted?.release())
@@ -165,14 +216,15 @@ export class SessionProcess {
       });
   }
 
-  #transport(socket: Socket): KernelTransport {
+  #transport(socket: Socket, exited: Promise<KernelExit>): KernelTransport {
     const { zygote } = this.options;
     return {
       input: socket,
       output: socket,
+      // PID 1 forwards SIGINT to the kernel and answers SIGTERM by ending the kernel alone.
       interrupt: () => zygote.signal(this.id, 'INT'),
-      kill: () => this.kill(),
-      exited: this.exited,
+      kill: () => zygote.signal(this.id, 'TERM'),
+      exited,
       // What a session's kernel says about itself is user-controlled text: never echoed to clients.
       diagnostics: () => '',
     };

@@ -18,6 +18,8 @@ export interface SessionSockets {
 interface Expected {
   kernel?: Socket;
   files?: Socket;
+  /** A restarted kernel connects its kernel stream only. */
+  kernelOnly?: boolean;
   resolve: (sockets: SessionSockets) => void;
 }
 
@@ -44,11 +46,17 @@ export class SocketHub {
     return new SocketHub(server);
   }
 
+  /** Resolves with the kernel stream of a session's restarted kernel, connected with `token`. */
+  expectKernel(token: string): { socket: Promise<Socket>; cancel: () => void } {
+    const { sockets, cancel } = this.expect(token, true);
+    return { socket: sockets.then((connected) => connected.kernel), cancel };
+  }
+
   /** Resolves with both streams once the session with `token` has connected them. */
-  expect(token: string): { sockets: Promise<SessionSockets>; cancel: () => void } {
+  expect(token: string, kernelOnly = false): { sockets: Promise<SessionSockets>; cancel: () => void } {
     let expected!: Expected;
     const sockets = new Promise<SessionSockets>((resolve) => {
-      expected = { resolve };
+      expected = { resolve, kernelOnly };
     });
     this.#expected.set(token, expected);
     return {
@@ -90,14 +98,16 @@ export class SocketHub {
       const hello = messages[0] as { hello?: unknown; role?: unknown } | null;
       const expected = typeof hello?.hello === 'string' ? this.#expected.get(hello.hello) : undefined;
       // Nothing may follow the hello before the host speaks; extra bytes mean a confused peer.
-      if (!expected || messages.length > 1 || (hello?.role !== 'kernel' && hello?.role !== 'files') || expected[hello.role]) {
+      const role = hello?.role;
+      const token = hello?.hello;
+      if (!expected || messages.length > 1 || (role !== 'kernel' && role !== 'files') || expected[role] || (expected.kernelOnly && role !== 'kernel')) {
         socket.destroy();
         return;
       }
-      expected[hello.role] = socket;
-      if (expected.kernel && expected.files) {
-        this.#expected.delete(hello.hello as string);
-        expected.resolve({ kernel: expected.kernel, files: expected.files });
+      expected[role] = socket;
+      if (expected.kernel && (expected.files || expected.kernelOnly)) {
+        this.#expected.delete(token as string);
+        expected.resolve({ kernel: expected.kernel, files: expected.files! });
       }
     };
     socket.on('data', onData);

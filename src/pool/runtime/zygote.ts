@@ -35,6 +35,8 @@ export interface ForkHandlers {
   onExit: (exit: KernelExit) => void;
   /** The session's namespaces exist and it waits: the host sets it up (pid is its host pid), then calls proceed(). */
   onUnshared?: (pid: number) => void;
+  /** The session's kernel ended while its PID 1 (and so its files) lives on. */
+  onKernelExit?: (exit: KernelExit) => void;
 }
 
 interface ControlEvent {
@@ -51,6 +53,7 @@ export class Zygote {
   readonly #pending = new Map<string, { resolve: (event: ControlEvent) => void; reject: (error: Error) => void }>();
   readonly #handlers = new Map<string, ForkHandlers>();
   readonly #diagnostics = new Map<string, string>();
+  #respawns = 0;
   #stderr = '';
   #exit: KernelExit | undefined;
   readonly ready: Promise<void>;
@@ -103,6 +106,12 @@ export class Zygote {
       this.#handlers.delete(request.id);
       throw error;
     }
+  }
+
+  /** Has the session's PID 1 start a fresh kernel, which connects to the host with `token`. */
+  async respawn(id: string, token: string): Promise<void> {
+    const callId = `${id}@respawn${this.#respawns++}`;
+    await this.#call(callId, { op: 'respawn', id: callId, session: id, token });
   }
 
   /** Lets a session that reported "unshared" go on. */
@@ -161,6 +170,8 @@ export class Zygote {
         const handlers = this.#handlers.get(event.id);
         this.#handlers.delete(event.id);
         handlers?.onExit({ code: (event.code as number | null) ?? null, signal: (event.signal as string | null) ?? null });
+      } else if (event.event === 'kernelExited' && event.id) {
+        this.#handlers.get(event.id)?.onKernelExit?.({ code: (event.code as number | null) ?? null, signal: (event.signal as string | null) ?? null });
       } else if (event.event === 'unshared' && event.id) {
         this.#handlers.get(event.id)?.onUnshared?.(event.pid as number);
       } else if (event.event === 'failed' && event.id) {
