@@ -82,7 +82,7 @@ const LOG_HINT = "The server log has the details under this answer's traceId.";
 
 /** What a client is told for the runtime's server-side failures; their own messages stay in the log. */
 const SERVER_FAILURE_MESSAGES: Partial<Record<PoolErrorCode, string>> = {
-  session_lost: `The session's kernel stopped during the request (most often because the code used more memory than the pool allows). The session's variables and its /mnt/data files are gone; send the request again to run it in a fresh session. ${LOG_HINT}`,
+  session_lost: `The session's kernel stopped during the request (most often because the code used more memory than the pool allows). The session's variables are gone; send the request again: it runs in a fresh kernel, whose stderr says whether the files in /mnt/data were kept. ${LOG_HINT}`,
   timeout: `The pool did not finish the request in time; send it again. ${LOG_HINT}`,
   internal: `The pool hit an unexpected error; send the request again, and report it if it persists. ${LOG_HINT}`,
 };
