@@ -269,6 +269,8 @@ class Kernel:
         sys.modules["__main__"] = main_module
         self.namespace = main_module.__dict__
         self.displayed = []
+        # Figures display() already showed this cell: not shown again when the cell ends.
+        self.displayed_figures = []
         self.image_bytes = 0
         self.notes = []
         token = ("\x00tidepool-" + secrets.token_hex(16) + "\x00").encode()
@@ -329,6 +331,7 @@ class Kernel:
         self.cell_count += 1
         filename = f"<cell-{self.cell_count}>"
         self.displayed = []
+        self.displayed_figures = []
         self.image_bytes = 0
         self.notes = []
         self.capture.begin(output_limit)
@@ -343,10 +346,11 @@ class Kernel:
         finally:
             self.in_cell = False
         try:
-            images = self.displayed + self._collect_figures()
+            images = self.displayed + self._collect_figures(value if has_value else None)
         except BaseException as exc:  # noqa: BLE001
             images = self.displayed
             error = error or self._describe(exc)
+        self.displayed_figures = []
         fields = None
         if error is None:
             try:
@@ -445,6 +449,8 @@ class Kernel:
             image = self._as_image(obj)
             if image:
                 self._keep_image(image, self.displayed)
+                if _is_figure(obj):
+                    self.displayed_figures.append(obj)
             else:
                 print(self._repr(obj))
 
@@ -478,23 +484,36 @@ class Kernel:
             f"fig.savefig('{MOUNT_POINT}/plot.png'), and download the file."
         )
 
-    def _collect_figures(self):
+    def _collect_figures(self, value=None):
+        """Every figure the cell leaves open in pyplot, in figure-number order, then closes them all;
+        then `value` (the last expression) when it is a figure pyplot did not hold (made without
+        pyplot, or closed already), as a notebook shows it. A figure display() already showed in
+        this cell is not shown again."""
+        shown = list(self.displayed_figures)
+        images = []
         # Only look if the cell used pyplot: importing matplotlib here would cost ~0.5 s.
         pyplot = sys.modules.get("matplotlib.pyplot")
-        if pyplot is None:
-            return []
-        images = []
-        try:
-            for number in pyplot.get_fignums():
-                if self.image_bytes >= self.limits.cell_image_bytes:
-                    self.notes.append(f"figure {number} was not rendered: this cell's images reached their {self.limits.cell_image_bytes} byte limit")
-                    continue
-                image = self._as_image(pyplot.figure(number))
-                if image:
-                    self._keep_image(image, images)
-        finally:
-            pyplot.close("all")
+        if pyplot is not None:
+            try:
+                for number in pyplot.get_fignums():
+                    figure = pyplot.figure(number)
+                    if any(figure is seen for seen in shown):
+                        continue
+                    shown.append(figure)
+                    self._render_figure(figure, f"figure {number}", images)
+            finally:
+                pyplot.close("all")
+        if _is_figure(value) and not any(value is seen for seen in shown):
+            self._render_figure(value, "the figure the cell ended with", images)
         return images
+
+    def _render_figure(self, figure, what, images):
+        if self.image_bytes >= self.limits.cell_image_bytes:
+            self.notes.append(f"{what} was not rendered: this cell's images reached their {self.limits.cell_image_bytes} byte limit")
+            return
+        image = self._as_image(figure)
+        if image:
+            self._keep_image(image, images)
 
     @staticmethod
     def _repr(value):
@@ -619,6 +638,11 @@ def kill_session_processes():
             return False
         time.sleep(delay)
         delay = min(delay * 2, 0.02)
+
+
+def _is_figure(value):
+    """A matplotlib Figure (pyplot's or not): anything from matplotlib that can save itself."""
+    return value is not None and type(value).__module__.startswith("matplotlib") and callable(getattr(value, "savefig", None))
 
 
 def _is_plot_artist(value):

@@ -204,6 +204,7 @@ function markTimedOut(response: KernelResponse, timeoutMs: number, stateLost: bo
       type: 'TimeoutError',
       message: `Execution exceeded timeoutMs (${timeoutMs}); pass a larger timeoutMs or make the code faster. ${consequence}`,
       traceback: response.error?.traceback ?? '',
+      timeoutMs,
     },
   };
 }

@@ -10,6 +10,8 @@ export interface KernelErrorInfo {
   type: string;
   message: string;
   traceback: string;
+  /** Set by the driver when it stopped the cell at its timeout: that limit in ms. */
+  timeoutMs?: number;
 }
 
 /** One executed cell, as the kernel reports it (plus what the driver adds). */

@@ -1,6 +1,6 @@
 /** Helpers every backend shares for validating input and shaping results. */
 import { InvalidInputError } from './errors.js';
-import type { CellResult, ExecuteOptions, ImageResult } from './types.js';
+import type { CellResult, ExecuteOptions, ExecutionErrorInfo, ImageResult } from './types.js';
 
 /** Azure caps a cell at 220 s; we use the same default everywhere so behaviour matches across backends. */
 export const DEFAULT_TIMEOUT_MS = 220_000;
@@ -30,10 +30,41 @@ export function isImageResult(value: unknown): value is ImageResult {
   return typeof value === 'object' && value !== null && (value as { type?: unknown }).type === 'image' && typeof (value as { base64_data?: unknown }).base64_data === 'string';
 }
 
-/** Narrows an arbitrary JSON value to the contract's result kinds. */
+/** The image `value` stands for, with its format defaulted; undefined when it is not one. */
+export function toImageResult(value: unknown): ImageResult | undefined {
+  return isImageResult(value) ? { type: 'image', format: value.format ?? 'png', base64_data: value.base64_data } : undefined;
+}
+
+/**
+ * An arbitrary JSON value as the contract's `result`. Kernels and services send a figure-valued
+ * cell's picture as its value (Azure's wire has no other place for it); the contract returns
+ * pictures in `images` only, so an image value becomes `null` here and the caller adds it there.
+ */
 export function toCellResult(value: unknown): CellResult {
-  if (value === null || value === undefined) return null;
+  if (value === null || value === undefined || isImageResult(value)) return null;
   if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
-  if (isImageResult(value)) return { type: 'image', format: value.format ?? 'png', base64_data: value.base64_data };
   return JSON.stringify(value);
+}
+
+/** How messages name the per-cell timeout; the library's option is `timeoutMs`. */
+const TIMEOUT_OPTION = 'timeoutMs';
+
+function timeoutLead(timeoutMs: number, option: string): string {
+  return `Execution exceeded ${option} (${timeoutMs}); pass a larger ${option} or make the code faster.`;
+}
+
+/** The error of a cell stopped at its timeout; `consequence` says what happened to the session. */
+export function cellTimeoutError(timeoutMs: number, consequence: string, traceback = ''): ExecutionErrorInfo {
+  return { type: 'TimeoutError', message: `${timeoutLead(timeoutMs, TIMEOUT_OPTION)} ${consequence}`.trim(), traceback, timeoutMs };
+}
+
+/**
+ * A timeout error's message with the setting named as the caller names it (the CLI:
+ * `--timeout-ms`); any other error's message as it is.
+ */
+export function describeCellTimeout(error: ExecutionErrorInfo, option: string): string {
+  if (error.timeoutMs === undefined) return error.message;
+  const lead = timeoutLead(error.timeoutMs, TIMEOUT_OPTION);
+  if (!error.message.startsWith(lead)) return error.message;
+  return `${timeoutLead(error.timeoutMs, option)}${error.message.slice(lead.length)}`;
 }

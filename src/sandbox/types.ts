@@ -7,14 +7,18 @@ import type { LifecycleListener } from './lifecycle.js';
 /** The canonical backend names, as users pick them. */
 export type SandboxType = 'Local' | 'Sandbox-Pool' | 'Sandbox-ACA' | 'Sandbox-E2B' | 'Sandbox-Daytona';
 
-/** An image the cell displayed (a matplotlib figure left open, or an explicit display). */
+/** An image the cell produced (a matplotlib figure left open or shown, or an explicit display). */
 export interface ImageResult {
   type: 'image';
   format: 'png' | 'jpeg' | 'svg';
   base64_data: string;
 }
 
-/** The value of a cell's last expression: JSON-native for plain data, `repr` text otherwise. */
+/**
+ * The value of a cell's last expression: JSON-native for plain data, `repr` text otherwise.
+ * Backends never put an image here (a figure-valued last expression is `null`, its picture is in
+ * `images`); the member stays in the union only so code that still checks for one compiles.
+ */
 export type CellResult = string | number | boolean | null | ImageResult;
 
 /** What the user code raised. */
@@ -22,18 +26,31 @@ export interface ExecutionErrorInfo {
   /** Exception class name, e.g. `ZeroDivisionError`. */
   type: string;
   message: string;
-  /** The formatted Python traceback. */
+  /** The formatted Python traceback (empty when there is none, e.g. a timeout). */
   traceback: string;
+  /**
+   * Set only when the sandbox stopped the cell for running past its per-cell timeout: that limit
+   * in ms. `message` names the library option (`timeoutMs`); a front end with its own name for
+   * the setting rephrases it with `describeCellTimeout(error, '--timeout-ms')`.
+   */
+  timeoutMs?: number;
 }
 
 export interface ExecutionResult {
   /** `success` when the cell ran to the end, `failure` when it raised or timed out. */
   status: 'success' | 'failure';
   stdout: string;
+  /** What the cell wrote to stderr; a failure's traceback is in `error`, not here. */
   stderr: string;
-  /** Value of the last expression; `null` when there was none. */
+  /**
+   * Value of the last expression; `null` when there was none, or when it was a figure (or the
+   * artists of one, as `plt.plot(...)` returns), whose picture is in `images`.
+   */
   result: CellResult;
-  /** Images the cell displayed, in order (the last one is also `result` when nothing else was). */
+  /**
+   * Every image the cell produced, each once and in order: explicit displays, then each matplotlib
+   * figure left open when the cell ended (which are then closed), whatever the last expression was.
+   */
   images: ImageResult[];
   error?: ExecutionErrorInfo;
   /** Time the sandbox spent running the cell. */

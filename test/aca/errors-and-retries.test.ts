@@ -1,7 +1,7 @@
 /** The status → error table and the retry rule, against a scripted loopback server. */
 import { once } from 'node:events';
 import net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AcaClient } from '../../src/sandbox/backends/aca/aca-client.js';
 import {
   AuthenticationError,
@@ -163,7 +163,10 @@ describe('retries', () => {
     const client = await clientFor(['hang']);
     const controller = new AbortController();
     const pending = client.execute('session-1', '1', { timeoutMs: 60_000, signal: controller.signal });
-    setTimeout(() => controller.abort(new Error('user pressed Ctrl-C')), 50);
+    pending.catch(() => undefined);
+    // Abort while the request is in flight: once the server holds it unanswered.
+    await vi.waitFor(() => expect(server!.requests).toHaveLength(1), { timeout: 30_000, interval: 10 });
+    controller.abort(new Error('user pressed Ctrl-C'));
     await expect(pending).rejects.toThrow('user pressed Ctrl-C');
   });
 });

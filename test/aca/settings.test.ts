@@ -41,6 +41,21 @@ describe('ACA settings', () => {
     expect(resolveAcaConnection({ poolManagementEndpoint: 'http://pool.example.com', env: { ACA_POOL_ACCESS_TOKEN: 'key' } }).accessToken).toBe('key');
   });
 
+  it('treats an empty ACA_POOL_ACCESS_TOKEN as unset, and needs no credential for a plain-http loopback pool', () => {
+    for (const endpoint of ['http://127.0.0.1:8787', 'http://127.1.2.3:9', 'http://localhost:8787/pool', 'http://[::1]:8787', 'http://[0:0:0:0:0:0:0:1]:1']) {
+      for (const token of [undefined, '', '   ']) {
+        const env = token === undefined ? {} : { ACA_POOL_ACCESS_TOKEN: token };
+        expect(resolveAcaConnection({ poolManagementEndpoint: endpoint, env }), `${endpoint} ${JSON.stringify(token)}`).toMatchObject({ auth: 'none', accessToken: undefined });
+      }
+    }
+    expect(resolveAcaConnection({ poolManagementEndpoint: 'http://127.0.0.1:1', env: { ACA_POOL_ACCESS_TOKEN: 'key' } }).auth).toBe('token');
+    // https is never a keyless Tidepool pool; nor are names that merely start like loopback.
+    expect(resolveAcaConnection({ poolManagementEndpoint: 'https://localhost:8443/pool', env: {} }).auth).toBe('azure');
+    expect(resolveAcaConnection({ poolManagementEndpoint: AZURE, env: { ACA_POOL_ACCESS_TOKEN: '' } }).auth).toBe('azure');
+    expect(() => resolveAcaConnection({ poolManagementEndpoint: 'http://127.0.0.1.example.com', env: {} })).toThrow(/only sent over https/);
+    expect(() => resolveAcaConnection({ poolManagementEndpoint: 'http://localhost.example.com', env: {} })).toThrow(/only sent over https/);
+  });
+
   it('selects the API generation from ACA_API_VERSION, defaulting to 2024-02-02-preview', () => {
     expect(resolveAcaConnection({ poolManagementEndpoint: AZURE, env: {} }).api).toMatchObject({ version: '2024-02-02-preview', generation: 1 });
     for (const version of ['2024-10-02-preview', '2025-02-02-preview', '2025-10-02-preview']) {

@@ -1,9 +1,9 @@
 import type { AccessToken, TokenCredential } from '@azure/identity';
-import { afterEach, describe, expect, it } from 'vitest';
-import { DefaultAzureCredential, ManagedIdentityCredential } from '@azure/identity';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { AggregateAuthenticationError, CredentialUnavailableError, DefaultAzureCredential, ManagedIdentityCredential } from '@azure/identity';
 import { AcaClient } from '../../src/sandbox/backends/aca/aca-client.js';
 import { createAzureCredential } from '../../src/sandbox/backends/aca/credential.js';
-import { CredentialTokenProvider, DYNAMIC_SESSIONS_SCOPE } from '../../src/sandbox/backends/aca/token-provider.js';
+import { CredentialTokenProvider, DYNAMIC_SESSIONS_SCOPE, describeCredentialFailure } from '../../src/sandbox/backends/aca/token-provider.js';
 import { AuthenticationError } from '../../src/sandbox/errors.js';
 import { gen1Result, startScriptedServer, type ScriptedServer } from './helpers/scripted-server.js';
 
@@ -63,8 +63,8 @@ describe('CredentialTokenProvider', () => {
     expect(await provider.getToken()).toBe('token-1'); // does not wait for the refresh
     expect(credential.calls).toBe(2);
     credential.release();
-    await new Promise((resolve) => setTimeout(resolve, 0));
-    expect(await provider.getToken()).toBe('token-2');
+    // The background refresh lands on its own; until then callers keep getting the valid token-1.
+    await vi.waitFor(async () => expect(await provider.getToken()).toBe('token-2'), { timeout: 10_000, interval: 1 });
     expect(credential.calls).toBe(2);
   });
 
@@ -84,8 +84,7 @@ describe('CredentialTokenProvider', () => {
     const first = await provider.getToken();
     now += 2 * 60_000;
     await provider.getToken(); // starts the early refresh, returns the old token
-    await new Promise((resolve) => setTimeout(resolve, 0));
-    expect(await provider.getToken()).not.toBe(first);
+    await vi.waitFor(async () => expect(await provider.getToken()).not.toBe(first), { timeout: 10_000, interval: 1 });
   });
 
   it('shares one refresh among concurrent callers', async () => {
@@ -108,6 +107,36 @@ describe('CredentialTokenProvider', () => {
     expect((error as Error).message).toMatch(/ACA_POOL_ACCESS_TOKEN/);
     credential.failWith = undefined;
     expect(await provider.getToken()).toBe('token-2');
+  });
+
+  it('says in at most three lines how to get a credential when nobody is signed in, keeping the details on cause', async () => {
+    const credential = new FakeCredential(clock);
+    // What DefaultAzureCredential throws on a machine with no Azure identity at all.
+    credential.failWith = new AggregateAuthenticationError(
+      [
+        new CredentialUnavailableError('EnvironmentCredential is unavailable. No underlying credential could be used.'),
+        new CredentialUnavailableError('ManagedIdentityCredential: Authentication failed.\nHttp status code: 403'),
+        new CredentialUnavailableError("Azure CLI could not be found. Please visit https://aka.ms/azure-cli and then run 'az login'."),
+      ],
+      'ChainedTokenCredential authentication failed.',
+    );
+    const error = await new CredentialTokenProvider(credential, { now: clock }).getToken().catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(AuthenticationError);
+    const message = (error as Error).message;
+    expect(message.split('\n').length).toBeLessThanOrEqual(3);
+    expect(message).not.toMatch(/CredentialUnavailableError|EnvironmentCredential|Http status/);
+    for (const way of ['ACA_POOL_ACCESS_TOKEN', '`az login`', 'managed identity', 'AZURE_CLIENT_ID']) expect(message).toContain(way);
+    expect((error as Error).cause).toBe(credential.failWith);
+  });
+
+  it('keeps one line of a real sign-in failure, and still names both ways', () => {
+    const message = describeCredentialFailure(new Error('AADSTS700016: Application not found in the directory.\nTrace ID: 1234\nCorrelation ID: 5678'));
+    expect(message.split('\n')).toHaveLength(3);
+    expect(message).toMatch(/^Azure sign-in failed: AADSTS700016: Application not found in the directory\. Either$/m);
+    expect(message).not.toContain('Trace ID');
+    expect(message).toContain('ACA_POOL_ACCESS_TOKEN');
+    expect(message).toContain('`az login`');
+    expect(describeCredentialFailure(new CredentialUnavailableError('x'))).toMatch(/^No credential for the ACA session pool/);
   });
 
   it('lets one caller stop waiting without cancelling the shared refresh', async () => {
@@ -180,8 +209,38 @@ describe('401 handling in the client', () => {
   it('does not refresh a static ACA_POOL_ACCESS_TOKEN: one request, then AuthenticationError', async () => {
     server = await startScriptedServer(() => ({ status: 401, body: 'bad key' }));
     const client = new AcaClient({ poolManagementEndpoint: server.url, env: { ACA_POOL_ACCESS_TOKEN: 'fixed' } });
-    await expect(client.list('session-1')).rejects.toBeInstanceOf(AuthenticationError);
+    const error = await client.list('session-1').catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(AuthenticationError);
+    expect((error as Error).message).toMatch(/token in ACA_POOL_ACCESS_TOKEN .*was rejected/);
     expect(server.requests).toHaveLength(1);
     expect(server.requests[0]!.headers.authorization).toBe('Bearer fixed');
+  });
+});
+
+describe('a plain-http loopback pool without a token', () => {
+  let server: ScriptedServer | undefined;
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+  });
+
+  it('gets no Authorization header and no sign-in attempt, even with an empty ACA_POOL_ACCESS_TOKEN', async () => {
+    server = await startScriptedServer([gen1Result({ result: 42 })]);
+    const client = new AcaClient({ poolManagementEndpoint: server.url, env: { ACA_POOL_ACCESS_TOKEN: '' } });
+    await client.prepare();
+    expect((await client.execute('session-1', '6*7', { timeoutMs: 10_000 })).result).toBe(42);
+    expect(server.requests).toHaveLength(1);
+    expect(server.requests[0]!.headers).not.toHaveProperty('authorization');
+  });
+
+  it('turns a 401 from a pool with keys into an AuthenticationError naming ACA_POOL_ACCESS_TOKEN, after one request', async () => {
+    server = await startScriptedServer(() => ({ status: 401, headers: { 'www-authenticate': 'Bearer' }, json: { error: { code: 'Unauthorized', message: 'A bearer key is required.' } } }));
+    const client = new AcaClient({ poolManagementEndpoint: server.url, env: {} });
+    const error = await client.execute('session-1', '1', { timeoutMs: 10_000 }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(AuthenticationError);
+    expect((error as AuthenticationError).statusCode).toBe(401);
+    expect((error as Error).message).toMatch(/requires an API key and none was sent: set ACA_POOL_ACCESS_TOKEN/);
+    expect((error as Error).message).not.toMatch(/az login/);
+    expect(server.requests).toHaveLength(1);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseTraceback } from '../../src/sandbox/backends/aca/traceback.js';
+import { parseTraceback, splitTraceback } from '../../src/sandbox/backends/aca/traceback.js';
 
 describe('parseTraceback', () => {
   it('reads a CPython traceback, ignoring what the cell printed before it', () => {
@@ -42,5 +42,22 @@ describe('parseTraceback', () => {
   it('returns undefined when there is no exception in stderr', () => {
     expect(parseTraceback('')).toBeUndefined();
     expect(parseTraceback('just a log line\nDone')).toBeUndefined();
+  });
+});
+
+describe('splitTraceback', () => {
+  it('separates what the code wrote from the traceback the service appended', () => {
+    const written = 'progress 1\n\u001b[33mwarning\u001b[0m\n';
+    const traceback = 'Traceback (most recent call last):\n  File "<cell>", line 2, in <module>\nValueError: bad\n';
+    expect(splitTraceback(written + traceback)).toEqual({ written, error: { type: 'ValueError', message: 'bad', traceback } });
+    expect(splitTraceback(traceback)?.written).toBe('');
+  });
+
+  it('keeps an earlier, handled traceback the code printed itself', () => {
+    const handled = 'Traceback (most recent call last):\n  File "<cell>", line 2\nKeyError: 1\nrecovered\n';
+    const final = 'Traceback (most recent call last):\n  File "<cell>", line 5\nRuntimeError: gave up\n';
+    const split = splitTraceback(handled + final)!;
+    expect(split.written).toBe(handled);
+    expect(split.error).toMatchObject({ type: 'RuntimeError', message: 'gave up', traceback: final });
   });
 });

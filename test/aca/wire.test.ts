@@ -15,6 +15,7 @@ async function clientFor(script: Reply[], apiVersion = '2024-02-02-preview'): Pr
 }
 
 const IMAGE = { type: 'image', format: 'png', base64_data: 'iVBORw0KGgo=' };
+const OTHER = { type: 'image', format: 'png', base64_data: 'iVBORw0KGgoA' };
 
 describe('gen-1 (2024-02-02-preview)', () => {
   it('posts the properties envelope to code/execute and maps value, print, image and empty results', async () => {
@@ -29,8 +30,9 @@ describe('gen-1 (2024-02-02-preview)', () => {
     expect(value.error).toBeUndefined();
     const printed = await client.execute('session-1', "print('héllo 🌊')", { timeoutMs: 500_000 });
     expect(printed).toMatchObject({ stdout: 'héllo 🌊\n', result: null });
+    // Azure sends a shown figure as the value; the contract has it once, in images.
     const image = await client.execute('session-1', 'plt.show()', { timeoutMs: 1000 });
-    expect(image.result).toEqual(IMAGE);
+    expect(image.result).toBeNull();
     expect(image.images).toEqual([IMAGE]);
     expect((await client.execute('session-1', "{'a': 1}", { timeoutMs: 1000 })).result).toBe("{'a': 1}");
 
@@ -52,14 +54,46 @@ describe('gen-1 (2024-02-02-preview)', () => {
     const traceback = 'Traceback (most recent call last):\n  File "<cell>", line 1, in <module>\nValueError: bad 🌧\n';
     const { client } = await clientFor([gen1Result({ status: 'Failure', stderr: traceback, stdout: 'before\n' })]);
     const result = await client.execute('session-1', "print('before'); raise ValueError('bad 🌧')", { timeoutMs: 1000 });
-    expect(result).toMatchObject({ status: 'failure', stdout: 'before\n', stderr: traceback, result: null });
+    expect(result).toMatchObject({ status: 'failure', stdout: 'before\n', stderr: '', result: null });
     expect(result.error).toEqual({ type: 'ValueError', message: 'bad 🌧', traceback });
   });
 
-  it('still reports an error when a failure has no recognisable traceback', async () => {
+  it('keeps in stderr only what the code wrote before the traceback, ANSI colours and all', async () => {
+    const written = 'warn \u001b[1mbold\u001b[0m\n  indented note\n';
+    const traceback = '\u001b[0;31m---------------------------------------------------------------------------\u001b[0m\n\u001b[0;31mNameError\u001b[0m   Traceback (most recent call last)\nCell In[1], line 1\n\u001b[0;31mNameError\u001b[0m: name \'x\' is not defined\n';
+    const { client } = await clientFor([gen1Result({ status: 'Failure', stderr: written + traceback })]);
+    const result = await client.execute('session-1', 'x', { timeoutMs: 1000 });
+    expect(result.stderr).toBe(written);
+    expect(result.error).toMatchObject({ type: 'NameError', message: "name 'x' is not defined" });
+    expect(result.error?.traceback).toMatch(/^-+\nNameError +Traceback/);
+  });
+
+  it("turns the service's timeout line into the contract's TimeoutError, with timeoutMs as a field", async () => {
+    const notice = 'TimeoutError: Execution exceeded timeoutInSeconds (2 s; this pool allows at most 220 s). The cell was interrupted; the session\'s variables are kept.\n';
+    const { client } = await clientFor([gen1Result({ status: 'Failure', stdout: 'started\n', stderr: `slow\n${notice}` })]);
+    const result = await client.execute('session-1', 'while True: pass', { timeoutMs: 1500 });
+    expect(result.stderr).toBe('slow\n');
+    expect(result.error).toMatchObject({ type: 'TimeoutError', timeoutMs: 1500, traceback: '' });
+    expect(result.error?.message).toMatch(/^Execution exceeded timeoutMs \(1500\); pass a larger timeoutMs or make the code faster\. The service said: Execution exceeded timeoutInSeconds \(2 s/);
+  });
+
+  it('leaves stderr as sent and the traceback empty when a failure has none to parse', async () => {
     const { client } = await clientFor([gen1Result({ status: 'Failure', stderr: 'kernel died\n' })]);
     const result = await client.execute('session-1', 'x', { timeoutMs: 1000 });
-    expect(result.error).toMatchObject({ type: 'ExecutionFailed', message: 'kernel died' });
+    expect(result).toMatchObject({ stderr: 'kernel died\n', error: { type: 'ExecutionFailed', message: 'kernel died', traceback: '' } });
+  });
+
+  it("reads a Tidepool pool's images field: each picture once, the value's last", async () => {
+    const { client } = await clientFor([
+      gen1Result({ result: 42, images: [IMAGE] }),
+      gen1Result({ result: OTHER, images: [IMAGE] }),
+      gen1Result({ status: 'Failure', stderr: 'Traceback (most recent call last):\nZeroDivisionError: division by zero\n', images: [IMAGE] }),
+      gen1Result({ result: 'x', images: [{ type: 'image' }, 'junk', IMAGE] }),
+    ]);
+    expect(await client.execute('session-1', 'plt.plot([1]); 6*7', { timeoutMs: 1000 })).toMatchObject({ result: 42, images: [IMAGE] });
+    expect(await client.execute('session-1', 'two figures', { timeoutMs: 1000 })).toMatchObject({ result: null, images: [IMAGE, OTHER] });
+    expect(await client.execute('session-1', 'plot then raise', { timeoutMs: 1000 })).toMatchObject({ status: 'failure', result: null, images: [IMAGE] });
+    expect((await client.execute('session-1', 'malformed', { timeoutMs: 1000 })).images).toEqual([IMAGE]);
   });
 
   it('uploads multipart, lists, downloads and deletes with percent-encoded names', async () => {
@@ -113,6 +147,21 @@ describe('gen-2 (2024-10-02, 2025-02-02, 2025-10-02)', () => {
     const result = await client.execute('sess-1', 'x', { timeoutMs: 1000 });
     expect(result.status).toBe('failure');
     expect(result.error).toMatchObject({ type: 'NameError', message: "name 'x' is not defined" });
+    expect(result.stderr).toBe('');
+  });
+
+  it("reads result.images beside executionResult, and a service error's line once", async () => {
+    const message = 'The execution\'s output is 20000000 bytes, over this pool\'s limit.';
+    const { client } = await clientFor(
+      [
+        gen2Result({ executionResult: IMAGE, images: [OTHER] }),
+        gen2Result({ status: 'Failed', stdout: 'cut\n', stderr: `partial\nExecutionResultTooLarge: ${message}\n`, error: { code: 'ExecutionResultTooLarge', message } }),
+      ],
+      '2025-10-02-preview',
+    );
+    expect(await client.execute('sess-1', 'figures', { timeoutMs: 1000 })).toMatchObject({ result: null, images: [OTHER, IMAGE] });
+    const tooLarge = await client.execute('sess-1', "'x' * 10**8", { timeoutMs: 1000 });
+    expect(tooLarge).toMatchObject({ status: 'failure', stdout: 'cut\n', stderr: 'partial\n', error: { type: 'ExecutionFailed', message, traceback: '' } });
   });
 
   it('polls executions/{id} when a synchronous call comes back Running', async () => {

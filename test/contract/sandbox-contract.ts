@@ -4,7 +4,8 @@
  * their credentials are absent.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isSandboxError, type LifecycleEvent, type LifecycleListener, type Sandbox } from '../../src/index.js';
+import { isSandboxError, type ExecutionResult, type LifecycleEvent, type LifecycleListener, type Sandbox } from '../../src/index.js';
+import { describeCellTimeout } from '../../src/sandbox/execution.js';
 
 export interface ContractTarget {
   /** Shown in the test names, e.g. `Local` or `Sandbox-E2B (live)`. */
@@ -22,6 +23,16 @@ export interface ContractTarget {
 }
 
 const PNG_SIGNATURE = '\x89PNG';
+
+/** The PNG images of a result, decoded; fails unless every image is a PNG. */
+function pngs(result: ExecutionResult): Buffer[] {
+  return result.images.map((image) => {
+    expect(image).toMatchObject({ type: 'image', format: 'png' });
+    const png = Buffer.from(image.base64_data, 'base64');
+    expect(png.subarray(0, 4).toString('latin1')).toBe(PNG_SIGNATURE);
+    return png;
+  });
+}
 
 export function defineSandboxContract(target: ContractTarget): void {
   if (target.skip) console.info(`[contract] ${target.name}: skipped — ${target.skip}`);
@@ -71,13 +82,39 @@ export function defineSandboxContract(target: ContractTarget): void {
       expect((await cells.execute('y = 3')).result).toBeNull();
     }, timeout);
 
-    it('returns an open matplotlib figure as a PNG image', async () => {
+    it('returns a shown figure once, as a PNG in images, with no value', async () => {
       const result = await session('image').execute('import matplotlib.pyplot as plt\nplt.plot([1, 3, 2])\nplt.show()');
       expect(result.status).toBe('success');
-      expect(result.result).toMatchObject({ type: 'image', format: 'png' });
-      const png = Buffer.from((result.result as { base64_data: string }).base64_data, 'base64');
-      expect(png.subarray(0, 4).toString('latin1')).toBe(PNG_SIGNATURE);
-      expect(result.images.length).toBeGreaterThanOrEqual(1);
+      expect(result.result).toBeNull();
+      expect(pngs(result)).toHaveLength(1);
+    }, timeout);
+
+    it('returns a figure left open beside a different last expression, and the value', async () => {
+      const cells = session('figure-value');
+      const result = await cells.execute('import matplotlib.pyplot as plt\nplt.plot([1, 2]); 6 * 7');
+      expect(result).toMatchObject({ status: 'success', result: 42 });
+      expect(pngs(result)).toHaveLength(1);
+      // Captured figures are closed: the next cell starts with none and shows none.
+      const next = await cells.execute('len(plt.get_fignums())');
+      expect(next).toMatchObject({ result: 0, images: [] });
+    }, timeout);
+
+    it('returns a figure that is the last expression once, in images, with no value', async () => {
+      const result = await session('figure-last').execute('import matplotlib.pyplot as plt\nfig, ax = plt.subplots()\nax.plot([3, 1, 2])\nfig');
+      expect(result).toMatchObject({ status: 'success', result: null });
+      expect(pngs(result)).toHaveLength(1);
+    }, timeout);
+
+    it('returns every open figure, in order, whatever the last expression', async () => {
+      const code = 'import matplotlib.pyplot as plt\nplt.figure(); plt.plot([1, 2])\nplt.figure(); plt.plot([4, 3, 5])';
+      const result = await session('two-figures').execute(code);
+      expect(result).toMatchObject({ status: 'success', result: null });
+      const [first, second] = pngs(result);
+      expect(result.images).toHaveLength(2);
+      expect(first!.equals(second!)).toBe(false);
+      const withValue = await session('two-figures-value').execute(`${code}\n'done'`);
+      expect(withValue.result).toBe('done');
+      expect(withValue.images.map((image) => image.base64_data)).toEqual(result.images.map((image) => image.base64_data));
     }, timeout);
 
     it('reports an exception with type, message and traceback, and stays usable', async () => {
@@ -90,6 +127,14 @@ export function defineSandboxContract(target: ContractTarget): void {
       expect((await cells.execute('1 + 1')).result).toBe(2);
     }, timeout);
 
+    it('carries a traceback once, in error; stderr keeps only what the code wrote', async () => {
+      const result = await session('traceback-once').execute("import sys\nprint('to stderr', file=sys.stderr)\nraise ValueError('bad')");
+      expect(result.status).toBe('failure');
+      expect(result.stderr).toBe('to stderr\n');
+      expect(result.error).toMatchObject({ type: 'ValueError', message: 'bad' });
+      expect(result.error?.traceback).toMatch(/Traceback[\s\S]*ValueError: bad/);
+    }, timeout);
+
     it('stops a cell at its timeout with a TimeoutError, and the next cell works', async () => {
       const cells = session('timeout');
       await cells.execute('kept = 1');
@@ -97,6 +142,11 @@ export function defineSandboxContract(target: ContractTarget): void {
       expect(result.status).toBe('failure');
       expect(result.error?.type).toBe('TimeoutError');
       expect(result.error?.message).toContain(`timeoutMs (${target.shortTimeoutMs})`);
+      // The number travels as a field, so a front end can name its own flag.
+      expect(result.error?.timeoutMs).toBe(target.shortTimeoutMs);
+      const phrased = describeCellTimeout(result.error!, '--timeout-ms');
+      expect(phrased).toContain(`Execution exceeded --timeout-ms (${target.shortTimeoutMs}); pass a larger --timeout-ms`);
+      expect(phrased).not.toContain('timeoutMs');
       const next = await cells.execute("'kept' in globals()");
       expect(next.status).toBe('success');
       // Either the variables survived, or the result says plainly that they did not.

@@ -136,16 +136,21 @@ describe('Sandbox-E2B results', () => {
     expect(result).toMatchObject({ stdout: 'a\nb\n', stderr: 'warn\n' });
   });
 
-  it('maps a displayed PNG to an image result, and a plotted figure to the image rather than its repr', async () => {
+  it('returns pictures in images only, once, and a plotted figure as no value rather than its repr', async () => {
     const figure = { isMainResult: false, png: PNG_BASE64, text: '<Figure size 640x480 with 1 Axes>' };
     const shown = await cell('plt.show()', [figure]);
-    expect(shown.result).toEqual({ type: 'image', format: 'png', base64_data: PNG_BASE64 });
-    expect(shown.images).toHaveLength(1);
+    expect(shown.result).toBeNull();
+    expect(shown.images).toEqual([{ type: 'image', format: 'png', base64_data: PNG_BASE64 }]);
     const artist = await cell('plt.plot([1])', [figure, main({ text: '[<matplotlib.lines.Line2D at 0x7f>]' })]);
-    expect(artist.result).toMatchObject({ type: 'image', format: 'png' });
+    expect(artist.result).toBeNull();
+    expect(artist.images).toHaveLength(1);
     const value = await cell('plot then value', [figure, main({ text: '7' })]);
     expect(value.result).toBe(7);
     expect(value.images).toHaveLength(1);
+    // Jupyter shows a figure that is the last expression twice: as the value and as an open figure.
+    const last = await cell('fig', [main({ png: PNG_BASE64, text: '<Figure size 640x480 with 1 Axes>' }), figure]);
+    expect(last.result).toBeNull();
+    expect(last.images).toHaveLength(1);
   });
 
   it('maps an error with name, value and traceback to a failure, without ANSI colours', async () => {

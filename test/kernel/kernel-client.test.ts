@@ -1,6 +1,6 @@
 /** KernelClient against a fake kernel that speaks (or breaks) the protocol on purpose. */
 import { PassThrough } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { KernelDiedError } from '../../src/kernel/errors.js';
 import { encodeFrame, FrameDecoder, lengthPrefix } from '../../src/kernel/frames.js';
 import { KernelClient, maxResponseBytes } from '../../src/kernel/kernel-client.js';
@@ -11,6 +11,7 @@ class FakeKernel implements KernelTransport {
   readonly output = new PassThrough();
   readonly requests: Record<string, unknown>[] = [];
   kills = 0;
+  interrupts = 0;
   readonly exited: Promise<KernelExit>;
   #exit!: (exit: KernelExit) => void;
   #waiters: (() => void)[] = [];
@@ -26,7 +27,9 @@ class FakeKernel implements KernelTransport {
     });
   }
 
-  interrupt(): void {}
+  interrupt(): void {
+    this.interrupts++;
+  }
 
   kill(): void {
     this.kills++;
@@ -62,6 +65,23 @@ async function started(): Promise<{ kernel: FakeKernel; client: KernelClient }> 
   await ping;
   return { kernel, client };
 }
+
+describe('KernelClient timeouts', () => {
+  it('interrupts a cell at its timeout and reports a TimeoutError carrying the limit', async () => {
+    const kernel = new FakeKernel();
+    const client = new KernelClient(kernel, { interruptGraceMs: 600_000 });
+    const execution = client.execute('while True: pass', { timeoutMs: 20 });
+    const request = await kernel.request();
+    await vi.waitFor(() => expect(kernel.interrupts).toBe(1), { timeout: 30_000, interval: 5 });
+    const interrupted = { type: 'KeyboardInterrupt', message: 'execution interrupted', traceback: '' };
+    kernel.send(encodeFrame(answer(request.id, { status: 'failure', hasResult: false, result: null, repr: null, error: interrupted })));
+    const response = await execution;
+    expect(response).toMatchObject({ status: 'failure', timedOut: true, stateLost: false });
+    expect(response.error).toMatchObject({ type: 'TimeoutError', timeoutMs: 20 });
+    expect(response.error?.message).toMatch(/^Execution exceeded timeoutMs \(20\); pass a larger timeoutMs/);
+    client.kill();
+  });
+});
 
 describe('KernelClient against a hostile kernel', () => {
   it('answers a well-formed response and tells the kernel the frame cap', async () => {

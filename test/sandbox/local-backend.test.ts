@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { createLocalSandbox, InvalidInputError, NotFoundError, SessionLostError, type LifecycleEvent, type LocalSandbox } from '../../src/index.js';
 
 let sandbox: LocalSandbox;
@@ -41,14 +42,15 @@ describe('Local backend: cells', () => {
     expect((await session.execute('y = 3')).result).toBeNull();
   });
 
-  it('returns an open matplotlib figure as a PNG image result', async () => {
+  it('returns an open matplotlib figure once, as a PNG in images', async () => {
     const session = sandbox.session('image');
     const result = await session.execute('import matplotlib.pyplot as plt\nplt.plot([1, 3, 2])\nplt.show()');
     expect(result.status).toBe('success');
-    expect(result.result).toMatchObject({ type: 'image', format: 'png' });
-    const png = Buffer.from((result.result as { base64_data: string }).base64_data, 'base64');
-    expect(png.subarray(1, 4).toString('ascii')).toBe('PNG');
+    expect(result.result).toBeNull();
     expect(result.images).toHaveLength(1);
+    expect(result.images[0]).toMatchObject({ type: 'image', format: 'png' });
+    const png = Buffer.from(result.images[0]!.base64_data, 'base64');
+    expect(png.subarray(1, 4).toString('ascii')).toBe('PNG');
   });
 
   it('reports an exception with type, message and traceback, and stays usable', async () => {
@@ -135,8 +137,11 @@ describe('Local backend: timeouts and dead kernels', () => {
   it('stops a cell when the caller aborts', async () => {
     const session = sandbox.session('abort');
     const controller = new AbortController();
-    const running = session.execute('import time\nwhile True: time.sleep(0.01)', { signal: controller.signal });
-    setTimeout(() => controller.abort(new Error('user cancelled')), 100);
+    const running = session.execute("import time\nopen('running', 'w').close()\nwhile True: time.sleep(0.01)", { signal: controller.signal });
+    running.catch(() => undefined);
+    // Abort once the cell is surely running: it has written its marker file.
+    await vi.waitFor(() => expect(session.dataDir && existsSync(path.join(session.dataDir, 'running'))).toBe(true), { timeout: 30_000, interval: 10 });
+    controller.abort(new Error('user cancelled'));
     await expect(running).rejects.toThrow('user cancelled');
     expect((await session.execute('2 + 2')).result).toBe(4);
   });

@@ -79,7 +79,7 @@ export async function startScriptedServer(script: Reply[] | ((request: RecordedR
 }
 
 /** A gen-1 success body, as Azure sends it. */
-export function gen1Result(fields: { status?: string; stdout?: string; stderr?: string; result?: unknown }): JsonReply {
+export function gen1Result(fields: { status?: string; stdout?: string; stderr?: string; result?: unknown; images?: unknown }): JsonReply {
   return {
     status: 200,
     json: { $id: '1', properties: { $id: '2', status: 'Success', stdout: '', stderr: '', result: '', executionTimeInMilliseconds: 5, ...fields } },
@@ -87,10 +87,17 @@ export function gen1Result(fields: { status?: string; stdout?: string; stderr?: 
 }
 
 /** A gen-2 execution body. */
-export function gen2Result(fields: { status?: string; stdout?: string; stderr?: string; executionResult?: unknown; id?: string }): JsonReply {
-  const { status = 'Succeeded', id = 'exec-1', ...result } = fields;
+export function gen2Result(fields: { status?: string; stdout?: string; stderr?: string; executionResult?: unknown; images?: unknown; id?: string; error?: unknown }): JsonReply {
+  const { status = 'Succeeded', id = 'exec-1', error, ...result } = fields;
   return {
     status: 200,
-    json: { id, identifier: 's', executionType: 'Synchronous', status, result: { stdout: '', stderr: '', executionResult: '', executionTimeInMilliseconds: 5, ...result } },
+    json: {
+      id,
+      identifier: 's',
+      executionType: 'Synchronous',
+      status,
+      result: { stdout: '', stderr: '', executionResult: '', executionTimeInMilliseconds: 5, ...result },
+      ...(error !== undefined && { error }),
+    },
   };
 }

@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHarness, E, gen1Exec, gen2Exec, multipart, V1, V2, type Harness } from './app-harness.js';
+import { expectNoFiles } from './oversized-upload.js';
 
 let pool: Harness;
 beforeAll(async () => {
@@ -171,9 +172,7 @@ describe('limits and runtime failures', () => {
         duplex: 'half',
       } as RequestInit);
       expect(await errorOf(response)).toMatchObject({ status: 413, code: 'PayloadTooLarge' });
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      const list = (await (await small.request(`/files?identifier=limit-id&${V1}`)).json()) as { value: unknown[] };
-      expect(list.value).toEqual([]);
+      await expectNoFiles(async () => ((await (await small.request(`/files?identifier=limit-id&${V1}`)).json()) as { value: unknown[] }).value);
       const fits = await small.request(`/files/upload?identifier=limit-id&${V1}`, { method: 'POST', body: multipart('ok.bin', new Uint8Array(50 * 1024)) });
       expect(fits.status).toBe(200);
     } finally {
@@ -229,9 +228,7 @@ describe('limits and runtime failures', () => {
       const error = await errorOf(response);
       expect(error).toMatchObject({ status: 413, code: 'PayloadTooLarge', target: 'file' });
       expect(error.message).toContain('in total');
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      const list = (await (await small.request(`/files?identifier=request-cap&${V1}`)).json()) as { value: unknown[] };
-      expect(list.value).toEqual([]);
+      await expectNoFiles(async () => ((await (await small.request(`/files?identifier=request-cap&${V1}`)).json()) as { value: unknown[] }).value);
     } finally {
       await small.close();
     }

@@ -9,6 +9,7 @@ import { resolvePoolSettings } from '../../../src/pool/settings.js';
 import { PoolError } from '../../../src/pool/types.js';
 import { E, gen1Exec, multipart, V1 } from './app-harness.js';
 import { FakeSessionManager } from './fake-session-manager.js';
+import { expectNoFiles, expectRefused, sendOversized } from './oversized-upload.js';
 
 const fake = () => new FakeSessionManager(resolvePoolSettings({ readySessions: 0 }, {}));
 
@@ -46,22 +47,23 @@ describe('startPoolServer', () => {
     }
   });
 
-  it('refuses a 129 MB upload with 413, by declared length and by counting a streamed body (vector 19)', async () => {
+  it('refuses a 129 MB upload, by declared length and by counting a streamed body, keeps nothing and still answers (vector 19)', async () => {
     const big = new Uint8Array(129 * 1024 * 1024);
-    const declared = await fetch(`${server.url}${E}/files/upload?identifier=server-id&${V1}`, { method: 'POST', body: multipart('big.bin', big) });
-    expect(declared.status).toBe(413);
-    expect(declared.headers.get('x-ms-error-code')).toBe('PayloadTooLarge');
+    const upload = `${server.url}${E}/files/upload?identifier=server-id&${V1}`;
+    expectRefused(await sendOversized(upload, { method: 'POST', body: multipart('big.bin', big) }));
     const encoded = new Response(multipart('big.bin', big));
-    const streamed = await fetch(`${server.url}${E}/files/upload?identifier=server-id&${V1}`, {
+    const streamed = await sendOversized(upload, {
       method: 'POST',
       headers: { 'content-type': encoded.headers.get('content-type')! },
       body: encoded.body,
       duplex: 'half',
     } as RequestInit);
-    expect(streamed.status).toBe(413);
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    const list = (await (await fetch(`${server.url}/files?identifier=server-id&${V1}`)).json()) as { value: unknown[] };
-    expect(list.value).toEqual([]);
+    expectRefused(streamed);
+    const listed = async () => ((await (await fetch(`${server.url}/files?identifier=server-id&${V1}`)).json()) as { value: unknown[] }).value;
+    await expectNoFiles(listed);
+    const fits = await fetch(upload, { method: 'POST', body: multipart('small.bin', new Uint8Array(1024)) });
+    expect(fits.status).toBe(200);
+    expect(await listed()).toHaveLength(1);
   });
 
   it('appends one JSON line per request to the audit log, without code', async () => {

@@ -4,14 +4,14 @@
  * generation and hands back the contract's shapes.
  */
 import type { Logger } from 'pino';
-import { toCellResult, isImageResult } from '../../execution.js';
-import type { CellResult, ExecutionResult, FileInfo } from '../../types.js';
+import { cellTimeoutError, toCellResult, toImageResult } from '../../execution.js';
+import type { ExecutionErrorInfo, ExecutionResult, FileInfo } from '../../types.js';
 import type { AcaApiVersion } from './api-versions.js';
 import { createAzureCredential } from './credential.js';
 import { validateIdentifier } from './identifier.js';
 import { resolveAcaConnection, type AcaConnectionOptions, type ResolvedAcaConnection } from './settings.js';
 import { CredentialTokenProvider, StaticTokenProvider, type TokenProvider } from './token-provider.js';
-import { parseTraceback, unparsedFailure } from './traceback.js';
+import { splitTraceback, unparsedFailure } from './traceback.js';
 import { AcaTransport } from './transport.js';
 import type { RetryBounds } from './retry-policy.js';
 import { createGen1Wire } from './wire-gen1.js';
@@ -43,7 +43,8 @@ export interface CallOptions {
 export class AcaClient {
   readonly endpoint: string;
   readonly api: AcaApiVersion;
-  readonly #tokens: TokenProvider;
+  /** Absent for a keyless loopback pool: requests then carry no Authorization header. */
+  readonly #tokens: TokenProvider | undefined;
   readonly #wire: WireProtocol;
   readonly #executionGraceMs: number;
 
@@ -57,6 +58,7 @@ export class AcaClient {
       endpoint: connection.endpoint,
       apiVersion: connection.api.version,
       tokens: this.#tokens,
+      auth: connection.auth,
       fetch: options.fetch,
       retry: options.retry,
       requestTimeoutMs: options.requestTimeoutMs,
@@ -73,7 +75,7 @@ export class AcaClient {
 
   /** Gets (and caches) a token now, so the first request does not pay for sign-in. */
   async prepare(signal?: AbortSignal): Promise<void> {
-    await this.#tokens.getToken(signal);
+    await this.#tokens?.getToken(signal);
   }
 
   async execute(identifier: string, code: string, options: { timeoutMs: number; signal?: AbortSignal }): Promise<ExecutionResult> {
@@ -122,11 +124,13 @@ export class AcaClient {
 function describeTimeout(result: ExecutionResult, timeoutMs: number): ExecutionResult {
   const error = result.error;
   if (error?.type !== 'TimeoutError' || !/timeoutInSeconds|execution (time|timed out|exceeded)|exceeded .*time ?limit/i.test(error.message)) return result;
-  const message = `Execution exceeded timeoutMs (${timeoutMs}); pass a larger timeoutMs or make the code faster. The service said: ${error.message}`;
-  return { ...result, error: { ...error, message } };
+  // The service's notice is one line, now in the message; a real traceback (IPython's) stays.
+  const traceback = /Traceback \(most recent call last\)/.test(error.traceback) ? error.traceback : '';
+  return { ...result, error: cellTimeoutError(timeoutMs, `The service said: ${error.message}`, traceback) };
 }
 
-function tokenProviderFor(connection: ResolvedAcaConnection, refreshAheadMs: number | undefined): TokenProvider {
+function tokenProviderFor(connection: ResolvedAcaConnection, refreshAheadMs: number | undefined): TokenProvider | undefined {
+  if (connection.auth === 'none') return undefined;
   if (connection.accessToken !== undefined) return new StaticTokenProvider(connection.accessToken);
   const credential = connection.credential ?? (() => createAzureCredential(connection.managedIdentityClientId, connection.env));
   return new CredentialTokenProvider(credential, { refreshAheadMs });
@@ -134,23 +138,38 @@ function tokenProviderFor(connection: ResolvedAcaConnection, refreshAheadMs: num
 
 /**
  * The contract's result from either generation. An empty-string value means "nothing to show"
- * on the wire (both generations), so it becomes `null`; a code error is a `failure` result with
- * the exception parsed from stderr, never a thrown error.
+ * on the wire (both generations), so it becomes `null`; an image value (a figure-valued cell)
+ * joins `images` after the others the service sent, so each picture appears once. A code error
+ * is a `failure` result, never a thrown error: the exception is parsed from the end of stderr,
+ * where both generations put it, and stderr keeps only what the code wrote.
  */
 export function toExecutionResult(wire: WireExecution, measuredMs: number): ExecutionResult {
-  const result: CellResult = wire.result === '' ? null : toCellResult(wire.result);
+  const image = toImageResult(wire.result);
   const execution: ExecutionResult = {
     status: wire.succeeded ? 'success' : 'failure',
     stdout: wire.stdout,
     stderr: wire.stderr,
-    result,
-    images: isImageResult(result) ? [result] : [],
+    result: wire.result === '' ? null : toCellResult(wire.result),
+    images: image ? [...wire.images, image] : wire.images,
     durationMs: wire.executionTimeMs ?? measuredMs,
   };
   if (!wire.succeeded) {
-    execution.error =
-      parseTraceback(wire.stderr) ??
-      (wire.serviceError ? { type: 'ExecutionFailed', message: wire.serviceError, traceback: wire.stderr } : unparsedFailure(wire.status, wire.stderr));
+    const { error, stderr } = failureOf(wire);
+    execution.error = error;
+    execution.stderr = stderr;
   }
   return execution;
+}
+
+function failureOf(wire: WireExecution): { error: ExecutionErrorInfo; stderr: string } {
+  const parsed = splitTraceback(wire.stderr);
+  if (parsed) return { error: parsed.error, stderr: parsed.written };
+  if (wire.serviceError) {
+    // A pool states a service error (e.g. ExecutionResultTooLarge) as the last line of stderr too.
+    const lines = wire.stderr.replace(/\n$/, '').split('\n');
+    const last = lines.at(-1) ?? '';
+    const stderr = last.endsWith(wire.serviceError) ? lines.slice(0, -1).map((line) => `${line}\n`).join('') : wire.stderr;
+    return { error: { type: 'ExecutionFailed', message: wire.serviceError, traceback: '' }, stderr };
+  }
+  return { error: unparsedFailure(wire.status, wire.stderr), stderr: wire.stderr };
 }

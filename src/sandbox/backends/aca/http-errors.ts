@@ -13,6 +13,7 @@ import {
   TransportError,
   type SandboxErrorOptions,
 } from '../../errors.js';
+import { ACCESS_TOKEN_ENV, type AcaAuthMode } from './settings.js';
 
 /** The built-in role an identity needs on the session pool to run code and move files. */
 export const SESSION_EXECUTOR_ROLE = 'Azure ContainerApps Session Executor';
@@ -26,6 +27,8 @@ export interface FailedResponse {
   retryAfter?: string | null;
   /** What the caller was doing, e.g. "execute code" or "download report.csv". */
   operation: string;
+  /** How the request was authorised; the advice for a 401 depends on it. Default `azure`. */
+  auth?: AcaAuthMode;
 }
 
 type Build = (message: string, options: SandboxErrorOptions, response: FailedResponse) => SandboxError;
@@ -39,6 +42,14 @@ interface Row {
 
 const transport: Build = (message, options) => new TransportError(message, options);
 
+const UNAUTHORIZED_HINTS: Record<AcaAuthMode, string> = {
+  none: `The pool requires an API key and none was sent: set ${ACCESS_TOKEN_ENV} to one of its keys (the --api-key of \`tidepool pool serve\`), or pass accessToken.`,
+  token: `The token in ${ACCESS_TOKEN_ENV} (or accessToken) was rejected: for a Tidepool pool use one of its API keys; for Azure get a fresh token (\`az account get-access-token --resource https://dynamicsessions.io\`).`,
+  azure:
+    `The Azure token was rejected. Sign in again (\`az login\`) or check the managed identity, or set ${ACCESS_TOKEN_ENV} to a bearer token. ` +
+    `The identity also needs the "${SESSION_EXECUTOR_ROLE}" role on the pool (docs/azure.md).`,
+};
+
 const TABLE: Record<number, Row> = {
   400: {
     build: (message, options, response) =>
@@ -49,8 +60,7 @@ const TABLE: Record<number, Row> = {
   401: {
     build: (message, options) => new AuthenticationError(message, options),
     retryable: false,
-    hint: () =>
-      `The bearer token was rejected. Sign in again (\`az login\`), check the managed identity, or for a Tidepool pool set ACA_POOL_ACCESS_TOKEN to one of its API keys. The identity also needs the "${SESSION_EXECUTOR_ROLE}" role on the pool (docs/azure.md).`,
+    hint: (response) => UNAUTHORIZED_HINTS[response.auth ?? 'azure'],
   },
   403: {
     build: (message, options) => new AuthenticationError(message, options),

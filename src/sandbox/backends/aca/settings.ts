@@ -17,7 +17,10 @@ export interface AcaConnectionOptions {
   poolManagementEndpoint?: string;
   /** Data-plane API version; default ACA_API_VERSION, else 2024-02-02-preview. */
   apiVersion?: string;
-  /** A fixed bearer token (e.g. a Tidepool pool's API key); default ACA_POOL_ACCESS_TOKEN. Skips Azure sign-in. */
+  /**
+   * A fixed bearer token (e.g. a Tidepool pool's API key); default ACA_POOL_ACCESS_TOKEN (empty counts
+   * as unset). Skips Azure sign-in. Without one, a loopback http:// endpoint gets no Authorization header.
+   */
   accessToken?: string;
   /** The Azure identity to get tokens from; default DefaultAzureCredential, or ManagedIdentityCredential when AZURE_CLIENT_ID is set. */
   credential?: TokenCredential;
@@ -25,9 +28,16 @@ export interface AcaConnectionOptions {
   env?: Env;
 }
 
+/**
+ * How requests are authorised: a fixed bearer token, an Azure identity, or nothing at all (a
+ * loopback http:// pool with no token set, such as `tidepool pool serve` without --api-key).
+ */
+export type AcaAuthMode = 'token' | 'azure' | 'none';
+
 export interface ResolvedAcaConnection {
   endpoint: string;
   api: AcaApiVersion;
+  auth: AcaAuthMode;
   accessToken?: string;
   credential?: TokenCredential;
   /** Managed identity client id, when the credential should be a user-assigned managed identity. */
@@ -49,15 +59,20 @@ export function resolveAcaConnection(options: AcaConnectionOptions): ResolvedAca
   const api = resolveApiVersion(stringSetting(options.apiVersion, API_VERSION_ENV, env) ?? DEFAULT_ACA_API_VERSION);
   const accessToken = stringSetting(options.accessToken, ACCESS_TOKEN_ENV, env);
   const url = new URL(endpoint);
-  if (url.protocol === 'http:' && accessToken === undefined && options.credential === undefined && !isLoopback(url.hostname)) {
+  const plainHttp = url.protocol === 'http:';
+  if (plainHttp && accessToken === undefined && options.credential === undefined && !isLoopbackHost(url.hostname)) {
     // An Entra ID token is a credential for the whole pool; never send one in clear text.
     throw new ConfigurationError(
       `${ENDPOINT_ENV} (${endpoint}) uses http:// to a remote host; Azure tokens are only sent over https. Use the https endpoint, or set ${ACCESS_TOKEN_ENV} for a Tidepool pool.`,
     );
   }
+  // A plain-http pool on this machine is a Tidepool pool (or an emulator), never Azure: without a
+  // token it gets no Authorization header, rather than a sign-in attempt that cannot help.
+  const auth: AcaAuthMode = accessToken !== undefined ? 'token' : options.credential === undefined && plainHttp ? 'none' : 'azure';
   return {
     endpoint,
     api,
+    auth,
     accessToken,
     credential: options.credential,
     managedIdentityClientId: stringSetting(undefined, CLIENT_ID_ENV, env),
@@ -83,8 +98,14 @@ export function normaliseEndpoint(raw: string): string {
   return trimmed;
 }
 
-function isLoopback(hostname: string): boolean {
-  return hostname === 'localhost' || hostname === '[::1]' || /^127\./.test(hostname);
+/**
+ * True for the loopback names a URL can carry: `localhost`, `[::1]` and 127.0.0.0/8. The WHATWG
+ * parser has already normalised other spellings (`0x7f.1`, `[0:0::1]`) to these forms.
+ */
+export function isLoopbackHost(hostname: string): boolean {
+  if (hostname === 'localhost' || hostname === '[::1]') return true;
+  const octets = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(hostname);
+  return octets !== null && octets[1] === '127' && octets.slice(2).every((octet) => Number(octet) <= 255);
 }
 
 /** True for Azure's own session-pool hosts (as opposed to a Tidepool pool or an emulator). */

@@ -4,6 +4,7 @@
  */
 import type { AccessToken, TokenCredential } from '@azure/identity';
 import { AuthenticationError, SandboxError } from '../../errors.js';
+import { ACCESS_TOKEN_ENV } from './settings.js';
 
 /** Audience of the dynamic-sessions data plane (reference §5). */
 export const DYNAMIC_SESSIONS_SCOPE = 'https://dynamicsessions.io/.default';
@@ -95,11 +96,7 @@ export class CredentialTokenProvider implements TokenProvider {
       token = await credential.getToken(this.#scope);
     } catch (error) {
       if (error instanceof SandboxError) throw error;
-      throw new AuthenticationError(
-        `Could not get an Azure token for ${this.#scope}: ${(error as Error).message}. ` +
-          'Sign in with `az login`, set AZURE_CLIENT_ID for a user-assigned managed identity, or set ACA_POOL_ACCESS_TOKEN to a bearer token (see docs/azure.md).',
-        { cause: error },
-      );
+      throw new AuthenticationError(describeCredentialFailure(error), { cause: error });
     }
     if (!token?.token) {
       throw new AuthenticationError(`The Azure credential returned no token for ${this.#scope}; run \`az login\` or check the managed identity (see docs/azure.md).`);
@@ -107,6 +104,36 @@ export class CredentialTokenProvider implements TokenProvider {
     this.#cached = token;
     return token;
   }
+}
+
+/** What the user can do about a missing credential; the same two ways whatever the cause. */
+const BOTH_WAYS =
+  `  set ${ACCESS_TOKEN_ENV} to a bearer token (a Tidepool pool's API key, or \`az account get-access-token --resource https://dynamicsessions.io\`), or\n` +
+  '  sign in for Azure identity: `az login`, a managed identity (AZURE_CLIENT_ID names a user-assigned one), or a service principal (AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_CLIENT_SECRET). See docs/azure.md.';
+
+/** Names of @azure/identity errors that mean "nobody is signed in here" rather than "sign-in failed". */
+const NOT_SIGNED_IN = new Set(['CredentialUnavailableError', 'AuthenticationRequiredError']);
+
+/**
+ * At most three lines. DefaultAzureCredential reports one paragraph per credential it tried (a wall
+ * of CredentialUnavailableError lines when none is set up); that stays on the error's `cause`.
+ */
+export function describeCredentialFailure(error: unknown): string {
+  if (isNotSignedIn(error)) return `No credential for the ACA session pool. Either\n${BOTH_WAYS}`;
+  const detail = firstLine(error instanceof Error ? error.message : String(error));
+  return `Azure sign-in failed: ${detail}. Either\n${BOTH_WAYS}`;
+}
+
+function isNotSignedIn(error: unknown): boolean {
+  const name = (error as { name?: unknown } | null)?.name;
+  if (typeof name === 'string' && NOT_SIGNED_IN.has(name)) return true;
+  const inner = (error as { errors?: unknown } | null)?.errors;
+  return name === 'AggregateAuthenticationError' && Array.isArray(inner) && inner.length > 0 && inner.every(isNotSignedIn);
+}
+
+function firstLine(text: string): string {
+  const line = text.trim().split('\n')[0]!.trim().replace(/\.$/, '');
+  return line.length > 200 ? `${line.slice(0, 200)}…` : line;
 }
 
 /** Lets one caller stop waiting for a shared refresh without cancelling it for the others. */

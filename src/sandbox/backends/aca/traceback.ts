@@ -14,6 +14,14 @@ const EXCEPTION_NAME = /(Error|Exception|Exit|Interrupt|Warning|StopIteration|St
 const HEADER = /Traceback \(most recent call last\)/;
 
 export function parseTraceback(stderr: string): ExecutionErrorInfo | undefined {
+  return splitTraceback(stderr)?.error;
+}
+
+/**
+ * The exception at the end of a failed execution's stderr, and what the code wrote before it.
+ * Both API generations append the traceback to stderr; the contract carries it once, in `error`.
+ */
+export function splitTraceback(stderr: string): { error: ExecutionErrorInfo; written: string } | undefined {
   const text = stderr.replace(ANSI, '');
   const lines = text.replace(/\s+$/, '').split('\n');
   for (let index = lines.length - 1; index >= 0; index -= 1) {
@@ -23,7 +31,13 @@ export function parseTraceback(stderr: string): ExecutionErrorInfo | undefined {
     const type = match[1]!.split('.').pop()!;
     // A multi-line message continues below the exception line (e.g. a long assertion message).
     const message = [match[2] ?? '', ...lines.slice(index + 1)].join('\n').trim();
-    return { type, message, traceback: `${lines.slice(tracebackStart(lines, index)).join('\n')}\n` };
+    const start = tracebackStart(lines, index);
+    // ANSI escapes never span a newline, so line numbers match the text as sent.
+    const written = stderr.split('\n').slice(0, start);
+    return {
+      error: { type, message, traceback: `${lines.slice(start).join('\n')}\n` },
+      written: written.length > 0 ? `${written.join('\n')}\n` : '',
+    };
   }
   return undefined;
 }
@@ -40,12 +54,12 @@ function tracebackStart(lines: string[], exceptionIndex: number): number {
   return start;
 }
 
-/** The error to report when a failed status came with nothing recognisable in stderr. */
+/** The error to report when a failed status came with nothing recognisable in stderr (which stays as sent). */
 export function unparsedFailure(status: string, stderr: string): ExecutionErrorInfo {
   const lastLine = stderr.replace(ANSI, '').trim().split('\n').pop()?.trim();
   return {
     type: 'ExecutionFailed',
     message: lastLine || `The service reported status "${status}" without an error message.`,
-    traceback: stderr.replace(ANSI, ''),
+    traceback: '',
   };
 }

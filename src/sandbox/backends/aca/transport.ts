@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { SandboxError, SandboxTimeoutError, TransportError } from '../../errors.js';
 import { errorFromResponse } from './http-errors.js';
 import { DEFAULT_RETRY_BOUNDS, mayRetry, connectionErrorCode, parseRetryAfterMs, type RequestSafety, type RetryBounds } from './retry-policy.js';
+import type { AcaAuthMode } from './settings.js';
 import type { TokenProvider } from './token-provider.js';
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
@@ -15,11 +16,14 @@ const USER_AGENT = `tidepool/0.1.0 (Language=TypeScript; node.js/${process.versi
 export interface AcaTransportOptions {
   endpoint: string;
   apiVersion: string;
-  tokens: TokenProvider;
+  /** Where bearer tokens come from; absent, requests carry no Authorization header (a keyless local pool). */
+  tokens?: TokenProvider;
   fetch?: typeof fetch;
   retry?: Partial<RetryBounds>;
   /** Per-attempt limit for requests that do not set their own (default 60 000). */
   requestTimeoutMs?: number;
+  /** How requests are authorised, for the advice a 401 gets; default `azure`, or `none` without `tokens`. */
+  auth?: AcaAuthMode;
   logger?: Logger;
 }
 
@@ -99,14 +103,15 @@ export class AcaTransport {
   }
 
   async #attempt(request: AcaRequest, url: string, state: { refreshedToken: boolean }): Promise<AcaResponse> {
-    let token = await this.options.tokens.getToken(request.signal);
+    const tokens = this.options.tokens;
+    let token = await tokens?.getToken(request.signal);
     let response = await this.#fetchOnce(request, url, token);
     // A 401 may just mean the token expired under us: refresh once and send once more. The request
     // was rejected before it ran, so this is safe even for an execution.
-    if (response.status === 401 && !state.refreshedToken && this.options.tokens.invalidate(token)) {
+    if (response.status === 401 && tokens && token !== undefined && !state.refreshedToken && tokens.invalidate(token)) {
       state.refreshedToken = true;
       this.options.logger?.info({ url }, 'ACA request got 401; refreshing the token and retrying once');
-      token = await this.options.tokens.getToken(request.signal);
+      token = await tokens.getToken(request.signal);
       response = await this.#fetchOnce(request, url, token);
     }
     if (response.status >= 200 && response.status < 300) return response;
@@ -116,17 +121,19 @@ export class AcaTransport {
       body: new TextDecoder().decode(response.bytes),
       retryAfter: response.headers.get('retry-after'),
       operation: request.operation,
+      auth: this.options.auth ?? (this.options.tokens ? 'azure' : 'none'),
     });
     const retryAfterMs = parseRetryAfterMs(response.headers.get('retry-after'));
     if (retryAfterMs !== undefined) retryAfterOf.set(error, retryAfterMs);
     throw error;
   }
 
-  async #fetchOnce(request: AcaRequest, url: string, token: string): Promise<AcaResponse> {
+  async #fetchOnce(request: AcaRequest, url: string, token: string | undefined): Promise<AcaResponse> {
     const timeoutMs = request.timeoutMs ?? this.#requestTimeoutMs;
     const timeout = AbortSignal.timeout(timeoutMs);
     const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
-    const headers: Record<string, string> = { authorization: `Bearer ${token}`, 'user-agent': USER_AGENT, accept: 'application/json' };
+    const headers: Record<string, string> = { 'user-agent': USER_AGENT, accept: 'application/json' };
+    if (token !== undefined) headers.authorization = `Bearer ${token}`;
     let body: string | FormData | undefined;
     if (request.json !== undefined) {
       headers['content-type'] = 'application/json; charset=utf-8';

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { FileInfo } from '../../types.js';
 import type { AcaTransport } from './transport.js';
 import { dataName } from '../../data-name.js';
-import { deleteFile, downloadFile, multipart, parseBody, relativeName, timeoutInSeconds, toDate, type WireProtocol } from './wire.js';
+import { deleteFile, downloadFile, multipart, parseBody, relativeName, timeoutInSeconds, toDate, wireImages, type WireProtocol } from './wire.js';
 
 const executionProperties = z.looseObject({
   status: z.string().optional(),
@@ -15,6 +15,8 @@ const executionProperties = z.looseObject({
   result: z.unknown().optional(),
   // NodeLTS pools name the value executionResult (reference §2.1, conflict).
   executionResult: z.unknown().optional(),
+  // A Tidepool pool's images besides the one in `result` (see WireExecution.images).
+  images: z.unknown().optional(),
   executionTimeInMilliseconds: z.number().optional(),
 });
 // The legacy flat shape carries the same fields without the envelope.
@@ -53,6 +55,7 @@ export function createGen1Wire(transport: AcaTransport): WireProtocol {
         stdout: properties.stdout ?? '',
         stderr: properties.stderr ?? '',
         result: properties.result !== undefined ? properties.result : properties.executionResult,
+        images: wireImages(properties.images),
         executionTimeMs: properties.executionTimeInMilliseconds,
       };
     },

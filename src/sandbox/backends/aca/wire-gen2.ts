@@ -9,7 +9,7 @@ import type { FileInfo } from '../../types.js';
 import type { AcaApiVersion } from './api-versions.js';
 import type { AcaTransport } from './transport.js';
 import { dataName } from '../../data-name.js';
-import { deleteFile, downloadFile, multipart, parseBody, relativeName, timeoutInSeconds, toDate, type WireExecution, type WireProtocol } from './wire.js';
+import { deleteFile, downloadFile, multipart, parseBody, relativeName, timeoutInSeconds, toDate, wireImages, type WireExecution, type WireProtocol } from './wire.js';
 
 const execution = z.looseObject({
   id: z.string().optional(),
@@ -19,6 +19,8 @@ const execution = z.looseObject({
       stdout: z.string().nullish(),
       stderr: z.string().nullish(),
       executionResult: z.unknown().optional(),
+      // A Tidepool pool's images besides the one in `executionResult` (see WireExecution.images).
+      images: z.unknown().optional(),
       executionTimeInMilliseconds: z.number().optional(),
     })
     .nullish(),
@@ -67,6 +69,7 @@ function toWireExecution(body: z.infer<typeof execution>): WireExecution {
     stdout: body.result?.stdout ?? '',
     stderr: body.result?.stderr ?? '',
     result: body.result?.executionResult,
+    images: wireImages(body.result?.images),
     executionTimeMs: body.result?.executionTimeInMilliseconds,
     serviceError: typeof message === 'string' ? message : undefined,
   };

@@ -6,7 +6,8 @@ import type { z } from 'zod';
 import { MOUNT_POINT } from '../../../kernel/data-paths.js';
 import { dataName } from '../../data-name.js';
 import { TransportError } from '../../errors.js';
-import type { FileInfo } from '../../types.js';
+import { isImageResult } from '../../execution.js';
+import type { FileInfo, ImageResult } from '../../types.js';
 import type { AcaResponse, AcaTransport } from './transport.js';
 
 /** One execution as the service reported it, before it becomes an ExecutionResult. */
@@ -17,6 +18,11 @@ export interface WireExecution {
   stdout: string;
   stderr: string;
   result: unknown;
+  /**
+   * Images the cell produced besides the one sent as `result` (a Tidepool pool's `images` field;
+   * Azure sends none). Each image travels once: a figure-valued cell's image is only in `result`.
+   */
+  images: ImageResult[];
   executionTimeMs?: number;
   /** A structured error message, when the service sent one (gen-2 `error`). */
   serviceError?: string;
@@ -86,6 +92,12 @@ function unexpected(response: AcaResponse, body: string, operation: string, why:
     `Could not ${operation}: the response from ${response.url} has an unexpected shape (${why}). Check ACA_API_VERSION matches what the pool serves.`,
     { statusCode: response.status, url: response.url, responseBody: body.slice(0, 4000) },
   );
+}
+
+/** The well-formed images of a wire `images` field; anything else in it is ignored. */
+export function wireImages(value: unknown): ImageResult[] {
+  if (!Array.isArray(value)) return [];
+  return value.filter(isImageResult).map((image) => ({ type: 'image', format: image.format ?? 'png', base64_data: image.base64_data }));
 }
 
 export function toDate(value: string | undefined | null): Date {

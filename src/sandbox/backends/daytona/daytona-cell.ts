@@ -1,4 +1,5 @@
 /** Runs one cell through the runner in a Daytona interpreter context and shapes the contract's result. */
+import { cellTimeoutError } from '../../execution.js';
 import { capOutput } from '../../output-cap.js';
 import type { ExecutionResult } from '../../types.js';
 import { extractOutcome, runnerCell, type RunnerOutcome } from './daytona-runner.js';
@@ -83,8 +84,7 @@ export function cellResult(run: Exclude<CellRun, { kind: 'aborted' }>, timeoutMs
       run.kind === 'timed-out'
         ? "The cell was stopped by replacing the Python context, so the session's variables were lost (files in /mnt/data were kept)."
         : "The cell was interrupted; the session's variables are kept.";
-    const message = `Execution exceeded timeoutMs (${timeoutMs}); pass a larger timeoutMs or make the code faster. ${consequence}`;
-    return { ...base, status: 'failure', result: null, error: { type: 'TimeoutError', message, traceback: run.kind === 'no-report' ? (run.error?.traceback ?? '') : '' } };
+    return { ...base, status: 'failure', result: null, error: cellTimeoutError(timeoutMs, consequence, run.kind === 'no-report' ? (run.error?.traceback ?? '') : '') };
   }
   const error = run.error
     ? { type: run.error.name, message: run.error.value, traceback: run.error.traceback ?? '' }

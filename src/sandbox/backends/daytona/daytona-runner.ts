@@ -2,7 +2,8 @@
  * Daytona's interpreter reports only stdout, stderr and an error, not the value of a cell's last
  * expression nor its figures. So each cell runs through a small runner inside the sandbox that
  * does what Tidepool's own kernel does (notebook-style last expression, typed scalars, repr text,
- * open matplotlib figures as PNG) and prints the outcome as JSON between two one-off markers.
+ * open matplotlib figures as PNG, in `images` only) and prints the outcome as JSON between two
+ * one-off markers.
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
@@ -67,20 +68,21 @@ def __tidepool_run(code, token):
             has_value = not (value is None and isinstance(last, ast.Call))
     except (Exception, SystemExit) as exc:
         error = describe(exc)
-    images = []
+    images, shown = [], []
     pyplot = sys.modules.get('matplotlib.pyplot')
     if pyplot is not None:
         try:
-            images = [as_image(pyplot.figure(n)) for n in pyplot.get_fignums()]
+            for n in pyplot.get_fignums():
+                shown.append(pyplot.figure(n))
+                images.append(as_image(shown[-1]))
         finally:
             pyplot.close('all')
+    # A figure as the last expression that pyplot did not hold (made without it, or closed).
+    if has_value and type(value).__module__.startswith('matplotlib') and callable(getattr(value, 'savefig', None)) and not any(value is f for f in shown):
+        images.append(as_image(value))
     result, has_result = None, False
-    if error is None:
-        if not has_value or value is None or is_artist(value):
-            has_result = bool(images) or has_value
-            result = images[-1] if images else None
-        else:
-            has_result, result = True, native(value, text_of(value))
+    if error is None and has_value and value is not None and not is_artist(value):
+        has_result, result = True, native(value, text_of(value))
     outcome = {'fresh': fresh, 'hasResult': has_result, 'result': result, 'images': images, 'error': error}
     sys.stdout.flush()
     sys.stderr.flush()
@@ -94,7 +96,7 @@ const imageSchema = z.object({ type: z.literal('image'), format: z.enum(['png', 
 const outcomeSchema = z.object({
   fresh: z.boolean(),
   hasResult: z.boolean(),
-  result: z.union([z.string(), z.number(), z.boolean(), z.null(), imageSchema]),
+  result: z.union([z.string(), z.number(), z.boolean(), z.null()]),
   images: z.array(imageSchema),
   error: z.object({ type: z.string(), message: z.string(), traceback: z.string() }).nullable(),
 });

@@ -10,7 +10,7 @@ import type { E2BExecution, E2BResult } from './e2b-sdk.js';
 export type MappedCell = Omit<ExecutionResult, 'durationMs'>;
 
 export function mapExecution(execution: E2BExecution, outputLimitBytes: number): MappedCell {
-  const images = execution.results.map(imageOf).filter((image): image is ImageResult => image !== undefined);
+  const images = picturesOf(execution.results);
   const stdout = capOutput(execution.logs.stdout.join(''), outputLimitBytes);
   const stderr = capOutput(execution.logs.stderr.join(''), outputLimitBytes);
   if (execution.error) {
@@ -20,13 +20,27 @@ export function mapExecution(execution: E2BExecution, outputLimitBytes: number):
   return { status: 'success', stdout, stderr, result: cellResult(execution.results, images), images };
 }
 
+/**
+ * The main result's value; `null` when there is none or when it is shown as a picture (an image,
+ * or a figure or matplotlib artists as the last line), since every picture is in `images` already.
+ */
 function cellResult(results: E2BResult[], images: ImageResult[]): CellResult {
   const main = results.find((result) => result.isMainResult);
-  const mainImage = main ? imageOf(main) : undefined;
-  if (mainImage) return mainImage;
-  // A figure or a list of matplotlib artists as the last line means "show the plot", as on Local.
-  if (main?.text !== undefined && !(images.length > 0 && isPlotArtistText(main.text))) return pythonTextToValue(main.text);
-  return images.at(-1) ?? null;
+  if (!main || imageOf(main) || main.text === undefined) return null;
+  if (images.length > 0 && isPlotArtistText(main.text)) return null;
+  return pythonTextToValue(main.text);
+}
+
+/**
+ * Every picture once, in order. Jupyter's inline backend shows a figure that is the last
+ * expression twice (as the value, and again as an open figure when the cell ends): the value's
+ * copy is dropped when an identical display is there.
+ */
+function picturesOf(results: E2BResult[]): ImageResult[] {
+  const shown = results.map((result) => ({ result, image: imageOf(result) }));
+  return shown
+    .filter(({ result, image }) => image && !(result.isMainResult && shown.some((other) => other.result !== result && other.image?.base64_data === image.base64_data)))
+    .map(({ image }) => image!);
 }
 
 function imageOf(result: E2BResult): ImageResult | undefined {

@@ -6,6 +6,7 @@
 import { MOUNT_POINT } from '../../../kernel/data-paths.js';
 import { CloudSession, type CloudSessionConfig, type CloudSessionRecord } from '../../cloud-session.js';
 import { dataName } from '../../data-name.js';
+import { cellTimeoutError } from '../../execution.js';
 import { SessionAllocationError, SessionLostError, type SandboxError } from '../../errors.js';
 import type { ExecuteOptions, ExecutionResult, FileInfo, SandboxSession } from '../../types.js';
 import { mapE2BError } from './e2b-errors.js';
@@ -188,17 +189,18 @@ export class E2BSession extends CloudSession<Live, string, E2BSessionConfig> imp
         this.lifecycle.failed('aborted');
         throw signal!.reason;
       }
-      const message =
-        `Execution exceeded timeoutMs (${timeoutMs}); pass a larger timeoutMs or make the code faster. ` +
-        "The cell was stopped by restarting the Python context, so the session's variables were lost (files in /mnt/data were kept).";
-      this.lifecycle.failed(`TimeoutError: ${message}`);
+      const timeout = cellTimeoutError(
+        timeoutMs,
+        "The cell was stopped by restarting the Python context, so the session's variables were lost (files in /mnt/data were kept).",
+      );
+      this.lifecycle.failed(`TimeoutError: ${timeout.message}`);
       return {
         status: 'failure',
         stdout: '',
         stderr: '',
         result: null,
         images: [],
-        error: { type: 'TimeoutError', message, traceback: '' },
+        error: timeout,
         durationMs: Math.round(this.config.clock() - startedAt),
       };
     }
