@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Tests that run bin/tidepool.js load dist/: rebuild it first when a source is newer.
+    globalSetup: ['test/cli/build-dist.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // Kernels and pool servers are real processes; two cores do not like many at once.

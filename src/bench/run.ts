@@ -1,5 +1,6 @@
 /** Runs benchmark suites one after another and writes their metrics. */
 import { formatMetrics, writeResults } from './results.js';
+import { cliSuite } from './suites/cli.js';
 import { jupyterSuite } from './suites/jupyter.js';
 import { localSuite } from './suites/local.js';
 import { poolSuite } from './suites/pool.js';
@@ -7,7 +8,7 @@ import { weatherSuite } from './suites/weather.js';
 import type { BenchContext, BenchSuite, Metrics } from './types.js';
 
 /** Every suite, in the order they run. Suites that need missing pieces report why and are skipped. */
-export const SUITES: BenchSuite[] = [localSuite, weatherSuite, poolSuite, jupyterSuite];
+export const SUITES: BenchSuite[] = [localSuite, weatherSuite, poolSuite, jupyterSuite, cliSuite];
 
 export interface BenchRunOptions {
   suites?: string[];

@@ -1,6 +1,6 @@
 /** Turns any failure into a short message and an exit code; never prints our own stack traces. */
 import { CommanderError } from 'commander';
-import { isSandboxError } from '../index.js';
+import { isSandboxError } from '../sandbox/errors.js';
 import { EXIT_FAILURE, EXIT_USAGE, type CliContext } from './context.js';
 
 const USAGE_CODES = new Set(['configuration', 'invalid_input', 'unsupported']);
@@ -12,6 +12,6 @@ export function reportError(error: unknown, context: CliContext): number {
     return USAGE_CODES.has(error.code) ? EXIT_USAGE : EXIT_FAILURE;
   }
   const message = error instanceof Error ? error.message : String(error);
-  context.stderr.write(`Error: ${message}\nIf this looks like a problem with the machine, run \`tidepool doctor\`.\n`);
+  context.stderr.write(`Error: ${message}\nIf this looks like a problem with the machine, run \`npx tidepool doctor\`.\n`);
   return EXIT_FAILURE;
 }

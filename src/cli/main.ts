@@ -1,6 +1,8 @@
 /**
  * The `tidepool` command line. One file per command under commands/; each registers itself here.
- * Only this entry point decides exit codes; commands set `context.exitCode`.
+ * Registering is cheap: a command loads what it runs (sandboxes, servers, agents) only in its action,
+ * so `--help` and quick commands do not pay for the rest. Only this entry point decides exit codes;
+ * commands set `context.exitCode`.
  */
 import { Command } from 'commander';
 import { config as loadDotenv } from 'dotenv';
@@ -8,7 +10,7 @@ import { registerBench } from './commands/bench.js';
 import { registerCompare } from './commands/compare.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerExec } from './commands/exec.js';
-import { registerPoolServe } from './commands/pool-serve.js';
+import { registerPool } from './commands/pool-serve.js';
 import { registerResearch } from './commands/research.js';
 import { registerServe } from './commands/serve.js';
 import { registerSetup } from './commands/setup.js';
@@ -24,7 +26,7 @@ const COMMANDS: Register[] = [
   registerDoctor,
   registerSetup,
   registerBench,
-  registerPoolServe,
+  registerPool,
   registerServe,
 ];
 

@@ -15,7 +15,7 @@ export interface LifecycleEvent {
   elapsedMs: number;
   /** For `ready`, `finished` and `failed`: how long that step itself took. */
   stepMs?: number;
-  /** For `failed`: what went wrong. */
+  /** For `failed`: what went wrong (left out when the caller reports it otherwise). */
   message?: string;
   /** True when `ready` found an existing session rather than creating one. */
   reused?: boolean;
@@ -112,7 +112,7 @@ export function formatLifecycleLine(event: LifecycleEvent): string {
     case 'finished':
       return `✅ ${name} execution finished${target} (${event.elapsedMs}ms, execution ${event.stepMs}ms)`;
     case 'failed':
-      return `❌ ${name} failed${target}: ${event.message} (${event.elapsedMs}ms)`;
+      return `❌ ${name} failed${target}${event.message ? `: ${event.message}` : ''} (${event.elapsedMs}ms)`;
     case 'closed':
       return `🔒 ${name} closed${target} (total: ${event.elapsedMs}ms)`;
   }

@@ -12,6 +12,7 @@ import { createLanguageModel } from '../agent/language-model.js';
 import { resolveModelSetup, type ModelSetup } from '../agent/model-config.js';
 import { TravelAgents, type TravelAgentsOptions } from '../agent/travel-agents.js';
 import type { Env } from '../config/settings.js';
+import { resolveWebListenSettings } from '../config/web-settings.js';
 import type { WeatherToolOptions } from '../tools/index.js';
 import { accessCookieName, allowedHostNames, resolveAccessToken } from './access.js';
 import { backendsWithEgress, localRestriction, resolveAllowLocal } from './agent-policy.js';
@@ -19,12 +20,10 @@ import { createWebApp } from './app.js';
 import type { WebDeps } from './deps.js';
 
 export { isLoopback } from './agent-policy.js';
-
-export const DEFAULT_WEB_PORT = 8080;
-export const DEFAULT_WEB_HOST = '127.0.0.1';
+export { DEFAULT_WEB_HOST, DEFAULT_WEB_PORT } from '../config/web-settings.js';
 
 export interface WebServerOptions {
-  /** Default TIDEPOOL_WEB_HOST, else 127.0.0.1. */
+  /** Default TIDEPOOL_WEB_HOST, else 127.0.0.1; empty is refused (it would mean every interface). */
   host?: string;
   /** Default TIDEPOOL_WEB_PORT, else 8080; 0 picks a free port. */
   port?: number;
@@ -66,8 +65,7 @@ export interface RunningWebServer {
 
 export async function startWebServer(options: WebServerOptions = {}): Promise<RunningWebServer> {
   const env = options.env ?? process.env;
-  const host = options.host ?? (env.TIDEPOOL_WEB_HOST?.trim() || DEFAULT_WEB_HOST);
-  const port = options.port ?? (env.TIDEPOOL_WEB_PORT?.trim() ? Number(env.TIDEPOOL_WEB_PORT) : DEFAULT_WEB_PORT);
+  const { host, port } = resolveWebListenSettings({ host: options.host, port: options.port }, env);
   const logger = options.logger ?? pino({ level: env.TIDEPOOL_LOG_LEVEL?.trim() || 'warn', base: { component: 'web' } });
   const dbPath = resolveDbPath(options.dbPath, env);
   const modelSetup = resolveModelSetup(env);

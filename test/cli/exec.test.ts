@@ -37,10 +37,12 @@ describe('tidepool exec', () => {
     expect(JSON.parse(run.stdout)).toMatchObject({ identifier: 'json-test', status: 'success', result: '🌊', stdout: '' });
   });
 
-  it('exits 1 with a timeout message when the cell runs too long', async () => {
+  it('exits 1 with one timeout message, in terms of --timeout-ms, when the cell runs too long', async () => {
     const run = await cli(['exec', 'while True: pass', '--sandbox', 'local', '--timeout-ms', '300']);
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain('Execution exceeded timeoutMs (300)');
+    expect(run.stderr).toContain('Execution exceeded --timeout-ms (300); pass a larger --timeout-ms');
+    expect(run.stderr.match(/Execution exceeded/g)).toHaveLength(1);
+    expect(run.stderr).toMatch(/^❌ Local Sandbox failed .*: TimeoutError \(\d+ms\)$/m);
   });
 
   it.each([

@@ -1,22 +1,23 @@
 /** `tidepool bench`: run the benchmarks and write bench/results/latest.json. */
 import path from 'node:path';
 import type { Command } from 'commander';
-import { BENCH_SUITES, runBenchmarks } from '../../index.js';
-import { EXIT_FAILURE, type CliContext } from '../context.js';
+import { BENCH_SUITE_NAMES } from '../../bench/suite-names.js';
+import { EXIT_FAILURE, EXIT_USAGE, type CliContext } from '../context.js';
 
 export function registerBench(program: Command, context: CliContext): void {
   program
     .command('bench')
-    .description(`Run benchmarks (suites: ${BENCH_SUITES.map((suite) => suite.name).join(', ')}) and write bench/results/latest.json`)
+    .description(`Run benchmarks (suites: ${BENCH_SUITE_NAMES.join(', ')}) and write bench/results/latest.json`)
     .option('--suite <names...>', 'only these suites')
     .option('--out <dir>', 'results directory', path.join('bench', 'results'))
     .action(async (options: { suite?: string[]; out: string }) => {
-      const unknown = (options.suite ?? []).filter((name) => !BENCH_SUITES.some((suite) => suite.name === name));
+      const unknown = (options.suite ?? []).filter((name) => !(BENCH_SUITE_NAMES as readonly string[]).includes(name));
       if (unknown.length > 0) {
-        context.stderr.write(`Unknown suite(s): ${unknown.join(', ')}. Valid: ${BENCH_SUITES.map((suite) => suite.name).join(', ')}\n`);
-        context.exitCode = 2;
+        context.stderr.write(`Unknown suite(s): ${unknown.join(', ')}. Valid: ${BENCH_SUITE_NAMES.join(', ')}\n`);
+        context.exitCode = EXIT_USAGE;
         return;
       }
+      const { runBenchmarks } = await import('../../bench/index.js');
       const { file, failures } = await runBenchmarks({
         suites: options.suite,
         resultsDir: options.out,

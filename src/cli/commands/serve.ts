@@ -1,7 +1,8 @@
 /** `tidepool serve`: the web UI with one travel agent per sandbox backend, until Ctrl-C. */
 import { InvalidArgumentError, type Command } from 'commander';
-import { DEFAULT_WEB_HOST, DEFAULT_WEB_PORT, isLoopback, startWebServer } from '../../index.js';
+import { DEFAULT_WEB_HOST, DEFAULT_WEB_PORT, WEB_HOST_ENV, WEB_PORT_ENV } from '../../config/web-settings.js';
 import type { CliContext } from '../context.js';
+import { LOG_FORMAT_HELP, logFormatOption, type LogFormat } from '../log-output.js';
 
 interface ServeOptions {
   port?: number;
@@ -9,6 +10,7 @@ interface ServeOptions {
   db?: string;
   token?: string;
   allowUnsandboxedLocal?: boolean;
+  logFormat?: LogFormat;
 }
 
 export function registerServe(program: Command, context: CliContext): void {
@@ -18,8 +20,8 @@ export function registerServe(program: Command, context: CliContext): void {
       'Start the web UI: chat with a travel agent per sandbox backend, tool cards with lifecycle timings, and an OpenAI-compatible /v1 API. ' +
         'Every page and API needs the access token: open the printed http://…/?token=… URL in your browser, or send "Authorization: Bearer <token>".',
     )
-    .option('-p, --port <n>', `port to listen on (default TIDEPOOL_WEB_PORT, else ${DEFAULT_WEB_PORT}; 0 picks a free one)`, portNumber)
-    .option('--host <host>', `address to bind (default TIDEPOOL_WEB_HOST, else ${DEFAULT_WEB_HOST})`)
+    .option('-p, --port <n>', `port to listen on (default ${WEB_PORT_ENV}, else ${DEFAULT_WEB_PORT}; 0 picks a free one)`, portNumber)
+    .option('--host <host>', `address to bind (default ${WEB_HOST_ENV}, else ${DEFAULT_WEB_HOST})`)
     .option('--db <path>', 'SQLite file for conversations (default TIDEPOOL_DB_PATH, else tidepool/tidepool.db in your data directory)')
     .option('--token <token>', 'access token (16+ URL-safe characters; default TIDEPOOL_WEB_TOKEN, else a random one at each start). Prefer the variable: command lines are visible to other users')
     .option(
@@ -27,7 +29,14 @@ export function registerServe(program: Command, context: CliContext): void {
       'also offer travel-local, which runs code on this machine with no isolation, even though the pool\'s sessions have network egress and could reach this server ' +
         '(default TIDEPOOL_WEB_ALLOW_UNSANDBOXED_LOCAL=1; never on a non-loopback --host)',
     )
+    .option('--log-format <format>', LOG_FORMAT_HELP, logFormatOption)
     .action(async (options: ServeOptions) => {
+      const [{ startWebServer, isLoopback }, { createCliLogger, resolveLogFormat }] = await Promise.all([import('../../web/index.js'), import('../log-output.js')]);
+      const format = resolveLogFormat(options.logFormat, context.env, context.stderr);
+      const level = context.env.TIDEPOOL_LOG_LEVEL?.trim() || 'warn';
+      const logger = await createCliLogger({ name: 'tidepool-web', level, format, stream: context.stderr, base: { component: 'web' } });
+      // The embedded pool of travel-pool logs errors only, in the same format.
+      const poolLogger = await createCliLogger({ name: 'tidepool-pool', level: context.env.TIDEPOOL_LOG_LEVEL?.trim() || 'error', format, stream: context.stderr });
       const server = await startWebServer({
         port: options.port,
         host: options.host,
@@ -35,6 +44,8 @@ export function registerServe(program: Command, context: CliContext): void {
         token: options.token,
         allowUnsandboxedLocal: options.allowUnsandboxedLocal,
         env: context.env,
+        logger,
+        agents: { sandboxOptions: { pool: { pool: { logger: poolLogger } } } },
       });
       const { stdout } = context;
       stdout.write(`Tidepool is serving at ${server.loginUrl}\n`);

@@ -4,7 +4,6 @@
  * Nothing to sign up for and works offline; the pool isolates each session (bwrap by default).
  */
 import { randomBytes } from 'node:crypto';
-import { pino } from 'pino';
 import type { Env } from '../../../config/settings.js';
 import type { PoolServerOptions, RunningPoolServer } from '../../../pool/index.js';
 import { SandboxError, SessionAllocationError } from '../../errors.js';
@@ -36,11 +35,26 @@ export interface PoolSandboxOptions extends SandboxOptions {
   env?: Env;
   /** Injected by tests; default startPoolServer from src/pool. */
   startServer?: (options: PoolServerOptions) => Promise<RunningPoolServer>;
+  /**
+   * A Tidepool pool that is already running (e.g. `tidepool pool start`), used instead of starting
+   * one in this process. Its sessions outlive this sandbox: closing it only deletes the sessions it
+   * opened without an identifier.
+   */
+  server?: { url: string; apiKey: string };
 }
 
 export function createPoolSandbox(options: PoolSandboxOptions = {}): RemoteSandbox {
   const api = resolveApiVersion(options.apiVersion ?? POOL_API_VERSION);
   const env = options.env ?? process.env;
+  if (options.server) {
+    const { url, apiKey } = options.server;
+    const client = new AcaClient({ ...options.client, poolManagementEndpoint: url, accessToken: apiKey, apiVersion: api.version, env: {} });
+    return new RemoteSandbox(
+      { type: 'Sandbox-Pool', banner: POOL_BANNER, api, defaultTimeoutMs: options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS, connect: () => Promise.resolve(client) },
+      options,
+    );
+  }
+
   // Loaded on first use: the pool's HTTP stack is not needed by anyone who picks another backend.
   const start = options.startServer ?? (async (serverOptions: PoolServerOptions) => (await import('../../../pool/index.js')).startPoolServer(serverOptions));
   let running: Promise<{ server: RunningPoolServer; client: AcaClient }> | undefined;
@@ -55,7 +69,7 @@ export function createPoolSandbox(options: PoolSandboxOptions = {}): RemoteSandb
       let server: RunningPoolServer;
       try {
         // Embedded, the pool's request log would interleave with the user's output: errors only, unless asked.
-        const logger = options.pool?.logger ?? pino({ name: 'tidepool-pool', level: env.TIDEPOOL_LOG_LEVEL ?? 'error' }, pino.destination(2));
+        const logger = options.pool?.logger ?? (await defaultPoolLogger(env));
         server = await start({ env, ...options.pool, logger, egress, host: '127.0.0.1', port: 0, apiKeys: [apiKey] });
       } catch (error) {
         if (error instanceof SandboxError) throw error;
@@ -90,4 +104,10 @@ export function createPoolSandbox(options: PoolSandboxOptions = {}): RemoteSandb
     },
     options,
   );
+}
+
+/** pino is loaded only when an embedded pool starts. */
+async function defaultPoolLogger(env: Env): Promise<NonNullable<PoolServerOptions['logger']>> {
+  const { pino } = await import('pino');
+  return pino({ name: 'tidepool-pool', level: env.TIDEPOOL_LOG_LEVEL ?? 'error' }, pino.destination(2));
 }

@@ -1,0 +1,66 @@
+/** What `tidepool pool serve` does once its flags are parsed (loaded only when the command runs). */
+import { once } from 'node:events';
+import { isLoopbackHost, PoolError, resolveListenSettings, startPoolServer, type PoolServerOptions, type RunningPoolServer } from '../../pool/index.js';
+import { EXIT_OK, EXIT_USAGE, type CliContext } from '../context.js';
+import { removePoolState, writePoolState } from '../local-pool.js';
+import { createCliLogger, resolveLogFormat } from '../log-output.js';
+import type { PoolServeFlags } from './pool-flags.js';
+
+/** Serves until the shutdown signal; the exit code. */
+export async function servePool(flags: PoolServeFlags, context: CliContext): Promise<number> {
+  const logger = await createCliLogger({
+    name: 'tidepool-pool',
+    level: context.env.TIDEPOOL_LOG_LEVEL?.trim() || 'info',
+    format: resolveLogFormat(flags.logFormat, context.env, context.stderr),
+    stream: context.stderr,
+  });
+  const options: PoolServerOptions = {
+    host: flags.host,
+    port: flags.port,
+    apiKeys: flags.apiKey,
+    isolation: flags.isolation,
+    egress: flags.egress,
+    egressAllow: flags.egressAllow,
+    maxSessions: flags.maxSessions,
+    readySessions: flags.readySessions,
+    cooldownSeconds: flags.cooldownSeconds,
+    memoryMb: flags.memoryMb,
+    maxExecutionSeconds: flags.maxExecutionSeconds,
+    maxConnections: flags.maxConnections,
+    maxConnectionsPerClient: flags.maxConnectionsPerClient,
+    resultStoreMb: flags.resultStoreMb,
+    maxResultMb: flags.maxResultMb,
+    auditLogPath: flags.auditLog,
+    auditIncludeContent: flags.auditIncludeContent ?? false,
+    logger,
+    env: context.env,
+  };
+  let server: RunningPoolServer;
+  try {
+    server = await startPoolServer(options);
+  } catch (error) {
+    if (error instanceof PoolError && error.code === 'invalid_input') {
+      context.stderr.write(`Error: ${error.message}\n`);
+      return EXIT_USAGE;
+    }
+    throw error;
+  }
+  context.stdout.write(`${server.url}\n`);
+  const { settings } = server;
+  if (flags.stateFile) {
+    const apiKey = resolveListenSettings({ apiKeys: flags.apiKey }, context.env).apiKeys[0] ?? '';
+    await writePoolState(flags.stateFile, { pid: process.pid, url: server.url, apiKey, egress: settings.egress, isolation: settings.isolation, startedAt: new Date().toISOString() });
+  }
+  const open = !isLoopbackHost(new URL(server.url).hostname) ? 'reachable from the network' : 'loopback only';
+  context.stderr.write(
+    `Tidepool pool listening on ${server.url} (${open}; isolation ${settings.isolation}, egress ${settings.egress ? 'on' : 'off'}, ` +
+      `max ${settings.maxSessions} sessions, ${settings.readySessions} ready). ${flags.stateFile ? 'Stop it with `tidepool pool stop`.' : 'Press Ctrl-C to stop.'}\n`,
+  );
+  if (!context.shutdownSignal.aborted) await once(context.shutdownSignal, 'abort');
+  // Forget the pool first, so no command picks it up while it winds down.
+  if (flags.stateFile) await removePoolState(flags.stateFile, process.pid).catch(() => undefined);
+  context.stderr.write('Stopping the pool: ending every session...\n');
+  await server.close();
+  context.stderr.write('Pool stopped.\n');
+  return EXIT_OK;
+}

@@ -1,0 +1,56 @@
+/**
+ * Which sandbox a command runs in. `pool` means the machine's pool when one runs (started by
+ * `tidepool pool start`, found through its state file and checked alive), else a pool embedded in
+ * this process, which ends with the command. Backends are loaded only once chosen: with a local
+ * pool, `exec` loads the pool client and nothing of the other backends.
+ */
+import type { LifecycleListener, Sandbox } from '../index.js';
+import { resolveSandboxType } from '../sandbox/names.js';
+import type { CliContext } from './context.js';
+import { createCliLogger, resolveLogFormat } from './log-output.js';
+import { lookUpLocalPool } from './local-pool.js';
+import { sandboxEnvOptions } from './commands/weather-options.js';
+
+export interface CliSandbox {
+  sandbox: Sandbox;
+  /** Named sessions outlive the command (a remote pool keeps them until they idle out). */
+  keepsSessions: boolean;
+}
+
+export interface CliSandboxOptions {
+  label?: string;
+  onLifecycle?: LifecycleListener;
+  /** The command's code needs network egress (the weather tools): a local pool without it is passed over. */
+  needsEgress?: boolean;
+}
+
+export async function openCliSandbox(name: string, context: CliContext, options: CliSandboxOptions = {}): Promise<CliSandbox> {
+  const type = resolveSandboxType(name);
+  const shared = { ...sandboxEnvOptions(context.env), env: context.env, label: options.label, onLifecycle: options.onLifecycle };
+  const createSandbox = async () => (await import('../sandbox/factory.js')).createSandbox;
+  if (type !== 'Sandbox-Pool') return { sandbox: (await createSandbox())(type, shared), keepsSessions: type === 'Sandbox-ACA' };
+
+  const found = await lookUpLocalPool(context.env);
+  if (found.kind === 'running' && (!options.needsEgress || found.state.egress)) {
+    context.stderr.write(`🌊 Using the local pool at ${found.state.url} (pid ${found.state.pid}; \`npx tidepool pool status\`)\n`);
+    const { createPoolSandbox } = await import('../sandbox/backends/pool/index.js');
+    const server = { url: found.state.url, apiKey: found.state.apiKey };
+    return { sandbox: createPoolSandbox({ env: context.env, label: options.label, onLifecycle: options.onLifecycle, server }), keepsSessions: true };
+  }
+  if (found.kind === 'running') {
+    context.stderr.write(
+      `The local pool at ${found.state.url} has no network egress, which this command needs; using a pool embedded in this command instead ` +
+        '(restart it with egress, as root: `npx tidepool pool stop && npx tidepool pool start --egress on`).\n',
+    );
+  } else if (found.kind === 'not-answering') {
+    context.stderr.write(`The local pool recorded in ${found.file} does not answer at ${found.state.url} (${found.reason}); using a pool embedded in this command instead. \`npx tidepool pool status\` says more.\n`);
+  }
+  // Embedded, the pool logs errors only, and as readable lines on a terminal.
+  const logger = await createCliLogger({
+    name: 'tidepool-pool',
+    level: context.env.TIDEPOOL_LOG_LEVEL?.trim() || 'error',
+    format: resolveLogFormat(undefined, context.env, context.stderr),
+    stream: context.stderr,
+  });
+  return { sandbox: (await createSandbox())(type, { ...shared, pool: { env: context.env, pool: { logger } } }), keepsSessions: false };
+}
