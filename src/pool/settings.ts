@@ -2,6 +2,7 @@
  * One resolver for the pool's settings: explicit option, else TIDEPOOL_POOL_* environment variable,
  * else the default. A bad value raises PoolError('invalid_input') naming the variable and the CLI flag.
  */
+import { resolveHttpSettings, type PoolHttpOptions, type PoolHttpSettings } from './http/http-settings.js';
 import { PoolError, type IsolationMode, type PoolSettings } from './types.js';
 
 export type Env = Record<string, string | undefined>;
@@ -229,31 +230,36 @@ export interface PoolServerSettings {
   listen: PoolListenSettings;
   pool: PoolSettings;
   limits: PoolServerLimits;
+  /** Authentication, TLS and API compatibility switches of the HTTP edge. */
+  http: PoolHttpSettings;
 }
 
 /**
- * Everything `startPoolServer` needs, with the rules that span settings: without an API key the
- * pool serves loopback only, and its sessions get no egress — a session with network access could
- * otherwise call the pool's own unauthenticated API on loopback and use every other session.
+ * Everything `startPoolServer` needs, with the rules that span settings: without a way to
+ * authenticate clients (API keys, a keys file or JWTs) the pool serves loopback only, and its
+ * sessions get no egress — a session with network access could otherwise call the pool's own
+ * unauthenticated API on loopback and use every other session.
  */
 export function resolvePoolServerSettings(
-  options: Partial<PoolSettings> & Partial<PoolServerLimits> & { host?: string; port?: number; apiKeys?: string[]; auditLogPath?: string } = {},
+  options: Partial<PoolSettings> & Partial<PoolServerLimits> & PoolHttpOptions & { host?: string; port?: number; apiKeys?: string[]; auditLogPath?: string } = {},
   env: Env = process.env,
 ): PoolServerSettings {
   const listen = resolveListenSettings(options, env);
   const pool = resolvePoolSettings(options, env);
   const limits = resolveServerLimits(options, env);
-  if (listen.apiKeys.length === 0 && !isLoopbackHost(listen.host)) {
+  const http = resolveHttpSettings(options, env);
+  const authenticated = listen.apiKeys.length > 0 || http.auth.apiKeysFile !== undefined || http.auth.mode === 'jwt';
+  if (!authenticated && !isLoopbackHost(listen.host)) {
     throw new PoolError(
       'invalid_input',
-      `Refusing to serve on ${listen.host} without an API key: anyone who can reach it could run code. Pass --api-key KEY (or set TIDEPOOL_POOL_API_KEYS), or bind 127.0.0.1 with --host 127.0.0.1.`,
+      `Refusing to serve on ${listen.host} without an API key: anyone who can reach it could run code. Pass --api-key KEY (or set TIDEPOOL_POOL_API_KEYS), --api-keys-file FILE or --auth jwt, or bind 127.0.0.1 with --host 127.0.0.1.`,
     );
   }
-  if (listen.apiKeys.length === 0 && pool.egress) {
+  if (!authenticated && pool.egress) {
     throw new PoolError(
       'invalid_input',
-      "Refusing to give sessions network egress on a pool without an API key: code in a session could call this pool's API on loopback and use every other session. Set --api-key/TIDEPOOL_POOL_API_KEYS, or --egress off.",
+      "Refusing to give sessions network egress on a pool without an API key: code in a session could call this pool's API on loopback and use every other session (keys may also come from --api-keys-file, or tokens from --auth jwt). Set --api-key/TIDEPOOL_POOL_API_KEYS, or --egress off.",
     );
   }
-  return { listen, pool, limits };
+  return { listen, pool, limits, http };
 }

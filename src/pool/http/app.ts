@@ -5,7 +5,7 @@
  */
 import { Hono } from 'hono';
 import { PoolError } from '../types.js';
-import { bearerAuth, bearerChecker } from './auth.js';
+import { bearerAuth, keyAuthenticator } from './auth.js';
 import { bodyLimit } from './body-limit.js';
 import { sendJson, type PoolAppDeps, type PoolEnv } from './context.js';
 import { errorBody, PoolApiError, scrubDetail, toApiError } from './errors.js';
@@ -13,11 +13,13 @@ import { normalisePoolPath, rawPathOf } from './paths.js';
 import { requestLog } from './request-log.js';
 import { registerExecutionRoutes } from './routes/executions.js';
 import { registerFileRoutes } from './routes/files.js';
+import { registerLegacyRoutes } from './routes/legacy.js';
 import { registerSessionRoutes } from './routes/sessions.js';
 
 const OPERATIONS_HINT =
   'Supported: POST code/execute, POST files/upload, GET files, GET files/content/{name} (api-version 2024-02-02-preview or 2024-08-02-preview); ' +
-  'POST executions, GET executions/{id}, POST/GET files, GET files/{name}[/content], DELETE files/{name}, GET/DELETE session, GET listSessions, GET metadata, POST .management/{getSession,listSessions,stopSession} (2024-10-02-preview and later).';
+  'POST executions, GET executions/{id}, POST/GET files, GET files/{name}[/content], DELETE files/{name}, GET/DELETE session, GET listSessions, GET metadata, POST .management/{getSession,listSessions,stopSession} (2024-10-02-preview and later); ' +
+  'the deprecated python/execute, python/uploadFile, python/files and python/downloadFile unless the pool runs with --legacy-api off.';
 
 export function createPoolApp(deps: PoolAppDeps): Hono<PoolEnv> {
   const app = new Hono<PoolEnv>({ getPath: (request) => normalisePoolPath(rawPathOf(request.url)).path });
@@ -26,14 +28,14 @@ export function createPoolApp(deps: PoolAppDeps): Hono<PoolEnv> {
   app.use('*', bodyLimit());
 
   // Open to anyone, so it says only that the server answers; session counts need the key.
-  const authorized = bearerChecker(deps.apiKeys);
-  app.get('/healthz', (c) => {
+  const authenticator = deps.authenticator ?? keyAuthenticator(deps.apiKeys);
+  app.get('/healthz', async (c) => {
     c.set('operation', 'healthz');
-    if (authorized(c.req.header('authorization')) !== 'ok') return sendJson(c, 200, { status: 'ok' });
+    if (!(await authenticator.check(c.req.header('authorization'))).ok) return sendJson(c, 200, { status: 'ok' });
     return sendJson(c, 200, { status: 'ok', sessions: deps.sessionManager.stats() });
   });
 
-  app.use('*', bearerAuth(deps.apiKeys));
+  app.use('*', bearerAuth(authenticator));
 
   app.get('/metrics', async (c) => {
     c.set('operation', 'metrics');
@@ -41,12 +43,7 @@ export function createPoolApp(deps: PoolAppDeps): Hono<PoolEnv> {
     return new Response(text, { headers: { 'content-type': deps.metrics.registry.contentType, 'content-length': String(Buffer.byteLength(text)) } });
   });
 
-  // The pre-2024 routes: the real service stopped serving them (SK issue #7429), and so do we, loudly.
-  app.all('/python/*', (c) => {
-    c.set('operation', 'legacy');
-    throw new PoolApiError(404, 'LegacyApiNotSupported', `The legacy python/* routes are not served. Use POST code/execute with api-version=2024-02-02-preview, or POST executions with api-version=2024-10-02-preview or later. ${OPERATIONS_HINT}`);
-  });
-
+  registerLegacyRoutes(app, deps);
   registerExecutionRoutes(app, deps);
   registerFileRoutes(app, deps);
   registerSessionRoutes(app, deps);

@@ -12,7 +12,7 @@ import { PoolApiError } from './errors.js';
 export const MAX_BODYLESS_REQUEST_BYTES = 64 * 1024;
 
 /** Routes that read their body themselves, each with its own limit. */
-const BODY_ROUTES = new Set(['POST /code/execute', 'POST /executions', 'POST /files/upload', 'POST /files']);
+const BODY_ROUTES = new Set(['POST /code/execute', 'POST /executions', 'POST /files/upload', 'POST /files', 'POST /python/execute', 'POST /python/uploadFile']);
 
 export function bodyLimit(): MiddlewareHandler<PoolEnv> {
   return async (c, next) => {

@@ -3,14 +3,25 @@ import type { Context } from 'hono';
 import type { Logger } from 'pino';
 import type { PoolSettings, SessionManager } from '../types.js';
 import type { AuditLog } from './audit-log.js';
+import type { Authenticator } from './auth.js';
 import type { ExecutionStore } from './execution-store.js';
+import type { ExecutionResultFormat } from './http-settings.js';
+import type { LegacyUsageLog } from './legacy-usage-log.js';
 import type { PoolMetrics } from './metrics.js';
 
 export interface PoolAppDeps {
   sessionManager: SessionManager;
   settings: PoolSettings;
-  /** Bearer keys; empty = no authentication (only allowed on loopback binds). */
+  /** Bearer keys; empty = no authentication (only allowed on loopback binds). Ignored when `authenticator` is given. */
   apiKeys: string[];
+  /** Who may call the API (keys, a keys file, JWTs); default: exactly `apiKeys`. */
+  authenticator?: Authenticator;
+  /** Serve the pre-2024 python/* routes, with a Deprecation header. Default true. */
+  legacyApi?: boolean;
+  /** Where use of the legacy routes is reported (one line per client now and then); default one per app. */
+  legacyUsage?: LegacyUsageLog;
+  /** `string` answers every gen-2 executionResult as text or null, for SK .NET. Default typed. */
+  executionResult?: ExecutionResultFormat;
   logger: Logger;
   metrics: PoolMetrics;
   executions: ExecutionStore;
@@ -36,6 +47,8 @@ export interface PoolVariables {
   poolName?: string;
   /** The /subscriptions/…/sessionPools/{name} prefix the client used ("" at the root). */
   prefix: string;
+  /** Why authentication refused the request (expired, wrong_audience, …), for the log; never the token. */
+  authFailure?: string;
 }
 
 export type PoolEnv = { Variables: PoolVariables };

@@ -16,6 +16,7 @@ export type AzureErrorCode =
   | 'SessionWithIdentifierNotFound'
   | 'InternalServerError'
   | 'Unauthorized'
+  | 'AuthenticationUnavailable'
   | 'NotFound'
   | 'PayloadTooLarge'
   | 'SessionPoolFull'

@@ -4,7 +4,8 @@
  * their results: past `maxBytes`, the oldest finished results are evicted first. An evicted id is
  * remembered (without its result) so a poll can say what happened instead of "not found".
  */
-import { textBytes, valueBytes } from './execution-format.js';
+import type { KernelImage } from '../../kernel/types.js';
+import { imagesBytes, textBytes, valueBytes } from './execution-format.js';
 
 export type ExecutionState = 'Running' | 'Succeeded' | 'Failed';
 
@@ -13,6 +14,8 @@ export interface ExecutionResultBody {
   stderr: string;
   executionResult: unknown;
   executionTimeInMilliseconds: number;
+  /** Images besides the one in executionResult; present only when there are some. */
+  images?: KernelImage[];
 }
 
 export interface ExecutionRecord {
@@ -178,5 +181,5 @@ export function recordBytes(record: ExecutionRecord): number {
   const result = record.result;
   const error = record.error ? textBytes(record.error.message) : 0;
   if (!result) return RECORD_OVERHEAD_BYTES + error;
-  return RECORD_OVERHEAD_BYTES + error + textBytes(result.stdout) + textBytes(result.stderr) + valueBytes(result.executionResult);
+  return RECORD_OVERHEAD_BYTES + error + textBytes(result.stdout) + textBytes(result.stderr) + valueBytes(result.executionResult) + imagesBytes(result.images);
 }

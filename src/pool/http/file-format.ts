@@ -62,3 +62,14 @@ export function sessionResourceFile(file: PoolFileInfo): Record<string, unknown>
   if (file.type === 'file') body.contentType = contentTypeFor(file.name);
   return body;
 }
+
+/**
+ * The legacy python/* list: `{"$id":"1","$values":[{"$id":"2","filename","size","last_modified_time"}]}`,
+ * as Semantic Kernel's legacy plugins parse it.
+ */
+export function legacyFileList(files: PoolFileInfo[]): Record<string, unknown> {
+  return {
+    $id: '1',
+    $values: files.map((file, index) => ({ $id: String(index + 2), filename: file.name, size: file.sizeBytes, last_modified_time: dotNetRoundTrip(file.lastModified) })),
+  };
+}

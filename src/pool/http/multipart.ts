@@ -60,18 +60,17 @@ function tooLargeRequest(limitBytes: number): PoolApiError {
   });
 }
 
-export function receiveUploads(
+export async function receiveUploads(
   request: Request,
   handlers: UploadHandlers,
   limitBytes = MAX_UPLOAD_BYTES,
   requestLimitBytes = uploadRequestLimit(limitBytes, 0),
 ): Promise<UploadResult> {
-  const contentType = request.headers.get('content-type') ?? '';
-  if (!/^multipart\/form-data/i.test(contentType)) {
-    throw validationError(`Uploads must be multipart/form-data with a part named "file" (got Content-Type "${contentType || 'none'}").`, 'file');
-  }
+  const declaredType = request.headers.get('content-type') ?? '';
   if (!request.body) throw validationError('The upload has no body; send a multipart part named "file".', 'file');
-  const source = Readable.fromWeb(request.body as unknown as NodeReadableStream);
+  const { contentType, source } = /^multipart\/form-data/i.test(declaredType)
+    ? { contentType: declaredType, source: Readable.fromWeb(request.body as unknown as NodeReadableStream) }
+    : await sniffMultipart(request.body, declaredType);
   const declared = Number(request.headers.get('content-length') ?? NaN);
   if (declared > limitBytes + MULTIPART_OVERHEAD_BYTES) return discardThen(source, tooLarge(limitBytes));
 
@@ -169,6 +168,45 @@ export function receiveUploads(
     source.on('error', (error) => fail(validationError(`The upload was interrupted: ${error.message}.`, 'file')));
     source.pipe(parser);
   });
+}
+
+/** RFC 2046: a boundary is 1 to 70 of these characters. */
+const BOUNDARY_LINE = /^--([0-9A-Za-z'()+_,./:=?-]{1,70})\r\n/;
+const BOUNDARY_LINE_MAX_BYTES = 2 + 70 + 2;
+
+/**
+ * A multipart body sent with another Content-Type. Semantic Kernel Python sets
+ * `Content-Type: application/json` on its shared httpx client when it executes code, and httpx
+ * keeps that header on a later upload, so its multipart body arrives labelled as JSON. A body
+ * whose first line is a boundary line is read as multipart with that boundary; anything else is
+ * refused with a 400 that says what to send.
+ */
+async function sniffMultipart(body: ReadableStream<Uint8Array>, declaredType: string): Promise<{ contentType: string; source: Readable }> {
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let head = Buffer.alloc(0);
+  while (head.length < BOUNDARY_LINE_MAX_BYTES && !head.includes('\r\n')) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    head = Buffer.concat([head, value]);
+  }
+  const boundary = BOUNDARY_LINE.exec(head.subarray(0, BOUNDARY_LINE_MAX_BYTES).toString('latin1'))?.[1];
+  const source = Readable.from(
+    (async function* () {
+      for (const chunk of chunks) yield Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return;
+        yield Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+      }
+    })(),
+    { objectMode: false },
+  );
+  if (!boundary) {
+    await discardThen(source, validationError(`Uploads must be multipart/form-data with a part named "file" (got Content-Type "${declaredType || 'none'}").`, 'file'));
+  }
+  return { contentType: `multipart/form-data; boundary=${boundary}`, source };
 }
 
 /** Reads and drops the rest of the body (bounded), then rejects with `error`. */

@@ -27,7 +27,7 @@ export function requestLog(deps: PoolAppDeps): MiddlewareHandler<PoolEnv> {
     const identifier = c.get('identifier');
     deps.metrics.request(operation, status);
     const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
-    deps.logger[level]({ traceId, method: c.req.method, path: c.req.path, operation, identifier, status, errorCode, durationMs }, 'request');
+    deps.logger[level]({ traceId, method: c.req.method, path: c.req.path, operation, identifier, status, errorCode, authFailure: c.get('authFailure'), durationMs }, 'request');
     deps.audit?.write({
       time: new Date().toISOString(),
       traceId,
@@ -47,7 +47,7 @@ export function requestLog(deps: PoolAppDeps): MiddlewareHandler<PoolEnv> {
 }
 
 /** The client's address when running under @hono/node-server (absent for in-process app.request()). */
-function remoteAddress(env: unknown): string | undefined {
+export function remoteAddress(env: unknown): string | undefined {
   return (env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress;
 }
 

@@ -1,23 +1,28 @@
 /**
- * Starts the pool: resolves settings, boots the runtime, listens, and shuts everything down on
- * close() (stop accepting, stop background executions, end every kernel, close the audit log).
- * The HTTP edge is bounded: header, request and keep-alive timeouts, and caps on connections in
- * total and per client (see PoolServerLimits).
+ * Starts the pool: resolves settings, opens what authentication and TLS need, boots the runtime,
+ * listens (HTTP, or HTTPS with --tls-cert/--tls-key or --tls self-signed), and shuts everything
+ * down on close() (stop accepting, stop background executions, end every kernel, close the audit
+ * log). The HTTP edge is bounded: header, request and keep-alive timeouts, and caps on connections
+ * in total and per client (see PoolServerLimits).
  */
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { createAdaptorServer } from '@hono/node-server';
 import { pino, type Logger } from 'pino';
 import { createSessionManager } from '../runtime/index.js';
-import { resolvePoolServerSettings, type Env, type PoolServerLimits } from '../settings.js';
+import { isLoopbackHost, resolvePoolServerSettings, type Env, type PoolServerLimits } from '../settings.js';
 import { PoolError, type PoolSettings, type SessionManager } from '../types.js';
 import { createPoolApp } from './app.js';
 import { AuditLog } from './audit-log.js';
+import { createAuthenticator } from './auth.js';
 import { limitConnections, type ConnectionRejection } from './connection-limits.js';
 import { ExecutionStore } from './execution-store.js';
+import type { PoolHttpOptions } from './http-settings.js';
 import { PoolMetrics } from './metrics.js';
+import { loadServerTls, trustHint, type ServerTls } from './tls.js';
 
-export interface PoolServerOptions extends Partial<PoolSettings>, Partial<PoolServerLimits> {
+export interface PoolServerOptions extends Partial<PoolSettings>, Partial<PoolServerLimits>, PoolHttpOptions {
   /** Default 127.0.0.1 (TIDEPOOL_POOL_HOST). */
   host?: string;
   /** Default 8787 (TIDEPOOL_POOL_PORT); 0 picks a free port. */
@@ -48,6 +53,8 @@ export interface RunningPoolServer {
   /** The management endpoint root, e.g. http://127.0.0.1:8787 (also served under /subscriptions/{s}/resourceGroups/{g}/sessionPools/{p}). */
   url: string;
   port: number;
+  /** Set when the pool serves HTTPS: the certificate clients should trust and its fingerprint. */
+  tls?: { certificateFile: string; fingerprint256: string; selfSigned: boolean };
   settings: PoolSettings;
   limits: PoolServerLimits;
   sessionManager: SessionManager;
@@ -57,16 +64,28 @@ export interface RunningPoolServer {
 
 export async function startPoolServer(options: PoolServerOptions = {}): Promise<RunningPoolServer> {
   const env = options.env ?? process.env;
-  const { listen, pool: settings, limits } = resolvePoolServerSettings(options, env);
+  const { listen, pool: settings, limits, http } = resolvePoolServerSettings(options, env);
   const logger = options.logger ?? pino({ name: 'tidepool-pool', level: env.TIDEPOOL_LOG_LEVEL ?? 'warn' }, pino.destination(2));
+  // Keys files, JWKS files and certificates are read before any kernel starts: a bad one stops here.
+  const authenticator = await createAuthenticator({ apiKeys: listen.apiKeys, auth: http.auth, logger });
+  const tls = await loadServerTls(http.tls, listen.host);
   const sessionManager = options.sessionManager ?? createSessionManager(settings, { logger });
-  const audit = listen.auditLogPath ? await AuditLog.open(listen.auditLogPath) : undefined;
+  let audit: AuditLog | undefined;
+  try {
+    audit = listen.auditLogPath ? await AuditLog.open(listen.auditLogPath) : undefined;
+  } catch (error) {
+    await tls?.cleanup();
+    throw error;
+  }
   const executions = new ExecutionStore({ maxBytes: limits.resultStoreMb * MIB });
   const metrics = new PoolMetrics(sessionManager, executions);
   const app = createPoolApp({
     sessionManager,
     settings,
     apiKeys: listen.apiKeys,
+    authenticator,
+    legacyApi: http.api.legacyApi,
+    executionResult: http.api.executionResult,
     logger,
     metrics,
     executions,
@@ -80,6 +99,7 @@ export async function startPoolServer(options: PoolServerOptions = {}): Promise<
     executions.abortAll();
     await sessionManager.close();
     await audit?.close();
+    await tls?.cleanup();
   };
   try {
     await sessionManager.start();
@@ -88,16 +108,23 @@ export async function startPoolServer(options: PoolServerOptions = {}): Promise<
     throw error;
   }
 
-  const server = createAdaptorServer({
-    fetch: app.fetch,
-    hostname: listen.host,
-    serverOptions: {
-      headersTimeout: limits.headersTimeoutMs,
-      requestTimeout: limits.requestTimeoutMs,
-      keepAliveTimeout: limits.keepAliveTimeoutMs,
-      connectionsCheckingInterval: Math.min(CONNECTIONS_CHECK_INTERVAL_MS, limits.headersTimeoutMs),
-    },
-  }) as Server;
+  const serverOptions = {
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    connectionsCheckingInterval: Math.min(CONNECTIONS_CHECK_INTERVAL_MS, limits.headersTimeoutMs),
+  };
+  const server = (
+    tls
+      ? createAdaptorServer({
+          fetch: app.fetch,
+          hostname: listen.host,
+          createServer: createHttpsServer,
+          // A connection that never finishes its handshake is dropped as soon as one that never sends headers.
+          serverOptions: { ...serverOptions, key: tls.key, cert: tls.cert, handshakeTimeout: limits.headersTimeoutMs },
+        })
+      : createAdaptorServer({ fetch: app.fetch, hostname: listen.host, serverOptions })
+  ) as Server;
   limitConnections(server, limits, rejectionReporter(metrics, logger, limits));
   try {
     await new Promise<void>((resolve, reject) => {
@@ -114,13 +141,18 @@ export async function startPoolServer(options: PoolServerOptions = {}): Promise<
     throw error;
   }
   const port = (server.address() as AddressInfo).port;
-  const url = `http://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${port}`;
-  logger.info({ url, isolation: settings.isolation, egress: settings.egress, maxSessions: settings.maxSessions, auth: listen.apiKeys.length > 0 }, 'pool listening');
+  const url = `${tls ? 'https' : 'http'}://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${port}`;
+  logger.info(
+    { url, isolation: settings.isolation, egress: settings.egress, maxSessions: settings.maxSessions, auth: authenticator.required ? http.auth.mode : 'none', legacyApi: http.api.legacyApi },
+    'pool listening',
+  );
+  reportTransport(logger, tls, listen.host);
 
   let closing: Promise<void> | undefined;
   return {
     url,
     port,
+    ...(tls && { tls: { certificateFile: tls.certificateFile, fingerprint256: tls.fingerprint256, selfSigned: tls.selfSigned } }),
     settings,
     limits,
     sessionManager,
@@ -137,6 +169,17 @@ export async function startPoolServer(options: PoolServerOptions = {}): Promise<
       return closing;
     },
   };
+}
+
+/** Says what clients need to trust the certificate, or that keys and tokens cross the network in clear text. */
+function reportTransport(logger: Logger, tls: ServerTls | undefined, host: string): void {
+  if (tls) {
+    const kind = tls.selfSigned ? `self-signed certificate for ${host}` : `certificate ${tls.certificateFile}`;
+    logger.info({ certificateFile: tls.certificateFile }, `serving HTTPS with a ${kind}, SHA-256 fingerprint ${tls.fingerprint256}`);
+    if (tls.selfSigned) logger.info(trustHint(tls));
+  } else if (!isLoopbackHost(host)) {
+    logger.warn({ host }, 'serving plain HTTP beyond loopback: API keys and tokens cross the network in clear text; use --tls-cert/--tls-key, --tls self-signed, or a TLS-terminating proxy');
+  }
 }
 
 /** Counts every refused connection and logs a summary now and then, so a flood cannot flood the log. */

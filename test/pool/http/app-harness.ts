@@ -1,8 +1,11 @@
 /** Builds the pool app in-process around the fake runtime, plus small request helpers. */
 import { pino, type Logger } from 'pino';
 import { createPoolApp } from '../../../src/pool/http/app.js';
+import type { Authenticator } from '../../../src/pool/http/auth.js';
 import type { PoolAppDeps } from '../../../src/pool/http/context.js';
 import { ExecutionStore } from '../../../src/pool/http/execution-store.js';
+import type { ExecutionResultFormat } from '../../../src/pool/http/http-settings.js';
+import type { LegacyUsageLog } from '../../../src/pool/http/legacy-usage-log.js';
 import { PoolMetrics } from '../../../src/pool/http/metrics.js';
 import { resolvePoolSettings } from '../../../src/pool/settings.js';
 import type { PoolSettings, SessionManager } from '../../../src/pool/types.js';
@@ -31,6 +34,10 @@ export async function createHarness(
     manager?: SessionManager;
     executions?: ExecutionStore;
     logger?: Logger;
+    authenticator?: Authenticator;
+    legacyApi?: boolean;
+    legacyUsage?: LegacyUsageLog;
+    executionResult?: ExecutionResultFormat;
   } = {},
 ): Promise<Harness> {
   const settings = resolvePoolSettings({ maxSessions: 20, readySessions: 0, ...options.settings }, {});
@@ -40,6 +47,10 @@ export async function createHarness(
     sessionManager: manager,
     settings,
     apiKeys: options.apiKeys ?? [],
+    authenticator: options.authenticator,
+    legacyApi: options.legacyApi,
+    legacyUsage: options.legacyUsage,
+    executionResult: options.executionResult,
     logger: options.logger ?? pino({ level: 'silent' }),
     metrics: new PoolMetrics(manager),
     executions: options.executions ?? new ExecutionStore(),

@@ -70,10 +70,19 @@ describe('request validation', () => {
     expect(((await response.json()) as { properties: { result: number } }).properties.result).toBe(9);
   });
 
-  it('answers unknown and legacy routes with a JSON 404 that lists the supported operations', async () => {
-    const legacy = await errorOf(await pool.json(`${E}/python/execute?identifier=valid-id&${V1}`, gen1Exec('1')));
-    expect(legacy).toMatchObject({ status: 404, code: 'LegacyApiNotSupported' });
-    expect(legacy.message).toContain('code/execute');
+  it('answers unknown routes, and legacy routes on a pool with --legacy-api off, with a JSON 404 that lists the supported operations', async () => {
+    const strict = await createHarness({ legacyApi: false });
+    try {
+      const legacy = await errorOf(await strict.json(`${E}/python/execute?identifier=valid-id&${V1}`, gen1Exec('1')));
+      expect(legacy).toMatchObject({ status: 404, code: 'LegacyApiNotSupported' });
+      expect(legacy.message).toContain('code/execute');
+      expect(legacy.message).toContain('--legacy-api off');
+    } finally {
+      await strict.close();
+    }
+    const unknownLegacy = await errorOf(await pool.request(`${E}/python/somethingElse?identifier=valid-id`));
+    expect(unknownLegacy).toMatchObject({ status: 404, code: 'NotFound' });
+    expect(unknownLegacy.message).toContain('python/downloadFile');
     const unknown = await errorOf(await pool.request(`/nothing-here?${V1}`));
     expect(unknown).toMatchObject({ status: 404, code: 'NotFound' });
     expect(unknown.message).toContain('POST executions');

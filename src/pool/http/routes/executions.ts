@@ -16,7 +16,7 @@ import { MAX_RUNNING, type ExecutionOutcome, type ExecutionRecord } from '../exe
 import { parseExecutionFields, readJsonBody, requireApiVersion, requireIdentifier } from '../validation.js';
 
 /** Code is text; 32 MB is far above any real cell and keeps a bad client from exhausting memory. */
-const MAX_EXECUTION_BODY_BYTES = 32 * 1024 * 1024;
+export const MAX_EXECUTION_BODY_BYTES = 32 * 1024 * 1024;
 const OPERATION_ID_PATTERN = /^[A-Za-z0-9._~-]{1,128}$/;
 
 export function registerExecutionRoutes(app: Hono<PoolEnv>, deps: PoolAppDeps): void {
@@ -42,6 +42,7 @@ export function registerExecutionRoutes(app: Hono<PoolEnv>, deps: PoolAppDeps): 
         // The NodeLTS tutorial reads the value under this name; both are cheap.
         executionResult: wire.result,
         executionTimeInMilliseconds: wire.executionTimeInMilliseconds,
+        ...(wire.images.length > 0 && { images: wire.images }),
       },
     });
   });
@@ -116,11 +117,12 @@ function executionId(c: PoolContext, deps: PoolAppDeps): string {
   return requested;
 }
 
-function toWire(deps: PoolAppDeps, response: KernelResponse, plan: ExecutionPlan, generation: 1 | 2): WireExecution {
+export function toWire(deps: PoolAppDeps, response: KernelResponse, plan: ExecutionPlan, generation: 1 | 2): WireExecution {
   return wireExecution(response, plan, {
     generation,
     maxExecutionSeconds: deps.settings.maxExecutionSeconds,
     maxResultBytes: deps.maxResultBytes ?? DEFAULT_POOL_SERVER_LIMITS.maxResultMb * 1024 * 1024,
+    stringResults: deps.executionResult === 'string',
   });
 }
 
@@ -145,6 +147,7 @@ async function finish(
         stderr: wire.stderr,
         executionResult: wire.result,
         executionTimeInMilliseconds: wire.executionTimeInMilliseconds,
+        ...(wire.images.length > 0 && { images: wire.images }),
       },
       ...(wire.error && { error: { ...wire.error } }),
     };

@@ -21,7 +21,7 @@ export function registerFileRoutes(app: Hono<PoolEnv>, deps: PoolAppDeps): void 
     c.set('operation', 'files/upload');
     requireApiVersion(c.req.url);
     const identifier = session(c);
-    const files = await upload(c, deps, identifier, '');
+    const files = await receiveSessionUploads(c, deps, identifier, '');
     return sendJson(c, 200, gen1FileList(files));
   });
 
@@ -29,7 +29,7 @@ export function registerFileRoutes(app: Hono<PoolEnv>, deps: PoolAppDeps): void 
     c.set('operation', 'files/upload');
     requireApiVersion(c.req.url);
     const identifier = session(c);
-    const files = await upload(c, deps, identifier, directoryParam(queryParam(c.req.url, 'path')));
+    const files = await receiveSessionUploads(c, deps, identifier, directoryParam(queryParam(c.req.url, 'path')));
     // The spec (and SK .NET) expect one SessionResourceFile; extra parts are stored but not described.
     return sendJson(c, 200, sessionResourceFile(files[0]!));
   });
@@ -54,15 +54,7 @@ export function registerFileRoutes(app: Hono<PoolEnv>, deps: PoolAppDeps): void 
     const target = fileTarget(c, generation);
     if (target.content) {
       c.set('operation', 'files/content');
-      const { info, stream } = await manager.readFile(identifier, target.name);
-      return new Response(Readable.toWeb(guardDownload(stream, deps, c.get('traceId'))) as ReadableStream, {
-        status: 200,
-        headers: {
-          'content-type': contentTypeFor(info.name),
-          'content-length': String(info.sizeBytes),
-          'last-modified': info.lastModified.toUTCString(),
-        },
-      });
+      return sendFileContent(c, deps, identifier, target.name);
     }
     c.set('operation', 'files/get');
     const info = await manager.statFile(identifier, target.name);
@@ -87,6 +79,19 @@ function session(c: PoolContext): string {
   return identifier;
 }
 
+/** A file's bytes, streamed, with its type, length and modification time. */
+export async function sendFileContent(c: PoolContext, deps: PoolAppDeps, identifier: string, name: string): Promise<Response> {
+  const { info, stream } = await deps.sessionManager.readFile(identifier, name);
+  return new Response(Readable.toWeb(guardDownload(stream, deps, c.get('traceId'))) as ReadableStream, {
+    status: 200,
+    headers: {
+      'content-type': contentTypeFor(info.name),
+      'content-length': String(info.sizeBytes),
+      'last-modified': info.lastModified.toUTCString(),
+    },
+  });
+}
+
 /**
  * The file's bytes with any read failure replaced by a generic one: the headers are already sent, so
  * the client only sees the transfer break, and the runtime's own message goes to the log.
@@ -103,7 +108,8 @@ function guardDownload(stream: Readable, deps: PoolAppDeps, traceId: string): Re
   return stream.pipe(guarded);
 }
 
-async function upload(c: PoolContext, deps: PoolAppDeps, identifier: string, directory: string): Promise<PoolFileInfo[]> {
+/** Stores every multipart part of the request in the session, under `directory` of /mnt/data. */
+export async function receiveSessionUploads(c: PoolContext, deps: PoolAppDeps, identifier: string, directory: string): Promise<PoolFileInfo[]> {
   const manager = deps.sessionManager;
   const fileLimit = deps.maxUploadBytes ?? MAX_UPLOAD_BYTES;
   const { files, bytesIn } = await receiveUploads(
