@@ -70,7 +70,8 @@ export function createPoolSandbox(options: PoolSandboxOptions = {}): RemoteSandb
       try {
         // Embedded, the pool's request log would interleave with the user's output: errors only, unless asked.
         const logger = options.pool?.logger ?? (await defaultPoolLogger(env));
-        server = await start({ env, ...options.pool, logger, egress, host: '127.0.0.1', port: 0, apiKeys: [apiKey] });
+        // Its own client speaks plain HTTP and reads typed results, whatever `pool serve`'s settings say.
+        server = await start({ env, ...options.pool, logger, egress, host: '127.0.0.1', port: 0, apiKeys: [apiKey], tls: 'off', executionResult: 'typed' });
       } catch (error) {
         if (error instanceof SandboxError) throw error;
         throw new SessionAllocationError(
