@@ -121,6 +121,18 @@ def die_with_parent():
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
+def exited_children():
+    """Reaps, without blocking, every child that has ended: yields (pid, wait status)."""
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        yield pid, status
+
+
 def signal_name(number):
     try:
         return signal.Signals(number).name
@@ -367,13 +379,7 @@ class Init:
                 pass
 
     def reap(self):
-        while True:
-            try:
-                pid, status = os.waitpid(-1, os.WNOHANG)
-            except ChildProcessError:
-                return
-            if pid == 0:
-                return
+        for pid, status in exited_children():
             if pid == self.kernel_pid:
                 self.kernel_pid = None
                 try:
@@ -671,13 +677,7 @@ class Zygote:
     def reap(self):
         """Reaps sessions (reported to the host), finished setup processes and, under "none",
         orphans of user code (both ignored): the zygote is their subreaper."""
-        while True:
-            try:
-                pid, status = os.waitpid(-1, os.WNOHANG)
-            except ChildProcessError:
-                return
-            if pid == 0:
-                return
+        for pid, status in exited_children():
             if pid not in self.children:
                 # A setup process wrote its report (or failed) before it ended, and a PID 1 can end
                 # only after its setup process did: either one may be a session not yet settled.
