@@ -6,7 +6,7 @@
  * (machine checks).
  */
 export type * from './sandbox/types.js';
-export * from './sandbox/errors.js';
+export * from './errors.js';
 export { createSandbox, type CreateSandboxOptions } from './sandbox/factory.js';
 export { resolveSandboxType, sandboxAlias, SANDBOX_TYPES } from './sandbox/names.js';
 export { formatLifecycleLine, SessionLifecycle, type LifecycleEvent, type LifecyclePhase, type LifecycleListener } from './sandbox/lifecycle.js';
@@ -17,6 +17,7 @@ export { createDaytonaSandbox, DaytonaSandbox, type DaytonaSandboxOptions } from
 export { createAcaSandbox, ACA_BANNER, AcaClient, RemoteSandbox, SUPPORTED_ACA_API_VERSIONS, DEFAULT_ACA_API_VERSION, type AcaSandboxOptions, type AcaClientOptions } from './sandbox/backends/aca/index.js';
 export { createPoolSandbox, POOL_BANNER, type PoolSandboxOptions } from './sandbox/backends/pool/index.js';
 export { resolvePythonPath, DEFAULT_PYTHON } from './config/python.js';
+export { isLoopback } from './config/network.js';
 export { runPython, runPythonInputSchema, type RunPythonInput, type RunPythonOutput } from './tools/run-python.js';
 export * from './tools/index.js';
 export { compareWeatherBackends, type CompareBackendsOptions, type ComparisonReport, type BackendResult, type TimingStats } from './tools/weather-compare.js';

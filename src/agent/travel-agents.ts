@@ -4,7 +4,7 @@
  * person sees what to set instead of wondering where it went.
  */
 import type { Env } from '../config/settings.js';
-import { isSandboxError, NotFoundError } from '../sandbox/errors.js';
+import { isSandboxError, NotFoundError } from '../errors.js';
 import { createSandbox as defaultCreateSandbox, type CreateSandboxOptions } from '../sandbox/factory.js';
 import { SANDBOX_TYPES, sandboxAlias } from '../sandbox/names.js';
 import type { Sandbox, SandboxType } from '../sandbox/types.js';

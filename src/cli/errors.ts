@@ -1,9 +1,9 @@
 /** Turns any failure into a short message and an exit code; never prints our own stack traces. */
 import { CommanderError } from 'commander';
-import { isSandboxError } from '../sandbox/errors.js';
+import { isSandboxError } from '../errors.js';
 import { EXIT_FAILURE, EXIT_USAGE, type CliContext } from './context.js';
 
-const USAGE_CODES = new Set(['configuration', 'invalid_input', 'unsupported']);
+const USAGE_CODES = new Set(['configuration', 'invalid_input']);
 
 export function reportError(error: unknown, context: CliContext): number {
   if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT_USAGE;

@@ -2,7 +2,7 @@
  * One way to resolve a setting: the explicit option, else the environment variable, else a default
  * (or an error that names both, so the user knows the two ways to fix it).
  */
-import { ConfigurationError } from '../sandbox/errors.js';
+import { ConfigurationError } from '../errors.js';
 
 export type Env = Record<string, string | undefined>;
 

@@ -3,7 +3,7 @@
  * 127.0.0.1:8080. A bad value stops the server with a ConfigurationError that names the variable
  * and the flag; an empty address is refused, since to the socket layer it means every interface.
  */
-import { ConfigurationError } from '../sandbox/errors.js';
+import { ConfigurationError } from '../errors.js';
 import type { Env } from './settings.js';
 
 export const DEFAULT_WEB_HOST = '127.0.0.1';

@@ -1,10 +1,11 @@
-/** The kernel process went away (crash, kill, out of memory) or broke the protocol. */
-export class KernelDiedError extends Error {
+import { SandboxError } from '../errors.js';
+
+/** The kernel process went away (crash, kill, out of memory) or broke the protocol: its state is gone. */
+export class KernelDiedError extends SandboxError {
   constructor(
     message: string,
     readonly exit?: { code: number | null; signal: string | null },
   ) {
-    super(message);
-    this.name = 'KernelDiedError';
+    super('session_lost', message);
   }
 }

@@ -5,7 +5,6 @@ export type { PoolAppDeps } from './http/context.js';
 export {
   resolvePoolSettings,
   resolveListenSettings,
-  isLoopbackHost,
   DEFAULT_POOL_SETTINGS,
   DEFAULT_POOL_HOST,
   DEFAULT_POOL_PORT,

@@ -2,6 +2,7 @@
  * One resolver for the pool's settings: explicit option, else TIDEPOOL_POOL_* environment variable,
  * else the default. A bad value raises PoolError('invalid_input') naming the variable and the CLI flag.
  */
+import { isLoopback } from '../config/network.js';
 import { resolveHttpSettings, type PoolHttpOptions, type PoolHttpSettings } from './http/http-settings.js';
 import { PoolError, type IsolationMode, type PoolSettings } from './types.js';
 
@@ -157,12 +158,6 @@ export function resolveListenSettings(
   return { host, port, apiKeys, auditLogPath };
 }
 
-/** True for addresses only this machine can reach: 127.0.0.0/8, ::1 and localhost. */
-export function isLoopbackHost(host: string): boolean {
-  const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
-  return bare === 'localhost' || bare === '::1' || /^127(\.\d{1,3}){3}$/.test(bare) || bare === '::ffff:127.0.0.1';
-}
-
 /**
  * Limits of the pool's HTTP server and of the results it keeps. They protect the server itself:
  * a client (or code in a session) must not be able to exhaust its descriptors or its memory.
@@ -249,7 +244,7 @@ export function resolvePoolServerSettings(
   const limits = resolveServerLimits(options, env);
   const http = resolveHttpSettings(options, env);
   const authenticated = listen.apiKeys.length > 0 || http.auth.apiKeysFile !== undefined || http.auth.mode === 'jwt';
-  if (!authenticated && !isLoopbackHost(listen.host)) {
+  if (!authenticated && !isLoopback(listen.host)) {
     throw new PoolError(
       'invalid_input',
       `Refusing to serve on ${listen.host} without an API key: anyone who can reach it could run code. Pass --api-key KEY (or set TIDEPOOL_POOL_API_KEYS), --api-keys-file FILE or --auth jwt, or bind 127.0.0.1 with --host 127.0.0.1.`,

@@ -3,6 +3,7 @@
  * The HTTP layer speaks Azure's wire format; the runtime knows kernels, isolation and files.
  */
 import type { Readable } from 'node:stream';
+import { SandboxError } from '../errors.js';
 import type { KernelResponse } from '../kernel/types.js';
 
 export type IsolationMode = 'bwrap' | 'none';
@@ -38,15 +39,15 @@ export type PoolErrorCode =
   | 'timeout'
   | 'internal';
 
-/** What the runtime throws; the HTTP layer maps `code` to a status and Azure's error envelope. */
-export class PoolError extends Error {
-  constructor(
-    readonly code: PoolErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'PoolError';
+/**
+ * What the runtime throws; the HTTP layer maps `code` to a status and Azure's error envelope.
+ * A SandboxError like every other error of the package, with the pool's narrower set of codes.
+ */
+export class PoolError extends SandboxError {
+  declare readonly code: PoolErrorCode;
+
+  constructor(code: PoolErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, { cause: options?.cause, isRetryable: code === 'capacity' });
   }
 }
 

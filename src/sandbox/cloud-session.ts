@@ -4,7 +4,7 @@
  * report the lifecycle, forget a sandbox that is gone and say so in the next cell's stderr, and
  * free the sandbox on close. Each backend supplies the service calls.
  */
-import { InvalidInputError, SessionLostError, type SandboxError } from './errors.js';
+import { InvalidInputError, SessionLostError, type SandboxError } from '../errors.js';
 import { validateCode, validateExecuteOptions } from './execution.js';
 import type { SessionLifecycle } from './lifecycle.js';
 import type { ExecuteOptions } from './types.js';

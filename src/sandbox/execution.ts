@@ -1,5 +1,5 @@
 /** Helpers every backend shares for validating input and shaping results. */
-import { InvalidInputError } from './errors.js';
+import { InvalidInputError } from '../errors.js';
 import type { CellResult, ExecuteOptions, ExecutionErrorInfo, ImageResult } from './types.js';
 
 /** Azure caps a cell at 220 s; we use the same default everywhere so behaviour matches across backends. */

@@ -7,7 +7,7 @@ import { createDaytonaSandbox, type DaytonaSandboxOptions } from './backends/day
 import { createE2BSandbox, type E2BSandboxOptions } from './backends/e2b/e2b-sandbox.js';
 import { createLocalSandbox, type LocalSandboxOptions } from './backends/local/local-sandbox.js';
 import { createPoolSandbox, type PoolSandboxOptions } from './backends/pool/pool-sandbox.js';
-import { ConfigurationError } from './errors.js';
+import { ConfigurationError } from '../errors.js';
 import { resolveSandboxType } from './names.js';
 import type { Sandbox, SandboxType } from './types.js';
 

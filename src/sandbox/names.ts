@@ -1,4 +1,4 @@
-import { InvalidInputError } from './errors.js';
+import { InvalidInputError } from '../errors.js';
 import type { SandboxType } from './types.js';
 
 export const SANDBOX_TYPES: readonly SandboxType[] = ['Local', 'Sandbox-Pool', 'Sandbox-ACA', 'Sandbox-E2B', 'Sandbox-Daytona'];

@@ -4,7 +4,7 @@
  * table shares lives here: SandboxErrors pass through, the SDK's error stays as `cause`, its
  * `statusCode` is kept, and anything no rule matches is a TransportError.
  */
-import { CapacityError, InvalidInputError, isSandboxError, NotFoundError, TransportError, type SandboxError } from './errors.js';
+import { CapacityError, InvalidInputError, isSandboxError, NotFoundError, TransportError, type SandboxError } from '../errors.js';
 
 /** An SDK error class, matched with `instanceof`. */
 export type SdkErrorClass = abstract new (...args: never[]) => unknown;

@@ -2,7 +2,7 @@
  * The identifier → session bookkeeping every backend's `Sandbox` does: the same identifier gets
  * the same open session, a closed session leaves the map, and `close()` closes what is still open.
  */
-import { InvalidInputError } from './errors.js';
+import { InvalidInputError } from '../errors.js';
 import type { SandboxSession } from './types.js';
 
 export class SessionMap<Session extends SandboxSession> {

@@ -5,7 +5,7 @@
  */
 import { tool, type ToolSet } from 'ai';
 import { z } from 'zod';
-import { InvalidInputError } from '../sandbox/errors.js';
+import { InvalidInputError } from '../errors.js';
 import type { LifecycleEvent, LifecycleListener } from '../sandbox/lifecycle.js';
 import type { Sandbox, SandboxType } from '../sandbox/types.js';
 import {

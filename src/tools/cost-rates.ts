@@ -7,7 +7,7 @@
  * - Local and Sandbox-Pool: $0 (your own machine).
  */
 import type { Env } from '../config/settings.js';
-import { ConfigurationError } from '../sandbox/errors.js';
+import { ConfigurationError } from '../errors.js';
 import { sandboxAlias } from '../sandbox/names.js';
 import type { SandboxType } from '../sandbox/types.js';
 

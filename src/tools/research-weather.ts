@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import type { Env } from '../config/settings.js';
 import { hostToday, isIsoDate, type IsoDate } from '../weather/calendar.js';
-import { InvalidInputError } from '../sandbox/errors.js';
+import { InvalidInputError } from '../errors.js';
 import { formatResearch, type ReportWithTips } from '../weather/format.js';
 import { packingTips } from '../weather/packing.js';
 import { RESEARCH_PROGRAM } from '../weather/program.js';

@@ -4,7 +4,7 @@
  * cost per run. Backends that are not configured are reported with the reason, not run.
  */
 import type { Env } from '../config/settings.js';
-import { ConfigurationError, isSandboxError } from '../sandbox/errors.js';
+import { ConfigurationError, isSandboxError } from '../errors.js';
 import { createSandbox, type CreateSandboxOptions } from '../sandbox/factory.js';
 import type { LifecycleListener } from '../sandbox/lifecycle.js';
 import { resolveSandboxType } from '../sandbox/names.js';

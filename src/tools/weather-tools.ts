@@ -4,7 +4,7 @@
  * on the first run and reused; `run` never throws.
  */
 import { randomUUID } from 'node:crypto';
-import { isSandboxError } from '../sandbox/errors.js';
+import { isSandboxError } from '../errors.js';
 import { createSandbox, type CreateSandboxOptions } from '../sandbox/factory.js';
 import type { LifecycleEvent, LifecycleListener } from '../sandbox/lifecycle.js';
 import { resolveSandboxType } from '../sandbox/names.js';

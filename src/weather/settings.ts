@@ -1,6 +1,6 @@
 /** Where the weather programs fetch from, and how patiently: option → environment → default. */
 import { numberSetting, stringSetting, type Env } from '../config/settings.js';
-import { ConfigurationError } from '../sandbox/errors.js';
+import { ConfigurationError } from '../errors.js';
 
 export interface OpenMeteoOptions {
   /** Geocoding base URL; default OPEN_METEO_GEOCODING_URL, else https://geocoding-api.open-meteo.com (the program appends /v1/search). */

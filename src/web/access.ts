@@ -10,7 +10,7 @@ import os from 'node:os';
 import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 import type { Env } from '../config/settings.js';
-import { ConfigurationError } from '../sandbox/errors.js';
+import { ConfigurationError } from '../errors.js';
 import type { WebEnv } from './deps.js';
 import { httpError, renderError } from './http-errors.js';
 import { renderOpenAiError } from './routes/openai-compat.js';

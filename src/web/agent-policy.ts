@@ -10,16 +10,13 @@
  * route does not turn a sandboxed session into code on the host. The second rule can be waived.
  */
 import type { TravelAgentsOptions } from '../agent/travel-agents.js';
+import { isLoopback } from '../config/network.js';
 import type { Env } from '../config/settings.js';
-import { ConfigurationError } from '../sandbox/errors.js';
+import { ConfigurationError } from '../errors.js';
 import type { SandboxType } from '../sandbox/types.js';
 
 export const ALLOW_LOCAL_ENV = 'TIDEPOOL_WEB_ALLOW_UNSANDBOXED_LOCAL';
 export const ALLOW_LOCAL_FLAG = '--allow-unsandboxed-local';
-
-export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
 
 /** The option, else TIDEPOOL_WEB_ALLOW_UNSANDBOXED_LOCAL (1/true/yes/on or 0/false/no/off), else false. */
 export function resolveAllowLocal(option: boolean | undefined, env: Env): boolean {

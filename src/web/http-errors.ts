@@ -2,7 +2,7 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { isSandboxError, type SandboxErrorCode } from '../sandbox/errors.js';
+import { isSandboxError, type SandboxErrorCode } from '../errors.js';
 
 const SANDBOX_STATUS: Record<SandboxErrorCode, ContentfulStatusCode> = {
   configuration: 503,
@@ -13,9 +13,9 @@ const SANDBOX_STATUS: Record<SandboxErrorCode, ContentfulStatusCode> = {
   session_lost: 500,
   capacity: 429,
   timeout: 504,
-  execution: 422,
   transport: 502,
-  unsupported: 501,
+  too_large: 413,
+  internal: 500,
 };
 
 /** A failure the route knows the status of; the message is shown to the person as is. */

@@ -19,7 +19,6 @@ import { backendsWithEgress, localRestriction, resolveAllowLocal } from './agent
 import { createWebApp } from './app.js';
 import type { WebDeps } from './deps.js';
 
-export { isLoopback } from './agent-policy.js';
 export { DEFAULT_WEB_HOST, DEFAULT_WEB_PORT } from '../config/web-settings.js';
 
 export interface WebServerOptions {

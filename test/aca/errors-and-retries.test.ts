@@ -12,7 +12,7 @@ import {
   SessionLostError,
   TransportError,
   type SandboxError,
-} from '../../src/sandbox/errors.js';
+} from '../../src/errors.js';
 import { gen1Result, startScriptedServer, type Reply, type ScriptedServer } from './helpers/scripted-server.js';
 
 let server: ScriptedServer | undefined;

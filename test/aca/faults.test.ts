@@ -7,7 +7,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startPoolServer, type RunningPoolServer } from '../../src/pool/index.js';
 import { AcaClient } from '../../src/sandbox/backends/aca/aca-client.js';
-import { CapacityError, SandboxTimeoutError, TransportError, type SandboxError } from '../../src/sandbox/errors.js';
+import { CapacityError, SandboxTimeoutError, TransportError, type SandboxError } from '../../src/errors.js';
 import { startFaultProxy, type FaultProxy } from './helpers/fault-proxy.js';
 
 const API_KEY = randomBytes(16).toString('hex');

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPoolServer, type RunningPoolServer } from '../../src/pool/index.js';
 import { createAcaSandbox } from '../../src/sandbox/backends/aca/aca-sandbox.js';
 import type { RemoteSandbox } from '../../src/sandbox/backends/aca/remote-sandbox.js';
-import { AuthenticationError, InvalidInputError, NotFoundError } from '../../src/sandbox/errors.js';
+import { AuthenticationError, InvalidInputError, NotFoundError } from '../../src/errors.js';
 import type { LifecycleEvent } from '../../src/sandbox/lifecycle.js';
 
 const API_KEY = randomBytes(16).toString('hex');

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createAcaSandbox } from '../../src/sandbox/backends/aca/aca-sandbox.js';
 import { AcaClient } from '../../src/sandbox/backends/aca/aca-client.js';
 import { resolveAcaConnection } from '../../src/sandbox/backends/aca/settings.js';
-import { ConfigurationError, InvalidInputError } from '../../src/sandbox/errors.js';
+import { ConfigurationError, InvalidInputError } from '../../src/errors.js';
 import { startScriptedServer } from './helpers/scripted-server.js';
 
 const AZURE = 'https://eastus.dynamicsessions.io/subscriptions/s/resourceGroups/rg/sessionPools/pool';

@@ -4,7 +4,7 @@ import { AggregateAuthenticationError, CredentialUnavailableError, DefaultAzureC
 import { AcaClient } from '../../src/sandbox/backends/aca/aca-client.js';
 import { createAzureCredential } from '../../src/sandbox/backends/aca/credential.js';
 import { CredentialTokenProvider, DYNAMIC_SESSIONS_SCOPE, describeCredentialFailure } from '../../src/sandbox/backends/aca/token-provider.js';
-import { AuthenticationError } from '../../src/sandbox/errors.js';
+import { AuthenticationError } from '../../src/errors.js';
 import { gen1Result, startScriptedServer, type ScriptedServer } from './helpers/scripted-server.js';
 
 const HOUR = 3_600_000;

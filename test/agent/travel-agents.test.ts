@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TravelAgents } from '../../src/agent/travel-agents.js';
-import { ConfigurationError } from '../../src/sandbox/errors.js';
+import { ConfigurationError } from '../../src/errors.js';
 import { createLocalSandbox } from '../../src/sandbox/backends/local/local-sandbox.js';
-import { isLoopback } from '../../src/web/server.js';
 
 describe('TravelAgents', () => {
   it('shows every backend, with the factory\'s ConfigurationError as the reason when it refuses', async () => {
@@ -32,7 +31,5 @@ describe('TravelAgents', () => {
     expect(agents.get('local').sandbox).toBeUndefined();
     expect(agents.defaultAgentId()).toBe('travel-pool');
     await agents.close();
-    expect(['127.0.0.1', 'localhost', '::1', '127.0.0.2'].every(isLoopback)).toBe(true);
-    expect(['0.0.0.0', '192.168.1.5', '::'].some(isLoopback)).toBe(false);
   });
 });

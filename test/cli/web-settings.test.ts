@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { resolveWebListenSettings } from '../../src/config/web-settings.js';
-import { ConfigurationError } from '../../src/sandbox/errors.js';
+import { ConfigurationError } from '../../src/errors.js';
 import { MemoryStream } from '../support/streams.js';
 
 describe('resolveWebListenSettings', () => {

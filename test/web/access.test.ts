@@ -7,7 +7,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigurationError } from '../../src/sandbox/errors.js';
+import { ConfigurationError } from '../../src/errors.js';
 import { accessCookieName, tokensMatch } from '../../src/web/access.js';
 import { createWebApp } from '../../src/web/app.js';
 import type { WebDeps } from '../../src/web/deps.js';

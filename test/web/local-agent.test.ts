@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigurationError } from '../../src/sandbox/errors.js';
+import { ConfigurationError } from '../../src/errors.js';
 import { backendsWithEgress, localRestriction, resolveAllowLocal } from '../../src/web/agent-policy.js';
 import { OWNER_COOKIE } from '../../src/web/owner.js';
 import { startWebServer, type RunningWebServer } from '../../src/web/server.js';

@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { ExecutionResult } from '../../index.js';
-import { InvalidInputError, isSandboxError } from '../../sandbox/errors.js';
+import { InvalidInputError, isSandboxError } from '../../errors.js';
 import { describeCellTimeout, isImageResult } from '../../sandbox/execution.js';
 import type { CliContext } from '../context.js';
 import { cliLifecycleListener } from '../lifecycle-output.js';

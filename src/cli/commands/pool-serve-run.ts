@@ -1,6 +1,7 @@
 /** What `tidepool pool serve` does once its flags are parsed (loaded only when the command runs). */
 import { once } from 'node:events';
-import { isLoopbackHost, PoolError, resolveListenSettings, startPoolServer, type PoolServerOptions, type RunningPoolServer } from '../../pool/index.js';
+import { isLoopback } from '../../config/network.js';
+import { PoolError, resolveListenSettings, startPoolServer, type PoolServerOptions, type RunningPoolServer } from '../../pool/index.js';
 import { EXIT_OK, EXIT_USAGE, type CliContext } from '../context.js';
 import { removePoolState, writePoolState } from '../local-pool.js';
 import { createCliLogger, resolveLogFormat } from '../log-output.js';
@@ -51,7 +52,7 @@ export async function servePool(flags: PoolServeFlags, context: CliContext): Pro
     const apiKey = resolveListenSettings({ apiKeys: flags.apiKey }, context.env).apiKeys[0] ?? '';
     await writePoolState(flags.stateFile, { pid: process.pid, url: server.url, apiKey, egress: settings.egress, isolation: settings.isolation, startedAt: new Date().toISOString() });
   }
-  const open = !isLoopbackHost(new URL(server.url).hostname) ? 'reachable from the network' : 'loopback only';
+  const open = !isLoopback(new URL(server.url).hostname) ? 'reachable from the network' : 'loopback only';
   context.stderr.write(
     `Tidepool pool listening on ${server.url} (${open}; isolation ${settings.isolation}, egress ${settings.egress ? 'on' : 'off'}, ` +
       `max ${settings.maxSessions} sessions, ${settings.readySessions} ready). ${flags.stateFile ? 'Stop it with `tidepool pool stop`.' : 'Press Ctrl-C to stop.'}\n`,

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { ConfigurationError } from '../../sandbox/errors.js';
+import { ConfigurationError } from '../../errors.js';
 import { PACKAGE_ROOT } from '../../paths.js';
 import { EXIT_FAILURE, EXIT_OK, type CliContext } from '../context.js';
 import { generateApiKey, isPoolProcess, LOG_FILE_NAME, lookUpLocalPool, probePool, processAlive, readPoolState, removePoolState, stateFile, type LocalPoolState } from '../local-pool.js';

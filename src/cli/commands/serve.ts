@@ -31,7 +31,7 @@ export function registerServe(program: Command, context: CliContext): void {
     )
     .option('--log-format <format>', LOG_FORMAT_HELP, logFormatOption)
     .action(async (options: ServeOptions) => {
-      const [{ startWebServer, isLoopback }, { createCliLogger, resolveLogFormat }] = await Promise.all([import('../../web/index.js'), import('../log-output.js')]);
+      const [{ startWebServer }, { createCliLogger, resolveLogFormat }, { isLoopback }] = await Promise.all([import('../../web/index.js'), import('../log-output.js'), import('../../config/network.js')]);
       const format = resolveLogFormat(options.logFormat, context.env, context.stderr);
       const level = context.env.TIDEPOOL_LOG_LEVEL?.trim() || 'warn';
       const logger = await createCliLogger({ name: 'tidepool-web', level, format, stream: context.stderr, base: { component: 'web' } });

@@ -1,5 +1,5 @@
 /** Settings the weather commands share: the environment every backend reads, and a fixed "today". */
-import { InvalidInputError } from '../../sandbox/errors.js';
+import { InvalidInputError } from '../../errors.js';
 
 type Env = Record<string, string | undefined>;
 

@@ -4,6 +4,7 @@
  * option → TIDEPOOL_POOL_* variable → default, and a bad value names its variable and flag.
  * Nothing here reads a file: the keys file, JWKS and certificates are opened when the server starts.
  */
+import { isLoopback } from '../../config/network.js';
 import { PoolError } from '../types.js';
 
 type Env = Record<string, string | undefined>;
@@ -104,11 +105,6 @@ function resolveLegacyApi(option: boolean | undefined, env: Env): boolean {
   throw invalid('legacyApi', 'TIDEPOOL_POOL_LEGACY_API', '--legacy-api', `must be on or off, got "${env.TIDEPOOL_POOL_LEGACY_API}".`);
 }
 
-function isLoopbackName(host: string): boolean {
-  const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
-  return bare === 'localhost' || bare === '::1' || /^127(\.\d{1,3}){3}$/.test(bare);
-}
-
 function resolveJwks(raw: string): JwtSettings['jwks'] {
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(raw)) return { file: raw };
   let url: URL;
@@ -118,7 +114,7 @@ function resolveJwks(raw: string): JwtSettings['jwks'] {
     throw invalid('jwtJwks', 'TIDEPOOL_POOL_JWT_JWKS', '--jwt-jwks', `"${raw}" is not a valid URL.`);
   }
   // Signing keys decide who gets in: fetched in clear text anyone on the path could swap them.
-  const plainLoopback = url.protocol === 'http:' && isLoopbackName(url.hostname);
+  const plainLoopback = url.protocol === 'http:' && isLoopback(url.hostname);
   if (url.protocol !== 'https:' && !plainLoopback) {
     throw invalid('jwtJwks', 'TIDEPOOL_POOL_JWT_JWKS', '--jwt-jwks', `must be an https:// URL (http:// only on loopback) or a file path, got "${raw}".`);
   }

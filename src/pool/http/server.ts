@@ -10,8 +10,9 @@ import type { Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { createAdaptorServer } from '@hono/node-server';
 import { pino, type Logger } from 'pino';
+import { isLoopback } from '../../config/network.js';
 import { createSessionManager } from '../runtime/index.js';
-import { isLoopbackHost, resolvePoolServerSettings, type Env, type PoolServerLimits } from '../settings.js';
+import { resolvePoolServerSettings, type Env, type PoolServerLimits } from '../settings.js';
 import { PoolError, type PoolSettings, type SessionManager } from '../types.js';
 import { createPoolApp } from './app.js';
 import { AuditLog } from './audit-log.js';
@@ -177,7 +178,7 @@ function reportTransport(logger: Logger, tls: ServerTls | undefined, host: strin
     const kind = tls.selfSigned ? `self-signed certificate for ${host}` : `certificate ${tls.certificateFile}`;
     logger.info({ certificateFile: tls.certificateFile }, `serving HTTPS with a ${kind}, SHA-256 fingerprint ${tls.fingerprint256}`);
     if (tls.selfSigned) logger.info(trustHint(tls));
-  } else if (!isLoopbackHost(host)) {
+  } else if (!isLoopback(host)) {
     logger.warn({ host }, 'serving plain HTTP beyond loopback: API keys and tokens cross the network in clear text; use --tls-cert/--tls-key, --tls self-signed, or a TLS-terminating proxy');
   }
 }

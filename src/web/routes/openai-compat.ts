@@ -13,7 +13,7 @@ import type { ModelMessage } from 'ai';
 import { z } from 'zod';
 import { errorMessage, runTurn } from '../../agent/run-turn.js';
 import type { AgentEvent } from '../../agent/types.js';
-import { isSandboxError } from '../../sandbox/errors.js';
+import { isSandboxError } from '../../errors.js';
 import type { WebDeps, WebEnv } from '../deps.js';
 import { errorStatus } from '../http-errors.js';
 import { isUuid } from '../owner.js';

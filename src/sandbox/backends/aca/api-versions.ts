@@ -3,7 +3,7 @@
  * (see shared/reference/aca-dynamic-sessions-api.md §0): gen-1 wraps everything in a
  * `properties` envelope; gen-2 is Azure-Core style with flat resources.
  */
-import { ConfigurationError } from '../../errors.js';
+import { ConfigurationError } from '../../../errors.js';
 
 export type AcaGeneration = 1 | 2;
 

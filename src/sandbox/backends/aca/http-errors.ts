@@ -12,7 +12,7 @@ import {
   SandboxTimeoutError,
   TransportError,
   type SandboxErrorOptions,
-} from '../../errors.js';
+} from '../../../errors.js';
 import { ACCESS_TOKEN_ENV, type AcaAuthMode } from './settings.js';
 
 /** The built-in role an identity needs on the session pool to run code and move files. */

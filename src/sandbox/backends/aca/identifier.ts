@@ -4,7 +4,7 @@
  * Rules (reference §4): the 2024-10-02 swagger allows `[A-Za-z0-9_-]{1,256}`; the docs and the
  * 2025 swaggers allow 4–128 printable ASCII characters from a fixed punctuation set. UUIDs pass both.
  */
-import { InvalidInputError } from '../../errors.js';
+import { InvalidInputError } from '../../../errors.js';
 import type { AcaApiVersion } from './api-versions.js';
 
 const SHORT_ALNUM = /^[A-Za-z0-9_-]{1,256}$/;

@@ -2,7 +2,7 @@
  * A session on an ACA-compatible pool. The service creates it implicitly on the first request
  * carrying its identifier; here we only track lifecycle events and whether we own it.
  */
-import { InvalidInputError } from '../../errors.js';
+import { InvalidInputError } from '../../../errors.js';
 import { validateCode, validateExecuteOptions } from '../../execution.js';
 import type { SessionLifecycle } from '../../lifecycle.js';
 import type { ExecuteOptions, ExecutionResult, FileInfo, SandboxSession, SandboxType } from '../../types.js';

@@ -9,7 +9,7 @@
  * A reset, a 502/504 or a timeout after the request left may mean the code ran, so those are
  * reported, never repeated.
  */
-import { SandboxError } from '../../errors.js';
+import { SandboxError } from '../../../errors.js';
 
 export type RequestSafety = 'idempotent' | 'execute';
 

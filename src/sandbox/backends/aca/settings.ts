@@ -3,8 +3,9 @@
  * (or an error naming both ways to fix it). No I/O happens here.
  */
 import type { TokenCredential } from '@azure/identity';
+import { isLoopback } from '../../../config/network.js';
 import { stringSetting, type Env } from '../../../config/settings.js';
-import { ConfigurationError } from '../../errors.js';
+import { ConfigurationError } from '../../../errors.js';
 import { DEFAULT_ACA_API_VERSION, resolveApiVersion, type AcaApiVersion } from './api-versions.js';
 
 export const ENDPOINT_ENV = 'ACA_POOL_MANAGEMENT_ENDPOINT';
@@ -60,7 +61,7 @@ export function resolveAcaConnection(options: AcaConnectionOptions): ResolvedAca
   const accessToken = stringSetting(options.accessToken, ACCESS_TOKEN_ENV, env);
   const url = new URL(endpoint);
   const plainHttp = url.protocol === 'http:';
-  if (plainHttp && accessToken === undefined && options.credential === undefined && !isLoopbackHost(url.hostname)) {
+  if (plainHttp && accessToken === undefined && options.credential === undefined && !isLoopback(url.hostname)) {
     // An Entra ID token is a credential for the whole pool; never send one in clear text.
     throw new ConfigurationError(
       `${ENDPOINT_ENV} (${endpoint}) uses http:// to a remote host; Azure tokens are only sent over https. Use the https endpoint, or set ${ACCESS_TOKEN_ENV} for a Tidepool pool.`,
@@ -96,16 +97,6 @@ export function normaliseEndpoint(raw: string): string {
     throw new ConfigurationError(`${ENDPOINT_ENV} must not contain a query string or fragment, got "${raw}".`);
   }
   return trimmed;
-}
-
-/**
- * True for the loopback names a URL can carry: `localhost`, `[::1]` and 127.0.0.0/8. The WHATWG
- * parser has already normalised other spellings (`0x7f.1`, `[0:0::1]`) to these forms.
- */
-export function isLoopbackHost(hostname: string): boolean {
-  if (hostname === 'localhost' || hostname === '[::1]') return true;
-  const octets = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(hostname);
-  return octets !== null && octets[1] === '127' && octets.slice(2).every((octet) => Number(octet) <= 255);
 }
 
 /** True for Azure's own session-pool hosts (as opposed to a Tidepool pool or an emulator). */

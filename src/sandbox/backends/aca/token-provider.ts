@@ -3,7 +3,7 @@
  * and concurrent callers share one refresh, so a burst of executions costs one token request.
  */
 import type { AccessToken, TokenCredential } from '@azure/identity';
-import { AuthenticationError, SandboxError } from '../../errors.js';
+import { AuthenticationError, SandboxError } from '../../../errors.js';
 import { ACCESS_TOKEN_ENV } from './settings.js';
 
 /** Audience of the dynamic-sessions data plane (reference §5). */

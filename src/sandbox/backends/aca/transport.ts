@@ -4,7 +4,7 @@
  */
 import pRetry from 'p-retry';
 import type { Logger } from 'pino';
-import { SandboxError, SandboxTimeoutError, TransportError } from '../../errors.js';
+import { SandboxError, SandboxTimeoutError, TransportError } from '../../../errors.js';
 import { errorFromResponse } from './http-errors.js';
 import { DEFAULT_RETRY_BOUNDS, mayRetry, connectionErrorCode, parseRetryAfterMs, type RequestSafety, type RetryBounds } from './retry-policy.js';
 import type { AcaAuthMode } from './settings.js';

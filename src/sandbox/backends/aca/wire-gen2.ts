@@ -4,7 +4,7 @@
  */
 import path from 'node:path/posix';
 import { z } from 'zod';
-import { SandboxTimeoutError } from '../../errors.js';
+import { SandboxTimeoutError } from '../../../errors.js';
 import type { FileInfo } from '../../types.js';
 import type { AcaApiVersion } from './api-versions.js';
 import type { AcaTransport } from './transport.js';

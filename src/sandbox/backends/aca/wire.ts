@@ -5,7 +5,7 @@
 import type { z } from 'zod';
 import { MOUNT_POINT } from '../../../kernel/data-paths.js';
 import { dataName } from '../../data-name.js';
-import { TransportError } from '../../errors.js';
+import { TransportError } from '../../../errors.js';
 import { isImageResult } from '../../execution.js';
 import type { FileInfo, ImageResult } from '../../types.js';
 import type { AcaResponse, AcaTransport } from './transport.js';

@@ -6,7 +6,7 @@
 import { MOUNT_POINT } from '../../../kernel/data-paths.js';
 import { CloudSession, type CloudSessionConfig, type CloudSessionRecord } from '../../cloud-session.js';
 import { dataName } from '../../data-name.js';
-import { SessionAllocationError, SessionLostError, type SandboxError } from '../../errors.js';
+import { SessionAllocationError, SessionLostError, type SandboxError } from '../../../errors.js';
 import type { ExecuteOptions, ExecutionResult, FileInfo, SandboxSession } from '../../types.js';
 import { mapDaytonaError } from './daytona-errors.js';
 import { cellResult, runCell } from './daytona-cell.js';

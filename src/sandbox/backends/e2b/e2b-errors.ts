@@ -2,7 +2,7 @@
  * The one table from E2B SDK errors to Tidepool's error hierarchy, by class (never by message text).
  * The SDK's error is kept as `cause` so nothing it said is lost.
  */
-import { AuthenticationError, CapacityError, SandboxTimeoutError, SessionLostError, type SandboxError } from '../../errors.js';
+import { AuthenticationError, CapacityError, SandboxTimeoutError, SessionLostError, type SandboxError } from '../../../errors.js';
 import { fileNotFound, invalidInput, mapSdkError, rateLimited } from '../../sdk-errors.js';
 import type { E2BErrorClasses } from './e2b-sdk.js';
 

@@ -7,7 +7,7 @@ import { MOUNT_POINT } from '../../../kernel/data-paths.js';
 import { CloudSession, type CloudSessionConfig, type CloudSessionRecord } from '../../cloud-session.js';
 import { dataName } from '../../data-name.js';
 import { cellTimeoutError } from '../../execution.js';
-import { SessionAllocationError, SessionLostError, type SandboxError } from '../../errors.js';
+import { SessionAllocationError, SessionLostError, type SandboxError } from '../../../errors.js';
 import type { ExecuteOptions, ExecutionResult, FileInfo, SandboxSession } from '../../types.js';
 import { mapE2BError } from './e2b-errors.js';
 import { mapExecution } from './e2b-results.js';

@@ -6,7 +6,7 @@ import { KernelDiedError } from '../../../kernel/errors.js';
 import { startHostKernel } from '../../../kernel/host-process.js';
 import { KernelClient } from '../../../kernel/kernel-client.js';
 import type { KernelResponse } from '../../../kernel/types.js';
-import { ConfigurationError, InvalidInputError, NotFoundError, SessionLostError } from '../../errors.js';
+import { ConfigurationError, InvalidInputError, NotFoundError, SessionLostError } from '../../../errors.js';
 import { toCellResult, validateCode, validateExecuteOptions } from '../../execution.js';
 import { SessionLifecycle } from '../../lifecycle.js';
 import type { ExecuteOptions, ExecutionResult, FileInfo, SandboxSession } from '../../types.js';

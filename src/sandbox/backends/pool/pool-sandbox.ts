@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Env } from '../../../config/settings.js';
 import type { PoolServerOptions, RunningPoolServer } from '../../../pool/index.js';
-import { SandboxError, SessionAllocationError } from '../../errors.js';
+import { SandboxError, SessionAllocationError } from '../../../errors.js';
 import { DEFAULT_TIMEOUT_MS } from '../../execution.js';
 import type { SandboxOptions } from '../../types.js';
 import { AcaClient, type AcaClientOptions } from '../aca/aca-client.js';

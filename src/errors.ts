@@ -1,8 +1,9 @@
 /**
- * One error root for everything a sandbox can go wrong with. Callers branch on the class
- * (or `code`); messages always say what to do next.
+ * The one error root of the package: every error Tidepool throws on purpose — a sandbox backend, the
+ * pool's runtime, the kernel driver, a setting — is a SandboxError. Callers branch on the class (or
+ * `code`); messages always say what to do next. This module sits at the bottom of the layers so
+ * that every layer can throw these without depending on a layer above it.
  */
-import type { ExecutionErrorInfo } from './types.js';
 
 export type SandboxErrorCode =
   | 'configuration'
@@ -13,9 +14,9 @@ export type SandboxErrorCode =
   | 'session_lost'
   | 'capacity'
   | 'timeout'
-  | 'execution'
   | 'transport'
-  | 'unsupported';
+  | 'too_large'
+  | 'internal';
 
 export interface SandboxErrorOptions {
   statusCode?: number;
@@ -98,26 +99,10 @@ export class SandboxTimeoutError extends SandboxError {
   }
 }
 
-/** The user's code raised. Only thrown by helpers that want an exception; `execute` reports it as a result. */
-export class ExecutionError extends SandboxError {
-  readonly info: ExecutionErrorInfo;
-  constructor(info: ExecutionErrorInfo, options?: SandboxErrorOptions) {
-    super('execution', `${info.type}: ${info.message}`, options);
-    this.info = info;
-  }
-}
-
 /** An HTTP or connection failure talking to a remote backend. */
 export class TransportError extends SandboxError {
   constructor(message: string, options?: SandboxErrorOptions) {
     super('transport', message, options);
-  }
-}
-
-/** The backend does not offer this optional capability. */
-export class UnsupportedCapabilityError extends SandboxError {
-  constructor(capability: string, backend: string) {
-    super('unsupported', `${backend} does not support ${capability}; use a backend that does, or avoid calling it.`);
   }
 }
 
