@@ -20,8 +20,6 @@ export { resolvePythonPath, DEFAULT_PYTHON } from './config/python.js';
 export { isLoopback } from './config/network.js';
 export { runPython, runPythonInputSchema, type RunPythonInput, type RunPythonOutput } from './tools/run-python.js';
 export * from './tools/index.js';
-export { compareWeatherBackends, type CompareBackendsOptions, type ComparisonReport, type BackendResult, type TimingStats } from './tools/weather-compare.js';
-export { costPerSecondUsd, costEnvName, DEFAULT_COST_PER_SECOND_USD } from './tools/cost-rates.js';
 export { parseTravelDates, DATE_EXAMPLES, type TravelDates } from './weather/dates.js';
 export { parsePlaces, type PlaceQuery } from './weather/places.js';
 export { resolveOpenMeteoSettings, OPEN_METEO_DEFAULTS, type OpenMeteoOptions, type OpenMeteoSettings } from './weather/settings.js';

@@ -4,3 +4,4 @@ export type { WeatherResearchData } from './weather-data.js';
 export { researchWeather, researchWeatherInputSchema, RESEARCH_WEATHER_DESCRIPTION, type WeatherToolOptions } from './research-weather.js';
 export { chartWeather, chartWeatherInputSchema, CHART_WEATHER_DESCRIPTION, MAX_CHART_PLACES } from './chart-weather.js';
 export { createResearchWeatherTool, createChartWeatherTool, type WeatherToolFactoryOptions } from './weather-tools.js';
+export { researchAnswer, type ResearchAnswer } from './research-answer.js';

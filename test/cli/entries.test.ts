@@ -20,7 +20,7 @@ function script(source: string): Promise<string> {
 describe('package entries', () => {
   it('the root exports the sandbox contract and the tools, and none of the heavy parts', async () => {
     const names = JSON.parse(await script("console.log(JSON.stringify(Object.keys(await import('tidepool'))))")) as string[];
-    for (const name of ['createSandbox', 'SandboxError', 'formatLifecycleLine', 'createPoolSandbox', 'researchWeather', 'chartWeather', 'runPython', 'compareWeatherBackends']) expect(names).toContain(name);
+    for (const name of ['createSandbox', 'SandboxError', 'formatLifecycleLine', 'createPoolSandbox', 'researchWeather', 'chartWeather', 'runPython', 'researchAnswer']) expect(names).toContain(name);
     for (const name of ['startWebServer', 'TravelAgents', 'startPoolServer', 'runBenchmarks', 'runChecks', 'createAiSdkTools']) expect(names).not.toContain(name);
   });
 

@@ -4,8 +4,8 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import { summarizeAnswers } from '../../src/cli/commands/compare.js';
-import type { ComparisonReport } from '../../src/index.js';
+import { compareAnswers, type BackendResult } from '../../src/cli/compare/compare-backends.js';
+import { researchAnswer } from '../../src/tools/research-answer.js';
 import type { OpenMeteoReplay } from '../support/open-meteo-replay.js';
 import { MemoryStream } from '../support/streams.js';
 import { startWeatherReplay, TODAY } from '../weather/helpers.js';
@@ -63,6 +63,14 @@ describe('tidepool compare when no backend produces an answer', () => {
     expect(run.stdout).toMatch(/^Ran, but found no answer:\n {2}Local: .*HTTP 500.*\n {2}Sandbox-Pool: .*HTTP 500/m);
   });
 
+  test('each run whose answer is a failure reads as failed in the lifecycle lines, never finished', async () => {
+    failEverything();
+    const run = await cli(['compare', 'Paris', '--sandboxes', 'local', '--runs', '2']);
+    expect(run.code).toBe(1);
+    expect(run.stderr.match(/^❌ Local Sandbox failed for Paris/gm)).toHaveLength(2);
+    expect(run.stderr).not.toContain('✅');
+  });
+
   test('--json reports which backends answered, and agreement among those only', async () => {
     failEverything();
     const run = await cli(['compare', 'Paris', '--sandboxes', 'local', '--json', '--quiet']);
@@ -73,20 +81,33 @@ describe('tidepool compare when no backend produces an answer', () => {
   });
 });
 
-describe('summarizeAnswers', () => {
+describe('what counts as an answer', () => {
   const place = { query: 'Paris', ok: true };
   const failedPlace = { query: 'Paris', ok: false, message: 'Open-Meteo forecast answered HTTP 500.' };
-  const backend = (sandboxType: string, data: object) => ({ sandboxType, status: 'ok', runs: [], output: { text: '', sandboxType, timings: { totalMs: 1 }, data: { destination: 'Paris', today: TODAY, ...data } } });
-  const report = (...backends: object[]) => ({ backends, agree: true, disagreeing: [] }) as unknown as ComparisonReport;
+  const output = (data: object) => ({ text: '', sandboxType: 'Local', timings: { totalMs: 1 }, data: { destination: 'Paris', today: TODAY, places: [], ...data } }) as never;
+  const backend = (sandboxType: string, data: object): BackendResult => {
+    const result = output(data);
+    return { sandboxType, status: 'ok', runs: [], output: result, answer: researchAnswer(result) } as BackendResult;
+  };
 
-  test('compares only answers that exist', () => {
-    const summary = summarizeAnswers(report(backend('Local', { places: [place] }), backend('Sandbox-Pool', { places: [failedPlace] })));
-    expect(summary).toEqual({ answered: ['Local'], noAnswer: [{ sandboxType: 'Sandbox-Pool', reason: failedPlace.message }], agree: true, disagreeing: [] });
+  test('a program error or places that all failed is no answer, with the reason', () => {
+    expect(researchAnswer(output({ places: [place] }))).toEqual({ ok: true });
+    expect(researchAnswer(output({ places: [failedPlace] }))).toEqual({ ok: false, reason: failedPlace.message });
+    expect(researchAnswer(output({ error: 'The weather program failed.' }))).toEqual({ ok: false, reason: 'The weather program failed.' });
+    expect(researchAnswer(undefined)).toEqual({ ok: false, reason: 'no output' });
   });
 
-  test('two answers that differ disagree; a program error is no answer', () => {
-    const summary = summarizeAnswers(report(backend('Local', { places: [place] }), backend('Sandbox-Pool', { places: [{ ...place, extra: 1 }] }), backend('Sandbox-ACA', { places: [], error: 'The weather program failed.' })));
-    expect(summary.answered).toEqual(['Local', 'Sandbox-Pool']);
-    expect(summary).toMatchObject({ agree: false, disagreeing: ['Sandbox-Pool'], noAnswer: [{ sandboxType: 'Sandbox-ACA', reason: 'The weather program failed.' }] });
+  test('compares only answers that exist', () => {
+    expect(compareAnswers([backend('Local', { places: [place] }), backend('Sandbox-Pool', { places: [failedPlace] })])).toEqual({ answered: ['Local'], agree: true, disagreeing: [] });
+  });
+
+  test('two answers that differ disagree; a backend that failed to run is not compared', () => {
+    const failedRun = { sandboxType: 'Sandbox-E2B', status: 'failed', reason: 'no key', runs: [] } as BackendResult;
+    const summary = compareAnswers([backend('Local', { places: [place] }), backend('Sandbox-Pool', { places: [{ ...place, extra: 1 }] }), backend('Sandbox-ACA', { error: 'The weather program failed.' }), failedRun]);
+    expect(summary).toEqual({ answered: ['Local', 'Sandbox-Pool'], agree: false, disagreeing: ['Sandbox-Pool'] });
+  });
+
+  test('no answers at all agree vacuously, and the command turns that into exit 1', () => {
+    expect(compareAnswers([backend('Local', { error: 'x' })])).toEqual({ answered: [], agree: true, disagreeing: [] });
   });
 });

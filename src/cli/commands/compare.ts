@@ -1,7 +1,8 @@
 /** `tidepool compare`: the same weather research on every configured backend, side by side. */
 import type { Command } from 'commander';
-import type { BackendResult, ComparisonReport, ResearchWeatherOutput, SandboxType, TimingStats } from '../../index.js';
 import { SANDBOX_TYPES, sandboxAlias } from '../../sandbox/names.js';
+import type { SandboxType } from '../../sandbox/types.js';
+import type { BackendResult, ComparisonReport, TimingStats } from '../compare/compare-backends.js';
 import { EXIT_FAILURE, EXIT_OK, type CliContext } from '../context.js';
 import { positiveInteger } from '../options.js';
 
@@ -11,16 +12,6 @@ interface CompareOptions {
   runs: number;
   json?: boolean;
   quiet?: boolean;
-}
-
-/** Which backends produced an answer, and whether those answers (only those) agree. */
-export interface AnswerSummary {
-  answered: SandboxType[];
-  /** Backends that ran but whose research found nothing usable, with the reason it gave. */
-  noAnswer: { sandboxType: SandboxType; reason: string }[];
-  agree: boolean;
-  /** Answered backends whose answer differs from the first answer. */
-  disagreeing: SandboxType[];
 }
 
 export function registerCompare(program: Command, context: CliContext): void {
@@ -34,8 +25,9 @@ export function registerCompare(program: Command, context: CliContext): void {
     .option('--json', 'print the comparison as JSON')
     .option('-q, --quiet', 'no lifecycle lines on stderr')
     .action(async (destination: string, options: CompareOptions) => {
-      const [{ compareWeatherBackends, costEnvName }, { cliLifecycleListener }, { sandboxEnvOptions, todayFromEnv }] = await Promise.all([
-        import('../../index.js'),
+      const [{ compareWeatherBackends }, { costEnvName }, { cliLifecycleListener }, { sandboxEnvOptions, todayFromEnv }] = await Promise.all([
+        import('../compare/compare-backends.js'),
+        import('../compare/cost-rates.js'),
         import('../lifecycle-output.js'),
         import('./weather-options.js'),
       ]);
@@ -50,46 +42,19 @@ export function registerCompare(program: Command, context: CliContext): void {
           onLifecycle: options.quiet ? undefined : await cliLifecycleListener(context.stderr, context.env),
         },
       );
-      const summary = summarizeAnswers(report);
       if (options.json) {
-        const backends = report.backends.map(({ output, ...rest }) => ({ ...rest, answered: summary.answered.includes(rest.sandboxType), text: output?.text, data: output?.data }));
-        const { agree, disagreeing, answered } = summary;
-        context.stdout.write(`${JSON.stringify({ ...report, backends, answered, agree, disagreeing }, null, 2)}\n`);
+        const backends = report.backends.map(({ output, answer, ...rest }) => ({ ...rest, answered: answer?.ok === true, text: output?.text, data: output?.data }));
+        context.stdout.write(`${JSON.stringify({ ...report, backends }, null, 2)}\n`);
       } else {
-        context.stdout.write(formatComparison(destination, options, report, summary, costEnvName));
+        context.stdout.write(formatComparison(destination, options, report, costEnvName));
       }
-      context.exitCode = summary.answered.length > 0 && summary.agree ? EXIT_OK : EXIT_FAILURE;
+      context.exitCode = report.answered.length > 0 && report.agree ? EXIT_OK : EXIT_FAILURE;
     });
-}
-
-/** A research output is an answer when it carries no error and at least one place was researched. */
-function answerOf(output: ResearchWeatherOutput | undefined): { ok: true } | { ok: false; reason: string } {
-  if (!output) return { ok: false, reason: 'no output' };
-  if (output.data.error) return { ok: false, reason: output.data.error };
-  const failed = output.data.places.filter((place) => !place.ok);
-  if (output.data.places.length > failed.length) return { ok: true };
-  const first = failed[0] as { message?: string } | undefined;
-  return { ok: false, reason: first?.message ?? 'no place could be researched' };
-}
-
-export function summarizeAnswers(report: ComparisonReport): AnswerSummary {
-  const answered: BackendResult[] = [];
-  const noAnswer: AnswerSummary['noAnswer'] = [];
-  for (const backend of report.backends) {
-    if (backend.status !== 'ok') continue;
-    const answer = answerOf(backend.output);
-    if (answer.ok) answered.push(backend);
-    else noAnswer.push({ sandboxType: backend.sandboxType, reason: answer.reason });
-  }
-  // Banners and timings legitimately differ per backend; the structured data must not.
-  const reference = answered[0]?.output ? JSON.stringify(answered[0].output.data) : undefined;
-  const disagreeing = answered.filter((backend) => JSON.stringify(backend.output?.data) !== reference).map((backend) => backend.sandboxType);
-  return { answered: answered.map((backend) => backend.sandboxType), noAnswer, agree: disagreeing.length === 0, disagreeing };
 }
 
 type CostEnvName = (type: SandboxType) => string;
 
-function formatComparison(destination: string, options: CompareOptions, report: ComparisonReport, summary: AnswerSummary, costEnvName: CostEnvName): string {
+function formatComparison(destination: string, options: CompareOptions, report: ComparisonReport, costEnvName: CostEnvName): string {
   const single = options.runs === 1;
   const heading = single ? ['Backend', 'Ready ms', 'Execution ms', 'Total ms', 'Est. cost/run'] : ['Backend', 'Ready p50/p95 ms', 'Execution p50/p95 ms', 'Total p50/p95 ms', 'Est. cost/run'];
   const rows: string[][] = [];
@@ -104,11 +69,12 @@ function formatComparison(destination: string, options: CompareOptions, report: 
   const lines = [`Weather research for "${destination}" (${options.dates ?? 'current'}), ${options.runs} run(s) per backend`, ''];
   if (rows.length) lines.push(...table([heading, ...rows]));
   if (notes.length) lines.push('', 'Not run:', ...notes);
-  if (summary.noAnswer.length) lines.push('', 'Ran, but found no answer:', ...summary.noAnswer.map((backend) => `  ${backend.sandboxType}: ${backend.reason}`));
+  const noAnswer = report.backends.flatMap((backend) => (backend.answer && !backend.answer.ok ? [`  ${backend.sandboxType}: ${backend.answer.reason}`] : []));
+  if (noAnswer.length) lines.push('', 'Ran, but found no answer:', ...noAnswer);
   lines.push('');
-  const { answered } = summary;
+  const { answered } = report;
   if (answered.length === 0) lines.push(rows.length === 0 ? 'No backend ran.' : 'No backend produced an answer, so there is nothing to compare.');
-  else if (!summary.agree) lines.push(`Outputs differ: ${summary.disagreeing.join(', ')} answered differently from ${answered[0]}.`);
+  else if (!report.agree) lines.push(`Outputs differ: ${report.disagreeing.join(', ')} answered differently from ${answered[0]}.`);
   else if (answered.length === 1) lines.push(`Only ${answered[0]} produced an answer; there is nothing to compare it with.`);
   else lines.push(`Outputs agree: ${answered.join(', ')} gave the same structured answer.`);
   lines.push('Cost: estimated p50 total seconds × rate; set TIDEPOOL_COST_<BACKEND>_PER_SECOND (USD) to change a rate.');

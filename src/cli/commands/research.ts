@@ -17,7 +17,7 @@ export function registerResearch(program: Command, context: CliContext): void {
     .option('-s, --sandbox <name>', 'pool, local, aca, e2b or daytona (or a full name such as Sandbox-ACA); pool uses the local pool when one runs with egress (`tidepool pool start`)', 'pool')
     .option('--json', 'print text, structured data, sandbox and timings as JSON')
     .action(async (destination: string, options: ResearchOptions) => {
-      const [{ researchWeather }, { cliLifecycleListener, heldLifecycle }, { openCliSandbox }, { todayFromEnv }] = await Promise.all([
+      const [{ researchWeather, researchAnswer }, { cliLifecycleListener, heldLifecycle }, { openCliSandbox }, { todayFromEnv }] = await Promise.all([
         import('../../index.js'),
         import('../lifecycle-output.js'),
         import('../sandbox-choice.js'),
@@ -33,7 +33,7 @@ export function registerResearch(program: Command, context: CliContext): void {
           { sandbox, signal: context.shutdownSignal },
           { env: context.env, today: todayFromEnv(context.env) },
         );
-        answered = !output.data.error && output.data.places.some((place) => place.ok);
+        answered = researchAnswer(output).ok;
         lifecycle.release(answered);
         context.stdout.write(options.json ? `${JSON.stringify(output, null, 2)}\n` : `${output.text}\n`);
         context.exitCode = answered ? EXIT_OK : EXIT_FAILURE;

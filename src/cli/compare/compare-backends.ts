@@ -1,17 +1,20 @@
 /**
- * Runs the same weather research on several backends and compares them: timings (p50/p95 over
- * runs), whether the structured answers agree (banners and timings excluded), and an estimated
- * cost per run. Backends that are not configured are reported with the reason, not run.
+ * `tidepool compare`'s engine: the same weather research on several backends, compared — timings
+ * (p50/p95 over runs), whether the answers agree (banners and timings excluded, and only backends
+ * that produced an answer count), and an estimated cost per run. Backends that are not configured
+ * are reported with the reason, not run.
  */
-import type { Env } from '../config/settings.js';
-import { ConfigurationError, isSandboxError } from '../errors.js';
-import { createSandbox, type CreateSandboxOptions } from '../sandbox/factory.js';
-import type { LifecycleListener } from '../sandbox/lifecycle.js';
-import { resolveSandboxType } from '../sandbox/names.js';
-import type { SandboxType } from '../sandbox/types.js';
+import type { Env } from '../../config/settings.js';
+import { ConfigurationError, isSandboxError } from '../../errors.js';
+import { createSandbox, type CreateSandboxOptions } from '../../sandbox/factory.js';
+import type { LifecycleListener } from '../../sandbox/lifecycle.js';
+import { resolveSandboxType } from '../../sandbox/names.js';
+import type { SandboxType } from '../../sandbox/types.js';
+import { researchAnswer } from '../../tools/research-answer.js';
+import { researchWeather, type WeatherToolOptions } from '../../tools/research-weather.js';
+import type { ResearchWeatherInput, ResearchWeatherOutput, ToolTimings } from '../../tools/types.js';
+import { heldLifecycle } from '../lifecycle-output.js';
 import { costPerSecondUsd } from './cost-rates.js';
-import { researchWeather, type WeatherToolOptions } from './research-weather.js';
-import type { ResearchWeatherInput, ResearchWeatherOutput, ToolTimings } from './types.js';
 
 export interface CompareBackendsOptions extends WeatherToolOptions {
   sandboxes: string[];
@@ -43,13 +46,17 @@ export interface BackendResult {
   costPerSecondUsd?: number;
   /** The first run's output. */
   output?: ResearchWeatherOutput;
+  /** Whether the first run's output is an answer; when not, why (status 'ok' only). */
+  answer?: { ok: true } | { ok: false; reason: string };
 }
 
 export interface ComparisonReport {
   backends: BackendResult[];
-  /** True when every backend that ran produced the same structured answer. */
+  /** Backends that ran and produced an answer (not an error told in words). */
+  answered: SandboxType[];
+  /** True when every answer is the same structured answer (vacuously true with none). */
   agree: boolean;
-  /** Backends whose answer differs from the first one that ran. */
+  /** Answered backends whose answer differs from the first answer. */
   disagreeing: SandboxType[];
 }
 
@@ -60,27 +67,38 @@ export async function compareWeatherBackends(input: ResearchWeatherInput, option
   const backends: BackendResult[] = [];
   // One backend at a time, so they do not compete for the CPU and skew each other's timings.
   for (const type of types) backends.push(await runBackend(type, input, runs, env, options));
-  const ran = backends.filter((backend) => backend.status === 'ok');
-  const reference = ran[0]?.output ? comparable(ran[0].output) : undefined;
-  const disagreeing = ran.filter((backend) => backend.output && comparable(backend.output) !== reference).map((backend) => backend.sandboxType);
-  return { backends, agree: disagreeing.length === 0, disagreeing };
+  return { backends, ...compareAnswers(backends) };
+}
+
+/** Which backends answered, and whether those answers (only those) agree with the first one. */
+export function compareAnswers(backends: BackendResult[]): Omit<ComparisonReport, 'backends'> {
+  const answered = backends.filter((backend) => backend.status === 'ok' && backend.answer?.ok);
+  const reference = answered[0]?.output ? comparable(answered[0].output) : undefined;
+  const disagreeing = answered.filter((backend) => backend.output && comparable(backend.output) !== reference).map((backend) => backend.sandboxType);
+  return { answered: answered.map((backend) => backend.sandboxType), agree: disagreeing.length === 0, disagreeing };
 }
 
 async function runBackend(type: SandboxType, input: ResearchWeatherInput, runs: number, env: Env, options: CompareBackendsOptions): Promise<BackendResult> {
   const result: BackendResult = { sandboxType: type, status: 'ok', runs: [] };
+  // Each run's "finished" line waits for its answer, so a run that failed in words reads as failed.
+  const lifecycle = options.onLifecycle ? heldLifecycle(options.onLifecycle) : undefined;
   let sandbox;
   try {
-    sandbox = createSandbox(type, withEnv(options.sandboxOptions, env, options.onLifecycle, input.destination));
+    sandbox = createSandbox(type, withEnv(options.sandboxOptions, env, lifecycle?.listener, input.destination));
   } catch (error) {
     return { ...result, status: isSandboxError(error) && error instanceof ConfigurationError ? 'unconfigured' : 'failed', reason: message(error) };
   }
   try {
     for (let run = 0; run < runs; run++) {
       const output = await researchWeather(input, { sandbox }, { ...options, env });
+      const answer = researchAnswer(output);
+      lifecycle?.release(answer.ok);
       result.output ??= output;
+      result.answer ??= answer;
       result.runs.push(output.timings);
     }
   } catch (error) {
+    lifecycle?.release(false);
     const unconfigured = error instanceof ConfigurationError && result.runs.length === 0;
     return { ...result, status: unconfigured ? 'unconfigured' : 'failed', reason: message(error) };
   } finally {

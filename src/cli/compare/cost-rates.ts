@@ -2,14 +2,14 @@
  * Estimated price of one sandbox-second per backend, for `tidepool compare`. Estimates only:
  * check the provider's price list. Set TIDEPOOL_COST_<BACKEND>_PER_SECOND (USD) to override.
  *
- * - Sandbox-ACA: ~$0.000018 per session-second (the original design's figure for dynamic sessions).
+ * - Sandbox-ACA: ~$0.000018 per session-second (Azure's list price for dynamic sessions when this was written).
  * - Sandbox-E2B / Sandbox-Daytona: no default (plans differ by CPU and memory); set the variable.
  * - Local and Sandbox-Pool: $0 (your own machine).
  */
-import type { Env } from '../config/settings.js';
-import { ConfigurationError } from '../errors.js';
-import { sandboxAlias } from '../sandbox/names.js';
-import type { SandboxType } from '../sandbox/types.js';
+import type { Env } from '../../config/settings.js';
+import { ConfigurationError } from '../../errors.js';
+import { sandboxAlias } from '../../sandbox/names.js';
+import type { SandboxType } from '../../sandbox/types.js';
 
 export const DEFAULT_COST_PER_SECOND_USD: Record<SandboxType, number | undefined> = {
   Local: 0,
