@@ -11,7 +11,7 @@ export interface LifecycleEvent {
   sandboxType: SandboxType;
   identifier: string;
   label?: string;
-  /** Milliseconds since this session started creating (the original design's running total). */
+  /** Milliseconds since this session started creating (a running total, as the first lines printed it). */
   elapsedMs: number;
   /** For `ready`, `finished` and `failed`: how long that step itself took. */
   stepMs?: number;
@@ -98,7 +98,7 @@ const DISPLAY: Record<SandboxType, { name: string; icon: string }> = {
   'Sandbox-Daytona': { name: 'Daytona Sandbox', icon: '🔒' },
 };
 
-/** The readable line the original design printed for each step, e.g. `✓ ACA Sandbox created (1234ms)`. */
+/** The readable line printed for each step, e.g. `✓ ACA Sandbox created (1234ms)`. */
 export function formatLifecycleLine(event: LifecycleEvent): string {
   const { name, icon } = DISPLAY[event.sandboxType];
   const target = event.label ? ` for ${event.label}` : ` (session ${shortId(event.identifier)})`;

@@ -13,7 +13,7 @@ import { addDays, daysBetween, inYear, parts, type IsoDate } from './calendar.js
 import type { TravelDates } from './dates.js';
 
 export const FORECAST_HORIZON_DAYS = 16;
-/** Days shown for "current": the outlook the reference request asks for (forecast_days=5). */
+/** Days shown for "current": a five-day outlook (forecast_days=5), what a trip plan needs. */
 export const CURRENT_FORECAST_DAYS = 5;
 export const TYPICAL_YEARS = 10;
 /** The archive's best_match blend lags ~2–5 days; a year counts as complete once its window ended this long ago. */

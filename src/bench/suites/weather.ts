@@ -1,6 +1,6 @@
 /**
  * research_weather end to end: one destination, current conditions + forecast, against a local
- * stub that replays the reference Open-Meteo answers (so the network is not what is measured).
+ * stub that replays recorded Open-Meteo answers (so the network is not what is measured).
  * Each run uses a fresh session, as an agent's tool call does; the pool is warm (ready sessions).
  */
 import { readFile } from 'node:fs/promises';

@@ -1,6 +1,6 @@
 /**
- * The data-plane API versions we speak, grouped into the two wire generations
- * (see shared/reference/aca-dynamic-sessions-api.md §0): gen-1 wraps everything in a
+ * The data-plane API versions we speak, grouped into the two wire generations of the
+ * service's published API specifications: gen-1 wraps everything in a
  * `properties` envelope; gen-2 is Azure-Core style with flat resources.
  */
 import { ConfigurationError } from '../../../errors.js';
@@ -18,7 +18,7 @@ export interface AcaApiVersion {
   identifierRule: 'short-alnum' | 'printable';
 }
 
-/** The original design used this one, and every LLM integration still does. */
+/** The version most published clients (LangChain, LlamaIndex, Semantic Kernel) still send. */
 export const DEFAULT_ACA_API_VERSION = '2024-02-02-preview';
 
 const VERSIONS: readonly AcaApiVersion[] = [

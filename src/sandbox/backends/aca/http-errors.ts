@@ -1,5 +1,6 @@
 /**
- * The one place that turns a data-plane HTTP failure into a sandbox error (style.md #6).
+ * The one place that turns a data-plane HTTP failure into a sandbox error, so every caller sees
+ * the same classes and the same advice for the same failure.
  * Every request of the ACA client goes through `errorFromResponse`, whatever the API generation.
  */
 import {
@@ -140,7 +141,7 @@ function serviceCode(body: string): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
-/** Azure answers 404 when a pool cannot allocate another session (reference §4). */
+/** Azure answers 404 (not 429) when a pool cannot allocate another session. */
 function looksLikeCapacity(body: string): boolean {
   return /SessionPoolFull|capacity|no more sessions|maximum number of sessions|max(imum)? ?sessions|pool is full/i.test(body);
 }

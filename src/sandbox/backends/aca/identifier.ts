@@ -1,7 +1,7 @@
 /**
  * Session identifiers, checked locally with the service's own rules so a bad one fails fast
  * with a clear message instead of a 400 after a network round trip.
- * Rules (reference §4): the 2024-10-02 swagger allows `[A-Za-z0-9_-]{1,256}`; the docs and the
+ * Rules: the 2024-10-02 swagger allows `[A-Za-z0-9_-]{1,256}`; the docs and the
  * 2025 swaggers allow 4–128 printable ASCII characters from a fixed punctuation set. UUIDs pass both.
  */
 import { InvalidInputError } from '../../../errors.js';

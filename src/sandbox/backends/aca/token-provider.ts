@@ -6,7 +6,7 @@ import type { AccessToken, TokenCredential } from '@azure/identity';
 import { AuthenticationError, SandboxError } from '../../../errors.js';
 import { ACCESS_TOKEN_ENV } from './settings.js';
 
-/** Audience of the dynamic-sessions data plane (reference §5). */
+/** Audience of the dynamic-sessions data plane: tokens for any other audience are refused by the service. */
 export const DYNAMIC_SESSIONS_SCOPE = 'https://dynamicsessions.io/.default';
 
 /** Refresh this long before a token expires, so a request never leaves with a token about to die. */

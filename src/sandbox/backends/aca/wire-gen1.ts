@@ -1,6 +1,6 @@
 /**
  * Gen-1 wire format (2024-02-02-preview, 2024-08-02-preview): `POST code/execute` with a
- * `properties` envelope, files under `files/upload`, `files`, `files/content/{name}` (reference §2).
+ * `properties` envelope, files under `files/upload`, `files`, `files/content/{name}`.
  */
 import { z } from 'zod';
 import type { FileInfo } from '../../types.js';
@@ -13,7 +13,7 @@ const executionProperties = z.looseObject({
   stdout: z.string().nullish(),
   stderr: z.string().nullish(),
   result: z.unknown().optional(),
-  // NodeLTS pools name the value executionResult (reference §2.1, conflict).
+  // NodeLTS pools name the value executionResult; Python pools call it result. Both are read.
   executionResult: z.unknown().optional(),
   // A Tidepool pool's images besides the one in `result` (see WireExecution.images).
   images: z.unknown().optional(),

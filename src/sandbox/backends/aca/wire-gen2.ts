@@ -1,6 +1,6 @@
 /**
  * Gen-2 wire format (2024-10-02-preview, 2025-02-02-preview, 2025-10-02-preview): flat
- * `POST executions`, `files`, `files/{name}/content`, `DELETE session` from 2025-02-02 (reference §3).
+ * `POST executions`, `files`, `files/{name}/content`, `DELETE session` from 2025-02-02.
  */
 import path from 'node:path/posix';
 import { z } from 'zod';
@@ -34,7 +34,7 @@ const resourceFile = z.looseObject({
   lastModifiedAt: z.string().nullish(),
   directory: z.string().nullish(),
 });
-// The managed service wraps lists in `value`; some container images answer a bare array (reference §3.3).
+// The managed service wraps lists in `value`; some container images answer a bare array; both are read.
 const fileList = z.union([z.looseObject({ value: z.array(resourceFile) }), z.array(resourceFile)]);
 const uploaded = z.union([resourceFile, z.array(resourceFile)]);
 
