@@ -50,14 +50,20 @@ import pprint
 import secrets
 import select
 import signal
-import struct
 import sys
 import threading
 import time
 import traceback
 import types
 
-MAX_REQUEST_BYTES = 64 * 1024 * 1024
+# The kernel runs with `python -I`, which leaves its own directory off sys.path; the framing module
+# beside it is imported from there, and the path is put back so user code sees the usual sys.path.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+try:
+    from tidepool_framing import encode_body, encode_frame, frame_body, read_message, write_all
+finally:
+    del sys.path[0]
+
 DEFAULT_OUTPUT_LIMIT = 1024 * 1024
 DEFAULT_RESULT_LIMIT = 1024 * 1024
 DEFAULT_IMAGE_LIMIT = 4 * 1024 * 1024
@@ -75,42 +81,6 @@ REAP_DEADLINE_SECONDS = 2.0
 MAX_SAFE_INTEGER = 2**53 - 1
 DATA_DIR_ENV = "TIDEPOOL_DATA_DIR"
 MOUNT_POINT = "/mnt/data"
-
-
-# --- framing, shared with the pool's zygote and file server (they import this module) ---------
-
-
-def encode_frame(message):
-    """A 4-byte big-endian length, then the message as UTF-8 JSON."""
-    return frame_body(encode_body(message))
-
-
-def encode_body(message):
-    # A lone surrogate (from a str built with surrogateescape or chr(0xD800)) has no UTF-8 form;
-    # its backslash escape is the JSON escape of the same code point, so the JSON stays valid.
-    return json.dumps(message, ensure_ascii=False, allow_nan=False).encode("utf-8", "backslashreplace")
-
-
-def frame_body(body):
-    return struct.pack(">I", len(body)) + body
-
-
-def write_all(fd, data):
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
-
-
-def read_exact(read, size):
-    """Reads exactly `size` bytes with `read(n)`; None when the stream ends first."""
-    chunks = []
-    while size > 0:
-        chunk = read(min(size, 1 << 20))
-        if not chunk:
-            return None
-        chunks.append(chunk)
-        size -= len(chunk)
-    return b"".join(chunks)
 
 
 class _Stream:
@@ -288,16 +258,7 @@ class Kernel:
     # --- protocol -------------------------------------------------------------------------
 
     def read_request(self):
-        header = read_exact(self.in_file.read, 4)
-        if header is None:
-            return None
-        (length,) = struct.unpack(">I", header)
-        if length > MAX_REQUEST_BYTES:
-            raise ValueError(f"request of {length} bytes exceeds {MAX_REQUEST_BYTES}")
-        body = read_exact(self.in_file.read, length)
-        if body is None:
-            return None
-        return json.loads(body.decode("utf-8"))
+        return read_message(self.in_file.read)
 
     def send(self, message):
         write_all(self.out_fd, encode_frame(message))

@@ -31,9 +31,8 @@ import json
 import os
 import secrets
 import stat
-import struct
 
-from tidepool_kernel import encode_frame, read_exact
+from tidepool_framing import FrameError, check_size, encode_frame, read_exact, read_frame
 
 O_DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 O_FILE = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
@@ -145,17 +144,14 @@ class FileServer:
 
     # --- framing ---
 
-    def read_exact(self, size):
-        return read_exact(self.sock.recv, size)
-
-    def read_frame(self):
+    def read_request(self):
         """(request, payload); (None, None) once the channel is closed or its framing is lost.
         A body that is not a JSON object raises FileError: the frame was whole, so the next
         one can still be read."""
-        header = self.read_exact(4)
-        if header is None:
+        try:
+            body = read_frame(self.sock.recv)
+        except FrameError:
             return None, None
-        body = self.read_exact(struct.unpack(">I", header)[0])
         if body is None:
             return None, None
         try:
@@ -165,7 +161,11 @@ class FileServer:
         size = message.get("bytes", 0) if isinstance(message, dict) else 0
         if not isinstance(size, int) or size < 0:
             return None, None  # where the next frame starts is unknown
-        payload = self.read_exact(size) if size else b""
+        try:
+            check_size(size, "payload")
+        except FrameError:
+            return None, None
+        payload = read_exact(self.sock.recv, size) if size else b""
         if size and payload is None:
             return None, None
         if not isinstance(message, dict):
@@ -412,7 +412,7 @@ class FileServer:
     def handle_one(self):
         """Reads and answers one request; False once the host has closed the channel."""
         try:
-            request, payload = self.read_frame()
+            request, payload = self.read_request()
         except FileError as exc:
             return self.reply(None, {"ok": False, "code": exc.code, "message": str(exc)})
         except OSError:

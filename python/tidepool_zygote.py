@@ -48,7 +48,7 @@ import traceback
 
 # The kernel and file server live beside this file (python -I leaves the script's folder off sys.path).
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tidepool_kernel import encode_frame, read_exact, write_all  # noqa: E402
+from tidepool_framing import encode_frame, read_message, write_all  # noqa: E402
 
 CONTROL_IN, CONTROL_OUT, POOL_DIR_FD = 3, 4, 5
 
@@ -82,14 +82,7 @@ def send_frame(fd, message):
 
 
 def read_frame(fd):
-    header = read_exact(lambda n: os.read(fd, n), 4)
-    if header is None:
-        return None
-    length = struct.unpack(">I", header)[0]
-    if length > 1024 * 1024:
-        raise ValueError(f"control frame of {length} bytes")
-    body = read_exact(lambda n: os.read(fd, n), length)
-    return None if body is None else json.loads(body.decode("utf-8"))
+    return read_message(lambda n: os.read(fd, n))
 
 
 def check(result, what):
