@@ -31,6 +31,7 @@ Control channel with the Node host: frames (4-byte big-endian length + UTF-8 JSO
 (`kernel` and `files`), each opened by a hello frame carrying the session's token.
 """
 
+import contextlib
 import ctypes
 import gc
 import json
@@ -144,6 +145,24 @@ def report_failure(report_fd, what):
         pass
 
 
+# Exit statuses of the zygote's forked children. They matter only for the pool's log: a child that
+# could say why it failed has already said so on its report pipe.
+EXIT_SESSION_PROCESS = 71  # a session's setup process or PID 1
+EXIT_KERNEL = 70  # a session's kernel
+
+
+@contextlib.contextmanager
+def child_exits(report_fd, what, status):
+    """For code running in a forked child, which must never return into the zygote's own code:
+    a failure is reported on report_fd, and the child always ends with os._exit(status)."""
+    try:
+        yield
+    except BaseException:  # noqa: BLE001 - report why the session could not start
+        report_failure(report_fd, what)
+    finally:
+        os._exit(status)
+
+
 # --- the session: a short-lived setup process, then PID 1 (init + file server) and the kernel --
 
 
@@ -167,7 +186,7 @@ def set_up_session(request, kernel_sock, files_sock, control, report_fd, go_fd):
     namespace's PID 1), so this process enters the namespaces, makes the mounts, forks PID 1,
     reports PID 1's pid (as the zygote sees it) and exits. PID 1 is then reparented to the
     zygote, a child subreaper, which tracks it as the session's process."""
-    try:
+    with child_exits(report_fd, f"session {request['id']} setup failed", EXIT_SESSION_PROCESS):
         leave_zygote()
         die_with_parent()
         enter_namespaces(request, report_fd, go_fd)
@@ -175,20 +194,14 @@ def set_up_session(request, kernel_sock, files_sock, control, report_fd, go_fd):
         if init_pid == 0:
             run_init(request, kernel_sock, files_sock, control, report_fd)
         os.write(report_fd, b"P" + struct.pack(">I", init_pid))
-    except BaseException:  # noqa: BLE001 - report why the session could not start
-        report_failure(report_fd, f"session {request['id']} setup failed")
-    finally:
-        os._exit(71)
 
 
 def start_plain_session(request, kernel_sock, files_sock, control, report_fd):
     """Isolation "none": no namespaces to enter, so the zygote's own child plays PID 1's part."""
-    try:
+    with child_exits(None, "", EXIT_SESSION_PROCESS):
         leave_zygote()
         die_with_parent()
         run_init(request, kernel_sock, files_sock, control, report_fd)
-    finally:
-        os._exit(71)
 
 
 def enter_namespaces(request, report_fd, go_fd):
@@ -306,7 +319,7 @@ def run_init(request, kernel_sock, files_sock, control, report_fd):
     Why the kernel is not PID 1 itself: PID 1 ignores signals it has no handler for, even
     SIGKILL sent from inside its namespace (os.kill(os.getpid(), 9) in a cell would do
     nothing), and it has to reap orphans."""
-    try:
+    with child_exits(report_fd, f"session {request['id']} init failed", EXIT_SESSION_PROCESS):
         import tidepool_pool_files
 
         data_dir = request["dataDir"]
@@ -327,10 +340,6 @@ def run_init(request, kernel_sock, files_sock, control, report_fd):
         close_other_fds({files_sock.fileno(), control.fileno()})
         init.server = tidepool_pool_files.FileServer(files_sock, data_dir)
         init.supervise()
-    except BaseException:  # noqa: BLE001 - report why the session could not start
-        report_failure(report_fd, f"session {request['id']} init failed")
-    finally:
-        os._exit(71)
 
 
 class Init:
@@ -442,7 +451,7 @@ class Init:
 
 def run_kernel(request, kernel_sock, data_dir, report_fd):
     """Becomes the session's kernel (PID 2 of its PID namespace). Never returns."""
-    try:
+    with child_exits(report_fd, f"session {request['id']} kernel failed", EXIT_KERNEL):
         libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
         die_with_parent()
         apply_limits(request)
@@ -468,10 +477,6 @@ def run_kernel(request, kernel_sock, data_dir, report_fd):
         # In a session's own PID namespace every other process but PID 1 is the session's: the kernel
         # ends what a cell left running (unless the cell opted out), so it burns no CPU afterwards.
         tidepool_kernel.serve(in_fd, out_fd, data_dir, reap_session_processes=bool(request["namespaces"]))
-    except BaseException:  # noqa: BLE001
-        report_failure(report_fd, f"session {request['id']} kernel failed")
-    finally:
-        os._exit(70)
 
 
 def apply_limits(request):
@@ -543,7 +548,7 @@ class Zygote:
         control_zygote, control_init = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         pid = os.fork()
         if pid == 0:
-            try:
+            with child_exits(report_w, f"session {request['id']} could not start", EXIT_SESSION_PROCESS):
                 os.close(report_r)
                 os.close(go_w)
                 control_zygote.close()
@@ -551,8 +556,6 @@ class Zygote:
                     set_up_session(request, kernel_sock, files_sock, control_init, report_w, go_r)
                 else:
                     start_plain_session(request, kernel_sock, files_sock, control_init, report_w)
-            finally:
-                os._exit(71)
         os.close(report_w)
         os.close(go_r)
         control_init.close()
