@@ -53,7 +53,9 @@ export class Zygote {
   readonly #pending = new Map<string, { resolve: (event: ControlEvent) => void; reject: (error: Error) => void }>();
   readonly #handlers = new Map<string, ForkHandlers>();
   readonly #diagnostics = new Map<string, string>();
-  #respawns = 0;
+  /** Numbers the zygote calls that are not about one forked session, so concurrent ones never share an id. */
+  #calls = 0;
+  #metadata: Promise<ZygoteMetadata> | undefined;
   #stderr = '';
   #exit: KernelExit | undefined;
   readonly ready: Promise<void>;
@@ -110,7 +112,7 @@ export class Zygote {
 
   /** Has the session's PID 1 start a fresh kernel, which connects to the host with `token`. */
   async respawn(id: string, token: string): Promise<void> {
-    const callId = `${id}@respawn${this.#respawns++}`;
+    const callId = `${id}@respawn${this.#calls++}`;
     await this.#call(callId, { op: 'respawn', id: callId, session: id, token });
   }
 
@@ -123,9 +125,18 @@ export class Zygote {
     this.#send({ op: 'signal', id, signal });
   }
 
-  async metadata(): Promise<ZygoteMetadata> {
-    const event = await this.#call('@metadata', { op: 'metadata', id: '@metadata' });
-    return { python: event.python as string, packages: event.packages as ZygoteMetadata['packages'] };
+  /** The interpreter's version and packages: asked once, since they cannot change while the zygote lives. */
+  metadata(): Promise<ZygoteMetadata> {
+    if (!this.#metadata) {
+      const id = `@metadata${this.#calls++}`;
+      const asked = this.#call(id, { op: 'metadata', id }).then((event) => ({ python: event.python as string, packages: event.packages as ZygoteMetadata['packages'] }));
+      this.#metadata = asked;
+      // A failed ask is not remembered: the next caller asks again.
+      asked.catch(() => {
+        if (this.#metadata === asked) this.#metadata = undefined;
+      });
+    }
+    return this.#metadata;
   }
 
   /** Why a session could not start, as it reported it (for the server's log, never for clients). */
@@ -209,7 +220,7 @@ export class Zygote {
 
   #deadError(): PoolError {
     const tail = this.#stderr.trim().split('\n').slice(-5).join(' | ');
-    return new PoolError('internal', `The pool's zygote process is not running${tail ? `: ${tail}` : ''}. Check that bwrap/runsc and ${'the Python interpreter'} work (tidepool doctor).`);
+    return new PoolError('internal', `The pool's zygote process is not running${tail ? `: ${tail}` : ''}. Check that bwrap and the Python interpreter work (tidepool doctor).`);
   }
 
   #onExit(exit: KernelExit): void {

@@ -83,8 +83,9 @@ describe('pool runtime sessions (bwrap)', () => {
     expect((await run(manager, 'state-a', 'x')).response.result).toBe(40);
   });
 
-  it('reports the interpreter and its packages', async () => {
-    const metadata = await manager.metadata();
+  it('reports the interpreter and its packages, to concurrent callers alike', async () => {
+    const [metadata, again] = await Promise.all([manager.metadata(), manager.metadata()]);
+    expect(again).toEqual(metadata);
     expect(metadata.runtimes[0]).toMatchObject({ name: 'python', version: expect.stringMatching(/^3\.\d+\.\d+$/) });
     const names = metadata.preInstalledPackages.map((pkg) => pkg.name.toLowerCase());
     for (const name of ['numpy', 'pandas', 'matplotlib']) expect(names).toContain(name);
