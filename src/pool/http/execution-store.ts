@@ -61,6 +61,8 @@ export class ExecutionStore {
   readonly #finished = new Map<string, number>();
   readonly #evicted = new Map<string, Tombstone>();
   readonly #running = new Set<AbortController>();
+  /** Ids handed out to executions still being set up or run synchronously, not yet put. */
+  readonly #claimed = new Set<string>();
   readonly #now: () => number;
   #bytes = 0;
   #evictions = 0;
@@ -84,9 +86,25 @@ export class ExecutionStore {
     return this.#running.size;
   }
 
-  /** True when the id is taken, by a kept record or an evicted one. */
+  /** True when the id is taken: by a kept record, an evicted one, or an execution still under way. */
   has(id: string): boolean {
-    return this.#records.has(id) || this.#evicted.has(id);
+    return this.#records.has(id) || this.#evicted.has(id) || this.#claimed.has(id);
+  }
+
+  /**
+   * Takes an id for an execution about to run, or answers false when it is taken. Checking and
+   * taking in one step keeps two concurrent requests with the same operation-id from both running
+   * and the second overwriting the first's record. `put` ends the claim; so does `release`.
+   */
+  claim(id: string): boolean {
+    if (this.has(id)) return false;
+    this.#claimed.add(id);
+    return true;
+  }
+
+  /** Gives back a claimed id whose execution never produced a record (it was refused or failed). */
+  release(id: string): void {
+    this.#claimed.delete(id);
   }
 
   /** The record, only for the session that created it (an identifier is the only tenant boundary). */
@@ -100,6 +118,7 @@ export class ExecutionStore {
   /** Keeps a finished record (a synchronous execution). */
   put(record: ExecutionRecord): void {
     this.#prune();
+    this.#claimed.delete(record.id);
     this.#records.set(record.id, record);
     if (record.status !== 'Running') this.#finish(record);
   }

@@ -86,6 +86,22 @@ describe('gen-2 executions', () => {
     expect(((await unknown.json()) as { error: { message: string } }).error.message).toContain('does-not-exist');
   });
 
+  it('gives one operation-id to one execution, also when two requests race for it', async () => {
+    const slow = gen2Exec('import time; time.sleep(0.5); 1');
+    const [first, second] = await Promise.all([
+      pool.json(`/executions?identifier=race-a&${V2}`, slow, { headers: { 'operation-id': 'race-op' } }),
+      pool.json(`/executions?identifier=race-b&${V2}`, slow, { headers: { 'operation-id': 'race-op' } }),
+    ]);
+    expect([first.status, second.status].sort()).toEqual([200, 400]);
+    const refused = first.status === 400 ? first : second;
+    expect(((await refused.json()) as { error: { message: string } }).error.message).toContain('already exists');
+    // A request refused before it runs does not take the id it asked for.
+    const invalid = await pool.json(`/executions?identifier=race-c&${V2}`, { codeInputType: 'Inline' }, { headers: { 'operation-id': 'freed-op' } });
+    expect(invalid.status).toBe(400);
+    const again = await pool.json(`/executions?identifier=race-c&${V2}`, gen2Exec('2'), { headers: { 'operation-id': 'freed-op' } });
+    expect(again.status).toBe(200);
+  });
+
   it('refuses shell-pool fields with SessionRequestNotSupported, saying this pool runs Python (vector 16)', async () => {
     for (const body of [{ shellCommand: 'echo hello world' }, { execCommandAndArgs: ['false'] }, { shellCommand: 'echo hi', codeInputType: 'Inline' }]) {
       const response = await pool.json(`${E}/executions?identifier=b1-shell&${V25}`, body);

@@ -55,26 +55,32 @@ export function registerExecutionRoutes(app: Hono<PoolEnv>, deps: PoolAppDeps): 
     const plan = planExecution(parseExecutionFields(body, 'the request body'), deps.settings, 2);
     if (deps.auditIncludeContent) c.set('code', plan.code);
     const id = executionId(c, deps);
-    const headers = { 'operation-id': id, 'Operation-Location': executionUrl(c, id, identifier, version) };
-    const record: ExecutionRecord = {
-      id,
-      identifier,
-      executionType: plan.asynchronous ? 'Asynchronous' : 'Synchronous',
-      status: 'Running',
-    };
-    if (plan.asynchronous) {
-      if (deps.executions.runningCount >= MAX_RUNNING) {
-        throw new PoolApiError(429, 'TooManyExecutions', `${MAX_RUNNING} asynchronous executions are already waiting or running in this pool; poll them to completion before starting more, or run this one synchronously.`, {
-          headers: { 'Retry-After': '5' },
-        });
+    try {
+      const headers = { 'operation-id': id, 'Operation-Location': executionUrl(c, id, identifier, version) };
+      const record: ExecutionRecord = {
+        id,
+        identifier,
+        executionType: plan.asynchronous ? 'Asynchronous' : 'Synchronous',
+        status: 'Running',
+      };
+      if (plan.asynchronous) {
+        if (deps.executions.runningCount >= MAX_RUNNING) {
+          throw new PoolApiError(429, 'TooManyExecutions', `${MAX_RUNNING} asynchronous executions are already waiting or running in this pool; poll them to completion before starting more, or run this one synchronously.`, {
+            headers: { 'Retry-After': '5' },
+          });
+        }
+        const traceId = c.get('traceId');
+        deps.executions.runInBackground(record, (signal) => finish(deps, identifier, plan, signal, { traceId, executionId: id }));
+        return sendJson(c, 202, executionBody(record), headers);
       }
-      const traceId = c.get('traceId');
-      deps.executions.runInBackground(record, (signal) => finish(deps, identifier, plan, signal, { traceId, executionId: id }));
-      return sendJson(c, 202, executionBody(record), headers);
+      Object.assign(record, await finish(deps, identifier, plan, c.req.raw.signal, { rethrow: true }));
+      deps.executions.put(record);
+      return sendJson(c, 200, executionBody(record), headers);
+    } finally {
+      // Every path that keeps a record has put it by now, which ended the claim; this frees the id
+      // of an execution that was refused or failed before it had one.
+      deps.executions.release(id);
     }
-    Object.assign(record, await finish(deps, identifier, plan, c.req.raw.signal, { rethrow: true }));
-    deps.executions.put(record);
-    return sendJson(c, 200, executionBody(record), headers);
   });
 
   app.get('/executions/:id', (c) => {
@@ -111,9 +117,13 @@ function session(c: PoolContext): string {
 /** A client may choose the execution id with an operation-id header (gen-2). */
 function executionId(c: PoolContext, deps: PoolAppDeps): string {
   const requested = c.req.header('operation-id')?.trim();
-  if (!requested) return randomUUID();
+  if (!requested) {
+    const id = randomUUID();
+    deps.executions.claim(id);
+    return id;
+  }
   if (!OPERATION_ID_PATTERN.test(requested)) throw validationError('The operation-id header must be 1–128 characters from letters, digits and ._~-.', 'operation-id');
-  if (deps.executions.has(requested)) throw validationError(`An execution with operation-id "${requested}" already exists; send a new id.`, 'operation-id');
+  if (!deps.executions.claim(requested)) throw validationError(`An execution with operation-id "${requested}" already exists; send a new id.`, 'operation-id');
   return requested;
 }
 
