@@ -36,19 +36,23 @@ export function maxResponseBytes(outputLimitBytes: number, resultLimitBytes: num
   return 4 * outputLimitBytes + 4 * resultLimitBytes + KERNEL_CELL_IMAGES_LIMIT_BYTES + KERNEL_IMAGE_LIMIT_BYTES + RESPONSE_OVERHEAD_BYTES;
 }
 
-const imageSchema = z.object({
+export const imageSchema = z.object({
   type: z.literal('image'),
   format: z.enum(['png', 'jpeg', 'svg']),
   base64_data: z.string(),
 });
 
+/** One executed cell as the kernel reports it; the types in ./types.ts are derived from this. */
 export const executeResponseSchema = z.object({
   id: z.number(),
   status: z.enum(['success', 'failure']),
   stdout: z.string(),
   stderr: z.string(),
+  // False when the cell had no last expression to show.
   hasResult: z.boolean(),
+  // JSON-native scalar, repr text, or an image.
   result: z.union([z.string(), z.number(), z.boolean(), z.null(), imageSchema]),
+  // The value's text form as a notebook shows it, when there is a value.
   repr: z.string().nullable(),
   images: z.array(imageSchema),
   error: z.object({ type: z.string(), message: z.string(), traceback: z.string() }).nullable(),

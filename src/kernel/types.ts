@@ -1,33 +1,20 @@
 import type { Readable, Writable } from 'node:stream';
+import type { z } from 'zod';
+import type { executeResponseSchema, imageSchema } from './protocol.js';
 
-export interface KernelImage {
-  type: 'image';
-  format: 'png' | 'jpeg' | 'svg';
-  base64_data: string;
-}
+type WireResponse = z.infer<typeof executeResponseSchema>;
 
-export interface KernelErrorInfo {
-  type: string;
-  message: string;
-  traceback: string;
+/** An image a cell produced, as the kernel sends it (the sandbox contract's ImageResult is this type). */
+export type KernelImage = z.infer<typeof imageSchema>;
+
+export type KernelErrorInfo = NonNullable<WireResponse['error']> & {
   /** Set by the driver when it stopped the cell at its timeout: that limit in ms. */
   timeoutMs?: number;
-}
+};
 
-/** One executed cell, as the kernel reports it (plus what the driver adds). */
-export interface KernelResponse {
-  status: 'success' | 'failure';
-  stdout: string;
-  stderr: string;
-  /** False when the cell had no last expression to show. */
-  hasResult: boolean;
-  /** JSON-native scalar, repr text, or an image. */
-  result: string | number | boolean | null | KernelImage;
-  /** The value's text form as a notebook shows it, when there is a value. */
-  repr: string | null;
-  images: KernelImage[];
+/** One executed cell: what the kernel reports (its schema is executeResponseSchema), plus what the driver adds. */
+export interface KernelResponse extends Omit<WireResponse, 'id' | 'error'> {
   error: KernelErrorInfo | null;
-  durationMs: number;
   /** Set by the driver: the cell hit its timeout. */
   timedOut?: boolean;
   /** Set by the driver: the kernel had to be killed, so the session's variables are gone. */

@@ -2,17 +2,17 @@
  * The sandbox contract: what every backend offers to tools and agents.
  * Only types live here; behaviour lives in the backends and helpers beside it.
  */
+import type { KernelImage } from '../kernel/types.js';
 import type { LifecycleListener } from './lifecycle.js';
 
 /** The canonical backend names, as users pick them. */
 export type SandboxType = 'Local' | 'Sandbox-Pool' | 'Sandbox-ACA' | 'Sandbox-E2B' | 'Sandbox-Daytona';
 
-/** An image the cell produced (a matplotlib figure left open or shown, or an explicit display). */
-export interface ImageResult {
-  type: 'image';
-  format: 'png' | 'jpeg' | 'svg';
-  base64_data: string;
-}
+/**
+ * An image the cell produced (a matplotlib figure left open or shown, or an explicit display):
+ * `{ type: 'image', format: 'png' | 'jpeg' | 'svg', base64_data }`, the same shape on every backend.
+ */
+export type ImageResult = KernelImage;
 
 /**
  * The value of a cell's last expression: JSON-native for plain data, `repr` text otherwise.
