@@ -4,7 +4,7 @@
  * and the flag; an empty address is refused, since to the socket layer it means every interface.
  */
 import { ConfigurationError } from '../errors.js';
-import type { Env } from './settings.js';
+import { integerSetting, type Env } from './settings.js';
 
 export const DEFAULT_WEB_HOST = '127.0.0.1';
 export const DEFAULT_WEB_PORT = 8080;
@@ -36,14 +36,5 @@ function resolveHost(option: string | undefined, env: Env): string {
 }
 
 function resolvePort(option: number | undefined, env: Env): number {
-  const fromEnv = option === undefined && env[WEB_PORT_ENV] !== undefined;
-  const raw = option ?? env[WEB_PORT_ENV];
-  if (raw === undefined) return DEFAULT_WEB_PORT;
-  const text = String(raw).trim();
-  const port = /^\d+$/.test(text) ? Number(text) : Number.NaN;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    const name = fromEnv ? `${WEB_PORT_ENV} (or --port)` : `--port (or ${WEB_PORT_ENV})`;
-    throw new ConfigurationError(`${name} must be a whole number from 0 to 65535 (0 picks a free port), got "${String(raw)}".`);
-  }
-  return port;
+  return integerSetting({ option: 'port', env: WEB_PORT_ENV, flag: '--port' }, option, env, { fallback: DEFAULT_WEB_PORT, min: 0, max: 65535, note: '(0 picks a free port)' });
 }

@@ -1,16 +1,19 @@
 /**
- * One resolver for the pool's settings: explicit option, else TIDEPOOL_POOL_* environment variable,
- * else the default. A bad value raises PoolError('invalid_input') naming the variable and the CLI flag.
+ * The pool's settings, through the package's one resolver (src/config/settings.ts): explicit
+ * option, else TIDEPOOL_POOL_* environment variable, else the default. A bad value is a
+ * ConfigurationError naming the variable, the CLI flag and the option.
  */
 import { isLoopback } from '../config/network.js';
+import { resolvePythonPath } from '../config/python.js';
+import { choiceSetting, integerSetting, invalidSetting, listSetting, onOffSetting, textSetting, type Env, type SettingName } from '../config/settings.js';
+import { ConfigurationError } from '../errors.js';
 import { resolveHttpSettings, type PoolHttpOptions, type PoolHttpSettings } from './http/http-settings.js';
-import { PoolError, type IsolationMode, type PoolSettings } from './types.js';
+import type { IsolationMode, PoolSettings } from './types.js';
 
-export type Env = Record<string, string | undefined>;
+export type { Env };
 
 export const DEFAULT_POOL_HOST = '127.0.0.1';
 export const DEFAULT_POOL_PORT = 8787;
-export const DEFAULT_PYTHON_PATH = '/usr/bin/python3';
 export const ISOLATION_MODES: readonly IsolationMode[] = ['bwrap', 'none'];
 
 export const DEFAULT_POOL_SETTINGS: Readonly<Omit<PoolSettings, 'pythonPath'>> = {
@@ -29,86 +32,38 @@ export const DEFAULT_POOL_SETTINGS: Readonly<Omit<PoolSettings, 'pythonPath'>> =
   outputLimitBytes: 1024 * 1024,
 };
 
-interface NumberSpec {
-  key: string;
-  env?: string;
-  flag?: string;
+interface NumberSpec extends SettingName {
+  option: string;
   /** 0 allowed (e.g. no pre-warmed sessions). */
   allowZero?: boolean;
 }
 
 const NUMBER_SETTINGS: NumberSpec[] = [
-  { key: 'maxSessions', env: 'TIDEPOOL_POOL_MAX_SESSIONS', flag: '--max-sessions' },
-  { key: 'readySessions', env: 'TIDEPOOL_POOL_READY_SESSIONS', flag: '--ready-sessions', allowZero: true },
-  { key: 'cooldownSeconds', env: 'TIDEPOOL_POOL_COOLDOWN_SECONDS', flag: '--cooldown-seconds' },
-  { key: 'memoryMb', env: 'TIDEPOOL_POOL_MEMORY_MB', flag: '--memory-mb' },
-  { key: 'maxExecutionSeconds', env: 'TIDEPOOL_POOL_MAX_EXECUTION_SECONDS', flag: '--max-execution-seconds' },
-  { key: 'diskMb', env: 'TIDEPOOL_POOL_DISK_MB' },
-  { key: 'maxProcesses' },
-  { key: 'outputLimitBytes' },
+  { option: 'maxSessions', env: 'TIDEPOOL_POOL_MAX_SESSIONS', flag: '--max-sessions' },
+  { option: 'readySessions', env: 'TIDEPOOL_POOL_READY_SESSIONS', flag: '--ready-sessions', allowZero: true },
+  { option: 'cooldownSeconds', env: 'TIDEPOOL_POOL_COOLDOWN_SECONDS', flag: '--cooldown-seconds' },
+  { option: 'memoryMb', env: 'TIDEPOOL_POOL_MEMORY_MB', flag: '--memory-mb' },
+  { option: 'maxExecutionSeconds', env: 'TIDEPOOL_POOL_MAX_EXECUTION_SECONDS', flag: '--max-execution-seconds' },
+  { option: 'diskMb', env: 'TIDEPOOL_POOL_DISK_MB' },
+  { option: 'maxProcesses' },
+  { option: 'outputLimitBytes' },
 ];
 
-/** Names a setting the way a user can fix it: the variable, the flag, and the library option. */
-export function describeSetting(key: string, env?: string, flag?: string): string {
-  return [env, flag, `option ${key}`].filter(Boolean).join(' / ');
-}
-
-function invalid(key: string, env: string | undefined, flag: string | undefined, message: string): PoolError {
-  return new PoolError('invalid_input', `${describeSetting(key, env, flag)}: ${message}`);
-}
-
-function resolveNumber(spec: NumberSpec, option: unknown, env: Env, fallback = DEFAULT_POOL_SETTINGS[spec.key as keyof typeof DEFAULT_POOL_SETTINGS] as number): number {
-  const raw = option ?? (spec.env ? env[spec.env]?.trim() || undefined : undefined);
-  if (raw === undefined) return fallback;
-  const value = typeof raw === 'number' ? raw : Number(raw);
-  const smallest = spec.allowZero ? 0 : 1;
-  if (!Number.isInteger(value) || value < smallest) {
-    const kind = spec.allowZero ? 'a whole number of 0 or more' : 'a positive whole number';
-    throw invalid(spec.key, spec.env, spec.flag, `must be ${kind}, got "${String(raw)}".`);
-  }
-  return value;
-}
-
-function resolveIsolation(option: unknown, env: Env): IsolationMode {
-  const raw = option ?? (env.TIDEPOOL_POOL_ISOLATION?.trim() || undefined);
-  if (raw === undefined) return DEFAULT_POOL_SETTINGS.isolation;
-  const value = String(raw).toLowerCase();
-  if (!(ISOLATION_MODES as readonly string[]).includes(value)) {
-    throw invalid('isolation', 'TIDEPOOL_POOL_ISOLATION', '--isolation', `must be one of ${ISOLATION_MODES.join(', ')}, got "${String(raw)}".`);
-  }
-  return value as IsolationMode;
-}
-
-/** Parses on/off (and true/false, 1/0, yes/no) as used by --egress and TIDEPOOL_POOL_EGRESS. */
-export function parseOnOff(raw: string): boolean | undefined {
-  const value = raw.trim().toLowerCase();
-  if (['on', 'true', '1', 'yes'].includes(value)) return true;
-  if (['off', 'false', '0', 'no'].includes(value)) return false;
-  return undefined;
-}
-
-function resolveEgress(option: unknown, env: Env): boolean {
-  if (typeof option === 'boolean') return option;
-  const raw = option ?? (env.TIDEPOOL_POOL_EGRESS?.trim() || undefined);
-  if (raw === undefined) return DEFAULT_POOL_SETTINGS.egress;
-  const parsed = parseOnOff(String(raw));
-  if (parsed === undefined) throw invalid('egress', 'TIDEPOOL_POOL_EGRESS', '--egress', `must be on or off, got "${String(raw)}".`);
-  return parsed;
-}
+const ISOLATION: SettingName = { option: 'isolation', env: 'TIDEPOOL_POOL_ISOLATION', flag: '--isolation' };
+const EGRESS: SettingName = { option: 'egress', env: 'TIDEPOOL_POOL_EGRESS', flag: '--egress' };
+const EGRESS_ALLOW: SettingName = { option: 'egressAllow', env: 'TIDEPOOL_POOL_EGRESS_ALLOW', flag: '--egress-allow' };
 
 /**
  * Destinations sessions with egress may reach although they lie in a refused range (the host's
  * own addresses, private ranges): "IPv4:port" entries, e.g. a package mirror on the local network.
  */
-function resolveEgressAllow(option: unknown, env: Env): string[] {
-  const raw = option ?? (env.TIDEPOOL_POOL_EGRESS_ALLOW?.trim() || undefined);
-  if (raw === undefined) return [];
-  const entries = (Array.isArray(raw) ? raw.map(String) : String(raw).split(',')).map((entry) => entry.trim()).filter(Boolean);
+function resolveEgressAllow(option: string[] | string | undefined, env: Env): string[] {
+  const entries = listSetting(EGRESS_ALLOW, typeof option === 'string' ? option.split(',') : option, env) ?? [];
   for (const entry of entries) {
     const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3}):(\d{1,5})$/.exec(entry);
     const valid = match && match.slice(1, 5).every((part) => Number(part) <= 255) && Number(match[5]) >= 1 && Number(match[5]) <= 65535;
-    if (!valid) throw invalid('egressAllow', 'TIDEPOOL_POOL_EGRESS_ALLOW', '--egress-allow', `must be IPv4:port entries separated by commas (e.g. 192.168.1.10:3128), got "${entry}".`);
-    if (entry.startsWith('127.')) throw invalid('egressAllow', 'TIDEPOOL_POOL_EGRESS_ALLOW', '--egress-allow', `cannot name a loopback address ("${entry}"): inside a session that is the session itself. Bind the service to another address of this machine and allow that.`);
+    if (!valid) throw invalidSetting(EGRESS_ALLOW, `must be IPv4:port entries separated by commas (e.g. 192.168.1.10:3128), got "${entry}".`);
+    if (entry.startsWith('127.')) throw invalidSetting(EGRESS_ALLOW, `cannot name a loopback address ("${entry}"): inside a session that is the session itself. Bind the service to another address of this machine and allow that.`);
   }
   return entries;
 }
@@ -117,16 +72,20 @@ function resolveEgressAllow(option: unknown, env: Env): string[] {
 export function resolvePoolSettings(options: Partial<PoolSettings> = {}, env: Env = process.env): PoolSettings {
   const settings = {
     ...DEFAULT_POOL_SETTINGS,
-    isolation: resolveIsolation(options.isolation, env),
-    egress: resolveEgress(options.egress, env),
+    isolation: choiceSetting(ISOLATION, options.isolation, env, ISOLATION_MODES) ?? DEFAULT_POOL_SETTINGS.isolation,
+    egress: onOffSetting(EGRESS, options.egress, env, DEFAULT_POOL_SETTINGS.egress),
     egressAllow: resolveEgressAllow(options.egressAllow, env),
-    pythonPath: options.pythonPath?.trim() || env.TIDEPOOL_PYTHON?.trim() || DEFAULT_PYTHON_PATH,
+    pythonPath: resolvePythonPath(options.pythonPath, env),
   } as PoolSettings;
   for (const spec of NUMBER_SETTINGS) {
-    (settings as unknown as Record<string, number>)[spec.key] = resolveNumber(spec, options[spec.key as keyof PoolSettings], env);
+    const key = spec.option as keyof typeof DEFAULT_POOL_SETTINGS;
+    (settings as unknown as Record<string, number>)[key] = integerSetting(spec, options[key] as number | undefined, env, {
+      fallback: DEFAULT_POOL_SETTINGS[key] as number,
+      min: spec.allowZero ? 0 : 1,
+    });
   }
   if (settings.readySessions > settings.maxSessions) {
-    throw invalid('readySessions', 'TIDEPOOL_POOL_READY_SESSIONS', '--ready-sessions', `(${settings.readySessions}) cannot exceed maxSessions (${settings.maxSessions}); lower it or raise --max-sessions.`);
+    throw invalidSetting(NUMBER_SETTINGS[1]!, `(${settings.readySessions}) cannot exceed maxSessions (${settings.maxSessions}); lower it or raise --max-sessions.`);
   }
   return settings;
 }
@@ -143,18 +102,15 @@ export function resolveListenSettings(
   options: { host?: string; port?: number; apiKeys?: string[]; auditLogPath?: string },
   env: Env = process.env,
 ): PoolListenSettings {
-  const host = options.host?.trim() || env.TIDEPOOL_POOL_HOST?.trim() || DEFAULT_POOL_HOST;
-  const rawPort = options.port ?? (env.TIDEPOOL_POOL_PORT?.trim() || undefined);
-  let port = DEFAULT_POOL_PORT;
-  if (rawPort !== undefined) {
-    port = typeof rawPort === 'number' ? rawPort : Number(rawPort);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) {
-      throw invalid('port', 'TIDEPOOL_POOL_PORT', '--port', `must be a whole number from 0 to 65535 (0 picks a free port), got "${String(rawPort)}".`);
-    }
-  }
-  const keys = options.apiKeys ?? (env.TIDEPOOL_POOL_API_KEYS ?? '').split(',');
-  const apiKeys = keys.map((key) => key.trim()).filter((key) => key.length > 0);
-  const auditLogPath = options.auditLogPath?.trim() || env.TIDEPOOL_POOL_AUDIT_LOG?.trim() || undefined;
+  const host = textSetting({ option: 'host', env: 'TIDEPOOL_POOL_HOST', flag: '--host' }, options.host, env) ?? DEFAULT_POOL_HOST;
+  const port = integerSetting({ option: 'port', env: 'TIDEPOOL_POOL_PORT', flag: '--port' }, options.port, env, {
+    fallback: DEFAULT_POOL_PORT,
+    min: 0,
+    max: 65535,
+    note: '(0 picks a free port)',
+  });
+  const apiKeys = listSetting({ option: 'apiKeys', env: 'TIDEPOOL_POOL_API_KEYS', flag: '--api-key' }, options.apiKeys, env) ?? [];
+  const auditLogPath = textSetting({ option: 'auditLogPath', env: 'TIDEPOOL_POOL_AUDIT_LOG', flag: '--audit-log' }, options.auditLogPath, env);
   return { host, port, apiKeys, auditLogPath };
 }
 
@@ -196,27 +152,28 @@ export const DEFAULT_POOL_SERVER_LIMITS: Readonly<PoolServerLimits> = {
 };
 
 const SERVER_LIMIT_SETTINGS: NumberSpec[] = [
-  { key: 'maxConnections', env: 'TIDEPOOL_POOL_MAX_CONNECTIONS', flag: '--max-connections' },
-  { key: 'maxConnectionsPerClient', env: 'TIDEPOOL_POOL_MAX_CONNECTIONS_PER_CLIENT', flag: '--max-connections-per-client' },
-  { key: 'headersTimeoutMs', env: 'TIDEPOOL_POOL_HEADERS_TIMEOUT_MS' },
-  { key: 'requestTimeoutMs', env: 'TIDEPOOL_POOL_REQUEST_TIMEOUT_MS' },
-  { key: 'keepAliveTimeoutMs', env: 'TIDEPOOL_POOL_KEEP_ALIVE_TIMEOUT_MS' },
-  { key: 'resultStoreMb', env: 'TIDEPOOL_POOL_RESULT_STORE_MB', flag: '--result-store-mb' },
-  { key: 'maxResultMb', env: 'TIDEPOOL_POOL_MAX_RESULT_MB', flag: '--max-result-mb' },
+  { option: 'maxConnections', env: 'TIDEPOOL_POOL_MAX_CONNECTIONS', flag: '--max-connections' },
+  { option: 'maxConnectionsPerClient', env: 'TIDEPOOL_POOL_MAX_CONNECTIONS_PER_CLIENT', flag: '--max-connections-per-client' },
+  { option: 'headersTimeoutMs', env: 'TIDEPOOL_POOL_HEADERS_TIMEOUT_MS' },
+  { option: 'requestTimeoutMs', env: 'TIDEPOOL_POOL_REQUEST_TIMEOUT_MS' },
+  { option: 'keepAliveTimeoutMs', env: 'TIDEPOOL_POOL_KEEP_ALIVE_TIMEOUT_MS' },
+  { option: 'resultStoreMb', env: 'TIDEPOOL_POOL_RESULT_STORE_MB', flag: '--result-store-mb' },
+  { option: 'maxResultMb', env: 'TIDEPOOL_POOL_MAX_RESULT_MB', flag: '--max-result-mb' },
 ];
 
 /** The server's limits, each from its option, else its TIDEPOOL_POOL_* variable, else the default. */
 export function resolveServerLimits(options: Partial<PoolServerLimits> = {}, env: Env = process.env): PoolServerLimits {
   const limits = { ...DEFAULT_POOL_SERVER_LIMITS };
   for (const spec of SERVER_LIMIT_SETTINGS) {
-    const key = spec.key as keyof PoolServerLimits;
-    limits[key] = resolveNumber(spec, options[key], env, DEFAULT_POOL_SERVER_LIMITS[key]);
+    const key = spec.option as keyof PoolServerLimits;
+    limits[key] = integerSetting(spec, options[key], env, { fallback: DEFAULT_POOL_SERVER_LIMITS[key] });
   }
+  const setting = (key: keyof PoolServerLimits) => SERVER_LIMIT_SETTINGS.find((spec) => spec.option === key)!;
   if (limits.headersTimeoutMs > limits.requestTimeoutMs) {
-    throw invalid('headersTimeoutMs', 'TIDEPOOL_POOL_HEADERS_TIMEOUT_MS', undefined, `(${limits.headersTimeoutMs}) cannot exceed requestTimeoutMs (${limits.requestTimeoutMs}); lower it or raise TIDEPOOL_POOL_REQUEST_TIMEOUT_MS.`);
+    throw invalidSetting(setting('headersTimeoutMs'), `(${limits.headersTimeoutMs}) cannot exceed requestTimeoutMs (${limits.requestTimeoutMs}); lower it or raise TIDEPOOL_POOL_REQUEST_TIMEOUT_MS.`);
   }
   if (limits.maxResultMb > limits.resultStoreMb) {
-    throw invalid('maxResultMb', 'TIDEPOOL_POOL_MAX_RESULT_MB', '--max-result-mb', `(${limits.maxResultMb}) cannot exceed resultStoreMb (${limits.resultStoreMb}); lower it or raise --result-store-mb.`);
+    throw invalidSetting(setting('maxResultMb'), `(${limits.maxResultMb}) cannot exceed resultStoreMb (${limits.resultStoreMb}); lower it or raise --result-store-mb.`);
   }
   return limits;
 }
@@ -245,14 +202,12 @@ export function resolvePoolServerSettings(
   const http = resolveHttpSettings(options, env);
   const authenticated = listen.apiKeys.length > 0 || http.auth.apiKeysFile !== undefined || http.auth.mode === 'jwt';
   if (!authenticated && !isLoopback(listen.host)) {
-    throw new PoolError(
-      'invalid_input',
+    throw new ConfigurationError(
       `Refusing to serve on ${listen.host} without an API key: anyone who can reach it could run code. Pass --api-key KEY (or set TIDEPOOL_POOL_API_KEYS), --api-keys-file FILE or --auth jwt, or bind 127.0.0.1 with --host 127.0.0.1.`,
     );
   }
   if (!authenticated && pool.egress) {
-    throw new PoolError(
-      'invalid_input',
+    throw new ConfigurationError(
       "Refusing to give sessions network egress on a pool without an API key: code in a session could call this pool's API on loopback and use every other session (keys may also come from --api-keys-file, or tokens from --auth jwt). Set --api-key/TIDEPOOL_POOL_API_KEYS, or --egress off.",
     );
   }

@@ -11,20 +11,15 @@
  */
 import type { TravelAgentsOptions } from '../agent/travel-agents.js';
 import { isLoopback } from '../config/network.js';
-import type { Env } from '../config/settings.js';
-import { ConfigurationError } from '../errors.js';
+import { onOffSetting, type Env } from '../config/settings.js';
 import type { SandboxType } from '../sandbox/types.js';
 
 export const ALLOW_LOCAL_ENV = 'TIDEPOOL_WEB_ALLOW_UNSANDBOXED_LOCAL';
 export const ALLOW_LOCAL_FLAG = '--allow-unsandboxed-local';
 
-/** The option, else TIDEPOOL_WEB_ALLOW_UNSANDBOXED_LOCAL (1/true/yes/on or 0/false/no/off), else false. */
+/** The option, else TIDEPOOL_WEB_ALLOW_UNSANDBOXED_LOCAL (on/off, true/false, 1/0, yes/no), else false. */
 export function resolveAllowLocal(option: boolean | undefined, env: Env): boolean {
-  if (option !== undefined) return option;
-  const raw = env[ALLOW_LOCAL_ENV]?.trim().toLowerCase();
-  if (!raw || ['0', 'false', 'no', 'off'].includes(raw)) return false;
-  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
-  throw new ConfigurationError(`${ALLOW_LOCAL_ENV} must be 1 or 0 (true/false, yes/no, on/off), got "${env[ALLOW_LOCAL_ENV]}".`);
+  return onOffSetting({ option: 'allowUnsandboxedLocal', env: ALLOW_LOCAL_ENV, flag: ALLOW_LOCAL_FLAG }, option, env, false);
 }
 
 /** A cloud backend counts once its setting is present: unconfigured, it is not offered at all. */

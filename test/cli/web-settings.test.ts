@@ -11,6 +11,8 @@ import { MemoryStream } from '../support/streams.js';
 describe('resolveWebListenSettings', () => {
   it('defaults to 127.0.0.1:8080; the option wins over the variable', () => {
     expect(resolveWebListenSettings({}, {})).toEqual({ host: '127.0.0.1', port: 8080 });
+    // A blank port variable is unset, as for every setting (a blank host is refused: see below).
+    expect(resolveWebListenSettings({}, { TIDEPOOL_WEB_PORT: ' ' })).toEqual({ host: '127.0.0.1', port: 8080 });
     expect(resolveWebListenSettings({}, { TIDEPOOL_WEB_HOST: ' ::1 ', TIDEPOOL_WEB_PORT: '0' })).toEqual({ host: '::1', port: 0 });
     expect(resolveWebListenSettings({ host: '127.0.0.2', port: 9000 }, { TIDEPOOL_WEB_HOST: '0.0.0.0', TIDEPOOL_WEB_PORT: '1' })).toEqual({ host: '127.0.0.2', port: 9000 });
   });
@@ -20,11 +22,10 @@ describe('resolveWebListenSettings', () => {
     [{}, { TIDEPOOL_WEB_HOST: '   ' }, /^TIDEPOOL_WEB_HOST is empty/],
     [{ host: '' }, {}, /^--host is empty, which would listen on every network interface/],
     [{}, { TIDEPOOL_WEB_HOST: 'http://example' }, /^TIDEPOOL_WEB_HOST must be an IP address or host name/],
-    [{}, { TIDEPOOL_WEB_PORT: 'abc' }, /^TIDEPOOL_WEB_PORT \(or --port\) must be a whole number from 0 to 65535 \(0 picks a free port\), got "abc"\.$/],
-    [{}, { TIDEPOOL_WEB_PORT: '' }, /^TIDEPOOL_WEB_PORT \(or --port\) must be a whole number/],
+    [{}, { TIDEPOOL_WEB_PORT: 'abc' }, /^TIDEPOOL_WEB_PORT \/ --port \/ option port: must be a whole number from 0 to 65535 \(0 picks a free port\), got "abc"\.$/],
     [{}, { TIDEPOOL_WEB_PORT: '70000' }, /got "70000"/],
     [{}, { TIDEPOOL_WEB_PORT: '80.5' }, /got "80.5"/],
-    [{ port: -1 }, {}, /^--port \(or TIDEPOOL_WEB_PORT\) must be/],
+    [{ port: -1 }, {}, /^TIDEPOOL_WEB_PORT \/ --port \/ option port: must be .*got "-1"/],
   ])('%j %j: a configuration error naming the setting', (options, env, message) => {
     let error: unknown;
     try {
@@ -42,7 +43,7 @@ describe('tidepool serve with bad listen settings', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it.each([
-    [{ TIDEPOOL_WEB_PORT: 'abc' }, 'TIDEPOOL_WEB_PORT (or --port) must be a whole number'],
+    [{ TIDEPOOL_WEB_PORT: 'abc' }, 'TIDEPOOL_WEB_PORT / --port / option port: must be a whole number'],
     [{ TIDEPOOL_WEB_HOST: '' }, 'TIDEPOOL_WEB_HOST is empty'],
   ])('%j: exit 2 with one message and no stack trace, nothing served', async (env, message) => {
     const stdout = new MemoryStream();

@@ -1,7 +1,8 @@
 /** What `tidepool pool serve` does once its flags are parsed (loaded only when the command runs). */
 import { once } from 'node:events';
 import { isLoopback } from '../../config/network.js';
-import { PoolError, resolveListenSettings, startPoolServer, type PoolServerOptions, type RunningPoolServer } from '../../pool/index.js';
+import { ConfigurationError } from '../../errors.js';
+import { resolveListenSettings, startPoolServer, type PoolServerOptions, type RunningPoolServer } from '../../pool/index.js';
 import { EXIT_OK, EXIT_USAGE, type CliContext } from '../context.js';
 import { removePoolState, writePoolState } from '../local-pool.js';
 import { createCliLogger, resolveLogFormat } from '../log-output.js';
@@ -40,7 +41,8 @@ export async function servePool(flags: PoolServeFlags, context: CliContext): Pro
   try {
     server = await startPoolServer(options);
   } catch (error) {
-    if (error instanceof PoolError && error.code === 'invalid_input') {
+    // A setting the user can fix (a bad value, a taken port, a missing key file): one line, usage exit.
+    if (error instanceof ConfigurationError) {
       context.stderr.write(`Error: ${error.message}\n`);
       return EXIT_USAGE;
     }

@@ -7,7 +7,7 @@
  */
 import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, errors, jwtVerify, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
 import type { Logger } from 'pino';
-import { PoolError } from '../types.js';
+import { ConfigurationError } from '../../errors.js';
 import type { JwtSettings } from './http-settings.js';
 import { WatchedFile } from './watched-file.js';
 
@@ -57,7 +57,7 @@ export class JwtVerifier {
     try {
       verifier.#keys = localKeySet(await file.load());
     } catch (error) {
-      throw new PoolError('invalid_input', `TIDEPOOL_POOL_JWT_JWKS / --jwt-jwks: cannot use ${path} as a key set (${(error as Error).message}); give a JWKS file ({"keys":[…]}) or an https:// URL.`, { cause: error });
+      throw new ConfigurationError(`TIDEPOOL_POOL_JWT_JWKS / --jwt-jwks: cannot use ${path} as a key set (${(error as Error).message}); give a JWKS file ({"keys":[…]}) or an https:// URL.`, { cause: error });
     }
     verifier.#file = file;
     return verifier;

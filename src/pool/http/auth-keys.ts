@@ -6,7 +6,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
-import { PoolError } from '../types.js';
+import { ConfigurationError } from '../../errors.js';
 import { WatchedFile } from './watched-file.js';
 
 const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
@@ -60,10 +60,10 @@ export class KeyChecker {
     try {
       text = await file.load();
     } catch (error) {
-      throw new PoolError('invalid_input', `TIDEPOOL_POOL_API_KEYS_FILE / --api-keys-file: cannot read ${keysFile} (${(error as Error).message}); create it with one key per line.`, { cause: error });
+      throw new ConfigurationError(`TIDEPOOL_POOL_API_KEYS_FILE / --api-keys-file: cannot read ${keysFile} (${(error as Error).message}); create it with one key per line.`, { cause: error });
     }
     const keys = parseKeysFile(text);
-    if (keys.length === 0) throw new PoolError('invalid_input', `TIDEPOOL_POOL_API_KEYS_FILE / --api-keys-file: ${keysFile} has no key; write one key per line (lines starting with # are comments).`);
+    if (keys.length === 0) throw new ConfigurationError(`TIDEPOOL_POOL_API_KEYS_FILE / --api-keys-file: ${keysFile} has no key; write one key per line (lines starting with # are comments).`);
     checker.#fileDigests = keys.map(digest);
     checker.#file = file;
     return checker;

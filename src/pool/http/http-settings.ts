@@ -5,9 +5,7 @@
  * Nothing here reads a file: the keys file, JWKS and certificates are opened when the server starts.
  */
 import { isLoopback } from '../../config/network.js';
-import { PoolError } from '../types.js';
-
-type Env = Record<string, string | undefined>;
+import { choiceSetting, invalidSetting, listSetting, onOffSetting, textSetting, type Env, type SettingName } from '../../config/settings.js';
 
 /** `key`: static bearer keys (none on a loopback-only pool); `jwt`: bearer JWTs from an identity provider, plus any static keys. */
 export type AuthMode = 'key' | 'jwt';
@@ -74,36 +72,16 @@ export interface PoolHttpOptions {
  */
 export const DEFAULT_JWT_AUDIENCES: readonly string[] = ['https://dynamicsessions.io', 'https://acasessions.io'];
 
-function invalid(key: string, envName: string, flag: string, message: string): PoolError {
-  return new PoolError('invalid_input', `${envName} / ${flag} / option ${key}: ${message}`);
-}
-
-function text(option: string | undefined, env: Env, name: string): string | undefined {
-  return option?.trim() || env[name]?.trim() || undefined;
-}
-
-function list(option: string[] | undefined, env: Env, name: string): string[] | undefined {
-  const raw = option ?? env[name]?.split(',');
-  const values = raw?.map((value) => value.trim()).filter(Boolean);
-  return values && values.length > 0 ? values : undefined;
-}
-
-function choice<T extends string>(option: T | undefined, env: Env, spec: { key: string; env: string; flag: string; values: readonly T[] }): T | undefined {
-  const raw = option ?? (env[spec.env]?.trim() || undefined);
-  if (raw === undefined) return undefined;
-  const value = String(raw).trim().toLowerCase() as T;
-  if (!spec.values.includes(value)) throw invalid(spec.key, spec.env, spec.flag, `must be one of ${spec.values.join(', ')}, got "${String(raw)}".`);
-  return value;
-}
-
-function resolveLegacyApi(option: boolean | undefined, env: Env): boolean {
-  if (option !== undefined) return option;
-  const raw = env.TIDEPOOL_POOL_LEGACY_API?.trim().toLowerCase();
-  if (!raw) return true;
-  if (['on', 'true', '1', 'yes'].includes(raw)) return true;
-  if (['off', 'false', '0', 'no'].includes(raw)) return false;
-  throw invalid('legacyApi', 'TIDEPOOL_POOL_LEGACY_API', '--legacy-api', `must be on or off, got "${env.TIDEPOOL_POOL_LEGACY_API}".`);
-}
+const AUTH: SettingName = { option: 'auth', env: 'TIDEPOOL_POOL_AUTH', flag: '--auth' };
+const API_KEYS_FILE: SettingName = { option: 'apiKeysFile', env: 'TIDEPOOL_POOL_API_KEYS_FILE', flag: '--api-keys-file' };
+const JWT_ISSUERS: SettingName = { option: 'jwtIssuers', env: 'TIDEPOOL_POOL_JWT_ISSUER', flag: '--jwt-issuer' };
+const JWT_AUDIENCES: SettingName = { option: 'jwtAudiences', env: 'TIDEPOOL_POOL_JWT_AUDIENCE', flag: '--jwt-audience' };
+const JWT_JWKS: SettingName = { option: 'jwtJwks', env: 'TIDEPOOL_POOL_JWT_JWKS', flag: '--jwt-jwks' };
+const TLS: SettingName = { option: 'tls', env: 'TIDEPOOL_POOL_TLS', flag: '--tls' };
+const TLS_CERT: SettingName = { option: 'tlsCertFile', env: 'TIDEPOOL_POOL_TLS_CERT', flag: '--tls-cert' };
+const TLS_KEY: SettingName = { option: 'tlsKeyFile', env: 'TIDEPOOL_POOL_TLS_KEY', flag: '--tls-key' };
+const LEGACY_API: SettingName = { option: 'legacyApi', env: 'TIDEPOOL_POOL_LEGACY_API', flag: '--legacy-api' };
+const EXECUTION_RESULT: SettingName = { option: 'executionResult', env: 'TIDEPOOL_POOL_EXECUTION_RESULT', flag: '--execution-result' };
 
 function resolveJwks(raw: string): JwtSettings['jwks'] {
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(raw)) return { file: raw };
@@ -111,51 +89,52 @@ function resolveJwks(raw: string): JwtSettings['jwks'] {
   try {
     url = new URL(raw);
   } catch {
-    throw invalid('jwtJwks', 'TIDEPOOL_POOL_JWT_JWKS', '--jwt-jwks', `"${raw}" is not a valid URL.`);
+    throw invalidSetting(JWT_JWKS, `"${raw}" is not a valid URL.`);
   }
   // Signing keys decide who gets in: fetched in clear text anyone on the path could swap them.
   const plainLoopback = url.protocol === 'http:' && isLoopback(url.hostname);
   if (url.protocol !== 'https:' && !plainLoopback) {
-    throw invalid('jwtJwks', 'TIDEPOOL_POOL_JWT_JWKS', '--jwt-jwks', `must be an https:// URL (http:// only on loopback) or a file path, got "${raw}".`);
+    throw invalidSetting(JWT_JWKS, `must be an https:// URL (http:// only on loopback) or a file path, got "${raw}".`);
   }
   return { url };
 }
 
 function resolveAuth(options: PoolHttpOptions, env: Env): PoolAuthSettings {
-  const mode = choice(options.auth, env, { key: 'auth', env: 'TIDEPOOL_POOL_AUTH', flag: '--auth', values: ['key', 'jwt'] as const }) ?? 'key';
-  const apiKeysFile = text(options.apiKeysFile, env, 'TIDEPOOL_POOL_API_KEYS_FILE');
-  const issuers = list(options.jwtIssuers, env, 'TIDEPOOL_POOL_JWT_ISSUER');
-  const audiences = list(options.jwtAudiences, env, 'TIDEPOOL_POOL_JWT_AUDIENCE');
-  const jwks = text(options.jwtJwks, env, 'TIDEPOOL_POOL_JWT_JWKS');
+  const mode = choiceSetting(AUTH, options.auth, env, ['key', 'jwt'] as const) ?? 'key';
+  const apiKeysFile = textSetting(API_KEYS_FILE, options.apiKeysFile, env);
+  const issuers = listSetting(JWT_ISSUERS, options.jwtIssuers, env);
+  const audiences = listSetting(JWT_AUDIENCES, options.jwtAudiences, env);
+  const jwks = textSetting(JWT_JWKS, options.jwtJwks, env);
   if (mode === 'key') {
     const stray = issuers ? '--jwt-issuer' : audiences ? '--jwt-audience' : jwks ? '--jwt-jwks' : undefined;
-    if (stray) throw invalid('auth', 'TIDEPOOL_POOL_AUTH', '--auth', `${stray} is set but the pool checks static keys; pass --auth jwt (or set TIDEPOOL_POOL_AUTH=jwt) to accept JWTs.`);
+    if (stray) throw invalidSetting(AUTH, `${stray} is set but the pool checks static keys; pass --auth jwt (or set TIDEPOOL_POOL_AUTH=jwt) to accept JWTs.`);
     return { mode, apiKeysFile, jwt: undefined };
   }
   if (!issuers) {
-    throw invalid('jwtIssuers', 'TIDEPOOL_POOL_JWT_ISSUER', '--jwt-issuer', 'is required with --auth jwt: name the token issuer of your tenant, e.g. https://sts.windows.net/<tenant-id>/ (v1 tokens) or https://login.microsoftonline.com/<tenant-id>/v2.0.');
+    throw invalidSetting(JWT_ISSUERS, 'is required with --auth jwt: name the token issuer of your tenant, e.g. https://sts.windows.net/<tenant-id>/ (v1 tokens) or https://login.microsoftonline.com/<tenant-id>/v2.0.');
   }
   if (!jwks) {
-    throw invalid('jwtJwks', 'TIDEPOOL_POOL_JWT_JWKS', '--jwt-jwks', 'is required with --auth jwt: a JWKS URL such as https://login.microsoftonline.com/<tenant-id>/discovery/v2.0/keys, or a JWKS file.');
+    throw invalidSetting(JWT_JWKS, 'is required with --auth jwt: a JWKS URL such as https://login.microsoftonline.com/<tenant-id>/discovery/v2.0/keys, or a JWKS file.');
   }
   return { mode, apiKeysFile, jwt: { issuers, audiences: audiences ?? [...DEFAULT_JWT_AUDIENCES], jwks: resolveJwks(jwks) } };
 }
 
 function resolveTls(options: PoolHttpOptions, env: Env): PoolTlsSettings {
-  const spec = { key: 'tls', env: 'TIDEPOOL_POOL_TLS', flag: '--tls', values: ['off', 'self-signed'] as const };
+  const modes = ['off', 'self-signed'] as const;
   // Options win over the environment as a whole, so a caller that passes tls: 'off' is never switched to https by a variable.
   const fromOptions = options.tls !== undefined || options.tlsCertFile !== undefined || options.tlsKeyFile !== undefined;
-  const mode = fromOptions ? choice(options.tls, {}, spec) : choice(undefined, env, spec);
-  const certFile = fromOptions ? options.tlsCertFile?.trim() || undefined : text(undefined, env, 'TIDEPOOL_POOL_TLS_CERT');
-  const keyFile = fromOptions ? options.tlsKeyFile?.trim() || undefined : text(undefined, env, 'TIDEPOOL_POOL_TLS_KEY');
+  const source = fromOptions ? {} : env;
+  const mode = choiceSetting(TLS, options.tls, source, modes);
+  const certFile = textSetting(TLS_CERT, options.tlsCertFile, source);
+  const keyFile = textSetting(TLS_KEY, options.tlsKeyFile, source);
   if (mode === 'off') return { mode };
   if (mode === 'self-signed') {
-    if (certFile || keyFile) throw invalid('tls', 'TIDEPOOL_POOL_TLS', '--tls', 'self-signed makes its own certificate: pass either --tls self-signed or --tls-cert with --tls-key, not both.');
+    if (certFile || keyFile) throw invalidSetting(TLS, 'self-signed makes its own certificate: pass either --tls self-signed or --tls-cert with --tls-key, not both.');
     return { mode };
   }
   if (!certFile && !keyFile) return { mode: 'off' };
-  if (!certFile) throw invalid('tlsCertFile', 'TIDEPOOL_POOL_TLS_CERT', '--tls-cert', 'is needed with --tls-key: pass the PEM certificate (chain) that goes with the key.');
-  if (!keyFile) throw invalid('tlsKeyFile', 'TIDEPOOL_POOL_TLS_KEY', '--tls-key', 'is needed with --tls-cert: pass the PEM private key of the certificate.');
+  if (!certFile) throw invalidSetting(TLS_CERT, 'is needed with --tls-key: pass the PEM certificate (chain) that goes with the key.');
+  if (!keyFile) throw invalidSetting(TLS_KEY, 'is needed with --tls-cert: pass the PEM private key of the certificate.');
   return { mode: 'files', certFile, keyFile };
 }
 
@@ -164,9 +143,8 @@ export function resolveHttpSettings(options: PoolHttpOptions = {}, env: Env = pr
     auth: resolveAuth(options, env),
     tls: resolveTls(options, env),
     api: {
-      legacyApi: resolveLegacyApi(options.legacyApi, env),
-      executionResult:
-        choice(options.executionResult, env, { key: 'executionResult', env: 'TIDEPOOL_POOL_EXECUTION_RESULT', flag: '--execution-result', values: ['typed', 'string'] as const }) ?? 'typed',
+      legacyApi: onOffSetting(LEGACY_API, options.legacyApi, env, true),
+      executionResult: choiceSetting(EXECUTION_RESULT, options.executionResult, env, ['typed', 'string'] as const) ?? 'typed',
     },
   };
 }

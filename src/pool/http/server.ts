@@ -11,9 +11,10 @@ import { createServer as createHttpsServer } from 'node:https';
 import { createAdaptorServer } from '@hono/node-server';
 import { pino, type Logger } from 'pino';
 import { isLoopback } from '../../config/network.js';
+import { ConfigurationError } from '../../errors.js';
 import { createSessionManager } from '../runtime/index.js';
 import { resolvePoolServerSettings, type Env, type PoolServerLimits } from '../settings.js';
-import { PoolError, type PoolSettings, type SessionManager } from '../types.js';
+import type { PoolSettings, SessionManager } from '../types.js';
 import { createPoolApp } from './app.js';
 import { AuditLog } from './audit-log.js';
 import { createAuthenticator } from './auth.js';
@@ -138,7 +139,7 @@ export async function startPoolServer(options: PoolServerOptions = {}): Promise<
   } catch (error) {
     await cleanup().catch(() => undefined);
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') throw new PoolError('invalid_input', `Port ${listen.port} on ${listen.host} is already in use; pass another --port (or 0 for a free one).`, { cause: error });
+    if (code === 'EADDRINUSE') throw new ConfigurationError(`Port ${listen.port} on ${listen.host} is already in use; pass another --port (or 0 for a free one).`, { cause: error });
     throw error;
   }
   const port = (server.address() as AddressInfo).port;

@@ -11,7 +11,7 @@ import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { PoolError } from '../types.js';
+import { ConfigurationError } from '../../errors.js';
 import type { PoolTlsSettings } from './http-settings.js';
 
 export interface ServerTls {
@@ -42,12 +42,12 @@ async function fromFiles(certFile: string, keyFile: string): Promise<ServerTls> 
   try {
     fingerprint256 = new X509Certificate(cert).fingerprint256;
   } catch (error) {
-    throw new PoolError('invalid_input', `TIDEPOOL_POOL_TLS_CERT / --tls-cert: ${certFile} is not a PEM certificate (${(error as Error).message}).`, { cause: error });
+    throw new ConfigurationError(`TIDEPOOL_POOL_TLS_CERT / --tls-cert: ${certFile} is not a PEM certificate (${(error as Error).message}).`, { cause: error });
   }
   try {
     createSecureContext({ cert, key });
   } catch (error) {
-    throw new PoolError('invalid_input', `TIDEPOOL_POOL_TLS_KEY / --tls-key: ${keyFile} does not go with ${certFile} or cannot be read as a PEM private key (${(error as Error).message}).`, { cause: error });
+    throw new ConfigurationError(`TIDEPOOL_POOL_TLS_KEY / --tls-key: ${keyFile} does not go with ${certFile} or cannot be read as a PEM private key (${(error as Error).message}).`, { cause: error });
   }
   return { cert, key, fingerprint256, certificateFile: certFile, selfSigned: false, cleanup: () => Promise.resolve() };
 }
@@ -56,7 +56,7 @@ async function readPem(file: string, setting: string, what: string): Promise<Buf
   try {
     return await readFile(file);
   } catch (error) {
-    throw new PoolError('invalid_input', `${setting}: cannot read the ${what} ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`, { cause: error });
+    throw new ConfigurationError(`${setting}: cannot read the ${what} ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`, { cause: error });
   }
 }
 

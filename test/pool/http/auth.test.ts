@@ -14,7 +14,7 @@ import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
 import { pino, type Logger } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthenticator } from '../../../src/pool/http/auth.js';
-import { PoolError } from '../../../src/pool/types.js';
+import { ConfigurationError } from '../../../src/errors.js';
 import { createHarness, E, gen1Exec, V1, type Harness } from './app-harness.js';
 
 const ISSUER = 'https://sts.windows.net/00000000-0000-0000-0000-000000000001/';
@@ -105,8 +105,8 @@ describe('API keys file', () => {
     ] as const) {
       if (content !== undefined) await writeFile(file, content);
       const error = await createAuthenticator({ apiKeys: [], auth: { mode: 'key', apiKeysFile: file, jwt: undefined }, logger }).catch((caught: unknown) => caught);
-      expect(error).toBeInstanceOf(PoolError);
-      expect((error as PoolError).code).toBe('invalid_input');
+      expect(error).toBeInstanceOf(ConfigurationError);
+      expect((error as ConfigurationError).code).toBe('configuration');
       expect((error as Error).message).toContain('--api-keys-file');
     }
   });

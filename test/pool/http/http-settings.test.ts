@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { httpFlagVariables, resolveHttpSettings } from '../../../src/pool/http/http-settings.js';
 import { resolvePoolServerSettings } from '../../../src/pool/settings.js';
-import { PoolError } from '../../../src/pool/types.js';
+import { ConfigurationError } from '../../../src/errors.js';
 
 const JWT_ENV = { TIDEPOOL_POOL_AUTH: 'jwt', TIDEPOOL_POOL_JWT_ISSUER: 'https://sts.windows.net/t/', TIDEPOOL_POOL_JWT_JWKS: '/etc/tidepool/jwks.json' };
 
@@ -10,8 +10,8 @@ function refusal(run: () => unknown): string {
   try {
     run();
   } catch (error) {
-    expect(error).toBeInstanceOf(PoolError);
-    expect((error as PoolError).code).toBe('invalid_input');
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect((error as ConfigurationError).code).toBe('configuration');
     return (error as Error).message;
   }
   throw new Error('expected a refusal');

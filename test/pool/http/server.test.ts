@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPoolServer, type RunningPoolServer } from '../../../src/pool/index.js';
 import { resolvePoolSettings } from '../../../src/pool/settings.js';
-import { PoolError } from '../../../src/pool/types.js';
+import { ConfigurationError } from '../../../src/errors.js';
 import { E, gen1Exec, multipart, V1 } from './app-harness.js';
 import { FakeSessionManager } from './fake-session-manager.js';
 import { expectNoFiles, expectRefused, sendOversized } from './oversized-upload.js';
@@ -85,7 +85,7 @@ describe('startPoolServer safety and shutdown', () => {
   it('refuses to listen beyond loopback without an API key, naming both fixes', async () => {
     const manager = fake();
     const error = await startPoolServer({ host: '0.0.0.0', port: 0, sessionManager: manager, env: {} }).catch((caught: unknown) => caught);
-    expect(error).toBeInstanceOf(PoolError);
+    expect(error).toBeInstanceOf(ConfigurationError);
     expect((error as Error).message).toContain('--api-key');
     expect((error as Error).message).toContain('127.0.0.1');
     expect(manager.started).toBe(false);
@@ -94,8 +94,8 @@ describe('startPoolServer safety and shutdown', () => {
   it('refuses egress on a pool without an API key before starting anything, naming both fixes', async () => {
     const manager = fake();
     const error = await startPoolServer({ port: 0, egress: true, sessionManager: manager, env: {} }).catch((caught: unknown) => caught);
-    expect(error).toBeInstanceOf(PoolError);
-    expect((error as PoolError).code).toBe('invalid_input');
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect((error as ConfigurationError).code).toBe('configuration');
     expect((error as Error).message).toContain('Set --api-key/TIDEPOOL_POOL_API_KEYS, or --egress off.');
     expect(manager.started).toBe(false);
   });

@@ -6,7 +6,7 @@ import {
   resolvePoolSettings,
   resolveServerLimits,
 } from '../../../src/pool/settings.js';
-import { PoolError } from '../../../src/pool/types.js';
+import { ConfigurationError } from '../../../src/errors.js';
 
 describe('resolvePoolSettings', () => {
   it('reads egress exceptions as IPv4:port entries and refuses anything else with the setting named', () => {
@@ -77,9 +77,9 @@ describe('resolvePoolSettings', () => {
       } catch (error) {
         caught = error;
       }
-      expect(caught, JSON.stringify(env)).toBeInstanceOf(PoolError);
-      expect((caught as PoolError).code).toBe('invalid_input');
-      expect((caught as PoolError).message).toMatch(message);
+      expect(caught, JSON.stringify(env)).toBeInstanceOf(ConfigurationError);
+      expect((caught as ConfigurationError).code).toBe('configuration');
+      expect((caught as ConfigurationError).message).toMatch(message);
     }
   });
 });
@@ -150,10 +150,10 @@ describe('resolvePoolServerSettings', () => {
       } catch (error) {
         caught = error;
       }
-      expect(caught).toBeInstanceOf(PoolError);
-      expect((caught as PoolError).code).toBe('invalid_input');
-      expect((caught as PoolError).message).toMatch(fixes);
-      expect((caught as PoolError).message).not.toContain('\n');
+      expect(caught).toBeInstanceOf(ConfigurationError);
+      expect((caught as ConfigurationError).code).toBe('configuration');
+      expect((caught as ConfigurationError).message).toMatch(fixes);
+      expect((caught as ConfigurationError).message).not.toContain('\n');
     }
   });
 

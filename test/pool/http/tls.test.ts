@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPoolServer, type RunningPoolServer } from '../../../src/pool/index.js';
 import { certificateNames } from '../../../src/pool/http/tls.js';
 import { resolvePoolSettings } from '../../../src/pool/settings.js';
-import { PoolError } from '../../../src/pool/types.js';
+import { ConfigurationError } from '../../../src/errors.js';
 import { E, gen1Exec, V1 } from './app-harness.js';
 import { FakeSessionManager } from './fake-session-manager.js';
 
@@ -159,7 +159,7 @@ describe('--tls-cert and --tls-key', () => {
     ]) {
       const manager = fake();
       const error = await startPoolServer({ port: 0, tlsCertFile, tlsKeyFile, sessionManager: manager, env: {} }).catch((caught: unknown) => caught);
-      expect(error).toBeInstanceOf(PoolError);
+      expect(error).toBeInstanceOf(ConfigurationError);
       expect((error as Error).message).toContain(flag);
       expect(manager.started).toBe(false);
     }
