@@ -2,6 +2,7 @@
  * The identifier → session bookkeeping every backend's `Sandbox` does: the same identifier gets
  * the same open session, a closed session leaves the map, and `close()` closes what is still open.
  */
+import { randomUUID } from 'node:crypto';
 import { InvalidInputError } from '../errors.js';
 import type { SandboxSession } from './types.js';
 
@@ -24,6 +25,30 @@ export class SessionMap<Session extends SandboxSession> {
   async closeAll(): Promise<void> {
     await Promise.all([...this.#sessions.values()].map((session) => session.close()));
   }
+}
+
+/**
+ * The `Sandbox` side of backends whose identifiers follow checkSessionIdentifier (Local, E2B,
+ * Daytona): one open session per identifier, a fresh UUID when none is given, and close/dispose
+ * that end every open session. A backend only says how to open one.
+ */
+export abstract class SessionMapSandbox<Session extends SandboxSession> {
+  readonly #sessions = new SessionMap<Session>();
+
+  session(identifier: string = randomUUID()): Session {
+    return this.#sessions.get(checkSessionIdentifier(identifier), (forget) => this.openSession(identifier, forget));
+  }
+
+  async close(): Promise<void> {
+    await this.#sessions.closeAll();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /** A new session for `identifier`; it must call `forget` when it closes. */
+  protected abstract openSession(identifier: string, forget: () => void): Session;
 }
 
 /** The identifier rule of backends whose service has none of its own (Local, E2B, Daytona). */

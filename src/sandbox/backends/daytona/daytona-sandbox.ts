@@ -3,13 +3,12 @@
  * interpreter context holding its Python state. Nothing touches the network, and the SDK is not
  * imported, until a session is first used.
  */
-import { randomUUID } from 'node:crypto';
 import { numberSetting, requiredSetting, stringSetting, type Env } from '../../../config/settings.js';
 import type { CloudSandboxOptions } from '../../cloud-sandbox-options.js';
 import { DEFAULT_TIMEOUT_MS } from '../../execution.js';
 import { SessionLifecycle } from '../../lifecycle.js';
 import { resolveOutputLimitBytes } from '../../output-cap.js';
-import { checkSessionIdentifier, SessionMap } from '../../session-map.js';
+import { SessionMapSandbox } from '../../session-map.js';
 import type { Sandbox } from '../../types.js';
 import { loadDaytonaSdk, type DaytonaClient, type DaytonaContext, type DaytonaSdk } from './daytona-sdk.js';
 import { DaytonaSession } from './daytona-session.js';
@@ -31,30 +30,19 @@ export interface DaytonaSandboxOptions extends CloudSandboxOptions<DaytonaContex
   requestTimeoutMs?: number;
 }
 
-export class DaytonaSandbox implements Sandbox {
+export class DaytonaSandbox extends SessionMapSandbox<DaytonaSession> implements Sandbox {
   readonly type = 'Sandbox-Daytona' as const;
   readonly banner = '🔒 [Daytona Sandbox]';
-  readonly #sessions = new SessionMap<DaytonaSession>();
   readonly #options: DaytonaSandboxOptions;
   #client: Promise<{ client: DaytonaClient; sdk: DaytonaSdk }> | undefined;
 
   constructor(options: DaytonaSandboxOptions = {}) {
+    super();
     this.#options = options;
   }
 
-  session(identifier: string = randomUUID()): DaytonaSession {
-    return this.#sessions.get(checkSessionIdentifier(identifier), (forget) => this.#open(identifier, forget));
-  }
 
-  async close(): Promise<void> {
-    await this.#sessions.closeAll();
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.close();
-  }
-
-  #open(identifier: string, forget: () => void): DaytonaSession {
+  protected openSession(identifier: string, forget: () => void): DaytonaSession {
     const options = this.#options;
     const env = options.env ?? process.env;
     const clock = options.clock ?? (() => performance.now());

@@ -3,13 +3,12 @@
  * with a Jupyter kernel). Nothing touches the network, and the SDK is not even imported, until a
  * session is first used.
  */
-import { randomUUID } from 'node:crypto';
 import { numberSetting, requiredSetting, stringSetting } from '../../../config/settings.js';
 import type { CloudSandboxOptions } from '../../cloud-sandbox-options.js';
 import { DEFAULT_TIMEOUT_MS } from '../../execution.js';
 import { SessionLifecycle } from '../../lifecycle.js';
 import { resolveOutputLimitBytes } from '../../output-cap.js';
-import { checkSessionIdentifier, SessionMap } from '../../session-map.js';
+import { SessionMapSandbox } from '../../session-map.js';
 import type { Sandbox } from '../../types.js';
 import { loadE2BSdk, type E2BContext, type E2BSdk } from './e2b-sdk.js';
 import { E2BSession } from './e2b-session.js';
@@ -29,30 +28,19 @@ export interface E2BSandboxOptions extends CloudSandboxOptions<E2BContext, E2BSd
   requestTimeoutMs?: number;
 }
 
-export class E2BSandbox implements Sandbox {
+export class E2BSandbox extends SessionMapSandbox<E2BSession> implements Sandbox {
   readonly type = 'Sandbox-E2B' as const;
   readonly banner = '🔒 [E2B Sandbox]';
-  readonly #sessions = new SessionMap<E2BSession>();
   readonly #options: E2BSandboxOptions;
   #sdk: Promise<E2BSdk> | undefined;
 
   constructor(options: E2BSandboxOptions = {}) {
+    super();
     this.#options = options;
   }
 
-  session(identifier: string = randomUUID()): E2BSession {
-    return this.#sessions.get(checkSessionIdentifier(identifier), (forget) => this.#open(identifier, forget));
-  }
 
-  async close(): Promise<void> {
-    await this.#sessions.closeAll();
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.close();
-  }
-
-  #open(identifier: string, forget: () => void): E2BSession {
+  protected openSession(identifier: string, forget: () => void): E2BSession {
     const options = this.#options;
     const env = options.env ?? process.env;
     const clock = options.clock ?? (() => performance.now());

@@ -2,12 +2,11 @@
  * `Local`: the kernel as a plain host subprocess. Fast and convenient for development,
  * and no isolation at all: code can read and change anything the user running Tidepool can.
  */
-import { randomUUID } from 'node:crypto';
 import { resolvePythonPath } from '../../../config/python.js';
 import { DEFAULT_TIMEOUT_MS } from '../../execution.js';
 import { SessionLifecycle } from '../../lifecycle.js';
 import { resolveOutputLimitBytes, type OutputCapOptions } from '../../output-cap.js';
-import { checkSessionIdentifier, SessionMap } from '../../session-map.js';
+import { SessionMapSandbox } from '../../session-map.js';
 import type { Sandbox, SandboxOptions } from '../../types.js';
 import { defaultLocalRoot, LocalSession, type LocalSessionConfig } from './local-session.js';
 
@@ -20,13 +19,13 @@ export interface LocalSandboxOptions extends SandboxOptions, OutputCapOptions {
   interruptGraceMs?: number;
 }
 
-export class LocalSandbox implements Sandbox {
+export class LocalSandbox extends SessionMapSandbox<LocalSession> implements Sandbox {
   readonly type = 'Local' as const;
   readonly banner = '';
-  readonly #sessions = new SessionMap<LocalSession>();
   readonly #config: LocalSessionConfig;
 
   constructor(private readonly options: LocalSandboxOptions = {}) {
+    super();
     this.#config = {
       pythonPath: resolvePythonPath(options.pythonPath, options.env),
       defaultTimeoutMs: options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS,
@@ -36,19 +35,9 @@ export class LocalSandbox implements Sandbox {
     };
   }
 
-  session(identifier: string = randomUUID()): LocalSession {
-    return this.#sessions.get(checkSessionIdentifier(identifier), (forget) => {
-      const lifecycle = new SessionLifecycle('Local', identifier, this.options.onLifecycle, this.options.label);
-      return new LocalSession(identifier, this.#config, lifecycle, forget);
-    });
-  }
-
-  async close(): Promise<void> {
-    await this.#sessions.closeAll();
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.close();
+  protected openSession(identifier: string, forget: () => void): LocalSession {
+    const lifecycle = new SessionLifecycle('Local', identifier, this.options.onLifecycle, this.options.label);
+    return new LocalSession(identifier, this.#config, lifecycle, forget);
   }
 }
 
