@@ -25,26 +25,12 @@ export function registerExecutionRoutes(app: Hono<PoolEnv>, deps: PoolAppDeps): 
     requireApiVersion(c.req.url);
     const identifier = session(c);
     const body = await readJsonBody(c.req.raw, MAX_EXECUTION_BODY_BYTES);
-    // The documented body wraps the fields in "properties"; accept a flat body too.
-    const wrapped = typeof body === 'object' && body !== null && 'properties' in body ? (body as { properties: unknown }).properties : body;
-    const plan = planExecution(parseExecutionFields(wrapped, '"properties"'), deps.settings, 1);
+    const plan = planExecution(parseExecutionFields(gen1Fields(body), '"properties"'), deps.settings, 1);
     if (deps.auditIncludeContent) c.set('code', plan.code);
     const outcome = await runExecution(deps, identifier, plan, c.req.raw.signal);
     const wire = toWire(deps, outcome.response, plan, 1);
-    return sendJson(c, 200, {
-      $id: '1',
-      properties: {
-        $id: '2',
-        status: wire.status === 'success' ? 'Success' : 'Failure',
-        stdout: wire.stdout,
-        stderr: wire.stderr,
-        result: wire.result,
-        // The NodeLTS tutorial reads the value under this name; both are cheap.
-        executionResult: wire.result,
-        executionTimeInMilliseconds: wire.executionTimeInMilliseconds,
-        ...(wire.images.length > 0 && { images: wire.images }),
-      },
-    });
+    // The NodeLTS tutorial reads the value as executionResult; both names are cheap.
+    return sendJson(c, 200, { $id: '1', properties: { $id: '2', ...gen1Result(wire), executionResult: wire.result } });
   });
 
   app.post('/executions', async (c) => {
@@ -125,6 +111,23 @@ function executionId(c: PoolContext, deps: PoolAppDeps): string {
   if (!OPERATION_ID_PATTERN.test(requested)) throw validationError('The operation-id header must be 1–128 characters from letters, digits and ._~-.', 'operation-id');
   if (!deps.executions.claim(requested)) throw validationError(`An execution with operation-id "${requested}" already exists; send a new id.`, 'operation-id');
   return requested;
+}
+
+/** The fields of a gen-1 (or legacy) execution body: documented inside "properties", accepted flat too. */
+export function gen1Fields(body: unknown): unknown {
+  return typeof body === 'object' && body !== null && 'properties' in body ? (body as { properties: unknown }).properties : body;
+}
+
+/** A gen-1 (or legacy) execution's result fields, as the service words them. */
+export function gen1Result(wire: WireExecution) {
+  return {
+    status: wire.status === 'success' ? 'Success' : 'Failure',
+    stdout: wire.stdout,
+    stderr: wire.stderr,
+    result: wire.result,
+    executionTimeInMilliseconds: wire.executionTimeInMilliseconds,
+    ...(wire.images.length > 0 && { images: wire.images }),
+  };
 }
 
 export function toWire(deps: PoolAppDeps, response: KernelResponse, plan: ExecutionPlan, generation: 1 | 2): WireExecution {

@@ -17,7 +17,7 @@ import { LegacyUsageLog } from '../legacy-usage-log.js';
 import { fileNameParam } from '../paths.js';
 import { remoteAddress } from '../request-log.js';
 import { parseExecutionFields, queryParam, readJsonBody, requireApiVersion, validateIdentifier, type ExecutionFields } from '../validation.js';
-import { MAX_EXECUTION_BODY_BYTES, toWire } from './executions.js';
+import { gen1Fields, gen1Result, MAX_EXECUTION_BODY_BYTES, toWire } from './executions.js';
 import { receiveSessionUploads, sendFileContent } from './files.js';
 
 /** RFC 9745: the routes were deprecated when the service stopped serving them (2024-06-01T00:00:00Z). */
@@ -44,22 +44,13 @@ export function registerLegacyRoutes(app: Hono<PoolEnv>, deps: PoolAppDeps): voi
     c.set('operation', 'legacy/execute');
     optionalApiVersion(c.req.url);
     const body = await readJsonBody(c.req.raw, MAX_EXECUTION_BODY_BYTES);
-    const wrapped = typeof body === 'object' && body !== null && 'properties' in body ? (body as { properties: unknown }).properties : body;
-    const fields = parseExecutionFields(wrapped, '"properties"');
+    const fields = parseExecutionFields(gen1Fields(body), '"properties"');
     const identifier = session(c, fields);
     const plan = planExecution(fields, deps.settings, 1);
     if (deps.auditIncludeContent) c.set('code', plan.code);
     const outcome = await runExecution(deps, identifier, plan, c.req.raw.signal);
     const wire = toWire(deps, outcome.response, plan, 1);
-    return sendJson(c, 200, {
-      $id: '1',
-      status: wire.status === 'success' ? 'Success' : 'Failure',
-      stdout: wire.stdout,
-      stderr: wire.stderr,
-      result: wire.result,
-      executionTimeInMilliseconds: wire.executionTimeInMilliseconds,
-      ...(wire.images.length > 0 && { images: wire.images }),
-    });
+    return sendJson(c, 200, { $id: '1', ...gen1Result(wire) });
   });
 
   app.post('/python/uploadFile', async (c) => {
