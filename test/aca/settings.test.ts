@@ -64,7 +64,7 @@ describe('ACA settings', () => {
     expect(() => resolveAcaConnection({ poolManagementEndpoint: AZURE, env: { ACA_API_VERSION: '2023-01-01' } })).toThrow(/ACA_API_VERSION.*2025-10-02-preview/);
   });
 
-  it('has the original design banner and type', () => {
+  it('has the ACA banner and type', () => {
     const sandbox = createAcaSandbox({ env: { ACA_POOL_MANAGEMENT_ENDPOINT: AZURE, ACA_POOL_ACCESS_TOKEN: 't' } });
     expect(sandbox.type).toBe('Sandbox-ACA');
     expect(sandbox.banner).toBe('☁️ [Azure Container Apps Sandbox]');

@@ -1,5 +1,5 @@
 /**
- * The original design's Python client (tools/weather_sandbox_aca.py, reference/original-design-aca.md):
+ * The first Python weather tool's client, which this project grew from:
  * `requests.post` to `{endpoint}/code/execute?api-version=2024-02-02-preview&identifier={session_id}`
  * with `Authorization: Bearer …` and `Content-Type: application/json`, the gen-1 body, and it reads
  * `properties.result`, `properties.stdout` and `properties.stderr`. The session id is a name such
@@ -37,7 +37,7 @@ async function execute(sessionId: string, code: string): Promise<{ result: unkno
   return { result: properties.result, stdout: properties.stdout, stderr: properties.stderr };
 }
 
-describe('original design client (requests, gen-1)', () => {
+describe('first weather tool client (requests, gen-1)', () => {
   it('runs the weather code shape: prints a report, keeps the session per destination', async () => {
     const first = await execute('weather-new-york', "import json\nreport = {'city': 'New York', 'high_c': 3}\nprint(json.dumps(report))");
     expect(first).toEqual({ result: '', stdout: '{"city": "New York", "high_c": 3}\n', stderr: '' });

@@ -1,7 +1,7 @@
 /**
  * Plain HTTP: the curl commands docs/pool.md shows, replayed byte for byte in-process, and Python
  * `requests` itself (when python3 has it) against a real pool on loopback, the way a script or the
- * original design's tool calls it.
+ * first weather tool called it.
  */
 import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -80,7 +80,7 @@ describe('Python requests against a real pool', () => {
     await server?.close();
   });
 
-  it('runs the original design\'s request, uploads with files=, and downloads', async (context) => {
+  it('runs the first weather tool\'s request, uploads with files=, and downloads', async (context) => {
     if (!available) context.skip('python3 has no requests module here');
     const script = String.raw`
 import sys, requests

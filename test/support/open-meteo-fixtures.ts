@@ -1,5 +1,5 @@
 /**
- * Synthetic Open-Meteo fixtures shaped like the real responses (reference §2, §3), keyed to the
+ * Synthetic Open-Meteo fixtures shaped like the recorded real responses in test/fixtures/open-meteo, keyed to the
  * exact requests the weather program makes. Values are deterministic functions of the date and
  * place, so tests can predict them. The reference's own fixtures live as JSON files beside these.
  */

@@ -17,7 +17,7 @@ export interface ReplayRequest {
 }
 
 export interface ReplayFixture {
-  /** Where the fixture came from, for messages (`reference §9.3`, `synthetic`). */
+  /** Where the fixture came from, for messages (`recorded archive`, `synthetic`). */
   source?: string;
   request: ReplayRequest;
   response: { status?: number; body: unknown; headers?: Record<string, string> };

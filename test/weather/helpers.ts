@@ -3,7 +3,7 @@ import { addDays } from '../../src/weather/calendar.js';
 import { archiveFixture, dateRange, forecastFixture, geocodingFixture, PLACES, typicalFixture } from '../support/open-meteo-fixtures.js';
 import { startOpenMeteoReplay, type OpenMeteoReplay } from '../support/open-meteo-replay.js';
 
-/** Matches the reference forecast (§9.2: current time 2025-06-10T14:15). */
+/** Matches the recorded Paris forecast (its current time is 2025-06-10T14:15). */
 export const TODAY = '2025-06-10';
 
 /** Years the typical-weather request asks for, for a window in August 2025 seen on TODAY. */

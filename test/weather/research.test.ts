@@ -33,7 +33,7 @@ function okPlace(output: ResearchWeatherOutput, index = 0) {
 }
 
 describe('research_weather on Local against the replay server', () => {
-  test('current conditions and the 5-day forecast, as the original printed them (reference §9.2)', async () => {
+  test('current conditions and the 5-day forecast, from the recorded Paris forecast', async () => {
     const output = await research('Paris');
     expect(output.sandboxType).toBe('Local');
     const lines = output.text.split('\n');
@@ -54,7 +54,7 @@ describe('research_weather on Local against the replay server', () => {
     expect(output.data.calls).toBe(2);
   });
 
-  test('past dates report what happened, with the reference aggregates (§9.3)', async () => {
+  test('past dates report what happened, with the aggregates of the recorded July 2024 archive', async () => {
     const output = await research('Paris', 'July 2024');
     const report = okPlace(output);
     expect(report.past?.summary).toMatchObject({

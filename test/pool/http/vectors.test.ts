@@ -1,5 +1,5 @@
 /**
- * Every compatibility vector of the ACA reference (§9), over real HTTP against the real runtime
+ * Every compatibility vector of the ACA data-plane API (request/response pairs taken from the service's documentation), over real HTTP against the real runtime
  * (isolated sessions with their own /mnt/data). Vector 16 (Shell pool) is answered as a Python
  * pool does: shell fields are refused with SessionRequestNotSupported. The vectors' own identifiers
  * (s1, s2, s3, b1) are used as written; vector 18's `ab` is accepted too (the pool allows 1–256
