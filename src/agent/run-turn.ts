@@ -14,7 +14,7 @@ import type { WeatherToolOptions } from '../tools/index.js';
 import { CallTimeline } from './call-timeline.js';
 import { travelAgentInstructions } from './instructions.js';
 import type { SessionContinuity } from './session-continuity.js';
-import { toolCallProblem } from './tool-input-errors.js';
+import { toolCallProblem, withToolWordedInputErrors } from './tool-input-errors.js';
 import { toolFailed } from './tool-outcome.js';
 import type { AgentEvent, ImageRef, MessagePart, ToolCallView } from './types.js';
 
@@ -129,18 +129,20 @@ export async function runTurn(options: TurnOptions): Promise<TurnOutcome> {
     },
   });
 
-  const tools = createAiSdkTools({
+  const tools = withToolWordedInputErrors(createAiSdkTools({
     sandbox: watched?.sandbox ?? options.sandbox,
     sessionId: options.sessionId,
-    subscribeLifecycle: options.subscribeLifecycle,
+    // The continuity probe's own cell is not part of the call (its session set-up is); it is left
+    // out here, before the tools' de-duplication of events could mistake the cell's for the probe's.
+    subscribeLifecycle:
+      options.subscribeLifecycle &&
+      ((identifier, listener) => options.subscribeLifecycle!(identifier, (event) => (probing && event.phase !== 'creating' && event.phase !== 'ready' ? undefined : listener(event)))),
     weather: options.weather,
     onToolStart: (callId, toolName, input) => {
       current = startCall(callId, toolName, input);
       watched?.nextCall();
     },
     onLifecycle: (callId, event) => {
-      // The continuity probe's own cell is not part of the call; its session set-up is.
-      if (probing && event.phase !== 'creating' && event.phase !== 'ready') return;
       const call = calls.get(callId);
       if (!call) return;
       call.view.lifecycle.push(event);
@@ -148,7 +150,7 @@ export async function runTurn(options: TurnOptions): Promise<TurnOutcome> {
       call.view.timeline = call.timeline.steps;
       for (const step of steps) emit({ type: 'tool-lifecycle', callId, event, step });
     },
-  });
+  }));
 
   const userMessage: ModelMessage = { role: 'user', content: options.userText };
   armTimeout();

@@ -3,7 +3,7 @@
  * the validation. The person (and the model, next turn) reads instead what the tool needed, in
  * the tool's own words, with a call that would have worked.
  */
-import { InvalidToolInputError, NoSuchToolError } from 'ai';
+import { asSchema, InvalidToolInputError, jsonSchema, NoSuchToolError, type ToolSet } from 'ai';
 import type { ZodType } from 'zod';
 import { chartWeatherInputSchema } from '../tools/chart-weather.js';
 import { researchWeatherInputSchema } from '../tools/research-weather.js';
@@ -41,4 +41,32 @@ function parseJson(text: string): unknown {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The tools with their arguments checked by the tool itself rather than the SDK: the model is
+ * offered the same JSON schema, but a call it gets wrong fails with the tool's message (above),
+ * which is also what the model reads in the tool result, so its next attempt can be right.
+ */
+export function withToolWordedInputErrors(tools: ToolSet): ToolSet {
+  return Object.fromEntries(
+    Object.entries(tools).map(([name, original]) => {
+      const spec = TOOLS[name];
+      const execute = original.execute;
+      if (!spec || !execute) return [name, original];
+      const offered = asSchema(original.inputSchema).jsonSchema;
+      return [
+        name,
+        {
+          ...original,
+          inputSchema: jsonSchema(offered),
+          execute: (input: unknown, options: Parameters<typeof execute>[1]) => {
+            const parsed = spec.schema.safeParse(input);
+            if (!parsed.success) throw new Error(toolInputProblem(name, input));
+            return execute(parsed.data, options);
+          },
+        },
+      ];
+    }),
+  ) as ToolSet;
 }
