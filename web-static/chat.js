@@ -48,8 +48,10 @@ async function init() {
 function fillAgents() {
   const select = $('agent-select');
   select.replaceChildren(...state.status.agents.map((agent) =>
-    el('option', { value: agent.id, disabled: !agent.available, title: agent.reason || agent.name, text: agent.available ? agent.name : `${agent.name} — unavailable` })));
+    // The label already says "Agent": the backend's name is what tells them apart.
+    el('option', { value: agent.id, disabled: !agent.available, title: agent.reason || agent.name, text: `${agent.name.replace(/^Travel agent · /, '')}${agent.available ? '' : ' — unavailable'}` })));
   select.value = state.status.defaultAgentId;
+  select.title = select.selectedOptions[0]?.textContent || '';
   const unavailable = state.status.agents.filter((agent) => !agent.available);
   const node = $('agent-reason');
   node.hidden = unavailable.length === 0;
@@ -165,7 +167,7 @@ async function send() {
   const limit = state.status.limits?.messageChars;
   if (!text) { showComposerError('The message is empty; type a question first.'); return; }
   if (limit && text.length > limit) {
-    showComposerError(`The message is ${text.length.toLocaleString('en-US')} characters; the limit is ${limit.toLocaleString('en-US')} (${(text.length - limit).toLocaleString('en-US')} too many). Shorten it, or attach the data as a file in run_python instead of pasting it.`);
+    showComposerError(`The message is ${text.length.toLocaleString('en-US')} characters; the limit is ${limit.toLocaleString('en-US')} (${(text.length - limit).toLocaleString('en-US')} too many). Shorten it, or split it over several messages.`);
     return;
   }
   showComposerError('');

@@ -1,9 +1,15 @@
 // Assistant text as Markdown: marked turns it into HTML, DOMPurify removes anything that could run
-// or restyle the page. Model text can carry a prompt injection, so links open in a new tab without
-// a referrer, and images load only from this server or inline data (an outside image URL could
-// carry the conversation away in its query string).
-import { marked } from '/static/vendor/marked.js';
+// or restyle the page. Model text can carry a prompt injection, so HTML the model writes is shown
+// as text (never interpreted), links open in a new tab without a referrer, and images load only
+// from this server or inline data (an outside image URL could carry the conversation away in its
+// query string).
+import { Marked } from '/static/vendor/marked.js';
 import DOMPurify from '/static/vendor/purify.js';
+
+const ESCAPES = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+const escapeHtml = (text) => text.replace(/[&<>"']/g, (char) => ESCAPES[char]);
+
+const markdown = new Marked({ async: false, gfm: true, breaks: true, renderer: { html: ({ text }) => escapeHtml(text) } });
 
 const purifier = DOMPurify(window);
 purifier.addHook('afterSanitizeAttributes', (node) => {
@@ -28,5 +34,5 @@ const PURIFY_OPTIONS = {
 
 /** Sets `node`'s content to the sanitised rendering of `text`. */
 export function renderMarkdown(node, text) {
-  node.innerHTML = purifier.sanitize(marked.parse(text, { async: false, gfm: true, breaks: true }), PURIFY_OPTIONS);
+  node.innerHTML = purifier.sanitize(markdown.parse(text), PURIFY_OPTIONS);
 }

@@ -18,7 +18,7 @@ const count = (n: number) => n.toLocaleString('en-US');
 export function messageProblem(text: string): string | undefined {
   if (text.trim() === '') return 'The message is empty; type a question first.';
   if (text.length > MAX_MESSAGE_CHARS) {
-    return `The message is ${count(text.length)} characters; the limit is ${count(MAX_MESSAGE_CHARS)} (${count(text.length - MAX_MESSAGE_CHARS)} too many). Shorten it, or attach the data as a file in run_python instead of pasting it.`;
+    return `The message is ${count(text.length)} characters; the limit is ${count(MAX_MESSAGE_CHARS)} (${count(text.length - MAX_MESSAGE_CHARS)} too many). Shorten it, or split it over several messages.`;
   }
   return undefined;
 }

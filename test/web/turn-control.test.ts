@@ -154,7 +154,7 @@ describe('turns that end early, and input limits', () => {
     const body = (await response.json()) as { error: { code: string; message: string } };
     expect(body.error.code).toBe('message_rejected');
     expect(body.error.message).toBe(
-      `The message is 204,800 characters; the limit is ${MAX_MESSAGE_CHARS.toLocaleString('en-US')} (${(204_800 - MAX_MESSAGE_CHARS).toLocaleString('en-US')} too many). Shorten it, or attach the data as a file in run_python instead of pasting it.`,
+      `The message is 204,800 characters; the limit is ${MAX_MESSAGE_CHARS.toLocaleString('en-US')} (${(204_800 - MAX_MESSAGE_CHARS).toLocaleString('en-US')} too many). Shorten it, or split it over several messages.`,
     );
     const empty = await client.request(`/api/conversations/${id}/messages`, { method: 'POST', json: { text: '  \n ' } });
     expect(empty.status).toBe(400);
