@@ -17,8 +17,9 @@ const TOOLS: Record<string, { schema: ZodType; example: string }> = {
 
 /** The tool's own message for a refused call, or undefined when the error is something else. */
 export function toolCallProblem(toolName: string, input: unknown, error: unknown): string | undefined {
-  if (NoSuchToolError.isInstance(error)) return `There is no tool called ${toolName}; the tools are ${Object.keys(TOOLS).join(', ')}.`;
-  if (!InvalidToolInputError.isInstance(error)) return undefined;
+  // The SDK may hand the error over as its text rather than the instance, so the name decides too.
+  if (!TOOLS[toolName] || NoSuchToolError.isInstance(error)) return `There is no tool called ${toolName}; the tools are ${Object.keys(TOOLS).join(', ')}.`;
+  if (!InvalidToolInputError.isInstance(error) && !String(error).includes('InvalidToolInputError')) return undefined;
   return toolInputProblem(toolName, typeof input === 'string' ? parseJson(input) : input) ?? (TOOLS[toolName] ? `${toolName} could not run: the arguments were not valid JSON. Call it like ${TOOLS[toolName].example}.` : undefined);
 }
 
