@@ -12,6 +12,8 @@ import type { ExecuteOptions, ExecutionResult, Sandbox, SandboxSession } from '.
 
 /** Shown in the tool card and put before the cell's stderr, which is what the model reads. */
 export const SESSION_RESET_NOTICE = 'New sandbox session — earlier variables and files are gone.';
+/** The same when the backend says it restarted only the interpreter and kept the session's files. */
+export const KERNEL_RESTART_NOTICE = 'New Python kernel — earlier variables are gone; the files in /mnt/data were kept.';
 
 const MARKER = '__tidepool_session_mark__';
 /** True when the marker was there; sets it either way. */
@@ -96,7 +98,8 @@ async function probe(session: SandboxSession, usedBefore: boolean, signal: Abort
   const backendNotice = BACKEND_NOTICE.exec(result.stderr)?.[0].trim() ?? '';
   const markerFound = result.result === true || result.result === 'True';
   if (!backendNotice && (markerFound || !usedBefore)) return '';
-  const message = backendNotice ? `${SESSION_RESET_NOTICE} ${backendNotice}` : SESSION_RESET_NOTICE;
+  const headline = /files were kept|files in \/mnt\/data were kept/.test(backendNotice) ? KERNEL_RESTART_NOTICE : SESSION_RESET_NOTICE;
+  const message = backendNotice ? `${headline} ${backendNotice.replace(/^\[tidepool\]\s*/, '(')})` : headline;
   hooks.onReset(message);
   return `[tidepool] ${message}`;
 }

@@ -81,6 +81,10 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in Chromium', () => {
     await expect.poll(() => image.evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth)).toBeGreaterThan(100);
     await page.locator('[data-testid=assistant-message][data-done=true]').nth(1).waitFor();
     await page.screenshot({ path: screenshotPath('chart'), fullPage: true });
+    // The same pool session served both calls: no reset notice, and the second found the session ready.
+    const chartCard = page.locator('[data-testid=tool-card][data-tool=chart_weather]');
+    expect(await chartCard.locator('[data-testid=session-reset]').isHidden()).toBe(true);
+    expect(await chartCard.locator('[data-testid=lifecycle-event][data-phase=ready]').textContent()).toMatch(/^session reused\d+ ms$/);
     expect(model.failures).toEqual([]);
     expect(replay.unknown).toEqual([]);
 
@@ -98,6 +102,24 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in Chromium', () => {
       .poll(() => page.locator('[data-testid=tool-card][data-tool=chart_weather] img[data-testid=tool-image]').evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth))
       .toBeGreaterThan(100);
     await page.screenshot({ path: screenshotPath('conversation-after-reload'), fullPage: true });
+
+    // The pool session's kernel dies between turns (code that exits, the memory limit): the pool
+    // restarts it, keeping the files, and the next call says what was lost and what was kept.
+    const conversationId = new URL(page.url()).hash.replace('#c=', '');
+    await server.agents.get('travel-pool').sandbox!.session(conversationId).execute('import os\nos._exit(3)').catch(() => undefined);
+    model.push(
+      { expectUser: 'files', reply: { toolCalls: [{ name: 'run_python', arguments: { code: 'import os\nsorted(os.listdir("."))' } }] } },
+      { expectToolResultText: /New Python kernel — earlier variables are gone; the files in \/mnt\/data were kept[\s\S]*tidepool-weather-chart/, reply: { text: 'The kernel restarted; the chart file is still there.' } },
+    );
+    await page.fill('[data-testid=prompt]', 'Which files do we have?');
+    await page.click('[data-testid=send]');
+    const reset = page.locator('[data-testid=assistant-message]').nth(2).locator('[data-testid=session-reset]');
+    await reset.waitFor({ state: 'visible', timeout: 90_000 });
+    expect(await reset.textContent()).toMatch(/^New Python kernel — earlier variables are gone; the files in \/mnt\/data were kept\. \(This session's previous Python kernel exited with code 3/);
+    await page.locator('[data-testid=assistant-message][data-done=true]').nth(2).waitFor({ timeout: 90_000 });
+    await reset.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: screenshotPath('pool-kernel-restart-notice') });
+    expect(model.failures).toEqual([]);
   }, 240_000);
 
   it('runs research_weather from the Tools page on the pool backend', async () => {
