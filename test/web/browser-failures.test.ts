@@ -199,7 +199,7 @@ describe.skipIf(!existsSync(CHROMIUM))('chat failure paths in Chromium', () => {
     await page.screenshot({ path: screenshotPath('markdown-with-an-injection-attempt'), fullPage: true });
   }, 60_000);
 
-  it('draws its icons as SVG, needing no emoji font, and serves a favicon', async () => {
+  it('draws its icons as SVG, needing no emoji font, fits long names in the sidebar, and serves a favicon', async () => {
     await page.goto(server.url);
     await page.locator('[data-testid=send] svg').waitFor();
     for (const selector of ['[data-testid=new-conversation]', '[data-testid=send]', '[data-testid=stop]']) {
@@ -211,6 +211,16 @@ describe.skipIf(!existsSync(CHROMIUM))('chat failure paths in Chromium', () => {
       return Array.from(doc.querySelectorAll('.topbar, .sidebar, .composer, .session-panel')).map((node) => node.textContent ?? '').join(' ');
     });
     expect(chrome).not.toMatch(/\p{Extended_Pictographic}/u);
+    // Long conversation titles and the unavailable agents' reasons (opened) fit the sidebar.
+    await page.locator('[data-testid=agent-reason] summary').click();
+    await page.locator('[data-testid=unavailable-agent]').first().waitFor({ state: 'visible' });
+    const overflow = await page.locator('.sidebar').evaluate((node) => {
+      const box = node as unknown as { scrollWidth: number; clientWidth: number; querySelector(s: string): { getBoundingClientRect(): { right: number } } | null; getBoundingClientRect(): { right: number } };
+      return { scroll: box.scrollWidth - box.clientWidth, select: box.querySelector('select')!.getBoundingClientRect().right - box.getBoundingClientRect().right };
+    });
+    expect(overflow.scroll).toBeLessThanOrEqual(0);
+    expect(overflow.select).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: screenshotPath('sidebar-with-unavailable-agents-open') });
     const favicon = await page.request.get(`${server.url}/favicon.ico`);
     expect(favicon.status()).toBe(200);
     expect(favicon.headers()['content-type']).toBe('image/svg+xml');
