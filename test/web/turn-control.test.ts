@@ -64,6 +64,31 @@ describe('turns that end early, and input limits', () => {
     expect((await client.request(`/api/conversations/${id}/stop`, { method: 'POST' })).status).toBe(409);
   }, 60_000);
 
+  it('Stop during a running cell interrupts the cell and marks the call as stopped, keeping the turn so far', async () => {
+    const id = await newConversation();
+    const events: LifecycleEvent[] = [];
+    const unsubscribe = server.agents.get('travel-local').lifecycle.subscribe(id, (event) => events.push(event));
+    try {
+      scripted.push({ expectUser: 'Wait', reply: { toolCalls: [{ name: 'run_python', arguments: { code: 'import time\ntime.sleep(600)' } }] } });
+      const { requests } = model;
+      const response = await client.request(`/api/conversations/${id}/messages`, { method: 'POST', json: { text: 'Wait ten minutes' } });
+      // The first cell is the session check; the second is the sleep.
+      await expect.poll(() => events.filter((event) => event.phase === 'executing').length, { timeout: 60_000 }).toBe(2);
+      expect((await client.request(`/api/conversations/${id}/stop`, { method: 'POST' })).status).toBe(202);
+      const sse = await readSse(response);
+      const end = JSON.parse(sse.find((e) => e.event === 'tool-end')!.data) as { call: { status: string; text: string } };
+      expect(end.call).toMatchObject({ status: 'error', text: 'Stopped before it finished: Stopped by you.' });
+      expect(sse.at(-2)?.event).toBe('stopped');
+      await expect.poll(() => events.filter((event) => event.phase === 'finished' || event.phase === 'failed').length, { timeout: 60_000 }).toBe(2);
+      expect(model.requests).toBe(requests + 1);
+      const { messages } = await client.json<{ messages: DisplayMessage[] }>(`/api/conversations/${id}`);
+      expect(messages[1]!.parts.map((part) => part.type)).toEqual(['tool', 'notice']);
+      expect(scripted.failures).toEqual([]);
+    } finally {
+      unsubscribe();
+    }
+  }, 120_000);
+
   it('stops a turn whose model stays silent past the model timeout, and says so', async () => {
     const quick = await startWebServer({ port: 0, dbPath: path.join(dir, 'quick.sqlite'), env: { OPENAI_BASE_URL: model.url, OPENAI_MODEL: 'scripted', TIDEPOOL_MODEL_TIMEOUT_MS: '1500' }, allowUnsandboxedLocal: true });
     try {
