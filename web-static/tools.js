@@ -1,10 +1,12 @@
 // The tools page: run research_weather, chart_weather or run_python directly on any backend.
 import { api, el, showModelStatus } from './common.js';
+import { fillIcons } from './icons.js';
 import { createToolCard } from './tool-card.js';
 
 const $ = (id) => document.getElementById(id);
 
 async function init() {
+  fillIcons();
   const status = await api('/api/status');
   showModelStatus(status);
   $('tool-agent').replaceChildren(...status.agents.map((agent) =>
@@ -40,7 +42,7 @@ async function run() {
   try {
     const result = await api(`/api/tools/${tool}`, { method: 'POST', body: { agentId, input } });
     placeholder.replaceWith(createToolCard({
-      toolName: tool, input, sandboxType: result.sandboxType, status: 'success', lifecycle: result.lifecycle,
+      toolName: tool, input, sandboxType: result.sandboxType, status: result.status, lifecycle: result.lifecycle, timeline: result.timeline,
       text: result.text, images: result.images, durationMs: result.durationMs,
     }));
   } catch (error) {

@@ -26,7 +26,11 @@ export interface WeatherToolOptions {
 }
 
 export const researchWeatherInputSchema = z.object({
-  destination: z.string().trim().min(1, 'Name a destination, e.g. "Paris, France".').max(300),
+  destination: z
+    .string({ error: (issue) => (issue.input === undefined ? 'research_weather needs a destination, e.g. "Paris, France".' : 'The destination must be text, e.g. "Paris, France".') })
+    .trim()
+    .min(1, 'Name a destination, e.g. "Paris, France".')
+    .max(300),
   dates: z.string().trim().max(100).optional().describe('Travel dates: "current", "May", "February 2026", "May 3-10, 2027", "next week", …'),
 });
 

@@ -4,10 +4,19 @@
  */
 import { dayLabel, windowLabel } from './calendar.js';
 import type { ArchiveDay, CurrentConditions, DaysSummary, ForecastDay, PlaceInfo, PlaceReport, TypicalWeather } from './report.js';
-import { precipitation, temperature, windSpeed } from './units.js';
+import { precipitation, temperature as unroundedTemperature, windSpeed } from './units.js';
 import { weatherIcon, weatherText } from './wmo.js';
 
 export type ReportWithTips = PlaceReport & { tips?: string[] };
+
+/**
+ * A temperature rounded once, to the 0.1 °C shown, with °F derived from that: the same aggregate
+ * reads the same wherever it appears (per place and side by side), never 62.7°F in one line and
+ * 62.6°F in the next.
+ */
+function temperature(celsius: number | null | undefined): string {
+  return unroundedTemperature(celsius == null ? celsius : Math.round(celsius * 10) / 10);
+}
 
 /** Past days are listed one by one up to this many; longer stretches get the summary only. */
 const MAX_LISTED_PAST_DAYS = 10;
@@ -108,9 +117,21 @@ function sideBySide(places: ReportWithTips[]): string {
   return lines.join('\n');
 }
 
-/** One comparable figure per place: the mean of whatever days the dates cover. */
+/**
+ * One comparable figure per place. When the dates are covered by one kind of data (typical
+ * weather, or recorded days), it is that section's own summary, so both lines show one number;
+ * a mix (forecast plus recorded days) is the mean of every day.
+ */
 function headline(report: Extract<ReportWithTips, { ok: true }>): { high: number | null; low: number | null; rain: number | null } {
-  const days = [...(report.forecast ?? []), ...(report.past?.days ?? [])];
+  const forecast = report.forecast ?? [];
+  const kinds = [forecast.length > 0, report.past !== undefined && report.past !== null, Boolean(report.typical?.summary)].filter(Boolean).length;
+  const typical = report.typical?.summary;
+  if (kinds === 1 && typical) return { high: typical.meanHighC, low: typical.meanLowC, rain: typical.totalPrecipitationMm };
+  if (kinds === 1 && report.past) {
+    const past = report.past.summary;
+    return { high: past.meanHighC, low: past.meanLowC, rain: past.totalPrecipitationMm };
+  }
+  const days = [...forecast, ...(report.past?.days ?? [])];
   const typicalDays = report.typical?.days ?? [];
   const highs = [...days.map((d) => d.high), ...typicalDays.map((d) => d.highC)].filter((v): v is number => v != null);
   const lows = [...days.map((d) => d.low), ...typicalDays.map((d) => d.lowC)].filter((v): v is number => v != null);

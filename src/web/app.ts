@@ -4,6 +4,7 @@ import { HTTPException } from 'hono/http-exception';
 import { accessGuard } from './access.js';
 import type { WebDeps, WebEnv } from './deps.js';
 import { errorStatus, renderError } from './http-errors.js';
+import { logFailure } from './log-failure.js';
 import { ownerCookie } from './owner.js';
 import { chatRoutes } from './routes/chat.js';
 import { conversationRoutes } from './routes/conversations.js';
@@ -34,7 +35,7 @@ export function createWebApp(deps: WebDeps): Hono<WebEnv> {
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `No route ${c.req.method} ${c.req.path}.` } }, 404));
   app.onError((error, c) => {
     // Known refusals (HTTPException) are the person's to fix; only surprises go to the log.
-    if (!(error instanceof HTTPException) && errorStatus(error).status >= 500) deps.logger.error({ err: error, path: c.req.path }, 'request failed');
+    if (!(error instanceof HTTPException) && errorStatus(error).status >= 500) logFailure(deps.logger, 'request failed', error, { path: c.req.path });
     return c.req.path.startsWith('/v1/') ? renderOpenAiError(error, c) : renderError(error, c);
   });
   return app;

@@ -10,6 +10,8 @@ import { ConversationStore } from '../agent/conversation-store.js';
 import { resolveDbPath } from '../agent/db-path.js';
 import { createLanguageModel } from '../agent/language-model.js';
 import { resolveModelSetup, type ModelSetup } from '../agent/model-config.js';
+import { SessionContinuity } from '../agent/session-continuity.js';
+import { resolveModelTimeoutMs } from '../agent/model-timeout.js';
 import { TravelAgents, type TravelAgentsOptions } from '../agent/travel-agents.js';
 import type { Env } from '../config/settings.js';
 import { resolveWebListenSettings } from '../config/web-settings.js';
@@ -45,6 +47,8 @@ export interface WebServerOptions {
   /** Weather tool options (Open-Meteo URLs, a fixed "today"); default read from `env`. */
   weather?: WeatherToolOptions;
   logger?: pino.Logger;
+  /** How long the model may stay silent before a turn is stopped; default TIDEPOOL_MODEL_TIMEOUT_MS, else 180000. */
+  modelTimeoutMs?: number;
 }
 
 export interface RunningWebServer {
@@ -77,7 +81,7 @@ export async function startWebServer(options: WebServerOptions = {}): Promise<Ru
   });
   const store = new ConversationStore(dbPath);
   const agents = new TravelAgents({ env, ...options.agents, disabled: { ...(localOff ? { Local: localOff } : {}), ...options.agents?.disabled } });
-  const deps: Omit<WebDeps, 'access'> = { store, agents, modelSetup, model, logger, busy: new Set(), weather: { env, ...options.weather } };
+  const deps: Omit<WebDeps, 'access'> = { store, agents, modelSetup, model, logger, busy: new Map(), continuity: new SessionContinuity(), modelTimeoutMs: resolveModelTimeoutMs(options.modelTimeoutMs, env), weather: { env, ...options.weather } };
 
   // The app needs the port (its cookie is named after it), known only once listening; until
   // then nothing is served.

@@ -78,10 +78,10 @@ describe('web access: token and Host guard', () => {
 
   it('finds the app\'s routes, including every /api and /v1 route', () => {
     const paths = guarded.map((route) => `${route.method} ${route.path.replace(/[0-9a-f-]{36}/g, ':id')}`);
-    for (const expected of ['GET /', 'GET /tools', 'GET /api/status', 'GET /api/conversations', 'POST /api/conversations', 'GET /api/conversations/:id', 'DELETE /api/conversations/:id', 'POST /api/conversations/:id/messages', 'GET /api/conversations/:id/files', 'GET /api/conversations/:id/files/notes.txt', 'GET /api/conversations/:id/images/:id', 'POST /api/tools/run_python', 'GET /v1/models', 'POST /v1/chat/completions', 'GET /static/chat.js']) {
+    for (const expected of ['GET /', 'GET /tools', 'GET /api/status', 'GET /api/conversations', 'POST /api/conversations', 'GET /api/conversations/:id', 'DELETE /api/conversations/:id', 'POST /api/conversations/:id/messages', 'POST /api/conversations/:id/stop', 'GET /api/conversations/:id/files', 'GET /api/conversations/:id/files/notes.txt', 'GET /api/conversations/:id/images/:id', 'POST /api/tools/run_python', 'GET /v1/models', 'POST /v1/chat/completions', 'GET /static/chat.js']) {
       expect(paths).toContain(expected);
     }
-    expect([...PUBLIC_PATHS].sort()).toEqual(['/favicon.svg', '/login', '/static/app.css']);
+    expect([...PUBLIC_PATHS].sort()).toEqual(['/favicon.ico', '/favicon.svg', '/login', '/static/app.css']);
   });
 
   it('answers 401 with how to get in on every route but the login page, without a token or with a wrong one', async () => {

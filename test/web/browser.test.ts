@@ -3,18 +3,16 @@
  * a weather question with a tool card and timings, draws a chart, and the conversation is still
  * there after a reload. A scripted model plays the LLM; an Open-Meteo replay server plays the weather.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWebServer, type RunningWebServer } from '../../src/web/server.js';
 import type { OpenMeteoReplay } from '../support/open-meteo-replay.js';
 import { startScriptedModelServer, type ScriptedModelServer } from '../support/scripted-model-server.js';
+import { CHROMIUM, launchChromium, screenshotPath } from './chromium.js';
 import { openMeteoEnv, startTravelReplay, TODAY } from './travel-fixtures.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-const SCREENSHOTS = path.resolve('test-results', 'web');
 
 describe.skipIf(!existsSync(CHROMIUM))('web UI in Chromium', () => {
   let replay: OpenMeteoReplay;
@@ -26,7 +24,6 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in Chromium', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'tidepool-browser-'));
-    mkdirSync(SCREENSHOTS, { recursive: true });
     replay = await startTravelReplay();
     model = await startScriptedModelServer();
     server = await startWebServer({
@@ -37,13 +34,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in Chromium', () => {
       // A pool session's loopback is its own: it reaches the replay server only at the address allowed here.
       agents: { sandboxOptions: { pool: { pool: { egressAllow: replay.egressAllow } } } },
     });
-    // A persistent context is how playwright takes --user-data-dir: a fresh temporary profile.
-    browser = await chromium.launchPersistentContext(path.join(dir, 'chromium-profile'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1400, height: 1000 },
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
-    });
+    browser = await launchChromium(path.join(dir, 'chromium-profile'));
     page = browser.pages()[0] ?? (await browser.newPage());
   }, 120_000);
 
@@ -77,11 +68,11 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in Chromium', () => {
     expect(await weatherCard.locator('[data-testid=backend-badge]').textContent()).toBe('Sandbox-Pool');
     const phases = await weatherCard.locator('[data-testid=lifecycle-event]').evaluateAll((items) => items.map((item) => (item as unknown as { dataset: { phase?: string } }).dataset.phase));
     expect(phases).toEqual(expect.arrayContaining(['executing', 'finished']));
-    expect(await weatherCard.locator('[data-testid=lifecycle-event][data-phase=finished]').textContent()).toMatch(/\d+ ms · step \d+ ms/);
+    expect(await weatherCard.locator('[data-testid=lifecycle-event][data-phase=finished]').textContent()).toMatch(/^finished\s*call total \d+ ms$/);
     expect(await weatherCard.locator('[data-testid=tool-output]').textContent()).toContain('Tokyo');
     await page.locator('[data-testid=assistant-message][data-done=true]').first().waitFor();
     expect(await page.locator('[data-testid=assistant-message]').first().textContent()).toContain('Would you like a chart');
-    await page.screenshot({ path: path.join(SCREENSHOTS, '1-weather-tool-card.png'), fullPage: true });
+    await page.screenshot({ path: screenshotPath('weather-tool-card'), fullPage: true });
 
     await page.fill('[data-testid=prompt]', 'Yes, a chart please');
     await page.click('[data-testid=send]');
@@ -89,7 +80,11 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in Chromium', () => {
     await image.waitFor({ timeout: 90_000 });
     await expect.poll(() => image.evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth)).toBeGreaterThan(100);
     await page.locator('[data-testid=assistant-message][data-done=true]').nth(1).waitFor();
-    await page.screenshot({ path: path.join(SCREENSHOTS, '2-chart.png'), fullPage: true });
+    await page.screenshot({ path: screenshotPath('chart'), fullPage: true });
+    // The same pool session served both calls: no reset notice, and the second found the session ready.
+    const chartCard = page.locator('[data-testid=tool-card][data-tool=chart_weather]');
+    expect(await chartCard.locator('[data-testid=session-reset]').isHidden()).toBe(true);
+    expect(await chartCard.locator('[data-testid=lifecycle-event][data-phase=ready]').textContent()).toMatch(/^session reused\d+ ms$/);
     expect(model.failures).toEqual([]);
     expect(replay.unknown).toEqual([]);
 
@@ -106,7 +101,25 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in Chromium', () => {
     await expect
       .poll(() => page.locator('[data-testid=tool-card][data-tool=chart_weather] img[data-testid=tool-image]').evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth))
       .toBeGreaterThan(100);
-    await page.screenshot({ path: path.join(SCREENSHOTS, '3-after-reload.png'), fullPage: true });
+    await page.screenshot({ path: screenshotPath('conversation-after-reload'), fullPage: true });
+
+    // The pool session's kernel dies between turns (code that exits, the memory limit): the pool
+    // restarts it, keeping the files, and the next call says what was lost and what was kept.
+    const conversationId = new URL(page.url()).hash.replace('#c=', '');
+    await server.agents.get('travel-pool').sandbox!.session(conversationId).execute('import os\nos._exit(3)').catch(() => undefined);
+    model.push(
+      { expectUser: 'files', reply: { toolCalls: [{ name: 'run_python', arguments: { code: 'import os\nsorted(os.listdir("."))' } }] } },
+      { expectToolResultText: /New Python kernel — earlier variables are gone; the files in \/mnt\/data were kept[\s\S]*tidepool-weather-chart/, reply: { text: 'The kernel restarted; the chart file is still there.' } },
+    );
+    await page.fill('[data-testid=prompt]', 'Which files do we have?');
+    await page.click('[data-testid=send]');
+    const reset = page.locator('[data-testid=assistant-message]').nth(2).locator('[data-testid=session-reset]');
+    await reset.waitFor({ state: 'visible', timeout: 90_000 });
+    expect(await reset.textContent()).toMatch(/^New Python kernel — earlier variables are gone; the files in \/mnt\/data were kept\. \(This session's previous Python kernel exited with code 3/);
+    await page.locator('[data-testid=assistant-message][data-done=true]').nth(2).waitFor({ timeout: 90_000 });
+    await reset.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: screenshotPath('pool-kernel-restart-notice') });
+    expect(model.failures).toEqual([]);
   }, 240_000);
 
   it('runs research_weather from the Tools page on the pool backend', async () => {
@@ -121,7 +134,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in Chromium', () => {
     expect(await card.locator('[data-testid=backend-badge]').textContent()).toBe('Sandbox-Pool');
     expect(await card.locator('[data-testid=tool-output]').textContent()).toContain('Tokyo');
     expect(await card.locator('[data-testid=lifecycle-event]').count()).toBeGreaterThanOrEqual(3);
-    await page.screenshot({ path: path.join(SCREENSHOTS, '4-tools-page.png'), fullPage: true });
+    await page.screenshot({ path: screenshotPath('tools-page'), fullPage: true });
   }, 120_000);
 
   it('shows a browser without the cookie how to get in, and pasting the token opens the UI', async () => {
@@ -129,7 +142,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in Chromium', () => {
     const response = await page.goto(`${server.url}/tools`);
     expect(response?.status()).toBe(401);
     await page.locator('[data-testid=login-page]').waitFor();
-    await page.screenshot({ path: path.join(SCREENSHOTS, '5-login.png'), fullPage: true });
+    await page.screenshot({ path: screenshotPath('login'), fullPage: true });
     await page.fill('[data-testid=token-input]', server.token);
     await page.press('[data-testid=token-input]', 'Enter');
     await page.locator('[data-testid=agent-select] option').first().waitFor({ state: 'attached' });

@@ -11,11 +11,14 @@ import { streamSSE } from 'hono/streaming';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ModelMessage } from 'ai';
 import { z } from 'zod';
-import { errorMessage, runTurn } from '../../agent/run-turn.js';
+import { historyProblem, messageProblem } from '../../agent/input-limits.js';
+import { errorMessage, runTurn, type TurnOutcome } from '../../agent/run-turn.js';
 import type { AgentEvent } from '../../agent/types.js';
 import { isSandboxError } from '../../errors.js';
 import type { WebDeps, WebEnv } from '../deps.js';
+import { limitBody } from '../body-limit.js';
 import { errorStatus } from '../http-errors.js';
+import { logFailure } from '../log-failure.js';
 import { isUuid } from '../owner.js';
 
 const contentSchema = z.union([z.string(), z.null(), z.array(z.looseObject({ type: z.string(), text: z.string().optional() }))]).optional();
@@ -37,7 +40,7 @@ export function openAiRoutes(deps: WebDeps): Hono<WebEnv> {
     }),
   );
 
-  app.post('/v1/chat/completions', async (c) => {
+  app.post('/v1/chat/completions', limitBody('openai'), async (c) => {
     const parsed = chatBody.safeParse(await c.req.json().catch(() => undefined));
     if (!parsed.success) return openAiError(c, 400, `Invalid request: ${z.prettifyError(parsed.error)}`, 'invalid_request_error');
     const body = parsed.data;
@@ -51,6 +54,9 @@ export function openAiRoutes(deps: WebDeps): Hono<WebEnv> {
     if (!deps.modelSetup.configured || !deps.model) return openAiError(c, 503, deps.modelSetup.configured ? 'No model.' : deps.modelSetup.reason, 'model_not_configured');
     const last = body.messages.at(-1)!;
     if (last.role !== 'user') return openAiError(c, 400, 'The last message must come from the user.', 'invalid_request_error');
+    const userText = textOf(last.content);
+    const problem = messageProblem(userText) ?? historyProblem(body.messages.map((message) => ({ content: textOf(message.content) })));
+    if (problem) return openAiError(c, 400, problem, 'invalid_request_error');
     const history = toHistory(body.messages.slice(0, -1));
     const requested = c.req.header(SESSION_HEADER);
     if (requested !== undefined && !isUuid(requested)) return openAiError(c, 400, `${SESSION_HEADER} must be a UUID you generated (keep it secret).`, 'invalid_request_error');
@@ -60,15 +66,17 @@ export function openAiRoutes(deps: WebDeps): Hono<WebEnv> {
     const id = `chatcmpl-${randomUUID()}`;
     const created = Math.floor(Date.now() / 1000);
 
-    const turn = (emit: (event: AgentEvent) => void, signal?: AbortSignal) =>
+    const turn = (emit: (event: AgentEvent) => void, signal: AbortSignal) =>
       runTurn({
         model,
         sandbox,
         sessionId,
         history,
-        userText: textOf(last.content),
+        userText,
         emit,
         signal,
+        modelTimeoutMs: deps.modelTimeoutMs,
+        continuity: deps.continuity,
         subscribeLifecycle: (identifier, listener) => agent.lifecycle.subscribe(identifier, listener),
         weather: deps.weather,
         // Stateless clients get images inline, as markdown with a data URL.
@@ -77,8 +85,21 @@ export function openAiRoutes(deps: WebDeps): Hono<WebEnv> {
 
     if (!body.stream) {
       let content = '';
-      const outcome = await turn((event) => (content += contentOf(event)));
+      // The request's signal aborts when the caller disconnects: the turn ends with it, tools and cell included.
+      const gone = new AbortController();
+      const onGone = () => gone.abort('The client disconnected, so the turn was stopped.');
+      if (c.req.raw.signal.aborted) onGone();
+      c.req.raw.signal.addEventListener('abort', onGone, { once: true });
+      let outcome: TurnOutcome;
+      try {
+        outcome = await turn((event) => (content += contentOf(event)), gone.signal);
+      } finally {
+        c.req.raw.signal.removeEventListener('abort', onGone);
+      }
+      if (outcome.stopped) return openAiError(c, 504, outcome.stopped, 'turn_stopped');
+      if (outcome.error) logFailure(deps.logger, 'model call failed', outcome.error, { agent: agent.id });
       if (outcome.error && content === '') return openAiError(c, 502, `The model call failed: ${outcome.error}`, 'upstream_error');
+      const failedTools = outcome.parts.flatMap((part) => (part.type === 'tool' && part.call.status === 'error' ? [part.call.toolName] : []));
       return c.json({
         id,
         object: 'chat.completion',
@@ -86,12 +107,14 @@ export function openAiRoutes(deps: WebDeps): Hono<WebEnv> {
         model: agent.id,
         choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
         usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
+        // Beyond OpenAI's shape: which tool calls failed, so a client need not read it from the prose.
+        tidepool: { failed_tools: failedTools, ...(outcome.error ? { error: outcome.error } : {}) },
       });
     }
 
     return streamSSE(c, async (stream) => {
       const controller = new AbortController();
-      stream.onAbort(() => controller.abort());
+      stream.onAbort(() => controller.abort('The client disconnected, so the turn was stopped.'));
       const chunk = (delta: object, finishReason: string | null = null) => ({
         data: JSON.stringify({ id, object: 'chat.completion.chunk', created, model: agent.id, choices: [{ index: 0, delta, finish_reason: finishReason }] }),
       });
@@ -99,11 +122,14 @@ export function openAiRoutes(deps: WebDeps): Hono<WebEnv> {
       const emit = (event: AgentEvent) => {
         const content = contentOf(event);
         if (event.type === 'error') writing = writing.then(() => stream.writeSSE({ data: JSON.stringify({ error: { message: event.message, type: 'upstream_error' } }) }));
+        else if (event.type === 'stopped') writing = writing.then(() => stream.writeSSE({ data: JSON.stringify({ error: { message: event.reason, type: 'turn_stopped' } }) }));
         else if (content) writing = writing.then(() => stream.writeSSE(chunk({ content })));
       };
       try {
-        await turn(emit, controller.signal);
+        const outcome = await turn(emit, controller.signal);
+        if (outcome.error) logFailure(deps.logger, 'model call failed', outcome.error, { agent: agent.id });
       } catch (error) {
+        logFailure(deps.logger, 'turn failed', error, { agent: agent.id });
         emit({ type: 'error', message: isSandboxError(error) ? error.message : errorMessage(error) });
       }
       await writing.catch(() => undefined);
@@ -119,6 +145,7 @@ export function openAiRoutes(deps: WebDeps): Hono<WebEnv> {
 function contentOf(event: AgentEvent): string {
   if (event.type === 'text-delta') return event.text;
   if (event.type === 'tool-end') return event.call.images.map((image) => `\n\n![${image.fileName}](${image.url})\n\n`).join('');
+  if (event.type === 'session-reset') return `\n\n_${event.message}_\n\n`;
   return '';
 }
 

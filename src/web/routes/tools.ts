@@ -5,6 +5,9 @@
 import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { CallTimeline } from '../../agent/call-timeline.js';
+import { toolInputProblem } from '../../agent/tool-input-errors.js';
+import { toolFailed } from '../../agent/tool-outcome.js';
 import type { LifecycleEvent } from '../../sandbox/lifecycle.js';
 import { runAgentTool, TOOL_NAMES, type AgentToolName } from '../../tools/ai-sdk.js';
 import type { WebDeps, WebEnv } from '../deps.js';
@@ -19,9 +22,12 @@ export function toolRoutes(deps: WebDeps): Hono<WebEnv> {
     if (!(TOOL_NAMES as readonly string[]).includes(name)) throw httpError(404, `No tool "${name}". Tools: ${TOOL_NAMES.join(', ')}.`, 'not_found');
     const body = toolBody.safeParse(await c.req.json().catch(() => undefined));
     if (!body.success) throw httpError(400, 'Send JSON such as {"agentId": "travel-pool", "input": {"destination": "Lisbon", "dates": "May"}}.');
+    const problem = toolInputProblem(name, body.data.input);
+    if (problem) throw httpError(400, problem, 'invalid_input');
     const agent = availableAgent(deps, body.data.agentId);
     const sessionId = randomUUID();
     const lifecycle: LifecycleEvent[] = [];
+    const timeline = new CallTimeline();
     const startedAt = performance.now();
     const session = agent.sandbox.session(sessionId);
     try {
@@ -30,15 +36,20 @@ export function toolRoutes(deps: WebDeps): Hono<WebEnv> {
         sessionId,
         subscribeLifecycle: (identifier, listener) => agent.lifecycle.subscribe(identifier, listener),
         weather: deps.weather,
-        onLifecycle: (_callId, event) => lifecycle.push(event),
+        onLifecycle: (_callId, event) => {
+          lifecycle.push(event);
+          timeline.add(event);
+        },
       });
       return c.json({
         tool: name,
+        status: toolFailed(output) ? 'error' : 'success',
         sandboxType: output.sandboxType,
         text: output.text,
         data: output.data ?? null,
         images: output.images.map((image) => ({ fileName: image.fileName, mediaType: image.mediaType, url: `data:${image.mediaType};base64,${image.base64}` })),
         lifecycle,
+        timeline: timeline.steps,
         durationMs: Math.round(performance.now() - startedAt),
       });
     } finally {
