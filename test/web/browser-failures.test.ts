@@ -3,7 +3,7 @@
  * message over the length limit, a sandbox session replaced between turns, tools that fail (live
  * and after a reload), and Markdown from a model that tries to inject HTML. The Local agent keeps
  * the sandbox side quick; a loopback stand-in in front of the scripted model can hang on demand.
- * Screenshots go to docs/screenshots/.
+ * Screenshots go where test/web/chromium.ts says (docs/screenshots/ with `npm run screenshots`).
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';

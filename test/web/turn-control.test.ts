@@ -107,7 +107,7 @@ describe('turns that end early, and input limits', () => {
   }, 60_000);
 
   it('refuses a bad model timeout setting, naming the variable', async () => {
-    await expect(startWebServer({ port: 0, dbPath: path.join(dir, 'bad.sqlite'), env: { TIDEPOOL_MODEL_TIMEOUT_MS: 'soon' } })).rejects.toThrow(/TIDEPOOL_MODEL_TIMEOUT_MS must be a whole number of milliseconds from 1000 to 3600000 .*got "soon"/);
+    await expect(startWebServer({ port: 0, dbPath: path.join(dir, 'bad.sqlite'), env: { TIDEPOOL_MODEL_TIMEOUT_MS: 'soon' } })).rejects.toThrow(/^TIDEPOOL_MODEL_TIMEOUT_MS \/ option modelTimeoutMs: must be a whole number from 1000 to 3600000 \(milliseconds; default 180000\), got "soon"/);
   });
 
   /**
