@@ -5,7 +5,7 @@
  * refuses new identifiers with 503 + Retry-After, serves the sessions it holds, then exits 0.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startNginx, type NginxProxy } from './nginx-proxy.js';
+import { startNginx, type NginxProxy } from '../../src/bench/nginx-proxy.js';
 import { startPoolNode, type PoolNode } from './pool-node.js';
 import { download, execute, inParallel, listSessions, stdoutOf, upload, waitFor, type Answer } from './session-client.js';
 

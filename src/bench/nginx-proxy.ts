@@ -1,6 +1,7 @@
 /**
  * Runs Debian's nginx as a foreground child with its own prefix in a temporary directory, serving
- * the documented deploy/nginx/tidepool-pool.conf with its example nodes replaced by the test's.
+ * the documented deploy/nginx/tidepool-pool.conf with its example nodes replaced by the given ones
+ * (the nginx-hop benchmark and the scale-out test). Needs a checkout: deploy/ is not in the package.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const NGINX_BINARY = '/usr/sbin/nginx';
+// src/bench or dist/bench: the repository root is two levels up either way.
 export const DOCUMENTED_CONFIG = path.resolve(HERE, '../../deploy/nginx/tidepool-pool.conf');
 
 export interface NginxProxy {
@@ -24,14 +26,14 @@ export async function configureProxy(nodes: string[], listen: string): Promise<s
   const documented = await readFile(DOCUMENTED_CONFIG, 'utf8');
   const exampleServers = /^(\s*)server \S+ max_fails=0;\n/gm;
   const examples = documented.match(exampleServers) ?? [];
-  if (examples.length === 0) throw new Error(`${DOCUMENTED_CONFIG} lists no "server ... max_fails=0;" upstream lines any more; update this test with it.`);
+  if (examples.length === 0) throw new Error(`${DOCUMENTED_CONFIG} lists no "server ... max_fails=0;" upstream lines any more; update src/bench/nginx-proxy.ts with it.`);
   let first = true;
   const withNodes = documented.replace(exampleServers, (_line, indent: string) => {
     if (!first) return '';
     first = false;
     return nodes.map((node) => `${indent}server ${node} max_fails=0;\n`).join('');
   });
-  if (!/^\s*listen 8080;$/m.test(withNodes)) throw new Error(`${DOCUMENTED_CONFIG} no longer listens on 8080; update this test with it.`);
+  if (!/^\s*listen 8080;$/m.test(withNodes)) throw new Error(`${DOCUMENTED_CONFIG} no longer listens on 8080; update src/bench/nginx-proxy.ts with it.`);
   return withNodes.replace(/^(\s*)listen 8080;$/m, `$1listen ${listen};`);
 }
 
@@ -46,6 +48,7 @@ export async function freePort(): Promise<number> {
 
 export async function startNginx(nodes: string[]): Promise<NginxProxy> {
   if (!existsSync(NGINX_BINARY)) throw new Error(`${NGINX_BINARY} is missing: install Debian's nginx package (apt-get install nginx), as .ci/run does.`);
+  if (!existsSync(DOCUMENTED_CONFIG)) throw new Error(`${DOCUMENTED_CONFIG} is missing: run this from a checkout of the repository, which has deploy/.`);
   const prefix = await mkdtemp(path.join(os.tmpdir(), 'tidepool-nginx-'));
   for (const dir of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) await mkdir(path.join(prefix, dir));
   const port = await freePort();
@@ -81,7 +84,7 @@ http {
       const log = await readFile(path.join(prefix, 'error.log'), 'utf8').catch(() => '');
       throw new Error(`nginx exited with ${child.exitCode}: ${stderr}${log}`);
     }
-    // Any answer means nginx listens; the nodes behind it are checked by the test itself.
+    // Any answer means nginx listens; whether the nodes behind it answer is the caller's business.
     const answered = await fetch(`${url}/healthz`).then(
       () => true,
       () => false,
