@@ -1,9 +1,11 @@
 /** Draining and readiness in-process: /readyz, refusing new identifiers, serving held sessions, waiting for running cells. */
 import { afterEach, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
 import { createPoolApp } from '../../src/pool/http/app.js';
 import { NodeDrain } from '../../src/pool/http/drain.js';
 import { resolveDrainSettings } from '../../src/pool/settings.js';
 import { createHarness, E, gen1Exec, gen2Exec, V1, V25, type Harness } from '../pool/http/app-harness.js';
+import { MemoryStream } from '../support/streams.js';
 
 let harness: Harness | undefined;
 afterEach(async () => {
@@ -79,5 +81,19 @@ describe('resolveDrainSettings', () => {
   it('names the variable and the flag for a bad value', () => {
     expect(() => resolveDrainSettings({}, { TIDEPOOL_POOL_DRAIN_ON_SIGTERM: 'maybe' })).toThrow(/TIDEPOOL_POOL_DRAIN_ON_SIGTERM \/ --drain-on-sigterm.*on or off/);
     expect(() => resolveDrainSettings({}, { TIDEPOOL_POOL_DRAIN_TIMEOUT_SECONDS: '0' })).toThrow(/TIDEPOOL_POOL_DRAIN_TIMEOUT_SECONDS \/ --drain-timeout-seconds/);
+  });
+});
+
+describe('tidepool pool serve drain flags', () => {
+  it.each([
+    [['--drain-timeout-seconds', '0'], {}, /--drain-timeout-seconds \(or TIDEPOOL_POOL_DRAIN_TIMEOUT_SECONDS\) must be a whole number of 1 or more/],
+    [[], { TIDEPOOL_POOL_DRAIN_ON_SIGTERM: 'later' }, /TIDEPOOL_POOL_DRAIN_ON_SIGTERM \/ --drain-on-sigterm.*must be on or off, got "later"/],
+  ])('exits 2 for %j %j, naming the flag and its variable', async (args, env, message) => {
+    const stdout = new MemoryStream();
+    const stderr = new MemoryStream();
+    const code = await main(['node', 'tidepool', 'pool', 'serve', '--port', '0', ...args], { stdout, stderr, env: { PATH: process.env.PATH, ...env } });
+    expect(code).toBe(2);
+    expect(stderr.text).toMatch(message);
+    expect(stdout.text).toBe('');
   });
 });
