@@ -103,9 +103,16 @@ describe('three pool nodes behind nginx (hash $arg_identifier consistent)', () =
     const drainedIds = identifiers.filter((id) => owner.get(id) === drained);
     const running = drainedIds.slice(0, 4);
     const idle = drainedIds.slice(4);
-    const longCells = running.map((identifier) =>
-      execute(base, identifier, 'import pathlib, time\npathlib.Path("/mnt/data/started").write_text("yes")\ntime.sleep(8)\nprint(x * 3, end="")'),
-    );
+    // Each cell runs until the test releases it (bounded), so the drain is observed while they run however slow the machine.
+    const longCell = [
+      'import pathlib, time',
+      'pathlib.Path("/mnt/data/started").write_text("yes")',
+      'deadline = time.monotonic() + 120',
+      'while not pathlib.Path("/mnt/data/release").exists() and time.monotonic() < deadline:',
+      '    time.sleep(0.05)',
+      'print(x * 3, end="")',
+    ].join('\n');
+    const longCells = running.map((identifier) => execute(base, identifier, longCell));
     for (const identifier of running) {
       await waitFor(`the long cell of ${identifier} to start`, async () => (await download(base, identifier, 'started')).status === 200);
     }
@@ -135,6 +142,8 @@ describe('three pool nodes behind nginx (hash $arg_identifier consistent)', () =
     }
 
     // No running cell was lost, and the node exits cleanly once they are done.
+    expect(drained.child.exitCode).toBeNull();
+    for (const identifier of running) expect((await upload(base, identifier, 'release', 'go')).status).toBe(200);
     const finished = await Promise.all(longCells);
     finished.forEach((result, n) => expect({ identifier: running[n], out: stdoutOf(result) }).toEqual({ identifier: running[n], out: String(valueOf(identifiers.indexOf(running[n]!)) * 3) }));
     expect(await drained.exited).toBe(0);
