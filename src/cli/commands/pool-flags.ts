@@ -126,7 +126,7 @@ export function serveArguments(flags: PoolServeFlags): string[] {
   const args: string[] = [];
   for (const [key, flag] of FORWARDED) {
     const value = flags[key];
-    if (value === undefined || value === false && (key === 'auditIncludeContent' || key === 'drainOnSigterm')) continue;
+    if (value === undefined || (value === false && (key === 'auditIncludeContent' || key === 'drainOnSigterm'))) continue;
     if (key === 'egress') args.push(flag, value ? 'on' : 'off');
     else if (value === true) args.push(flag);
     else if (Array.isArray(value)) for (const item of value) args.push(flag, item);
