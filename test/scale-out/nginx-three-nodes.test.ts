@@ -2,7 +2,8 @@
  * Three pool nodes behind Debian's nginx with the documented configuration: 300 sessions keep their
  * own state and files; a node killed mid-run loses exactly its own sessions (SessionLost from the
  * proxy) while the others carry on; a node drained with SIGTERM finishes every running cell,
- * refuses new identifiers with 503 + Retry-After, serves the sessions it holds, then exits 0.
+ * refuses new identifiers with 503 + Retry-After, serves the sessions it holds, then exits 0; the
+ * killed node, back at its address, gives its former identifiers new, empty sessions.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNginx, type NginxProxy } from '../../src/bench/nginx-proxy.js';
@@ -46,7 +47,7 @@ function expectSessionLost(result: Answer, identifier: string): void {
 }
 
 describe('three pool nodes behind nginx (hash $arg_identifier consistent)', () => {
-  it('keeps 300 sessions apart, loses only a killed node\'s sessions, and drains another without losing a running cell', async () => {
+  it('keeps 300 sessions apart, loses only a killed node\'s sessions (new and empty once it is back), and drains another without losing a running cell', async () => {
     // --- 300 sessions through the proxy, each with its own variables and file -----------------
     await inParallel(identifiers, CONCURRENCY, async (identifier, i) => {
       const set = await execute(base, identifier, `x = ${valueOf(i)}\nsecret = ${JSON.stringify(identifier)}\nprint("set", end="")`);
@@ -155,5 +156,16 @@ describe('three pool nodes behind nginx (hash $arg_identifier consistent)', () =
       if (owner.get(identifier) === survivor) expect({ identifier, out: stdoutOf(state) }).toEqual({ identifier, out: expectedState(i) });
       else expectSessionLost(state, identifier);
     });
+
+    // The killed node back at its address: its former identifiers start new, empty sessions.
+    const restarted = await startPoolNode('a2', [...NODE_ARGS, '--port', new URL(victim.url).port]);
+    nodes.push(restarted);
+    const victimIds = identifiers.filter(onVictim);
+    await inParallel(victimIds, CONCURRENCY, async (identifier) => {
+      const fresh = await execute(base, identifier, 'print("x" in globals(), "secret" in globals(), end="")');
+      expect({ identifier, out: stdoutOf(fresh) }).toEqual({ identifier, out: 'False False' });
+      expect({ identifier, status: (await download(base, identifier, 'note.txt')).status }).toEqual({ identifier, status: 404 });
+    });
+    expect((await listSessions(restarted.url)).sort()).toEqual([...victimIds].sort());
   }, 300_000);
 });
