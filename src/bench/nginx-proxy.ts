@@ -18,6 +18,8 @@ export const DOCUMENTED_CONFIG = path.resolve(HERE, '../../deploy/nginx/tidepool
 
 export interface NginxProxy {
   url: string;
+  /** Rewrites the node list and reloads nginx (SIGHUP), as an operator adding or removing a node does. */
+  reconfigure(nodes: string[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -95,6 +97,10 @@ http {
   }
   return {
     url,
+    reconfigure: async (next) => {
+      await writeFile(path.join(prefix, 'tidepool-pool.conf'), await configureProxy(next, `127.0.0.1:${port}`));
+      child.kill('SIGHUP');
+    },
     close: async () => {
       if (child.exitCode === null) child.kill('SIGQUIT');
       await exited;
