@@ -3,12 +3,13 @@ import { formatMetrics, writeResults } from './results.js';
 import { cliSuite } from './suites/cli.js';
 import { jupyterSuite } from './suites/jupyter.js';
 import { localSuite } from './suites/local.js';
+import { nginxHopSuite } from './suites/nginx-hop.js';
 import { poolSuite } from './suites/pool.js';
 import { weatherSuite } from './suites/weather.js';
 import type { BenchContext, BenchSuite, Metrics } from './types.js';
 
 /** Every suite, in the order they run. Suites that need missing pieces report why and are skipped. */
-export const SUITES: BenchSuite[] = [localSuite, weatherSuite, poolSuite, jupyterSuite, cliSuite];
+export const SUITES: BenchSuite[] = [localSuite, weatherSuite, poolSuite, nginxHopSuite, jupyterSuite, cliSuite];
 
 export interface BenchRunOptions {
   suites?: string[];

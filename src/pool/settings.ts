@@ -178,6 +178,27 @@ export function resolveServerLimits(options: Partial<PoolServerLimits> = {}, env
   return limits;
 }
 
+/** What `pool serve` does on SIGTERM: stop at once, or drain first (finish running work, refuse new identifiers). */
+export interface PoolDrainSettings {
+  /** Drain on SIGTERM before stopping. Default false (TIDEPOOL_POOL_DRAIN_ON_SIGTERM, --drain-on-sigterm). */
+  onSigterm: boolean;
+  /** Longest drain; what still runs then ends with the pool. Default 230 (TIDEPOOL_POOL_DRAIN_TIMEOUT_SECONDS, --drain-timeout-seconds). */
+  timeoutSeconds: number;
+}
+
+/** Azure's 220 s cap on one execution plus time to send its answer: a cell started just before SIGTERM still finishes. */
+export const DEFAULT_DRAIN_TIMEOUT_SECONDS = 230;
+
+/** Drain settings: option, else TIDEPOOL_POOL_DRAIN_ON_SIGTERM / TIDEPOOL_POOL_DRAIN_TIMEOUT_SECONDS, else defaults. */
+export function resolveDrainSettings(options: { drainOnSigterm?: boolean; drainTimeoutSeconds?: number } = {}, env: Env = process.env): PoolDrainSettings {
+  return {
+    onSigterm: onOffSetting({ option: 'drainOnSigterm', env: 'TIDEPOOL_POOL_DRAIN_ON_SIGTERM', flag: '--drain-on-sigterm' }, options.drainOnSigterm, env, false),
+    timeoutSeconds: integerSetting({ option: 'drainTimeoutSeconds', env: 'TIDEPOOL_POOL_DRAIN_TIMEOUT_SECONDS', flag: '--drain-timeout-seconds' }, options.drainTimeoutSeconds, env, {
+      fallback: DEFAULT_DRAIN_TIMEOUT_SECONDS,
+    }),
+  };
+}
+
 export interface PoolServerSettings {
   listen: PoolListenSettings;
   pool: PoolSettings;

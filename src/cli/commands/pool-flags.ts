@@ -24,6 +24,9 @@ export interface PoolServeFlags {
   auditLog?: string;
   auditIncludeContent?: boolean;
   logFormat?: LogFormat;
+  /** On SIGTERM, finish running work and refuse new identifiers before stopping. */
+  drainOnSigterm?: boolean;
+  drainTimeoutSeconds?: number;
   /** Run as the machine's pool in the background (what `pool start` does). */
   background?: boolean;
   /** Internal: where a background pool records its pid, URL and key once it listens. */
@@ -83,6 +86,15 @@ export function addPoolServeOptions(command: Command, egressHelp: string): Comma
     .option('--audit-log <file>', 'append a JSON line per request to this file (TIDEPOOL_POOL_AUDIT_LOG)')
     .option('--audit-include-content', 'also record executed code in the audit log')
     .option('--log-format <format>', LOG_FORMAT_HELP, logFormatOption)
+    .option(
+      '--drain-on-sigterm',
+      'on SIGTERM, refuse new identifiers (503 + Retry-After, /readyz 503), keep serving held sessions, and stop once no cell runs (TIDEPOOL_POOL_DRAIN_ON_SIGTERM; default off: stop at once)',
+    )
+    .option(
+      '--drain-timeout-seconds <s>',
+      'longest drain; what still runs then ends with the pool (TIDEPOOL_POOL_DRAIN_TIMEOUT_SECONDS; default 230)',
+      wholeNumber('--drain-timeout-seconds', 'TIDEPOOL_POOL_DRAIN_TIMEOUT_SECONDS', 1),
+    )
     .addOption(new Option('--state-file <file>').hideHelp());
 }
 
@@ -105,6 +117,8 @@ const FORWARDED: [keyof PoolServeFlags, string][] = [
   ['auditLog', '--audit-log'],
   ['auditIncludeContent', '--audit-include-content'],
   ['logFormat', '--log-format'],
+  ['drainOnSigterm', '--drain-on-sigterm'],
+  ['drainTimeoutSeconds', '--drain-timeout-seconds'],
 ];
 
 /** The command-line arguments that give a `pool serve` these settings. */
@@ -112,7 +126,7 @@ export function serveArguments(flags: PoolServeFlags): string[] {
   const args: string[] = [];
   for (const [key, flag] of FORWARDED) {
     const value = flags[key];
-    if (value === undefined || (key === 'auditIncludeContent' && !value)) continue;
+    if (value === undefined || (value === false && (key === 'auditIncludeContent' || key === 'drainOnSigterm'))) continue;
     if (key === 'egress') args.push(flag, value ? 'on' : 'off');
     else if (value === true) args.push(flag);
     else if (Array.isArray(value)) for (const item of value) args.push(flag, item);

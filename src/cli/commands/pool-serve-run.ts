@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { isLoopback } from '../../config/network.js';
 import { ConfigurationError } from '../../errors.js';
 import { resolveListenSettings, startPoolServer, type PoolServerOptions, type RunningPoolServer } from '../../pool/index.js';
+import { resolveDrainSettings, type PoolDrainSettings } from '../../pool/settings.js';
 import { EXIT_OK, EXIT_USAGE, type CliContext } from '../context.js';
 import { removePoolState, writePoolState } from '../local-pool.js';
 import { createCliLogger, resolveLogFormat } from '../log-output.js';
@@ -38,7 +39,9 @@ export async function servePool(flags: PoolServeFlags, context: CliContext): Pro
     env: context.env,
   };
   let server: RunningPoolServer;
+  let drain: PoolDrainSettings;
   try {
+    drain = resolveDrainSettings({ drainOnSigterm: flags.drainOnSigterm, drainTimeoutSeconds: flags.drainTimeoutSeconds }, context.env);
     server = await startPoolServer(options);
   } catch (error) {
     // A setting the user can fix (a bad value, a taken port, a missing key file): one line, usage exit.
@@ -59,11 +62,37 @@ export async function servePool(flags: PoolServeFlags, context: CliContext): Pro
     `Tidepool pool listening on ${server.url} (${open}; isolation ${settings.isolation}, egress ${settings.egress ? 'on' : 'off'}, ` +
       `max ${settings.maxSessions} sessions, ${settings.readySessions} ready). ${flags.stateFile ? 'Stop it with `tidepool pool stop`.' : 'Press Ctrl-C to stop.'}\n`,
   );
+  // Which signal asked to stop decides whether to drain: Ctrl-C means now, SIGTERM is a rolling restart.
+  let terminated = false;
+  const onSigterm = () => {
+    terminated = true;
+  };
+  process.once('SIGTERM', onSigterm);
   if (!context.shutdownSignal.aborted) await once(context.shutdownSignal, 'abort');
+  // The shutdown signal fires from the SIGTERM handler registered before ours; let ours run too.
+  await new Promise((resolve) => setImmediate(resolve));
+  process.off('SIGTERM', onSigterm);
   // Forget the pool first, so no command picks it up while it winds down.
   if (flags.stateFile) await removePoolState(flags.stateFile, process.pid).catch(() => undefined);
+  if (terminated && drain.onSigterm) await drainPool(server, drain, context);
   context.stderr.write('Stopping the pool: ending every session...\n');
   await server.close();
   context.stderr.write('Pool stopped.\n');
   return EXIT_OK;
+}
+
+/** Lets running work finish (bounded) while new identifiers are refused; a Ctrl-C cuts it short. */
+async function drainPool(server: RunningPoolServer, drain: PoolDrainSettings, context: CliContext): Promise<void> {
+  context.stderr.write(`SIGTERM: draining the pool (new identifiers refused, running cells finish; at most ${drain.timeoutSeconds} s, Ctrl-C stops at once)...\n`);
+  const interrupted = new AbortController();
+  const onInterrupt = () => interrupted.abort();
+  process.once('SIGINT', onInterrupt);
+  try {
+    const outcome = await Promise.race([server.drain(drain.timeoutSeconds * 1000), once(interrupted.signal, 'abort').then(() => undefined)]);
+    if (!outcome) context.stderr.write('Drain interrupted.\n');
+    else if (outcome.finished) context.stderr.write('Drained: nothing was left running.\n');
+    else context.stderr.write(`Drain bound reached: ${outcome.unfinished} request(s) or execution(s) still running end now.\n`);
+  } finally {
+    process.off('SIGINT', onInterrupt);
+  }
 }

@@ -14,6 +14,7 @@ import { requestLog } from './request-log.js';
 import { registerExecutionRoutes } from './routes/executions.js';
 import { registerFileRoutes } from './routes/files.js';
 import { registerLegacyRoutes } from './routes/legacy.js';
+import { registerReadinessRoute } from './routes/readiness.js';
 import { registerSessionRoutes } from './routes/sessions.js';
 
 const OPERATIONS_HINT =
@@ -35,7 +36,10 @@ export function createPoolApp(deps: PoolAppDeps): Hono<PoolEnv> {
     return sendJson(c, 200, { status: 'ok', sessions: deps.sessionManager.stats() });
   });
 
+  registerReadinessRoute(app, deps);
+
   app.use('*', bearerAuth(authenticator));
+  if (deps.drain) app.use('*', deps.drain.gate(deps.sessionManager));
 
   app.get('/metrics', async (c) => {
     c.set('operation', 'metrics');

@@ -3,6 +3,7 @@ import type { Context } from 'hono';
 import type { Logger } from 'pino';
 import type { PoolSettings, SessionManager } from '../types.js';
 import type { AuditLog } from './audit-log.js';
+import type { NodeDrain } from './drain.js';
 import type { Authenticator } from './auth.js';
 import type { ExecutionStore } from './execution-store.js';
 import type { ExecutionResultFormat } from './http-settings.js';
@@ -32,6 +33,8 @@ export interface PoolAppDeps {
   /** Per-execution cap on stdout + stderr + value, in bytes; default 16 MiB (the pool's --max-result-mb). */
   maxResultBytes?: number;
   startedAt: Date;
+  /** Draining before a stop (refuses new identifiers, counts work in flight); omitted → the node never drains. */
+  drain?: NodeDrain;
 }
 
 export interface PoolVariables {

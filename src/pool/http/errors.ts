@@ -24,7 +24,8 @@ export type AzureErrorCode =
   | 'Timeout'
   | 'LegacyApiNotSupported'
   | 'ExecutionResultEvicted'
-  | 'TooManyExecutions';
+  | 'TooManyExecutions'
+  | 'NodeDraining';
 
 export interface ApiErrorOptions {
   target?: string;

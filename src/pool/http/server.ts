@@ -2,8 +2,9 @@
  * Starts the pool: resolves settings, opens what authentication and TLS need, boots the runtime,
  * listens (HTTP, or HTTPS with --tls-cert/--tls-key or --tls self-signed), and shuts everything
  * down on close() (stop accepting, stop background executions, end every kernel, close the audit
- * log). The HTTP edge is bounded: header, request and keep-alive timeouts, and caps on connections
- * in total and per client (see PoolServerLimits).
+ * log). drain() first lets running work finish while new identifiers are refused (rolling restarts).
+ * The HTTP edge is bounded: header, request and keep-alive timeouts, and caps on connections in
+ * total and per client (see PoolServerLimits).
  */
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
@@ -19,6 +20,7 @@ import { createPoolApp } from './app.js';
 import { AuditLog } from './audit-log.js';
 import { createAuthenticator } from './auth.js';
 import { limitConnections, type ConnectionRejection } from './connection-limits.js';
+import { NodeDrain, type DrainOutcome } from './drain.js';
 import { ExecutionStore } from './execution-store.js';
 import type { PoolHttpOptions } from './http-settings.js';
 import { PoolMetrics } from './metrics.js';
@@ -60,6 +62,11 @@ export interface RunningPoolServer {
   settings: PoolSettings;
   limits: PoolServerLimits;
   sessionManager: SessionManager;
+  /**
+   * Takes no new identifiers from now on (503 + Retry-After; /readyz answers 503) and resolves once
+   * no request or background execution is running, or after `timeoutMs`. Call close() afterwards.
+   */
+  drain(timeoutMs: number): Promise<DrainOutcome>;
   /** Stops listening and ends every kernel. */
   close(): Promise<void>;
 }
@@ -81,6 +88,7 @@ export async function startPoolServer(options: PoolServerOptions = {}): Promise<
   }
   const executions = new ExecutionStore({ maxBytes: limits.resultStoreMb * MIB });
   const metrics = new PoolMetrics(sessionManager, executions);
+  const drain = new NodeDrain(() => executions.runningCount);
   const app = createPoolApp({
     sessionManager,
     settings,
@@ -95,6 +103,7 @@ export async function startPoolServer(options: PoolServerOptions = {}): Promise<
     auditIncludeContent: options.auditIncludeContent ?? false,
     maxResultBytes: limits.maxResultMb * MIB,
     startedAt: new Date(),
+    drain,
   });
 
   const cleanup = async () => {
@@ -158,6 +167,13 @@ export async function startPoolServer(options: PoolServerOptions = {}): Promise<
     settings,
     limits,
     sessionManager,
+    drain: async (timeoutMs) => {
+      logger.info({ inFlight: drain.inFlight, timeoutMs }, 'pool draining: new identifiers are refused until it stops');
+      const outcome = await drain.drain(timeoutMs);
+      if (outcome.finished) logger.info('pool drained: nothing left running');
+      else logger.warn({ unfinished: outcome.unfinished }, 'pool drain bound reached with work still running; it ends with the pool');
+      return outcome;
+    },
     close: () => {
       closing ??= (async () => {
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
