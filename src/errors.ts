@@ -16,6 +16,7 @@ export type SandboxErrorCode =
   | 'timeout'
   | 'transport'
   | 'too_large'
+  | 'unavailable'
   | 'internal';
 
 export interface SandboxErrorOptions {

@@ -37,6 +37,7 @@ export type PoolErrorCode =
   | 'session_lost'
   | 'too_large'
   | 'timeout'
+  | 'unavailable'
   | 'internal';
 
 /**
@@ -72,8 +73,11 @@ export interface ExecuteOutcome {
   response: KernelResponse;
   /** This call allocated the session (first use of the identifier). */
   allocated: boolean;
-  /** The session's previous kernel died; this call ran in a fresh one (the runtime already put a notice in stderr). */
-  stateLost: boolean;
+  /**
+   * The session's previous kernel died, so this call ran in a fresh one (the runtime already put a
+   * notice in stderr). Not to be confused with `response.stateLost`: this very call's kernel was killed.
+   */
+  freshKernel: boolean;
 }
 
 export interface PoolMetadata {

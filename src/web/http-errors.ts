@@ -15,6 +15,7 @@ const SANDBOX_STATUS: Record<SandboxErrorCode, ContentfulStatusCode> = {
   timeout: 504,
   transport: 502,
   too_large: 413,
+  unavailable: 503,
   internal: 500,
 };
 

@@ -25,6 +25,7 @@ export type AzureErrorCode =
   | 'LegacyApiNotSupported'
   | 'ExecutionResultEvicted'
   | 'TooManyExecutions'
+  | 'ServiceUnavailable'
   | 'NodeDraining';
 
 export interface ApiErrorOptions {
@@ -74,6 +75,7 @@ const POOL_ERROR_HTTP: Record<PoolErrorCode, { status: number; code: AzureErrorC
   session_lost: { status: 500, code: 'SessionLost' },
   too_large: { status: 413, code: 'PayloadTooLarge' },
   timeout: { status: 504, code: 'Timeout' },
+  unavailable: { status: 503, code: 'ServiceUnavailable', headers: { 'Retry-After': '5' } },
   internal: { status: 500, code: 'InternalServerError' },
 };
 
@@ -86,6 +88,7 @@ const LOG_HINT = "The server log has the details under this answer's traceId.";
 const SERVER_FAILURE_MESSAGES: Partial<Record<PoolErrorCode, string>> = {
   session_lost: `The session's kernel stopped during the request (most often because the code used more memory than the pool allows). The session's variables are gone; send the request again: it runs in a fresh kernel, whose stderr says whether the files in /mnt/data were kept. ${LOG_HINT}`,
   timeout: `The pool did not finish the request in time; send it again. ${LOG_HINT}`,
+  unavailable: 'The session pool is shutting down; send the request again once it (or another node) is running.',
   internal: `The pool hit an unexpected error; send the request again, and report it if it persists. ${LOG_HINT}`,
 };
 

@@ -92,13 +92,13 @@ export class PoolSessionManager implements SessionManager {
   }
 
   async execute(identifier: string, code: string, options: { timeoutMs: number; signal?: AbortSignal }): Promise<ExecuteOutcome> {
-    return this.#use(identifier, async (process, record, allocated) => {
+    return this.#use(identifier, async (session, record, allocated) => {
       const notice = record.notice ?? '';
       record.notice = undefined;
       const timeoutMs = Math.max(1, Math.min(options.timeoutMs, this.#settings.maxExecutionSeconds * 1000));
       let response;
       try {
-        response = await process.kernel.execute(code, { timeoutMs, signal: options.signal, outputLimitBytes: this.#settings.outputLimitBytes });
+        response = await session.kernel.execute(code, { timeoutMs, signal: options.signal, outputLimitBytes: this.#settings.outputLimitBytes });
       } catch (error) {
         if (!(error instanceof KernelDiedError)) throw error;
         // The next call restarts the kernel (or, if the whole session went, starts a fresh one).
@@ -107,37 +107,37 @@ export class PoolSessionManager implements SessionManager {
         throw new PoolError('session_lost', sessionLostMessage(reason), { cause: error });
       }
       if (response.stateLost) record.lostReason = 'was ended because a cell ignored the interrupt sent at its timeout';
-      return { response: notice ? { ...response, stderr: notice + response.stderr } : response, allocated, stateLost: notice !== '' };
+      return { response: notice ? { ...response, stderr: notice + response.stderr } : response, allocated, freshKernel: notice !== '' };
     });
   }
 
   async writeFile(identifier: string, name: string, data: Readable | Uint8Array): Promise<PoolFileInfo> {
     const file = checkPath(name);
-    return this.#use(identifier, (process) => process.files.write(file, data, this.#settings.diskMb * 1024 * 1024));
+    return this.#use(identifier, (session) => session.files.write(file, data, this.#settings.diskMb * 1024 * 1024));
   }
 
   async listFiles(identifier: string, options: { directory?: string; recursive?: boolean } = {}): Promise<PoolFileInfo[]> {
     const directory = options.directory && options.directory !== MOUNT_POINT && options.directory !== '/' ? checkPath(options.directory) : undefined;
-    return this.#use(identifier, (process) => process.files.list(directory, options.recursive ?? false));
+    return this.#use(identifier, (session) => session.files.list(directory, options.recursive ?? false));
   }
 
   async statFile(identifier: string, name: string): Promise<PoolFileInfo> {
     const file = checkPath(name);
-    return this.#use(identifier, (process) => process.files.stat(file));
+    return this.#use(identifier, (session) => session.files.stat(file));
   }
 
   async readFile(identifier: string, name: string): Promise<{ info: PoolFileInfo; stream: Readable }> {
     const file = checkPath(name);
-    return this.#use(identifier, async (process) => {
+    return this.#use(identifier, async (session) => {
       // Read whole (bounded by diskMb) so a slow reader never holds the session's file channel.
-      const { info, data } = await process.files.read(file);
+      const { info, data } = await session.files.read(file);
       return { info, stream: Readable.from([data]) };
     });
   }
 
   async deleteFile(identifier: string, name: string): Promise<void> {
     const file = checkPath(name);
-    return this.#use(identifier, (process) => process.files.delete(file));
+    return this.#use(identifier, (session) => session.files.delete(file));
   }
 
   getSession(identifier: string): PoolSessionInfo | undefined {
@@ -199,8 +199,8 @@ export class PoolSessionManager implements SessionManager {
 
   // --- sessions ---------------------------------------------------------------------------
 
-  async #use<T>(identifier: string, task: (process: SessionProcess, record: SessionRecord, allocated: boolean) => Promise<T>): Promise<T> {
-    if (this.#closing) throw new PoolError('internal', 'The session pool is shutting down; retry against a running pool.');
+  async #use<T>(identifier: string, task: (session: SessionProcess, record: SessionRecord, allocated: boolean) => Promise<T>): Promise<T> {
+    if (this.#closing) throw new PoolError('unavailable', 'The session pool is shutting down; retry against a running pool.');
     await this.start();
     let record = this.#sessions.get(identifier);
     const allocated = record === undefined;
@@ -208,17 +208,17 @@ export class PoolSessionManager implements SessionManager {
     record.busy++;
     this.#touch(record);
     try {
-      let process: SessionProcess;
+      let session: SessionProcess;
       try {
-        process = await record.process;
-        if (!process.alive) process = await this.#replace(record, process);
-        else if (!process.kernelAlive) process = await this.#restartKernel(record, process);
+        session = await record.process;
+        if (!session.alive) session = await this.#replace(record, session);
+        else if (!session.kernelAlive) session = await this.#restartKernel(record, session);
       } catch (error) {
         // The session could not be (re)started: forget it so the next call starts over.
         if (this.#sessions.get(identifier) === record) this.#forget(record);
         throw error instanceof PoolError ? error : new PoolError('internal', `A session could not start: ${(error as Error).message}`, { cause: error });
       }
-      return await task(process, record, allocated);
+      return await task(session, record, allocated);
     } finally {
       record.busy--;
       if (this.#sessions.get(identifier) === record) this.#touch(record);
@@ -252,10 +252,10 @@ export class PoolSessionManager implements SessionManager {
 
   #adopt(record: SessionRecord): void {
     record.process.then(
-      (process) => {
-        record.current = process;
-        void process.exited.then((exit) => {
-          if (record.current !== process || this.#sessions.get(record.identifier) !== record || this.#closing) return;
+      (session) => {
+        record.current = session;
+        void session.exited.then((exit) => {
+          if (record.current !== session || this.#sessions.get(record.identifier) !== record || this.#closing) return;
           record.lostReason ??= describeExit(exit);
           this.#logger?.info({ identifier: record.identifier, exit }, 'pool session kernel ended; the next call starts a fresh one');
         });
@@ -283,18 +283,18 @@ export class PoolSessionManager implements SessionManager {
    * The kernel ended but the session lives: a fresh kernel in the same session, so /mnt/data is
    * kept (once, however many callers notice). A session whose kernel cannot restart is replaced.
    */
-  #restartKernel(record: SessionRecord, process: SessionProcess): Promise<SessionProcess> {
+  #restartKernel(record: SessionRecord, session: SessionProcess): Promise<SessionProcess> {
     record.restarting ??= (async () => {
-      const reason = record.lostReason ?? (process.lastKernelExit ? describeExit(process.lastKernelExit) : 'stopped');
+      const reason = record.lostReason ?? (session.lastKernelExit ? describeExit(session.lastKernelExit) : 'stopped');
       try {
-        await process.restartKernel();
+        await session.restartKernel();
         record.lostReason = undefined;
         record.notice = stateLostNotice(reason, true);
-        return process;
+        return session;
       } catch (error) {
         this.#logger?.warn({ identifier: record.identifier, err: error }, 'pool session kernel could not restart; starting a fresh session');
-        process.kill();
-        return this.#replace(record, process);
+        session.kill();
+        return this.#replace(record, session);
       }
     })().finally(() => {
       record.restarting = undefined;
@@ -320,11 +320,10 @@ export class PoolSessionManager implements SessionManager {
 
   async #end(record: SessionRecord): Promise<void> {
     this.#forget(record);
-    const process = await record.process.catch(() => undefined);
-    if (!process) return;
-    process.files?.close();
-    process.kill();
-    await withTimeout(process.exited, 5_000);
+    const session = await record.process.catch(() => undefined);
+    if (!session) return;
+    session.kill();
+    await withTimeout(session.exited, 5_000);
   }
 
   #info(record: SessionRecord): PoolSessionInfo {
@@ -388,7 +387,7 @@ export class PoolSessionManager implements SessionManager {
   }
 
   async #startZygote(): Promise<Zygote> {
-    if (this.#closing) throw new PoolError('internal', 'The session pool is shutting down.');
+    if (this.#closing) throw new PoolError('unavailable', 'The session pool is shutting down; retry against a running pool.');
     const command = await zygoteCommand(this.#settings, this.#dir!);
     const zygote = new Zygote(command, this.#dirFd!, this.#logger);
     void zygote.exited.then((exit) => {
@@ -409,7 +408,7 @@ export class PoolSessionManager implements SessionManager {
     // bwrap: a tmpfs at /mnt/data in the session's mount namespace. none: a directory on the host.
     const hostDataDir = this.#settings.isolation === 'none' ? path.join(dir.hostDir, 'sessions', name) : undefined;
     const dataDir = hostDataDir ?? MOUNT_POINT;
-    const process = await SessionProcess.start({
+    const session = await SessionProcess.start({
       zygote,
       hub: this.#hub!,
       request: sessionRequest(this.#settings, this.#requestContext!, dataDir),
@@ -419,24 +418,22 @@ export class PoolSessionManager implements SessionManager {
       ...(this.#host ? { host: this.#host } : {}),
       ...(this.options.interruptGraceMs !== undefined ? { interruptGraceMs: this.options.interruptGraceMs } : {}),
     });
-    if (hostDataDir) void process.exited.then(() => rm(hostDataDir, { recursive: true, force: true }));
-    return process;
+    if (hostDataDir) void session.exited.then(() => rm(hostDataDir, { recursive: true, force: true }));
+    return session;
   }
 
   async #shutdown(): Promise<void> {
     await this.#started?.catch(() => undefined);
     for (const record of this.#sessions.values()) clearTimeout(record.timer);
-    const processes = [...this.#ready.close()];
+    const sessions = [...this.#ready.close()];
     for (const record of this.#sessions.values()) {
-      const process = await withTimeout(record.process.catch(() => undefined), 1_000);
-      if (process) processes.push(process);
+      const session = await withTimeout(record.process.catch(() => undefined), 1_000);
+      if (session) sessions.push(session);
     }
     this.#sessions.clear();
-    for (const process of processes) {
-      process.files?.close();
-      process.kill();
-    }
-    await Promise.all(processes.map((process) => withTimeout(process.exited, 3_000)));
+    // kill() closes each session's file channel too.
+    for (const session of sessions) session.kill();
+    await Promise.all(sessions.map((session) => withTimeout(session.exited, 3_000)));
     await this.#zygote?.close();
     await this.#zygoteStarting?.then((zygote) => zygote.close()).catch(() => undefined);
     await this.#hub?.close();

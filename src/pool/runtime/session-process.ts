@@ -41,7 +41,8 @@ export class SessionProcess {
   /** Host-side data directory (isolation "none" only; otherwise /mnt/data lives in the session). */
   readonly dataDir: string;
   kernel!: KernelClient;
-  files!: FileChannel;
+  /** Set once the session's sockets are connected; kill() may come before that. */
+  #files: FileChannel | undefined;
   /** The zygote-namespace pid of the session's PID 1 (init and file server; under isolation "none", its first process). */
   initPid: number | undefined;
   #exit: KernelExit | undefined;
@@ -91,11 +92,17 @@ export class SessionProcess {
     return this.#exit;
   }
 
+  /** The session's file server; only a started session (what SessionProcess.start returns) is used for files. */
+  get files(): FileChannel {
+    if (!this.#files) throw new PoolError('internal', `Session ${this.id} was used for files before its file server connected.`);
+    return this.#files;
+  }
+
   /** Ends PID 1, and with it the kernel, the session's namespaces and tmpfs. */
   kill(): void {
     if (this.#exit) return;
     this.#doomed = true;
-    this.files?.close();
+    this.#files?.close();
     this.options.zygote.signal(this.id, 'KILL');
   }
 
@@ -158,7 +165,7 @@ export class SessionProcess {
       });
       const sockets = await Promise.race([expected.sockets, died, timeout]);
       this.#connectKernel(sockets.kernel);
-      this.files = new FileChannel(sockets.files, () => this.#lostError(), {
+      this.#files = new FileChannel(sockets.files, () => this.#lostError(), {
         // A file server that breaks the protocol or stops answering is ended with its session.
         onBroken: () => this.kill(),
         maxFileBytes: this.options.maxFileBytes,

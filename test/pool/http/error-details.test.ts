@@ -75,6 +75,15 @@ describe('error answers', () => {
     expect(error.message).toContain('send the request again');
   });
 
+  it('answers a pool that is shutting down with a retryable 503, not an internal error', async () => {
+    const { pool } = await failing(new PoolError('unavailable', 'The session pool is shutting down; retry against a running pool.'));
+    const response = await pool.json(`/code/execute?identifier=late&${V1}`, gen1Exec('1'));
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toBe('5');
+    expect(response.headers.get('x-ms-error-code')).toBe('ServiceUnavailable');
+    expect(((await response.json()) as { error: { message: string } }).error.message).toContain('shutting down; send the request again');
+  });
+
   it('scrubs a runtime 4xx message of tracebacks and host paths but keeps /mnt/data names', async () => {
     const { pool } = await failing(new PoolError('not_found', `No file "/mnt/data/report.csv" here; looked in '/srv/pool/sessions/9/data' ${SECRET_DETAIL}`));
     const response = await pool.json(`/code/execute?identifier=leaky&${V1}`, gen1Exec('1'));

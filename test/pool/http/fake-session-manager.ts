@@ -59,7 +59,7 @@ export class FakeSessionManager implements SessionManager {
       const response = await session.kernel.execute(code, { ...options, outputLimitBytes: this.settings.outputLimitBytes });
       if (stateLost) response.stderr = `[tidepool] the previous kernel stopped; this ran in a fresh one.\n${response.stderr}`;
       if (response.stateLost) session.lostNotice = true;
-      return { response, allocated, stateLost };
+      return { response, allocated, freshKernel: stateLost };
     } catch (error) {
       if (error instanceof KernelDiedError) {
         session.lostNotice = true;

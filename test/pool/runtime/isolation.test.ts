@@ -122,7 +122,7 @@ describe('pool runtime isolation (bwrap, egress off)', () => {
     if (process.getuid?.() === 0) {
       await expect(bomb).rejects.toMatchObject({ code: 'session_lost', message: expect.stringMatching(/SIGKILL: out of memory/) });
       const next = await run(manager, 'memory', "'survivor' in globals()");
-      expect(next.stateLost).toBe(true);
+      expect(next.freshKernel).toBe(true);
     } else {
       expect((await bomb).response.error?.type).toBe('MemoryError');
       expect((await run(manager, 'memory', 'del blocks\nsurvivor')).response.result).toBe(1);

@@ -41,7 +41,7 @@ describe('pool runtime against hostile sessions (bwrap)', () => {
     // The attacker's identifier gets a fresh session, and says so.
     const fresh = await run(manager, 'attacker', "'struct' in globals()");
     expect(fresh.response.result).toBe(false);
-    expect(fresh.stateLost).toBe(true);
+    expect(fresh.freshKernel).toBe(true);
   });
 
   it('truncates a 150 MB string result with a marker', async () => {
@@ -78,7 +78,7 @@ describe('pool runtime against hostile sessions (bwrap)', () => {
     expect((await manager.listFiles('bytes')).map((file) => file.name)).toEqual(['ok.txt']);
     const after = await run(manager, 'bytes', 'marker');
     expect(after.response.result).toBe(1);
-    expect(after.stateLost).toBe(false);
+    expect(after.freshKernel).toBe(false);
   });
 
   it('kills processes a cell leaves running, unless the cell opted out', async () => {

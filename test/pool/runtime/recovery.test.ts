@@ -21,14 +21,14 @@ describe('pool runtime: kernel death and recovery', () => {
     expect((error as PoolError).code).toBe('session_lost');
     expect((error as PoolError).message).toMatch(/SIGKILL.*Run the code again/s);
     const next = await run(manager, 'killer', "'z' in globals()");
-    expect(next.stateLost).toBe(true);
+    expect(next.freshKernel).toBe(true);
     expect(next.response.stderr).toMatch(/^\[tidepool\] This session's previous Python kernel.*SIGKILL.*files were kept/);
     expect(next.response.result).toBe(false);
     expect(manager.getSession('killer')!.etag).not.toBe(etag);
     expect((await manager.listFiles('killer')).map((file) => file.name)).toEqual(['old.txt']);
     expect((await run(manager, 'killer', "open('/mnt/data/old.txt', 'rb').read()")).response.result).toBe("b'\\x01'");
     const after = await run(manager, 'killer', '1 + 1');
-    expect(after.stateLost).toBe(false);
+    expect(after.freshKernel).toBe(false);
     expect(after.response.stderr).toBe('');
   });
 
@@ -48,7 +48,7 @@ describe('pool runtime: kernel death and recovery', () => {
     expect(outcome.response.stateLost).toBe(true);
     expect(outcome.response.error?.type).toBe('TimeoutError');
     const next = await run(manager, 'stubborn', "'gone' in globals()");
-    expect(next.stateLost).toBe(true);
+    expect(next.freshKernel).toBe(true);
     expect(next.response.stderr).toMatch(/^\[tidepool\].*ignored the interrupt.*files were kept/);
     expect(next.response.result).toBe(false);
     expect((await run(manager, 'stubborn', "open('/mnt/data/kept.txt').read()")).response.result).toBe('still here');
@@ -58,7 +58,7 @@ describe('pool runtime: kernel death and recovery', () => {
     await run(manager, 'leftovers', "import subprocess, os\nos.environ['TIDEPOOL_KEEP_PROCESSES'] = '1'\nsubprocess.Popen(['sleep', '600'])");
     await run(manager, 'leftovers', 'import os, signal\nos.kill(os.getpid(), signal.SIGKILL)').catch(() => undefined);
     const next = await run(manager, 'leftovers', "import os\nsorted(int(p) for p in os.listdir('/proc') if p.isdigit())");
-    expect(next.stateLost).toBe(true);
+    expect(next.freshKernel).toBe(true);
     // PID 1 and the fresh kernel only: the sleeper went with the old kernel.
     expect(JSON.parse(next.response.result as string) as number[]).toHaveLength(2);
   });
@@ -69,7 +69,7 @@ describe('pool runtime: kernel death and recovery', () => {
     process.kill();
     await process.exited;
     const next = await run(manager, 'whole', 'import os\nos.listdir("/mnt/data")');
-    expect(next.stateLost).toBe(true);
+    expect(next.freshKernel).toBe(true);
     expect(next.response.stderr).toMatch(/variables and its \/mnt\/data files were lost/);
     expect(next.response.result).toBe('[]');
   });
@@ -78,7 +78,7 @@ describe('pool runtime: kernel death and recovery', () => {
     await run(manager, 'idle-death', 'import os, threading, signal\nthreading.Timer(0.2, lambda: os.kill(os.getpid(), signal.SIGKILL)).start()');
     await expect.poll(() => manager.sessionProcess('idle-death')?.kernelAlive, { timeout: 10_000 }).toBe(false);
     const next = await run(manager, 'idle-death', '2 + 2');
-    expect(next.stateLost).toBe(true);
+    expect(next.freshKernel).toBe(true);
     expect(next.response.result).toBe(4);
   });
 });

@@ -146,5 +146,9 @@ describe('pool runtime capacity, cooldown and shutdown', () => {
     const sleepers = await processesMentioning('sleep\u0000600');
     expect(sleepers).toEqual([]);
     await expect(import('node:fs/promises').then((fs) => fs.stat(manager.hostDir!))).rejects.toThrow();
+    // A call after close is refused as retryable elsewhere, not as an internal error.
+    const late = await run(manager, 'c', '1').catch((e: unknown) => e);
+    expect(late).toBeInstanceOf(PoolError);
+    expect((late as PoolError).code).toBe('unavailable');
   });
 });
