@@ -8,7 +8,7 @@ import { isSandboxError, NotFoundError } from '../errors.js';
 import { createSandbox as defaultCreateSandbox, type CreateSandboxOptions } from '../sandbox/factory.js';
 import { SANDBOX_TYPES, sandboxAlias } from '../sandbox/names.js';
 import type { Sandbox, SandboxType } from '../sandbox/types.js';
-import { LifecycleRouter } from './lifecycle-router.js';
+import { LifecycleRouter } from '../sandbox/lifecycle-router.js';
 
 export interface AgentInfo {
   /** e.g. `travel-pool`; also the `model` of the OpenAI-compatible endpoint. */

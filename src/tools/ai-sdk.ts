@@ -53,36 +53,41 @@ export const TOOL_NAMES = ['research_weather', 'chart_weather', 'run_python'] as
 
 export type AgentToolName = (typeof TOOL_NAMES)[number];
 
-interface ToolRunner {
+interface ToolRunner<Schema extends z.ZodType> {
   description: string;
-  schema: z.ZodType;
-  run(input: never, context: ToolRunContext, weather?: WeatherToolOptions): Promise<AiSdkToolOutput>;
+  schema: Schema;
+  run(input: z.infer<Schema>, context: ToolRunContext, weather?: WeatherToolOptions): Promise<AiSdkToolOutput>;
+}
+
+/** Keeps each runner's input type tied to its own schema. */
+function runner<Schema extends z.ZodType>(definition: ToolRunner<Schema>): ToolRunner<Schema> {
+  return definition;
 }
 
 /** The three tools in one shape: a schema, a description and a run that returns text plus images. */
-const RUNNERS: Record<AgentToolName, ToolRunner> = {
-  research_weather: {
+const RUNNERS = {
+  research_weather: runner({
     description: RESEARCH_WEATHER_DESCRIPTION,
     schema: researchWeatherInputSchema,
-    run: async (input: z.infer<typeof researchWeatherInputSchema>, context, weather) => {
+    run: async (input, context, weather) => {
       const output = await researchWeather(input, context, weather);
       return { text: output.text, sandboxType: output.sandboxType, images: [], data: output.data, timings: output.timings };
     },
-  },
-  chart_weather: {
+  }),
+  chart_weather: runner({
     description: `${CHART_WEATHER_DESCRIPTION} The image is shown to the person directly.`,
     schema: chartWeatherInputSchema,
-    run: async (input: z.infer<typeof chartWeatherInputSchema>, context, weather) => {
+    run: async (input, context, weather) => {
       const output = await chartWeather(input, context, weather);
       // A chart that could not be drawn comes back as text with an empty PNG.
       const images = output.png.length > 0 ? [{ fileName: output.fileName, mediaType: 'image/png', base64: Buffer.from(output.png).toString('base64') }] : [];
       return { text: output.text, sandboxType: output.sandboxType, images, data: output.data, timings: output.timings };
     },
-  },
-  run_python: {
+  }),
+  run_python: runner({
     description: RUN_PYTHON_DESCRIPTION,
     schema: runPythonInputSchema,
-    run: async (input: z.infer<typeof runPythonInputSchema>, context) => {
+    run: async (input, context) => {
       const output = await runPython(input, context);
       const images = output.images.map((image, index) => ({
         fileName: `figure-${index + 1}.${image.format}`,
@@ -92,21 +97,25 @@ const RUNNERS: Record<AgentToolName, ToolRunner> = {
       const data = { status: output.status, stdout: output.stdout, stderr: output.stderr, result: output.result, error: output.error };
       return { text: output.text, sandboxType: output.sandboxType, images, data, timings: output.timings };
     },
-  },
-};
+  }),
+} satisfies Record<AgentToolName, unknown>;
 
 export function createAiSdkTools(binding: AiSdkToolBinding): ToolSet {
-  return Object.fromEntries(
-    TOOL_NAMES.map((name) => [
-      name,
-      tool({
-        description: RUNNERS[name].description,
-        inputSchema: RUNNERS[name].schema,
-        execute: (input: unknown, options) => bound(binding, name, input, options, (context) => RUNNERS[name].run(input as never, context, binding.weather)),
-        toModelOutput: ({ output }) => ({ type: 'text' as const, value: modelText(output as AiSdkToolOutput) }),
-      }),
-    ]),
-  );
+  return {
+    research_weather: aiSdkTool('research_weather', RUNNERS.research_weather, binding),
+    chart_weather: aiSdkTool('chart_weather', RUNNERS.chart_weather, binding),
+    run_python: aiSdkTool('run_python', RUNNERS.run_python, binding),
+  };
+}
+
+function aiSdkTool<Schema extends z.ZodType>(name: AgentToolName, runner: ToolRunner<Schema>, binding: AiSdkToolBinding) {
+  return tool({
+    description: runner.description,
+    inputSchema: runner.schema,
+    execute: (input: z.infer<Schema>, options: { toolCallId: string; abortSignal?: AbortSignal }) =>
+      bound(binding, name, input, options, (context) => runner.run(input, context, binding.weather)),
+    toModelOutput: ({ output }: { output: AiSdkToolOutput }) => ({ type: 'text' as const, value: modelText(output) }),
+  });
 }
 
 /**
@@ -114,10 +123,17 @@ export function createAiSdkTools(binding: AiSdkToolBinding): ToolSet {
  * then runs it with the same binding and lifecycle forwarding.
  */
 export async function runAgentTool(name: AgentToolName, input: unknown, binding: AiSdkToolBinding, callId = 'direct'): Promise<AiSdkToolOutput> {
-  const runner = RUNNERS[name];
+  return runValidated(name, RUNNER_BY_NAME[name], input, binding, callId);
+}
+
+/** The runners by name, for callers that pick one at run time; each still validates with its own schema. */
+const RUNNER_BY_NAME: Record<AgentToolName, ToolRunner<z.ZodType>> = RUNNERS;
+
+async function runValidated<Schema extends z.ZodType>(name: AgentToolName, runner: ToolRunner<Schema>, input: unknown, binding: AiSdkToolBinding, callId: string): Promise<AiSdkToolOutput> {
   const parsed = runner.schema.safeParse(input);
   if (!parsed.success) throw new InvalidInputError(`Invalid ${name} input: ${z.prettifyError(parsed.error)}`);
-  return bound(binding, name, parsed.data, { toolCallId: callId }, (context) => runner.run(parsed.data as never, context, binding.weather));
+  const valid = parsed.data as z.infer<Schema>;
+  return bound(binding, name, valid, { toolCallId: callId }, (context) => runner.run(valid, context, binding.weather));
 }
 
 function modelText(output: AiSdkToolOutput): string {
@@ -126,8 +142,8 @@ function modelText(output: AiSdkToolOutput): string {
 }
 
 /**
- * Runs one tool call with the binding's session, forwarding its lifecycle events. Events can reach
- * us twice (the sandbox's listener and the tool's own onLifecycle); each is forwarded once.
+ * Runs one tool call with the binding's session, forwarding that session's lifecycle events (from
+ * the sandbox's one router) for as long as the call runs.
  */
 async function bound(
   binding: AiSdkToolBinding,
@@ -138,16 +154,10 @@ async function bound(
 ): Promise<AiSdkToolOutput> {
   const callId = options.toolCallId;
   binding.onToolStart?.(callId, toolName, input);
-  const seen = new Set<string>();
-  const forward: LifecycleListener = (event) => {
-    const key = `${event.identifier}|${event.phase}|${event.elapsedMs}|${event.stepMs ?? ''}`;
-    if (seen.has(key)) return;
-    seen.add(key);
-    binding.onLifecycle?.(callId, event);
-  };
+  const forward: LifecycleListener = (event) => binding.onLifecycle?.(callId, event);
   const unsubscribe = binding.subscribeLifecycle?.(binding.sessionId, forward);
   try {
-    return await run({ sandbox: binding.sandbox, sessionId: binding.sessionId, signal: options.abortSignal, onLifecycle: forward });
+    return await run({ sandbox: binding.sandbox, sessionId: binding.sessionId, signal: options.abortSignal });
   } finally {
     unsubscribe?.();
   }

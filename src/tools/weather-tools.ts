@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { isSandboxError } from '../errors.js';
 import { createSandbox, type CreateSandboxOptions } from '../sandbox/factory.js';
-import type { LifecycleEvent, LifecycleListener } from '../sandbox/lifecycle.js';
+import { LifecycleRouter } from '../sandbox/lifecycle-router.js';
 import { resolveSandboxType } from '../sandbox/names.js';
 import type { Sandbox, SandboxType } from '../sandbox/types.js';
 import { CHART_WEATHER_DESCRIPTION, chartWeather, chartWeatherInputSchema } from './chart-weather.js';
@@ -22,7 +22,7 @@ export interface WeatherToolFactoryOptions extends WeatherToolOptions {
 
 /** One sandbox per tool, created lazily, whose lifecycle events reach the run that caused them. */
 class ToolSandbox {
-  readonly #listeners = new Map<string, LifecycleListener>();
+  readonly #lifecycle = new LifecycleRouter();
   #sandbox: Sandbox | undefined;
 
   constructor(
@@ -32,7 +32,14 @@ class ToolSandbox {
 
   get(): Sandbox {
     if (this.options.sandbox) return this.options.sandbox;
-    this.#sandbox ??= createSandbox(this.type, { ...this.options.sandboxOptions, onLifecycle: (event) => this.#dispatch(event) });
+    const outer = this.options.sandboxOptions?.onLifecycle;
+    this.#sandbox ??= createSandbox(this.type, {
+      ...this.options.sandboxOptions,
+      onLifecycle: (event) => {
+        outer?.(event);
+        this.#lifecycle.dispatch(event);
+      },
+    });
     return this.#sandbox;
   }
 
@@ -40,7 +47,7 @@ class ToolSandbox {
     // A named session per run (unless the caller chose one) so its events can be routed back.
     const owned = context?.sessionId === undefined;
     const sessionId = context?.sessionId ?? randomUUID();
-    if (context?.onLifecycle) this.#listeners.set(sessionId, context.onLifecycle);
+    const unsubscribe = context?.onLifecycle ? this.#lifecycle.subscribe(sessionId, context.onLifecycle) : undefined;
     const sandbox = this.get();
     try {
       const session = owned ? sandbox.session(sessionId) : undefined;
@@ -50,7 +57,7 @@ class ToolSandbox {
         await session?.close().catch(() => undefined);
       }
     } finally {
-      this.#listeners.delete(sessionId);
+      unsubscribe?.();
     }
   }
 
@@ -58,11 +65,6 @@ class ToolSandbox {
     const sandbox = this.#sandbox;
     this.#sandbox = undefined;
     await sandbox?.close();
-  }
-
-  #dispatch(event: LifecycleEvent): void {
-    this.options.sandboxOptions?.onLifecycle?.(event);
-    this.#listeners.get(event.identifier)?.(event);
   }
 }
 

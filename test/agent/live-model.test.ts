@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createLanguageModel } from '../../src/agent/language-model.js';
-import { LifecycleRouter } from '../../src/agent/lifecycle-router.js';
+import { LifecycleRouter } from '../../src/sandbox/lifecycle-router.js';
 import { resolveModelSetup } from '../../src/agent/model-config.js';
 import { runTurn } from '../../src/agent/run-turn.js';
 import { createLocalSandbox } from '../../src/sandbox/backends/local/local-sandbox.js';

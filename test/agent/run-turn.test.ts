@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLanguageModel } from '../../src/agent/language-model.js';
-import { LifecycleRouter } from '../../src/agent/lifecycle-router.js';
+import { LifecycleRouter } from '../../src/sandbox/lifecycle-router.js';
 import { runTurn } from '../../src/agent/run-turn.js';
 import type { AgentEvent } from '../../src/agent/types.js';
 import type { ModelMessage } from 'ai';

@@ -7,7 +7,7 @@
 import type { ModelMessage } from 'ai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLanguageModel } from '../../src/agent/language-model.js';
-import { LifecycleRouter } from '../../src/agent/lifecycle-router.js';
+import { LifecycleRouter } from '../../src/sandbox/lifecycle-router.js';
 import { runTurn, type TurnOutcome } from '../../src/agent/run-turn.js';
 import { SESSION_RESET_NOTICE, SessionContinuity } from '../../src/agent/session-continuity.js';
 import type { AgentEvent, ToolCallView } from '../../src/agent/types.js';

@@ -1,9 +1,10 @@
 /**
- * A sandbox takes one lifecycle listener when it is created, but the agent needs the events of
- * each tool call separately. The router is that one listener; a tool call subscribes to its
- * session's identifier for as long as it runs (tool calls in one session run one at a time).
+ * The one fan-out of lifecycle events. A sandbox takes one listener when it is created, but the
+ * agent and the tools need each run's events separately. The router is that one listener; a run
+ * subscribes to its session's identifier for as long as it lasts (calls in one session run one at
+ * a time), and each event reaches each subscriber once.
  */
-import type { LifecycleEvent, LifecycleListener } from '../sandbox/lifecycle.js';
+import type { LifecycleEvent, LifecycleListener } from './lifecycle.js';
 
 export interface LifecycleSource {
   /** Calls `listener` for every event of the session `identifier` until the returned function is called. */
