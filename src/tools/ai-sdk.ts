@@ -39,7 +39,7 @@ export interface AiSdkToolBinding {
   sandbox: Sandbox;
   /** The conversation's sandbox session identifier. */
   sessionId: string;
-  /** Subscribes to the session's lifecycle events (see agent/lifecycle-router); optional. */
+  /** Subscribes to the session's lifecycle events (see sandbox/lifecycle-router); optional. */
   subscribeLifecycle?: (identifier: string, listener: LifecycleListener) => () => void;
   /** Called as soon as a tool starts running, before any lifecycle event. */
   onToolStart?: (callId: string, toolName: string, input: unknown) => void;
