@@ -19,6 +19,7 @@ import {
   type WeatherToolOptions,
 } from './index.js';
 import { RUN_PYTHON_DESCRIPTION, runPython, runPythonInputSchema } from './run-python.js';
+import { withToolSpan } from '../telemetry/tool-span.js';
 
 export interface ToolImage {
   fileName: string;
@@ -113,11 +114,11 @@ export function createAiSdkTools(binding: AiSdkToolBinding): ToolSet {
  * Runs one tool outside a model loop (the Tools page): validates the input like the SDK would,
  * then runs it with the same binding and lifecycle forwarding.
  */
-export async function runAgentTool(name: AgentToolName, input: unknown, binding: AiSdkToolBinding, callId = 'direct'): Promise<AiSdkToolOutput> {
+export async function runAgentTool(name: AgentToolName, input: unknown, binding: AiSdkToolBinding, callId = 'direct', signal?: AbortSignal): Promise<AiSdkToolOutput> {
   const runner = RUNNERS[name];
   const parsed = runner.schema.safeParse(input);
   if (!parsed.success) throw new InvalidInputError(`Invalid ${name} input: ${z.prettifyError(parsed.error)}`);
-  return bound(binding, name, parsed.data, { toolCallId: callId }, (context) => runner.run(parsed.data as never, context, binding.weather));
+  return bound(binding, name, parsed.data, { toolCallId: callId, abortSignal: signal }, (context) => runner.run(parsed.data as never, context, binding.weather));
 }
 
 function modelText(output: AiSdkToolOutput): string {
@@ -147,7 +148,9 @@ async function bound(
   };
   const unsubscribe = binding.subscribeLifecycle?.(binding.sessionId, forward);
   try {
-    return await run({ sandbox: binding.sandbox, sessionId: binding.sessionId, signal: options.abortSignal, onLifecycle: forward });
+    return await withToolSpan(toolName, binding.sandbox, binding.sessionId, () =>
+      run({ sandbox: binding.sandbox, sessionId: binding.sessionId, signal: options.abortSignal, onLifecycle: forward }),
+    );
   } finally {
     unsubscribe?.();
   }
