@@ -13,18 +13,28 @@ export interface StdioServeOptions extends McpSessionOptions {
   signal?: AbortSignal;
 }
 
-export async function serveMcpOverStdio(options: StdioServeOptions): Promise<void> {
+/** Resolves once the session is over: `client-closed` when the client went away, `stopped` on the signal. */
+export async function serveMcpOverStdio(options: StdioServeOptions): Promise<'client-closed' | 'stopped'> {
   const stdin = options.stdin ?? process.stdin;
   const session = createMcpSession(options);
   const transport = new StdioServerTransport(stdin, options.stdout ?? process.stdout);
+  let reason: 'client-closed' | 'stopped' = 'client-closed';
   const ended = new Promise<void>((resolve) => {
     transport.onclose = () => resolve();
     // The transport reads but does not notice end of input; a client that went away closes it here.
     stdin.once('end', () => void transport.close());
     stdin.once('close', () => void transport.close());
-    options.signal?.addEventListener('abort', () => void transport.close(), { once: true });
+    options.signal?.addEventListener(
+      'abort',
+      () => {
+        reason = 'stopped';
+        void transport.close();
+      },
+      { once: true },
+    );
   });
   await session.server.connect(transport);
   await ended;
   await session.close();
+  return reason;
 }

@@ -29,7 +29,8 @@ export async function runMcp(options: McpCommandOptions, context: CliContext): P
   try {
     if (options.transport === 'stdio') {
       stderr.write(`Tidepool MCP server on stdio (${sandbox.type}); waiting for a client.\n`);
-      await mcp.serveMcpOverStdio({ sandbox, weather, subscribeLifecycle, stdout: context.stdout, signal: context.shutdownSignal });
+      const reason = await mcp.serveMcpOverStdio({ sandbox, weather, subscribeLifecycle, stdout: context.stdout, signal: context.shutdownSignal });
+      stderr.write(reason === 'client-closed' ? 'The MCP client closed the connection; its sandbox session has ended.\n' : 'Stopped; the sandbox session has ended.\n');
       return;
     }
     const server = await mcp.startMcpHttpServer({ sandbox, weather, subscribeLifecycle, host: options.host, port: options.port, key });
