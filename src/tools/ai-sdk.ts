@@ -121,7 +121,13 @@ export async function runAgentTool(name: AgentToolName, input: unknown, binding:
   return bound(binding, name, parsed.data, { toolCallId: callId, abortSignal: signal }, (context) => runner.run(parsed.data as never, context, binding.weather));
 }
 
-function modelText(output: AiSdkToolOutput): string {
+/** A tool's description and input schema, for adapters to other frameworks that wrap runAgentTool. */
+export function agentToolDefinition(name: AgentToolName): { description: string; schema: z.ZodType } {
+  return { description: RUNNERS[name].description, schema: RUNNERS[name].schema };
+}
+
+/** What a model should read from a tool's output: its text, and only the names of images it showed. */
+export function modelText(output: AiSdkToolOutput): string {
   if (output.images.length === 0) return output.text;
   return `${output.text}\n[${output.images.map((image) => image.fileName).join(', ')} shown to the user]`;
 }
