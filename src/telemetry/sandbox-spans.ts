@@ -80,44 +80,28 @@ class InstrumentedSession implements SandboxSession {
   }
 }
 
-class InstrumentedSandbox implements Sandbox {
-  readonly [INSTRUMENTED] = true;
-  readonly #sessions = new WeakMap<SandboxSession, InstrumentedSession>();
-
-  constructor(private readonly inner: Sandbox) {}
-
-  get type(): SandboxType {
-    return this.inner.type;
-  }
-
-  get banner(): string {
-    return this.inner.banner;
-  }
-
-  session(identifier?: string): SandboxSession {
-    const session = this.inner.session(identifier);
-    // The backend hands back the same object for the same identifier; so does the wrapper.
-    let wrapped = this.#sessions.get(session);
+/**
+ * Instruments a sandbox in place: its `session()` hands out sessions wrapped with spans, and the
+ * sandbox stays the backend's own object (so `instanceof` and backend-specific members still work).
+ * A sandbox is instrumented once; later calls return it unchanged.
+ */
+export function instrumentSandbox<S extends Sandbox>(sandbox: S): S {
+  const target = sandbox as Sandbox & { [INSTRUMENTED]?: boolean };
+  if (target[INSTRUMENTED]) return sandbox;
+  const open = sandbox.session.bind(sandbox);
+  // The backend hands back the same object for the same identifier; so does the wrapper.
+  const wrappers = new WeakMap<SandboxSession, InstrumentedSession>();
+  target.session = (identifier?: string) => {
+    const session = open(identifier);
+    let wrapped = wrappers.get(session);
     if (!wrapped) {
       wrapped = new InstrumentedSession(session);
-      this.#sessions.set(session, wrapped);
+      wrappers.set(session, wrapped);
     }
     return wrapped;
-  }
-
-  close(): Promise<void> {
-    return this.inner.close();
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.close();
-  }
-}
-
-/** Wraps a sandbox once; a sandbox that is already instrumented is returned as it is. */
-export function instrumentSandbox(sandbox: Sandbox): Sandbox {
-  if ((sandbox as Partial<Record<typeof INSTRUMENTED, boolean>>)[INSTRUMENTED]) return sandbox;
-  return new InstrumentedSandbox(sandbox);
+  };
+  Object.defineProperty(target, INSTRUMENTED, { value: true });
+  return sandbox;
 }
 
 /**
