@@ -1,7 +1,7 @@
 /**
  * `tidepool mcp` over stdio, started the way an MCP client starts it (bin/tidepool.js as a child
- * process) and driven by the SDK's own client: tool list, every tool, images, state, cancellation,
- * and a clean exit when the client goes away.
+ * process) and driven by the SDK's own client: tool list, every tool, images, state kept in one
+ * session and not shared with a second client, cancellation, and a clean exit when the client goes away.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -11,7 +11,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { OpenMeteoReplay } from '../support/open-meteo-replay.js';
 import { startWeatherReplay, TODAY } from '../weather/helpers.js';
-import { exerciseEveryTool, expectCancellation, expectToolList, poll } from './helpers.js';
+import { call, exerciseEveryTool, expectCancellation, expectToolList, poll } from './helpers.js';
 
 const BIN = path.resolve(import.meta.dirname, '..', '..', 'bin', 'tidepool.js');
 let replay: OpenMeteoReplay;
@@ -24,13 +24,7 @@ beforeAll(async () => {
   replay = await startWeatherReplay();
   // A home of its own: no .env, and no running local pool of this machine is picked up.
   home = mkdtempSync(path.join(os.tmpdir(), 'tidepool-mcp-stdio-'));
-  transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [BIN, 'mcp', '--sandbox', 'pool'],
-    cwd: home,
-    env: { PATH: process.env.PATH ?? '', HOME: home, XDG_STATE_HOME: path.join(home, 'state'), TIDEPOOL_TODAY: TODAY, ...replay.env },
-    stderr: 'pipe',
-  });
+  transport = new StdioClientTransport({ ...serverParameters(), stderr: 'pipe' });
   transport.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
   client = new Client({ name: 'tidepool-stdio-test', version: '1.0.0' });
   await client.connect(transport);
@@ -56,6 +50,18 @@ describe('MCP over stdio (tidepool mcp)', () => {
     await expectCancellation(client);
   }, 120_000);
 
+  test('a second client gets a sandbox session of its own', async () => {
+    await call(client, 'run_python', { code: 'only_here = 1' });
+    const other = new Client({ name: 'tidepool-stdio-second', version: '1.0.0' });
+    await other.connect(new StdioClientTransport({ ...serverParameters(), stderr: 'ignore' }));
+    try {
+      const result = await call(other, 'run_python', { code: 'only_here' });
+      expect(result.structuredContent).toMatchObject({ status: 'failure', error: { type: 'NameError' } });
+    } finally {
+      await other.close();
+    }
+  }, 120_000);
+
   test('ends its sandbox session and exits when the client goes away', async () => {
     const pid = transport.pid!;
     expect(stderr.join('')).toContain('Tidepool MCP server on stdio (Sandbox-Pool)');
@@ -67,6 +73,16 @@ describe('MCP over stdio (tidepool mcp)', () => {
     await poll(() => !isAlive(pid), 30_000);
   }, 60_000);
 });
+
+/** How an MCP client's configuration would start the server. */
+function serverParameters() {
+  return {
+    command: process.execPath,
+    args: [BIN, 'mcp', '--sandbox', 'pool'],
+    cwd: home,
+    env: { PATH: process.env.PATH ?? '', HOME: home, XDG_STATE_HOME: path.join(home, 'state'), TIDEPOOL_TODAY: TODAY, ...replay.env },
+  };
+}
 
 function isAlive(pid: number): boolean {
   try {
