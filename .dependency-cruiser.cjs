@@ -3,25 +3,30 @@
  * layer it may not depend on. Each layer lists the layers below it that it may use; everything else
  * under src/ is forbidden to it. Keep this table and the picture in docs/architecture.md the same.
  */
-const BOTTOM = ['errors', 'paths', 'config'];
+const BOTTOM = ['errors', 'paths', 'config', 'telemetry'];
 
 /** layer (a folder under src/, or a root module) → the layers it may import from. */
 const MAY_USE = {
   errors: [],
   paths: [],
   config: ['errors', 'paths'],
+  // OpenTelemetry spans and metrics: every layer may record into them, so they know none of those layers.
+  telemetry: ['errors', 'paths', 'config'],
   kernel: BOTTOM,
   pool: ['kernel', ...BOTTOM],
   sandbox: ['pool', 'kernel', ...BOTTOM],
   weather: ['sandbox', ...BOTTOM],
   tools: ['weather', 'sandbox', ...BOTTOM],
   agent: ['tools', 'weather', 'sandbox', ...BOTTOM],
+  // The tools wrapped for other agent frameworks (LangChain.js, OpenAI Agents).
+  adapters: ['tools', 'weather', 'sandbox', ...BOTTOM],
   system: BOTTOM,
   // The root entry (`import 'tidepool'`): the contract, backends and tools, nothing heavier.
   index: ['tools', 'weather', 'sandbox', ...BOTTOM],
   bench: ['tools', 'weather', 'sandbox', 'pool', 'kernel', ...BOTTOM],
   web: ['agent', 'tools', 'weather', 'sandbox', ...BOTTOM],
-  cli: ['web', 'bench', 'system', 'agent', 'tools', 'weather', 'sandbox', 'pool', 'kernel', 'index', ...BOTTOM],
+  mcp: ['agent', 'tools', 'weather', 'sandbox', ...BOTTOM],
+  cli: ['web', 'mcp', 'bench', 'system', 'agent', 'adapters', 'tools', 'weather', 'sandbox', 'pool', 'kernel', 'index', ...BOTTOM],
 };
 
 const layerPath = (layer) => (['errors', 'paths', 'index'].includes(layer) ? `^src/${layer}\\.ts$` : `^src/${layer}/`);

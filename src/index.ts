@@ -8,6 +8,7 @@
 export type * from './sandbox/types.js';
 export * from './errors.js';
 export { createSandbox, type CreateSandboxOptions } from './sandbox/factory.js';
+export { instrumentSandbox } from './sandbox/instrumentation.js';
 export { resolveSandboxType, sandboxAlias, SANDBOX_TYPES } from './sandbox/names.js';
 export { formatLifecycleLine, SessionLifecycle, type LifecycleEvent, type LifecyclePhase, type LifecycleListener } from './sandbox/lifecycle.js';
 export { DEFAULT_TIMEOUT_MS, isImageResult } from './sandbox/execution.js';

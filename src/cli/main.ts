@@ -10,6 +10,7 @@ import { registerBench } from './commands/bench.js';
 import { registerCompare } from './commands/compare.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerExec } from './commands/exec.js';
+import { registerMcp } from './commands/mcp.js';
 import { registerPool } from './commands/pool-serve.js';
 import { registerResearch } from './commands/research.js';
 import { registerServe } from './commands/serve.js';
@@ -28,6 +29,7 @@ const COMMANDS: Register[] = [
   registerBench,
   registerPool,
   registerServe,
+  registerMcp,
 ];
 
 export function buildProgram(context: CliContext): Command {
@@ -63,7 +65,10 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
     exitCode: 0,
     shutdownSignal: controller.signal,
   };
+  let telemetry: { shutdown(): Promise<void> } | undefined;
   try {
+    // The OpenTelemetry SDK loads only when an endpoint is configured; otherwise spans are the API's no-ops.
+    if (context.env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim()) telemetry = await (await import('../telemetry/otlp.js')).startTelemetryFromEnv(context.env);
     await buildProgram(context).parseAsync(argv);
     return context.exitCode;
   } catch (error) {
@@ -71,5 +76,6 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
+    await telemetry?.shutdown();
   }
 }

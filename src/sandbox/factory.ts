@@ -10,6 +10,7 @@ import { createPoolSandbox, type PoolSandboxOptions } from './backends/pool/pool
 import { ConfigurationError } from '../errors.js';
 import { resolveSandboxType } from './names.js';
 import type { Sandbox, SandboxType } from './types.js';
+import { instrumentSandbox, lifecycleTelemetry } from './instrumentation.js';
 
 /** Options for any backend; each backend reads the ones it knows. */
 export type CreateSandboxOptions = LocalSandboxOptions & {
@@ -37,5 +38,5 @@ export function createSandbox(name: string, options: CreateSandboxOptions = {}):
   const type = resolveSandboxType(name);
   const create = CREATORS[type];
   if (!create) throw new ConfigurationError(`${type} is not available yet in this version of Tidepool; use Local for now.`);
-  return create(options);
+  return instrumentSandbox(create({ ...options, onLifecycle: lifecycleTelemetry(options.onLifecycle) }));
 }

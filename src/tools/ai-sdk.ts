@@ -19,6 +19,7 @@ import {
   type WeatherToolOptions,
 } from './index.js';
 import { RUN_PYTHON_DESCRIPTION, runPython, runPythonInputSchema } from './run-python.js';
+import { withToolSpan } from './tool-span.js';
 
 export interface ToolImage {
   fileName: string;
@@ -122,21 +123,33 @@ function aiSdkTool<Schema extends z.ZodType>(name: AgentToolName, runner: ToolRu
  * Runs one tool outside a model loop (the Tools page): validates the input like the SDK would,
  * then runs it with the same binding and lifecycle forwarding.
  */
-export async function runAgentTool(name: AgentToolName, input: unknown, binding: AiSdkToolBinding, callId = 'direct'): Promise<AiSdkToolOutput> {
-  return runValidated(name, RUNNER_BY_NAME[name], input, binding, callId);
+export async function runAgentTool(name: AgentToolName, input: unknown, binding: AiSdkToolBinding, callId = 'direct', signal?: AbortSignal): Promise<AiSdkToolOutput> {
+  return runValidated(name, RUNNER_BY_NAME[name], input, binding, { toolCallId: callId, abortSignal: signal });
 }
 
 /** The runners by name, for callers that pick one at run time; each still validates with its own schema. */
 const RUNNER_BY_NAME: Record<AgentToolName, ToolRunner<z.ZodType>> = RUNNERS;
 
-async function runValidated<Schema extends z.ZodType>(name: AgentToolName, runner: ToolRunner<Schema>, input: unknown, binding: AiSdkToolBinding, callId: string): Promise<AiSdkToolOutput> {
+async function runValidated<Schema extends z.ZodType>(
+  name: AgentToolName,
+  runner: ToolRunner<Schema>,
+  input: unknown,
+  binding: AiSdkToolBinding,
+  options: { toolCallId: string; abortSignal?: AbortSignal },
+): Promise<AiSdkToolOutput> {
   const parsed = runner.schema.safeParse(input);
   if (!parsed.success) throw new InvalidInputError(`Invalid ${name} input: ${z.prettifyError(parsed.error)}`);
   const valid = parsed.data as z.infer<Schema>;
-  return bound(binding, name, valid, { toolCallId: callId }, (context) => runner.run(valid, context, binding.weather));
+  return bound(binding, name, valid, options, (context) => runner.run(valid, context, binding.weather));
 }
 
-function modelText(output: AiSdkToolOutput): string {
+/** A tool's description and input schema, for adapters to other frameworks that wrap runAgentTool. */
+export function agentToolDefinition(name: AgentToolName): { description: string; schema: z.ZodType } {
+  return { description: RUNNERS[name].description, schema: RUNNERS[name].schema };
+}
+
+/** What a model should read from a tool's output: its text, and only the names of images it showed. */
+export function modelText(output: AiSdkToolOutput): string {
   if (output.images.length === 0) return output.text;
   return `${output.text}\n[${output.images.map((image) => image.fileName).join(', ')} shown to the user]`;
 }
@@ -157,7 +170,7 @@ async function bound(
   const forward: LifecycleListener = (event) => binding.onLifecycle?.(callId, event);
   const unsubscribe = binding.subscribeLifecycle?.(binding.sessionId, forward);
   try {
-    return await run({ sandbox: binding.sandbox, sessionId: binding.sessionId, signal: options.abortSignal });
+    return await withToolSpan(toolName, binding.sandbox, binding.sessionId, () => run({ sandbox: binding.sandbox, sessionId: binding.sessionId, signal: options.abortSignal }));
   } finally {
     unsubscribe?.();
   }

@@ -11,6 +11,7 @@ import { sendJson, type PoolAppDeps, type PoolEnv } from './context.js';
 import { errorBody, PoolApiError, scrubDetail, toApiError } from './errors.js';
 import { normalisePoolPath, rawPathOf } from './paths.js';
 import { requestLog } from './request-log.js';
+import { requestTelemetry } from './telemetry.js';
 import { registerExecutionRoutes } from './routes/executions.js';
 import { registerFileRoutes } from './routes/files.js';
 import { registerLegacyRoutes } from './routes/legacy.js';
@@ -25,6 +26,7 @@ const OPERATIONS_HINT =
 export function createPoolApp(deps: PoolAppDeps): Hono<PoolEnv> {
   const app = new Hono<PoolEnv>({ getPath: (request) => normalisePoolPath(rawPathOf(request.url)).path });
 
+  app.use('*', requestTelemetry());
   app.use('*', requestLog(deps));
   app.use('*', bodyLimit());
 

@@ -5,6 +5,7 @@
 import pRetry from 'p-retry';
 import type { Logger } from 'pino';
 import { SandboxError, SandboxTimeoutError, TransportError } from '../../../errors.js';
+import { injectTraceContext } from '../../../telemetry/propagation.js';
 import { errorFromResponse } from './http-errors.js';
 import { DEFAULT_RETRY_BOUNDS, mayRetry, connectionErrorCode, parseRetryAfterMs, type RequestSafety, type RetryBounds } from './retry-policy.js';
 import type { AcaAuthMode } from './settings.js';
@@ -134,6 +135,7 @@ export class AcaTransport {
     const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
     const headers: Record<string, string> = { 'user-agent': USER_AGENT, accept: 'application/json' };
     if (token !== undefined) headers.authorization = `Bearer ${token}`;
+    injectTraceContext(headers);
     let body: string | FormData | undefined;
     if (request.json !== undefined) {
       headers['content-type'] = 'application/json; charset=utf-8';

@@ -1,0 +1,36 @@
+/** Runs a function inside an active span, ending it with the function's outcome. */
+import { context, SpanStatusCode, type Attributes, type Span, type SpanKind } from '@opentelemetry/api';
+import { ATTR, elapsedMs, tidepoolTracer } from './attributes.js';
+
+export async function inSpan<T>(name: string, attributes: Attributes, fn: (span: Span) => Promise<T>, kind?: SpanKind): Promise<T> {
+  return tidepoolTracer().startActiveSpan(name, { attributes, ...(kind !== undefined && { kind }) }, async (span) => {
+    const startedAt = performance.now();
+    try {
+      return await fn(span);
+    } catch (error) {
+      span.recordException(errorSummary(error));
+      span.setStatus({ code: SpanStatusCode.ERROR, message: errorSummary(error).message });
+      throw error;
+    } finally {
+      span.setAttribute(ATTR.durationMs, elapsedMs(startedAt));
+      span.end();
+    }
+  });
+}
+
+/**
+ * Only the error's class and message reach the span: a stack could name host paths, and some
+ * messages quote what a user sent, so they are cut short too.
+ */
+function errorSummary(error: unknown): { name: string; message: string } {
+  const name = error instanceof Error ? error.name : 'Error';
+  const message = error instanceof Error ? error.message : String(error);
+  return { name, message: message.length > 300 ? `${message.slice(0, 300)}…` : message };
+}
+
+/** A finished span for something measured elsewhere, e.g. from lifecycle timings. */
+export function recordPastSpan(name: string, attributes: Attributes, startTime: Date, endTime: Date): void {
+  const span = tidepoolTracer().startSpan(name, { attributes, startTime }, context.active());
+  span.end(endTime);
+}
+
