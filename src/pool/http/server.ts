@@ -58,6 +58,8 @@ export interface RunningPoolServer {
   settings: PoolSettings;
   limits: PoolServerLimits;
   sessionManager: SessionManager;
+  /** The pool's HTTP app as a fetch handler: in-process callers reach it with no socket in between. */
+  fetch(request: Request): Promise<Response>;
   /** Stops listening and ends every kernel. */
   close(): Promise<void>;
 }
@@ -156,6 +158,7 @@ export async function startPoolServer(options: PoolServerOptions = {}): Promise<
     settings,
     limits,
     sessionManager,
+    fetch: async (request) => app.fetch(request),
     close: () => {
       closing ??= (async () => {
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
