@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../../paths.js';
 import { createLocalSandbox } from '../../sandbox/backends/local/local-sandbox.js';
@@ -26,7 +27,7 @@ export const weatherSuite: BenchSuite = {
     const stub = await startStub();
     const metrics: Metrics = {};
     try {
-      const pool = createPoolSandbox({ pool: { egress: true, readySessions: 4 }, env: context.env });
+      const pool = createPoolSandbox({ pool: { egress: true, egressAllow: stub.egressAllow, readySessions: 4 }, env: context.env });
       Object.assign(metrics, await measure('pool', pool, stub.url, context, 100));
       const local = createLocalSandbox();
       Object.assign(metrics, await measure('local', local, stub.url, context));
@@ -55,8 +56,12 @@ async function measure(name: string, sandbox: Sandbox, url: string, context: Ben
   }
 }
 
-/** Serves the two reference answers by exact path + query; anything else is a loud 599. */
-async function startStub(): Promise<{ url: string; close(): Promise<void> }> {
+/**
+ * Serves the two reference answers by exact path + query; anything else is a loud 599. It listens
+ * on an address of this machine other than loopback (a pool session's loopback is its own), which
+ * the pool is told to allow as the one exception to its egress rules.
+ */
+async function startStub(): Promise<{ url: string; egressAllow: string[]; close(): Promise<void> }> {
   const answers = new Map<string, string>();
   for (const file of FIXTURES) {
     const fixturePath = path.join(PACKAGE_ROOT, 'test', 'fixtures', 'open-meteo', file);
@@ -72,12 +77,21 @@ async function startStub(): Promise<{ url: string; close(): Promise<void> }> {
     res.writeHead(body ? 200 : 599, { 'content-type': 'application/json; charset=utf-8' });
     res.end(body ?? JSON.stringify({ error: true, reason: `no fixture for ${req.url}` }));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const host = reachableHostAddress();
+  if (!host) throw new Error('The weather bench needs an IPv4 address other than loopback (a pool session cannot reach the host\'s loopback); none was found.');
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${host}:${port}`,
+    egressAllow: [`${host}:${port}`],
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+function reachableHostAddress(): string | undefined {
+  return Object.values(os.networkInterfaces())
+    .flatMap((addresses) => addresses ?? [])
+    .find((address) => address.family === 'IPv4' && !address.internal)?.address;
 }
 
 function key(pathname: string, query: Record<string, string>): string {
