@@ -13,12 +13,13 @@ import { createLocalSandbox } from '../../sandbox/backends/local/local-sandbox.j
 import { createPoolSandbox } from '../../sandbox/backends/pool/index.js';
 import type { Sandbox } from '../../sandbox/types.js';
 import { researchWeather } from '../../tools/research-weather.js';
-import { percentile, round, sample } from '../stats.js';
+import { percentile, Repetitions, sample } from '../stats.js';
 import type { BenchContext, BenchSuite, Metrics } from '../types.js';
 
 const FIXTURES = ['ref-9.1-geocoding-paris.json', 'ref-9.2-forecast-paris-current.json'];
 const TODAY = '2025-06-10';
-const RUNS = 30;
+/** Research runs per repetition. */
+const RUNS = 8;
 
 export const weatherSuite: BenchSuite = {
   name: 'weather',
@@ -28,7 +29,7 @@ export const weatherSuite: BenchSuite = {
     const metrics: Metrics = {};
     try {
       const pool = createPoolSandbox({ pool: { egress: true, egressAllow: stub.egressAllow, readySessions: 4 }, env: context.env });
-      Object.assign(metrics, await measure('pool', pool, stub.url, context, 100));
+      Object.assign(metrics, await measure('pool', pool, stub.url, context, 60));
       const local = createLocalSandbox();
       Object.assign(metrics, await measure('local', local, stub.url, context));
     } finally {
@@ -44,16 +45,25 @@ async function measure(name: string, sandbox: Sandbox, url: string, context: Ben
     const output = await researchWeather({ destination: 'Paris' }, { sandbox }, options);
     if (output.data.error || !output.data.places[0]?.ok) throw new Error(`research failed on ${name}: ${output.text}`);
   };
+  const reps = new Repetitions();
+  const all: number[] = [];
   try {
-    context.log(`weather: ${RUNS} research runs on ${name} (fresh session each)`);
-    const times = await sample(RUNS, run, 3);
-    return {
-      [`weather.research_${name}_p50_ms`]: { value: round(percentile(times, 50), 1), unit: 'ms', ...(target ? { target, better: 'lower' as const } : {}) },
-      [`weather.research_${name}_p95_ms`]: { value: round(percentile(times, 95), 1), unit: 'ms' },
-    };
+    await sample(3, run);
+    for (let rep = 1; rep <= context.repetitions; rep++) {
+      context.log(`weather: repetition ${rep}/${context.repetitions}: ${RUNS} research runs on ${name} (fresh session each)`);
+      const times = await sample(RUNS, run);
+      all.push(...times);
+      reps.add('p50', percentile(times, 50));
+      reps.add('p95', percentile(times, 95));
+    }
   } finally {
     await sandbox.close();
   }
+  context.plot({ kind: 'distribution', name: `research_weather on ${name}`, unit: 'ms', samples: all });
+  return {
+    [`weather.research_${name}_p50_ms`]: reps.metric('p50', { unit: 'ms', digits: 1, ...(target && { target }) }),
+    [`weather.research_${name}_p95_ms`]: reps.metric('p95', { unit: 'ms', digits: 1 }),
+  };
 }
 
 /**
