@@ -9,7 +9,7 @@
  */
 import pRetry from 'p-retry';
 import type { Logger } from 'pino';
-import { Agent, request as undiciRequest } from 'undici';
+import type { Agent } from 'undici';
 import { SandboxError, SandboxTimeoutError, TransportError } from '../../errors.js';
 import { errorFromResponse } from './http-errors.js';
 import { DEFAULT_RETRY_BOUNDS, mayRetry, connectionErrorCode, parseRetryAfterMs, type RequestSafety, type RetryBounds } from './retry-policy.js';
@@ -61,12 +61,22 @@ export interface AcaResponse {
 }
 
 /**
- * Executions run user code: a connection that drops with one in flight leaves open whether it ran,
- * so they never queue behind another request on a connection (no pipelining).
+ * undici is loaded on the first request, not when the package is imported: most importers (the
+ * CLI's other commands, the local backend) never send one, and loading it costs tens of ms.
  */
-const executeAgent = new Agent({ connections: null, pipelining: 1 });
-/** Reads and deletes may be repeated safely, so they may share a connection back to back. */
-const idempotentAgent = new Agent({ connections: null, pipelining: 4 });
+let http: Promise<{ request: typeof import('undici').request; executeAgent: Agent; idempotentAgent: Agent }> | undefined;
+
+function undiciClient() {
+  http ??= import('undici').then(({ Agent, request }) => ({
+    request,
+    // Executions run user code: a connection that drops with one in flight leaves open whether it
+    // ran, so they never queue behind another request on a connection (no pipelining).
+    executeAgent: new Agent({ connections: null, pipelining: 1 }),
+    // Reads and deletes may be repeated safely, so they may share a connection back to back.
+    idempotentAgent: new Agent({ connections: null, pipelining: 4 }),
+  }));
+  return http;
+}
 
 /** Retry-After of a failed attempt, kept beside the error instead of on it. */
 const retryAfterOf = new WeakMap<object, number>();
@@ -190,8 +200,9 @@ export class AcaTransport {
       const response = await send(url, { method: request.method, headers, body, signal });
       return { status: response.status, headers: response.headers, url, bytes: new Uint8Array(await response.arrayBuffer()) };
     }
-    const dispatcher = request.safety === 'execute' ? executeAgent : idempotentAgent;
-    const response = await undiciRequest(url, { method: request.method, headers, body, signal, dispatcher });
+    const client = await undiciClient();
+    const dispatcher = request.safety === 'execute' ? client.executeAgent : client.idempotentAgent;
+    const response = await client.request(url, { method: request.method, headers, body, signal, dispatcher });
     const bytes = new Uint8Array(await response.body.arrayBuffer());
     return { status: response.statusCode, headers: headerReader(response.headers), url, bytes };
   }
