@@ -884,9 +884,14 @@ def main():
     if config.get("namespaces", False):
         # Fail now, not at each session: a kernel never runs without its seccomp filter.
         try:
-            import tidepool_confine  # noqa: F401
+            import tidepool_confine
         except ImportError as exc:
             sys.stderr.write(f"[zygote] cannot confine sessions: {exc}. Install python3-seccomp (tidepool setup).\n")
+            sys.exit(3)
+        try:
+            tidepool_confine.prepare()
+        except (OSError, RuntimeError, ValueError) as exc:
+            sys.stderr.write(f"[zygote] cannot generate the sessions' seccomp filter: {exc}. Check python3-seccomp (tidepool doctor).\n")
             sys.exit(3)
     if config.get("preload", True):
         try:
