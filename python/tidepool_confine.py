@@ -15,6 +15,7 @@ cannot read, so the C library falls back to clone, whose flags it can).
 
 import ctypes
 import errno
+import os
 
 import seccomp
 
@@ -32,6 +33,8 @@ LOCKED_SECUREBITS = (SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIX
                      | SECBIT_KEEP_CAPS_LOCKED | SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED)
 LINUX_CAPABILITY_VERSION_3 = 0x20080522
 SYS_CAPSET = 126  # x86_64; aarch64 is 91
+# Known when the zygote imports this module: an import in each session (platform) would dirty pages of its own.
+CAPSET_NUMBER = 91 if os.uname().machine in ("aarch64", "arm64") else SYS_CAPSET
 NAMESPACE_FLAGS = (0x00020000, 0x02000000, 0x04000000, 0x08000000, 0x10000000, 0x20000000, 0x40000000, 0x00000080)
 AF_NETLINK, NETLINK_ROUTE = 16, 0
 DENIED_SOCKET_FAMILIES = (17, 40)  # AF_PACKET, AF_VSOCK
@@ -72,13 +75,7 @@ def drop_capabilities():
     _check(libc.prctl(PR_SET_SECUREBITS, LOCKED_SECUREBITS, 0, 0, 0), "prctl(SET_SECUREBITS)")
     header = (ctypes.c_uint32 * 2)(LINUX_CAPABILITY_VERSION_3, 0)
     data = (ctypes.c_uint32 * 6)()
-    _check(libc.syscall(_capset_number(), header, data), "capset")
-
-
-def _capset_number():
-    import platform
-
-    return 91 if platform.machine() in ("aarch64", "arm64") else SYS_CAPSET
+    _check(libc.syscall(CAPSET_NUMBER, header, data), "capset")
 
 
 def build_filter():
@@ -103,8 +100,51 @@ def build_filter():
     return rules
 
 
+PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 22, 2
+BPF_INSTRUCTION_BYTES = 8
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+
+# The filter as the BPF program libseccomp generates for it, made once by prepare(). libseccomp
+# builds its rule tree and the program in C memory: done in every session, that dirties ~3 MB of
+# the zygote's heap per session (copy-on-write); done once in the zygote, all sessions share it.
+_program = None
+
+
+def prepare():
+    """Generates the filter's BPF program now (in the zygote, before it forks)."""
+    global _program
+    read_fd, write_fd = os.pipe()
+    try:
+        with os.fdopen(write_fd, "wb") as out:
+            build_filter().export_bpf(out)
+        with os.fdopen(read_fd, "rb") as source:
+            read_fd = None
+            program = source.read()
+    finally:
+        if read_fd is not None:
+            os.close(read_fd)
+    if not program or len(program) % BPF_INSTRUCTION_BYTES:
+        raise OSError(errno.EINVAL, f"libseccomp exported a filter of {len(program)} bytes")
+    _program = program
+
+
+def _load_program(program):
+    """Installs a BPF program exactly as libseccomp's load() would (no_new_privs is already set)."""
+    buffer = ctypes.create_string_buffer(program, len(program))
+    fprog = _SockFprog(len(program) // BPF_INSTRUCTION_BYTES, ctypes.cast(buffer, ctypes.c_void_p))
+    _check(libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0), "prctl(SET_SECCOMP)")
+
+
 def confine():
     """Drops capabilities, then loads the filter. Raises if either step fails: never run unconfined."""
-    rules = build_filter()
+    if _program is None:
+        rules = build_filter()
+        drop_capabilities()
+        rules.load()
+        return
     drop_capabilities()
-    rules.load()
+    _load_program(_program)

@@ -356,7 +356,14 @@ class Kernel:
     def _run(self, code, filename):
         linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
         flags = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
-        tree = compile(code, filename, "exec", ast.PyCF_ONLY_AST | flags)
+        known = precompiled_prefix(code, filename)
+        if known is not None:
+            prefix, prefix_code, tree = known
+            self._eval(with_filename(prefix_code, filename))
+            # Line numbers (tracebacks, linecache) count from the start of the whole cell.
+            ast.increment_lineno(tree, prefix.count("\n"))
+        else:
+            tree = compile(code, filename, "exec", ast.PyCF_ONLY_AST | flags)
         last = None
         if tree.body and isinstance(tree.body[-1], ast.Expr):
             last = tree.body.pop().value
@@ -567,6 +574,47 @@ def fit_response(response, limit):
         "images": [], "durationMs": response["durationMs"],
         "error": {"type": "ResponseTooLarge", "message": f"The cell's response did not fit in {limit} bytes; write large output to a file in {MOUNT_POINT} instead.", "traceback": ""},
     })
+
+
+# --- sources compiled ahead of time ---------------------------------------------------------
+# Programs the host sends as the start of a cell, again and again (the weather programs: ~500
+# lines, ~12 ms to compile). The pool's zygote compiles them once before it forks, so every
+# session shares the code objects and a cell that starts with one runs it without compiling.
+_PRECOMPILED = []
+
+
+def precompile(source):
+    """Registers `source` (a whole module's text) as a known cell prefix."""
+    code = compile(source, "<precompiled>", "exec", ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+    _PRECOMPILED.append((source, code))
+    _PRECOMPILED.sort(key=lambda entry: len(entry[0]), reverse=True)
+
+
+def precompiled_prefix(code, filename):
+    """(prefix, its code object, the rest of the cell parsed) for the longest registered source
+    the cell starts with, when running it ahead of the rest means the same as compiling the cell
+    whole: the rest parses on its own, holds at least one statement, begins on a new line at
+    column 0 (so it cannot continue a statement or an indented block of the prefix) and has no
+    __future__ import (legal alone, not after the prefix). Otherwise None."""
+    for source, compiled in _PRECOMPILED:
+        if not code.startswith(source):
+            continue
+        rest = code[len(source):]
+        first = rest.lstrip("\n")
+        if not rest.startswith("\n") or not first or first[0] in " \t\\#" or "__future__" in rest:
+            return None
+        try:
+            tree = compile(rest, filename, "exec", ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+        except SyntaxError:
+            return None
+        return (source, compiled, tree) if tree.body else None
+    return None
+
+
+def with_filename(code, filename):
+    """`code` and every code object nested in it, renamed to the cell's file name (tracebacks)."""
+    consts = tuple(with_filename(const, filename) if isinstance(const, types.CodeType) else const for const in code.co_consts)
+    return code.replace(co_filename=filename, co_consts=consts)
 
 
 def kill_session_processes():

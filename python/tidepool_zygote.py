@@ -801,6 +801,40 @@ def preload():
     import numpy  # noqa: F401
     import pandas  # noqa: F401
 
+    # What the weather programs (and most cells that fetch anything) import first. Importing them
+    # in each session costs ~20 ms (urllib.request pulls in http.client, ssl and email) and
+    # dirties pages of its own; imported here, every session shares them.
+    import base64  # noqa: F401
+    import datetime  # noqa: F401
+    import math  # noqa: F401
+    import unicodedata  # noqa: F401
+    import urllib.error  # noqa: F401
+    import urllib.parse  # noqa: F401
+    import urllib.request  # noqa: F401
+
+
+
+# The weather programs as the host sends them: these files joined by blank lines, then a call
+# (src/weather/program.ts). A program that is not here (or changed) is simply compiled per cell.
+PROGRAMS = (
+    ("tidepool_weather_stats.py", "tidepool_weather.py"),
+    ("tidepool_weather_stats.py", "tidepool_weather.py", "tidepool_weather_chart.py"),
+)
+
+
+def precompile_programs():
+    import tidepool_kernel
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    for files in PROGRAMS:
+        try:
+            texts = []
+            for name in files:
+                with open(os.path.join(here, name), encoding="utf-8") as f:
+                    texts.append(f.read())
+            tidepool_kernel.precompile("\n\n".join(texts))
+        except (OSError, SyntaxError) as exc:
+            sys.stderr.write(f"[zygote] could not precompile {files[-1]}: {exc}; cells that run it compile it themselves\n")
 
 
 # Capability numbers the zygote keeps: so a session's setup process can become its uid, and so the
@@ -861,15 +895,21 @@ def main():
     if config.get("namespaces", False):
         # Fail now, not at each session: a kernel never runs without its seccomp filter.
         try:
-            import tidepool_confine  # noqa: F401
+            import tidepool_confine
         except ImportError as exc:
             sys.stderr.write(f"[zygote] cannot confine sessions: {exc}. Install python3-seccomp (tidepool setup).\n")
+            sys.exit(3)
+        try:
+            tidepool_confine.prepare()
+        except (OSError, RuntimeError, ValueError) as exc:
+            sys.stderr.write(f"[zygote] cannot generate the sessions' seccomp filter: {exc}. Check python3-seccomp (tidepool doctor).\n")
             sys.exit(3)
     if config.get("preload", True):
         try:
             preload()
         except Exception:  # noqa: BLE001 - sessions still work, just slower to import
             sys.stderr.write(f"[zygote] preload failed:\n{traceback.format_exc()}")
+    precompile_programs()
     gc.collect()
     gc.freeze()
     Zygote(config).run()

@@ -1,4 +1,8 @@
-/** Writes bench/results/latest.json as {"metrics": {name: {value, unit, target}}}, plus a dated copy. */
+/**
+ * Writes bench/results/latest.json (plus a dated copy): the machine (CPU model, load average at
+ * the start and end of the run and of each suite), every metric with its spread and pass/fail,
+ * and lists of the targets met and missed.
+ */
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,12 +13,50 @@ export function passes(metric: Metric): boolean | undefined {
   return (metric.better ?? 'lower') === 'lower' ? metric.value <= metric.target : metric.value >= metric.target;
 }
 
-export async function writeResults(directory: string, metrics: Metrics): Promise<string> {
+/** 1-, 5- and 15-minute load averages, rounded. */
+export function loadAverage(): number[] {
+  return os.loadavg().map((value) => Math.round(value * 100) / 100);
+}
+
+export interface SuiteRecord {
+  loadAverageAtStart: number[];
+  loadAverageAtEnd: number[];
+  durationSeconds: number;
+  /** Set when the suite failed (its metrics are then missing). */
+  error?: string;
+}
+
+export interface RunRecord {
+  startedAt: Date;
+  loadAverageAtStart: number[];
+  repetitions: number;
+  suites: Record<string, SuiteRecord>;
+}
+
+export async function writeResults(directory: string, metrics: Metrics, run: RunRecord): Promise<string> {
   await mkdir(directory, { recursive: true });
+  const judged = Object.fromEntries(
+    Object.entries(metrics).map(([name, metric]) => {
+      const verdict = passes(metric);
+      return [name, verdict === undefined ? metric : { ...metric, pass: verdict }];
+    }),
+  );
+  const withTargets = Object.entries(judged).filter(([, metric]) => metric.pass !== undefined);
   const document = {
     generatedAt: new Date().toISOString(),
-    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version },
-    metrics,
+    machine: {
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model ?? 'unknown',
+      memoryGb: Math.round(os.totalmem() / 2 ** 30),
+      node: process.version,
+      loadAverage: { atStart: run.loadAverageAtStart, atEnd: loadAverage() },
+    },
+    run: { startedAt: run.startedAt.toISOString(), repetitions: run.repetitions, suites: run.suites },
+    targets: {
+      met: withTargets.filter(([, metric]) => metric.pass).map(([name]) => name),
+      missed: withTargets.filter(([, metric]) => !metric.pass).map(([name]) => name),
+    },
+    metrics: judged,
   };
   const text = `${JSON.stringify(document, null, 2)}\n`;
   const latest = path.join(directory, 'latest.json');
@@ -28,8 +70,9 @@ export function formatMetrics(metrics: Metrics): string {
     .map(([name, metric]) => {
       const verdict = passes(metric);
       const goal = metric.target === undefined ? '' : ` (target ${metric.better === 'higher' ? '>=' : '<='} ${metric.target})`;
+      const spread = metric.spread && (metric.repetitions ?? 1) > 1 ? ` [${metric.spread.min}–${metric.spread.max} over ${metric.repetitions}]` : '';
       const mark = verdict === undefined ? ' ' : verdict ? '✓' : '✗';
-      return `${mark} ${name}: ${metric.value} ${metric.unit}${goal}`;
+      return `${mark} ${name}: ${metric.value} ${metric.unit}${spread}${goal}`;
     })
     .join('\n');
 }

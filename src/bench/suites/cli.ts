@@ -9,13 +9,14 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../../paths.js';
-import { percentile, round, sample } from '../stats.js';
+import { percentile, Repetitions, sample } from '../stats.js';
 import type { BenchSuite, Metrics } from '../types.js';
 
 const BIN = path.join(PACKAGE_ROOT, 'bin', 'tidepool.js');
-const LOCAL_POOL_RUNS = 15;
-const EMBEDDED_RUNS = 5;
-const IMPORT_RUNS = 15;
+/** Per repetition. */
+const LOCAL_POOL_RUNS = 5;
+const EMBEDDED_RUNS = 2;
+const IMPORT_RUNS = 5;
 /** The local pool's default. */
 const POOL_READY_SESSIONS = 4;
 
@@ -64,39 +65,56 @@ export const cliSuite: BenchSuite = {
     const stateHome = await mkdtemp(path.join(os.tmpdir(), 'tidepool-bench-cli-'));
     // Nothing of the caller's own pool, logs or .env-driven pool settings may leak into the runs.
     const env: Record<string, string | undefined> = { PATH: context.env.PATH, HOME: context.env.HOME, XDG_STATE_HOME: stateHome, TIDEPOOL_PYTHON: context.env.TIDEPOOL_PYTHON };
+    const embeddedHome = await mkdtemp(path.join(os.tmpdir(), 'tidepool-bench-cli-embedded-'));
+    const embeddedEnv = { ...env, XDG_STATE_HOME: embeddedHome };
     const exec = ['--no-warnings', BIN, 'exec', 'print(1)'];
     const printedOne = (run: Run) => run.code === 0 && run.stdout === '1\n';
     const metrics: Metrics = {};
+    const reps = new Repetitions();
+    const samples = { local: [] as number[], embedded: [] as number[], imports: [] as number[] };
     try {
-      context.log(`cli: ${IMPORT_RUNS} processes importing the root entry`);
-      const bare = await sample(IMPORT_RUNS, () => expectRun(['-e', ''], env, (run) => run.code === 0), 2);
-      const imports = await sample(IMPORT_RUNS, () => expectRun(['-e', "import('tidepool')"], env, (run) => run.code === 0), 2);
-
-      context.log(`cli: ${EMBEDDED_RUNS} exec runs with a pool embedded in the command`);
-      const embedded = await sample(EMBEDDED_RUNS, () => expectRun(exec, env, (run) => printedOne(run) && !run.stderr.includes('local pool')), 1);
-
       context.log('cli: starting a local pool');
       await expectRun(['--no-warnings', BIN, 'pool', 'start', '--port', '0'], env, (run) => run.code === 0 && /^http:\/\/127\.0\.0\.1:\d+\n$/.test(run.stdout));
-      context.log(`cli: ${LOCAL_POOL_RUNS} exec runs against the local pool`);
       const stateFile = path.join(stateHome, 'tidepool', 'pool.json');
-      const local: number[] = [];
-      for (let run = -2; run < LOCAL_POOL_RUNS; run++) {
+      const againstLocalPool = async () => {
         await poolSettled(stateFile);
         const started = performance.now();
         await expectRun(exec, env, (result) => printedOne(result) && result.stderr.includes('Using the local pool'));
-        if (run >= 0) local.push(performance.now() - started);
+        return performance.now() - started;
+      };
+      await againstLocalPool();
+      await againstLocalPool();
+      for (let rep = 1; rep <= context.repetitions; rep++) {
+        context.log(`cli: repetition ${rep}/${context.repetitions}: ${IMPORT_RUNS} imports of the root entry, ${LOCAL_POOL_RUNS} exec runs against the local pool, ${EMBEDDED_RUNS} with an embedded pool`);
+        const bare = await sample(IMPORT_RUNS, () => expectRun(['-e', ''], env, (run) => run.code === 0), 1);
+        const imports = await sample(IMPORT_RUNS, () => expectRun(['-e', "import('tidepool')"], env, (run) => run.code === 0), 1);
+        const local: number[] = [];
+        for (let run = 0; run < LOCAL_POOL_RUNS; run++) local.push(await againstLocalPool());
+        // The local pool is found through the state directory; a run with another one embeds its own pool.
+        const embedded = await sample(EMBEDDED_RUNS, () => expectRun(exec, embeddedEnv, (run) => printedOne(run) && !run.stderr.includes('local pool')));
+        samples.local.push(...local);
+        samples.embedded.push(...embedded);
+        samples.imports.push(...imports);
+        reps.add('bare', percentile(bare, 50));
+        reps.add('imports', percentile(imports, 50));
+        reps.add('local_p50', percentile(local, 50));
+        reps.add('local_p95', percentile(local, 95));
+        reps.add('embedded', percentile(embedded, 50));
       }
-
+      context.plot({ kind: 'distribution', name: 'tidepool exec, local pool', unit: 'ms', samples: samples.local });
+      context.plot({ kind: 'distribution', name: 'tidepool exec, embedded pool', unit: 'ms', samples: samples.embedded });
+      context.plot({ kind: 'distribution', name: "import('tidepool')", unit: 'ms', samples: samples.imports });
       Object.assign(metrics, {
-        'cli.exec_local_pool_p50_ms': { value: round(percentile(local, 50), 1), unit: 'ms', target: 250, better: 'lower' },
-        'cli.exec_local_pool_p95_ms': { value: round(percentile(local, 95), 1), unit: 'ms' },
-        'cli.exec_embedded_pool_p50_ms': { value: round(percentile(embedded, 50), 1), unit: 'ms', target: 1500, better: 'lower' },
-        'cli.import_root_p50_ms': { value: round(percentile(imports, 50), 1), unit: 'ms', target: 150, better: 'lower' },
-        'cli.node_start_p50_ms': { value: round(percentile(bare, 50), 1), unit: 'ms' },
+        'cli.exec_local_pool_p50_ms': reps.metric('local_p50', { unit: 'ms', digits: 1, target: 250 }),
+        'cli.exec_local_pool_p95_ms': reps.metric('local_p95', { unit: 'ms', digits: 1 }),
+        'cli.exec_embedded_pool_p50_ms': reps.metric('embedded', { unit: 'ms', digits: 1, target: 1500 }),
+        'cli.import_root_p50_ms': reps.metric('imports', { unit: 'ms', digits: 1, target: 150, note: 'whole process: node start-up included (see cli.node_start_p50_ms)' }),
+        'cli.node_start_p50_ms': reps.metric('bare', { unit: 'ms', digits: 1 }),
       } satisfies Metrics);
     } finally {
       await node(['--no-warnings', BIN, 'pool', 'stop'], env);
       await rm(stateHome, { recursive: true, force: true });
+      await rm(embeddedHome, { recursive: true, force: true });
     }
     return metrics;
   },

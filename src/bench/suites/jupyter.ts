@@ -1,45 +1,64 @@
 /**
  * The reference peer: a local Jupyter kernel (Debian's ipykernel + jupyter_client), driven by
- * BlockingKernelClient from a small Python script, timed the same way as the pool.
+ * BlockingKernelClient from a small Python script, timed the same way as the pool. Each
+ * repetition starts a fresh kernel (timed) and times warm trivial cells in it.
  */
 import { spawn } from 'node:child_process';
-import { round } from '../stats.js';
+import { percentile, Repetitions } from '../stats.js';
 import type { BenchSuite } from '../types.js';
 
+const WARM_CELLS = 300;
+
 const SCRIPT = String.raw`
-import json, statistics, sys, time
+import json, sys, time
 from jupyter_client.manager import start_new_kernel
-started = time.perf_counter()
-km, kc = start_new_kernel(kernel_name="python3", startup_timeout=60)
-start_ms = (time.perf_counter() - started) * 1000
-try:
-    def run():
-        kc.execute_interactive("1", timeout=30, output_hook=lambda msg: None)
-    for _ in range(50):
-        run()
-    times = []
-    for _ in range(int(sys.argv[1])):
-        t = time.perf_counter()
-        run()
-        times.append((time.perf_counter() - t) * 1000)
-    print(json.dumps({"start_ms": start_ms, "p50_ms": statistics.median(times)}))
-finally:
-    kc.stop_channels()
-    km.shutdown_kernel(now=True)
+repetitions, cells = int(sys.argv[1]), int(sys.argv[2])
+runs = []
+for _ in range(repetitions):
+    started = time.perf_counter()
+    km, kc = start_new_kernel(kernel_name="python3", startup_timeout=60)
+    start_ms = (time.perf_counter() - started) * 1000
+    try:
+        def run():
+            kc.execute_interactive("1", timeout=30, output_hook=lambda msg: None)
+        for _ in range(50):
+            run()
+        times = []
+        for _ in range(cells):
+            t = time.perf_counter()
+            run()
+            times.append((time.perf_counter() - t) * 1000)
+        runs.append({"start_ms": start_ms, "times_ms": times})
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+print(json.dumps(runs))
 `;
 
-function runScript(python: string, samples: number): Promise<{ start_ms: number; p50_ms: number }> {
+interface PeerRun {
+  start_ms: number;
+  times_ms: number[];
+}
+
+function runScript(python: string, repetitions: number, cells: number): Promise<PeerRun[]> {
   return new Promise((resolve, reject) => {
-    const child = spawn(python, ['-c', SCRIPT, String(samples)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(python, ['-c', SCRIPT, String(repetitions), String(cells)], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.once('error', reject);
     child.once('exit', (code) => {
-      if (code !== 0) return reject(new Error(`the Jupyter bench script failed (exit ${code}); is python3-ipykernel installed? ${stderr.trim().split('\n').slice(-3).join(' | ')}`));
+      if (code !== 0) {
+        const why = stderr.trim().split('\n').slice(-3).join(' | ');
+        return reject(
+          new Error(
+            `the Jupyter peer could not run (exit ${code}): ${why}. It needs ipykernel and jupyter_client for ${python}: \`npx tidepool setup\` installs them (apt: python3-ipykernel python3-jupyter-client), or set TIDEPOOL_PYTHON to an interpreter that has them.`,
+          ),
+        );
+      }
       try {
-        resolve(JSON.parse(stdout.trim().split('\n').pop()!));
+        resolve(JSON.parse(stdout.trim().split('\n').pop()!) as PeerRun[]);
       } catch (error) {
         reject(error as Error);
       }
@@ -52,11 +71,17 @@ export const jupyterSuite: BenchSuite = {
   description: 'Reference peer: local Jupyter kernel (ipykernel + jupyter_client), warm trivial cell and kernel start',
   async run(context) {
     const python = context.env.TIDEPOOL_PYTHON ?? '/usr/bin/python3';
-    context.log('jupyter: starting a kernel and timing 500 warm trivial cells');
-    const result = await runScript(python, 500);
+    context.log(`jupyter: ${context.repetitions} kernels, each started (timed) and given ${WARM_CELLS} warm trivial cells`);
+    const runs = await runScript(python, context.repetitions, WARM_CELLS);
+    const reps = new Repetitions();
+    for (const run of runs) {
+      reps.add('start', run.start_ms);
+      reps.add('warm_p50', percentile(run.times_ms, 50));
+    }
+    context.plot({ kind: 'distribution', name: 'warm cell, Jupyter kernel', unit: 'ms', samples: runs.flatMap((run) => run.times_ms) });
     return {
-      'jupyter.exec_warm_p50_ms': { value: round(result.p50_ms), unit: 'ms' },
-      'jupyter.kernel_start_ms': { value: round(result.start_ms, 1), unit: 'ms' },
+      'jupyter.exec_warm_p50_ms': reps.metric('warm_p50', { unit: 'ms' }),
+      'jupyter.kernel_start_ms': reps.metric('start', { unit: 'ms', digits: 1 }),
     };
   },
 };

@@ -67,6 +67,8 @@ export interface RunningPoolServer {
    * no request or background execution is running, or after `timeoutMs`. Call close() afterwards.
    */
   drain(timeoutMs: number): Promise<DrainOutcome>;
+  /** The pool's HTTP app as a fetch handler: in-process callers reach it with no socket in between. */
+  fetch(request: Request): Promise<Response>;
   /** Stops listening and ends every kernel. */
   close(): Promise<void>;
 }
@@ -174,6 +176,7 @@ export async function startPoolServer(options: PoolServerOptions = {}): Promise<
       else logger.warn({ unfinished: outcome.unfinished }, 'pool drain bound reached with work still running; it ends with the pool');
       return outcome;
     },
+    fetch: async (request) => app.fetch(request),
     close: () => {
       closing ??= (async () => {
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));

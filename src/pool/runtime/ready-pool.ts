@@ -1,9 +1,17 @@
 /**
- * Pre-forked sessions waiting for an identifier. Refilled in the background, one fork at a
- * time, so a new identifier costs a hand-over instead of a fork plus namespace setup.
+ * Pre-forked sessions waiting for an identifier. Refilled in the background, so a new
+ * identifier costs a hand-over instead of a fork plus namespace setup.
  */
 import type { Logger } from 'pino';
 import type { SessionProcess } from './session-process.js';
+
+/**
+ * Sessions started at once while refilling. A start is mostly waiting (the zygote forks, the
+ * session's setup process builds its namespaces and mounts, the server makes its cgroup, the
+ * kernel connects), so two overlap well on a small machine and refill a burst about twice as
+ * fast as one; more would take CPU from the executions the pool is serving meanwhile.
+ */
+const REFILL_CONCURRENCY = 2;
 
 export class ReadyPool {
   readonly #ready: SessionProcess[] = [];
@@ -43,7 +51,7 @@ export class ReadyPool {
   }
 
   refill(): void {
-    if (this.#closed || this.#starting > 0 || this.#ready.length >= this.target()) return;
+    if (this.#closed || this.#starting >= REFILL_CONCURRENCY || this.#ready.length + this.#starting >= this.target()) return;
     this.#starting++;
     void this.create()
       .then((session) => {
@@ -70,6 +78,8 @@ export class ReadyPool {
         if (this.#failures === 0) this.refill();
         else if (this.#failures < 5) setTimeout(() => this.refill(), 200 * 2 ** this.#failures).unref();
       });
+    // Up to REFILL_CONCURRENCY starts at once, but none while starts are failing.
+    if (this.#failures === 0) this.refill();
   }
 
   #wake(): void {

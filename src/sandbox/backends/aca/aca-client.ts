@@ -22,7 +22,7 @@ import type { WireExecution, WireProtocol } from './wire.js';
 export const DEFAULT_EXECUTION_GRACE_MS = 15_000;
 
 export interface AcaClientOptions extends AcaConnectionOptions {
-  /** Injected for tests; default the global fetch. */
+  /** Replaces the HTTP client (tests; the embedded pool's in-process handler); default undici on keep-alive agents. */
   fetch?: typeof fetch;
   /** Retry limits (default 4 retries within 30 000 ms, backoff 250 ms doubling to 8 000 ms, with jitter). */
   retry?: Partial<RetryBounds>;

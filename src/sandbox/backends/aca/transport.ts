@@ -1,9 +1,15 @@
 /**
  * Sends one data-plane request: builds the URL, attaches the bearer token, bounds each attempt
  * with a timeout, retries by the rules in retry-policy.ts and maps failures through http-errors.ts.
+ *
+ * Requests go through undici's `request` on keep-alive agents shared by every client in the
+ * process: no TCP (or TLS) set-up per call and none of the stream and header objects the WHATWG
+ * `fetch` builds for each request, which cost more than a warm pool cell itself. An injected
+ * `fetch` (tests, or the embedded pool's own app handler, which needs no socket at all) replaces it.
  */
 import pRetry from 'p-retry';
 import type { Logger } from 'pino';
+import type { Agent } from 'undici';
 import { SandboxError, SandboxTimeoutError, TransportError } from '../../../errors.js';
 import { injectTraceContext } from '../../../telemetry/propagation.js';
 import { errorFromResponse } from './http-errors.js';
@@ -43,23 +49,46 @@ export interface AcaRequest {
   signal?: AbortSignal;
 }
 
+/** The response headers a caller reads, by case-insensitive name. */
+export interface ResponseHeaders {
+  get(name: string): string | null;
+}
+
 export interface AcaResponse {
   status: number;
-  headers: Headers;
+  headers: ResponseHeaders;
   url: string;
   bytes: Uint8Array;
+}
+
+/**
+ * undici is loaded on the first request, not when the package is imported: most importers (the
+ * CLI's other commands, the local backend) never send one, and loading it costs tens of ms.
+ */
+let http: Promise<{ request: typeof import('undici').request; executeAgent: Agent; idempotentAgent: Agent }> | undefined;
+
+function undiciClient() {
+  http ??= import('undici').then(({ Agent, request }) => ({
+    request,
+    // Executions run user code: a connection that drops with one in flight leaves open whether it
+    // ran, so they never queue behind another request on a connection (no pipelining).
+    executeAgent: new Agent({ connections: null, pipelining: 1 }),
+    // Reads and deletes may be repeated safely, so they may share a connection back to back.
+    idempotentAgent: new Agent({ connections: null, pipelining: 4 }),
+  }));
+  return http;
 }
 
 /** Retry-After of a failed attempt, kept beside the error instead of on it. */
 const retryAfterOf = new WeakMap<object, number>();
 
 export class AcaTransport {
-  readonly #fetch: typeof fetch;
+  readonly #fetch: typeof fetch | undefined;
   readonly #bounds: RetryBounds;
   readonly #requestTimeoutMs: number;
 
   constructor(private readonly options: AcaTransportOptions) {
-    this.#fetch = options.fetch ?? globalThis.fetch;
+    this.#fetch = options.fetch;
     this.#bounds = { ...DEFAULT_RETRY_BOUNDS, ...options.retry };
     this.#requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   }
@@ -144,10 +173,8 @@ export class AcaTransport {
       body = request.form;
     }
     try {
-      const response = await this.#fetch(url, { method: request.method, headers, body, signal });
       // Read the body inside the attempt, so a connection cut mid-body counts as this attempt's failure.
-      const bytes = new Uint8Array(await response.arrayBuffer());
-      return { status: response.status, headers: response.headers, url, bytes };
+      return await this.#exchange(request, url, headers, body, signal);
     } catch (error) {
       if (request.signal?.aborted) throw request.signal.reason;
       if (timeout.aborted) {
@@ -165,6 +192,21 @@ export class AcaTransport {
         cause: error,
       });
     }
+  }
+
+  async #exchange(request: AcaRequest, url: string, headers: Record<string, string>, body: string | FormData | undefined, signal: AbortSignal): Promise<AcaResponse> {
+    if (this.#fetch || body instanceof FormData) {
+      // A multipart upload is rare and large: the platform fetch's form encoder (it knows the
+      // platform's FormData) is worth its per-request cost.
+      const send = this.#fetch ?? globalThis.fetch;
+      const response = await send(url, { method: request.method, headers, body, signal });
+      return { status: response.status, headers: response.headers, url, bytes: new Uint8Array(await response.arrayBuffer()) };
+    }
+    const client = await undiciClient();
+    const dispatcher = request.safety === 'execute' ? client.executeAgent : client.idempotentAgent;
+    const response = await client.request(url, { method: request.method, headers, body, signal, dispatcher });
+    const bytes = new Uint8Array(await response.body.arrayBuffer());
+    return { status: response.statusCode, headers: headerReader(response.headers), url, bytes };
   }
 
   /** Waits out a Retry-After longer than the backoff, or gives up when it does not fit the time budget. */
@@ -193,6 +235,15 @@ export class AcaTransport {
     }
     return error;
   }
+}
+
+function headerReader(headers: Record<string, string | string[] | undefined>): ResponseHeaders {
+  return {
+    get(name) {
+      const value = headers[name.toLowerCase()];
+      return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
+    },
+  };
 }
 
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {

@@ -1,6 +1,8 @@
 /**
  * `Sandbox-Pool`, the default backend: Tidepool's own session pool, started in this process on
  * first use and reached through the same ACA client as Azure (so that path runs on every test).
+ * The client calls the pool's HTTP app directly (its fetch handler, no socket), so a library user
+ * pays for no TCP round trip; it listens on loopback all the same, as every pool does.
  * Nothing to sign up for and works offline; the pool isolates each session (bwrap by default).
  */
 import { randomBytes } from 'node:crypto';
@@ -79,7 +81,8 @@ export function createPoolSandbox(options: PoolSandboxOptions = {}): RemoteSandb
           { cause: error },
         );
       }
-      const client = new AcaClient({ ...options.client, poolManagementEndpoint: server.url, accessToken: apiKey, apiVersion: api.version, env: {} });
+      const inProcess = (input: string | URL | Request, init?: RequestInit) => server.fetch(new Request(input, init));
+      const client = new AcaClient({ ...options.client, poolManagementEndpoint: server.url, accessToken: apiKey, apiVersion: api.version, env: {}, fetch: inProcess as typeof fetch });
       return { server, client };
     })();
     // A failed start is not cached: the next session use tries again.
