@@ -14,8 +14,11 @@ export interface CheckResult {
   required: boolean;
   /** Debian packages that fix it, for `tidepool setup`. */
   aptPackages: string[];
-  /** When `tidepool setup` installs them: always, or only with --with-browser (Chromium is large). */
-  setup: 'default' | 'with-browser';
+  /**
+   * When `tidepool setup` installs them: always, only with --with-browser (Chromium is large), or
+   * never (the user decides: nginx, for instance, starts a system web server when installed).
+   */
+  setup: 'default' | 'with-browser' | 'manual';
   /** What to run (or do) when it is missing. */
   fix?: string;
 }
@@ -132,6 +135,21 @@ async function checkChromium(): Promise<CheckResult> {
   };
 }
 
+export const NGINX_PATH = '/usr/sbin/nginx';
+
+async function checkNginx(): Promise<CheckResult> {
+  const ok = await access(NGINX_PATH).then(() => true, () => false);
+  return {
+    name: 'nginx (scale-out tests and the nginx-hop benchmark)',
+    ok,
+    required: false,
+    detail: ok ? `${NGINX_PATH} installed` : `${NGINX_PATH} missing; the scale-out tests are skipped`,
+    aptPackages: ['nginx'],
+    setup: 'manual',
+    fix: ok ? undefined : 'apt-get update && apt-get install -y nginx   (Debian also starts it as a system service on port 80; `systemctl disable --now nginx` stops that: the tests run their own)',
+  };
+}
+
 async function checkBubblewrap(): Promise<CheckResult> {
   const result = await run('bwrap', ['--unshare-all', '--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', 'true']);
   const ok = result.code === 0;
@@ -202,7 +220,7 @@ export function cgroupFix(root = isRoot()): string {
 
 export async function runChecks(env: Record<string, string | undefined> = process.env): Promise<CheckResult[]> {
   const pythonPath = resolvePythonPath(undefined, env);
-  const [python, modules, bwrap, egress, userns, cgroups, fonts, chromium] = await Promise.all([
+  const [python, modules, bwrap, egress, userns, cgroups, fonts, chromium, nginx] = await Promise.all([
     checkPython(pythonPath),
     checkModules(pythonPath),
     checkBubblewrap(),
@@ -211,6 +229,7 @@ export async function runChecks(env: Record<string, string | undefined> = proces
     checkCgroups(),
     checkFonts(),
     checkChromium(),
+    checkNginx(),
   ]);
-  return [python, ...modules, bwrap, egress, userns, cgroups, fonts, chromium];
+  return [python, ...modules, bwrap, egress, userns, cgroups, fonts, chromium, nginx];
 }

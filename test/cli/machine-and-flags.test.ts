@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { serveArguments } from '../../src/cli/commands/pool-flags.js';
 import { main } from '../../src/cli/main.js';
-import { cgroupFix } from '../../src/system/checks.js';
+import { checksToFix } from '../../src/cli/commands/setup-run.js';
+import { cgroupFix, type CheckResult } from '../../src/system/checks.js';
 import { MemoryStream } from '../support/streams.js';
 
 describe('doctor: cgroups', () => {
@@ -10,6 +11,16 @@ describe('doctor: cgroups', () => {
     expect(cgroupFix(true)).not.toMatch(/run the pool as root/);
     expect(cgroupFix(true)).toMatch(/runs as root, yet \/sys\/fs\/cgroup is not writable/);
     expect(cgroupFix(false)).toMatch(/^run the pool as root/);
+  });
+});
+
+describe('setup: what it installs', () => {
+  const check = (name: string, setup: CheckResult['setup'], ok = false): CheckResult => ({ name, ok, detail: '', required: false, aptPackages: [name], setup });
+  const checks = [check('python3-numpy', 'default'), check('bubblewrap', 'default', true), check('chromium', 'with-browser'), check('nginx', 'manual')];
+
+  it('installs the default pieces, Chromium only with --with-browser, and never what the user must choose (nginx)', () => {
+    expect(checksToFix(checks, false).map((c) => c.name)).toEqual(['python3-numpy']);
+    expect(checksToFix(checks, true).map((c) => c.name)).toEqual(['python3-numpy', 'chromium']);
   });
 });
 

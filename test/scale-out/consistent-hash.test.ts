@@ -3,9 +3,10 @@
  * only say who they are: removing a node moves only its identifiers, adding one moves only the
  * identifiers that now belong to it, and every request for one identifier reaches one node.
  */
+import { existsSync } from 'node:fs';
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startNginx, type NginxProxy } from '../../src/bench/nginx-proxy.js';
+import { NGINX_BINARY, startNginx, type NginxProxy } from '../../src/bench/nginx-proxy.js';
 import { inParallel, waitFor } from './session-client.js';
 
 const IDENTIFIERS = Array.from({ length: 600 }, (_, i) => `id-${i}-${(i * 2654435761) % 99991}`);
@@ -53,7 +54,8 @@ afterAll(async () => {
   await Promise.all(standIns.map((node) => new Promise((resolve) => node.server.close(resolve))));
 });
 
-describe('hash $arg_identifier consistent, as documented', () => {
+// Debian's nginx is optional on a developer's machine (`npx tidepool doctor` says how to add it); CI installs it.
+describe.skipIf(!existsSync(NGINX_BINARY))('hash $arg_identifier consistent, as documented', () => {
   it('sends one identifier to one node, and moves only what a node change must move', async () => {
     const [a, b, c, d] = standIns.map((node) => node.address) as [string, string, string, string];
     const before = await owners();

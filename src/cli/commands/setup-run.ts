@@ -3,9 +3,13 @@ import { spawn } from 'node:child_process';
 import { runChecks, type CheckResult } from '../../system/index.js';
 import { EXIT_FAILURE, EXIT_OK, type CliContext } from '../context.js';
 
+/** The failed checks `setup` fixes: the default ones, Chromium with --with-browser, never the manual ones. */
+export function checksToFix(checks: CheckResult[], withBrowser: boolean): CheckResult[] {
+  return checks.filter((check) => !check.ok && (check.setup === 'default' || (check.setup === 'with-browser' && withBrowser)));
+}
+
 export async function runSetup(options: { withBrowser: boolean }, context: CliContext): Promise<number> {
-  const wanted = (checks: CheckResult[]) => checks.filter((check) => !check.ok && (check.setup === 'default' || options.withBrowser));
-  const missing = wanted(await runChecks(context.env));
+  const missing = checksToFix(await runChecks(context.env), options.withBrowser);
   const packages = [...new Set(missing.flatMap((check) => check.aptPackages))];
   const manual = missing.filter((check) => check.aptPackages.length === 0 && check.required);
   if (packages.length === 0 && manual.length === 0) {
