@@ -91,23 +91,27 @@ export async function receiveUploads(
   return new Promise<UploadResult>((resolve, reject) => {
     let settled = false;
     const writes: Promise<PoolFileInfo | undefined>[] = [];
+    const started: { name: string; body: PassThrough }[] = [];
+    // A refused request keeps none of its files: the client is told it failed, so a file stored
+    // before a later part broke (a truncated body, a bad name, the request limit) must not stay.
+    // The file in flight is cut, the stored ones are removed once every write has settled, and
+    // only then does the client get its answer.
     const fail = (error: unknown) => {
       if (settled) return;
       settled = true;
       source.unpipe(parser);
-      discardThen(source, error).catch(reject);
+      for (const { body } of started) if (!body.writableFinished) body.destroy(error as Error);
+      const drained = discardThen(source, error).catch(() => undefined);
+      void Promise.allSettled(writes)
+        .then(() => Promise.all(started.map(({ name }) => handlers.discard(name).catch(() => undefined))))
+        .then(() => drained)
+        .then(() => reject(error));
     };
-    const started: { name: string; body: PassThrough }[] = [];
-    // Past the request limit nothing of this request stays: the file in flight is cut, and the
-    // ones already stored are removed once every write has settled.
     const countIn = (chunk: Buffer) => {
       bytesIn += chunk.length;
       if (bytesIn <= requestLimitBytes || settled) return;
       source.off('data', countIn);
-      const error = tooLargeRequest(requestLimitBytes);
-      for (const { body } of started) if (!body.writableFinished) body.destroy(error);
-      fail(error);
-      void Promise.allSettled(writes).then(() => Promise.all(started.map(({ name }) => handlers.discard(name).catch(() => undefined))));
+      fail(tooLargeRequest(requestLimitBytes));
     };
     source.on('data', countIn);
 
