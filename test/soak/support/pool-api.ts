@@ -11,7 +11,7 @@ export interface Answer {
 export class PoolApi {
   constructor(public url: string) {}
 
-  async send(method: string, route: string, identifier: string | undefined, body?: BodyInit, headers: Record<string, string> = {}, timeoutMs = 120_000): Promise<Answer> {
+  async send(method: string, route: string, identifier: string | undefined, body?: RequestInit['body'], headers: Record<string, string> = {}, timeoutMs = 120_000): Promise<Answer> {
     const query = `api-version=${API_VERSION}${identifier === undefined ? '' : `&identifier=${encodeURIComponent(identifier)}`}`;
     const started = performance.now();
     const response = await fetch(`${this.url}${route}?${query}`, { method, body, headers, signal: AbortSignal.timeout(timeoutMs) });
