@@ -27,8 +27,8 @@ function integer(name: string, fallback: number): number {
 
 export interface FuzzSettings {
   seed: number;
-  /** Runs of each property, scaled by the property's own weight (cheap properties run more). */
-  runs(weight?: number): number;
+  /** Runs of each property, scaled by the property's own weight (cheap properties run more), at least `floor`. */
+  runs(weight?: number, floor?: number): number;
   /** The directory this run's figures go to (one JSON file per fuzzer), or undefined in a plain test run. */
   recordDir: string | undefined;
 }
@@ -37,7 +37,7 @@ export function fuzzSettings(defaultRuns: number): FuzzSettings {
   const base = positiveInteger('TIDEPOOL_FUZZ_RUNS', defaultRuns);
   return {
     seed: integer('TIDEPOOL_FUZZ_SEED', CI_SEED),
-    runs: (weight = 1) => Math.max(1, Math.round(base * weight)),
+    runs: (weight = 1, floor = 1) => Math.max(floor, Math.round(base * weight)),
     recordDir: process.env.TIDEPOOL_ROBUSTNESS_RECORD_DIR || undefined,
   };
 }

@@ -84,6 +84,12 @@ function median(values: number[]): number {
   return percentile(values, 50);
 }
 
+/** At most `count` items spread evenly over `items` (the report needs the shape, not every sample). */
+function evenly<T>(items: T[], count: number): T[] {
+  if (items.length <= count) return items;
+  return Array.from({ length: count }, (_, index) => items[Math.floor((index * (items.length - 1)) / (count - 1))]!);
+}
+
 /** Compares the second quarter of the last server's samples with its final quarter. */
 export function resourceTrend(samples: ResourceSample[]): ResourceTrend {
   const quarter = Math.floor(samples.length / 4);
@@ -337,7 +343,7 @@ export async function runSoak(options: SoakOptions, progress: (line: string) => 
     violationExamples,
     restart,
     executeLatencyMs: { p50: Math.round(percentile(latencies, 50)), p99: Math.round(percentile(latencies, 99)) },
-    samples,
+    samples: evenly(samples, 240),
     trend: resourceTrend(last),
   };
 }
