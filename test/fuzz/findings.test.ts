@@ -31,6 +31,25 @@ const replays: Record<string, () => Promise<void>> = {
       expect(await manager.listFiles('replay', { recursive: true }), `${route} keeps nothing of a refused upload`).toEqual([]);
     }
   },
+  'multipart-cut-inside-part-crashes-server': async () => {
+    const { manager, request } = poolApp();
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown) => uncaught.push(error);
+    process.on('uncaughtException', onUncaught);
+    try {
+      // The body stops in the middle of the file's bytes, before any closing boundary.
+      const cut = '--B\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\nContent-Type: application/octet-stream\r\n\r\nhel';
+      const response = await request('/files?api-version=2025-10-02-preview&identifier=replay', { method: 'POST', headers: { 'content-type': 'multipart/form-data; boundary=B' }, body: cut });
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as { error: { code: string } }).error.code).toBe('SessionRequestValidationFailed');
+      // Stream errors surface on later ticks; give them the chance.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(uncaught).toEqual([]);
+      expect(await manager.listFiles('replay', { recursive: true })).toEqual([]);
+    } finally {
+      process.off('uncaughtException', onUncaught);
+    }
+  },
 };
 
 describe('fuzzing findings stay fixed', () => {

@@ -116,6 +116,10 @@ export async function receiveUploads(
     source.on('data', countIn);
 
     parser.on('file', (_field, stream, info) => {
+      // busboy destroys the part's stream with its own error when the body ends inside the part
+      // ("Unexpected end of form"); unheard, that error would end the whole server. The parser
+      // reports the same failure on its own 'error' event, which answers the request.
+      stream.on('error', (error) => fail(validationError(`The multipart body cannot be parsed: ${error.message}.`, 'file')));
       if (settled) {
         stream.resume();
         return;
