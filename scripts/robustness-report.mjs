@@ -22,7 +22,7 @@ async function readRun(dir, name) {
 const number = (value) => (typeof value === 'number' ? value.toLocaleString('en-US') : String(value ?? '—'));
 
 function table(headers, rows) {
-  if (rows.length === 0) return '_none_\n';
+  if (rows.length === 0) return `_${headers[0]}: none_\n`;
   return [`| ${headers.join(' | ')} |`, `|${headers.map(() => '---').join('|')}|`, ...rows.map((row) => `| ${row.join(' | ')} |`)].join('\n') + '\n';
 }
 
@@ -68,7 +68,7 @@ function soakSection(soak) {
   let text = '## Soak\n\n';
   if (!soak) return text + missing('npm run soak -- --executions 10000 --sessions 100 --minutes 10');
   const o = soak.options;
-  text += `Recorded ${soak.recordedAt}: ${number(o.sessions)} sessions, at most ${number(o.executions)} executions or ${o.minutes} minutes, ${o.concurrency} requests in flight, seed ${o.seed}, ${Math.round(o.killShare * 100)}% of cells killing their own kernel, the pool stopped (SIGTERM) and started again once mid-run.\n\n`;
+  text += `Recorded ${soak.recordedAt}: ${number(o.sessions)} sessions, ${number(o.executions)} executions spread over ${o.minutes} minutes, ${o.concurrency} requests in flight, seed ${o.seed}, ${Math.round(o.killShare * 100)}% of cells killing their own kernel, the pool stopped (SIGTERM) and started again once mid-run.\n\n`;
   const v = soak.violations;
   text += table(
     ['figure', 'value'],
@@ -110,7 +110,7 @@ function loadSection(load, noisy) {
   let text = '## Load\n\n';
   if (!load) text += missing('npm run soak');
   else {
-    text += `Recorded ${load.recordedAt}: ${load.options.clients} concurrent clients on ${load.options.sessions} sessions for ${load.options.seconds} s, a trivial cell each time.\n\n`;
+    text += `Recorded ${load.recordedAt}: ${load.options.clients} concurrent clients on ${load.options.sessions} sessions for ${load.options.seconds} s, a trivial cell each time${load.poolFlags?.length ? ` (the pool ran with \`${load.poolFlags.join(' ')}\`: every client shares the loopback address, and the default cap of 256 connections per address reset some of their connections)` : ''}.\n\n`;
     text += table(
       ['figure', 'value'],
       [

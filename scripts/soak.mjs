@@ -14,10 +14,10 @@ import { renderReport } from './robustness-report.mjs';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const USAGE = `Usage: npm run soak -- [options]
 
-Soak (stops at whichever bound comes first):
-  --executions N     cells to run across all sessions (default 10000)
+Soak:
+  --executions N     cells to run across all sessions, spread evenly over the minutes (default 10000)
   --sessions N       sessions (default 100)
-  --minutes M        time bound (default 10)
+  --minutes M        how long the soak runs (default 10)
   --concurrency N    requests in flight at once (default 16)
   --kill-share F     share of cells that kill their own kernel (default 0.03)
   --seed S           seed of the operation mix (default 20261202)

@@ -18,9 +18,9 @@ function setting(name: string, fallback: number): number {
 }
 
 const options: SoakOptions = {
-  executions: setting('EXECUTIONS', 2_000),
+  executions: setting('EXECUTIONS', 1_500),
   sessions: setting('SESSIONS', 6),
-  minutes: setting('MINUTES', 1.5),
+  minutes: setting('MINUTES', 0.75),
   concurrency: setting('CONCURRENCY', 4),
   seed: setting('SEED', 20_261_202),
   killShare: setting('KILL_SHARE', 0.03),

@@ -17,6 +17,8 @@ export interface LoadOptions {
 
 export interface LoadResult {
   options: LoadOptions;
+  /** Flags the pool ran with beyond the defaults. */
+  poolFlags: string[];
   requests: number;
   requestsPerSecond: number;
   latencyMs: { p50: number; p99: number; max: number };
@@ -37,7 +39,10 @@ async function inBatches<T>(items: T[], limit: number, task: (item: T) => Promis
 }
 
 export async function runLoad(options: LoadOptions, progress: (line: string) => void = () => undefined): Promise<LoadResult> {
-  const pool = await PoolProcess.start({ maxSessions: options.sessions + 4, readySessions: 4 });
+  // Every client here shares the loopback address, where real ones would each have their own:
+  // the per-address connection cap is raised to the client count, with room for reconnects.
+  const poolFlags = ['--max-connections-per-client', String(options.clients * 2 + 64)];
+  const pool = await PoolProcess.start({ maxSessions: options.sessions + 4, readySessions: 4, extraArgs: poolFlags });
   const api = new PoolApi(pool.url);
   const errorsByKind: Record<string, number> = {};
   const latencies: number[] = [];
@@ -63,7 +68,8 @@ export async function runLoad(options: LoadOptions, progress: (line: string) => 
               errorsByKind[`${answer.status} ${code}`.trim()] = (errorsByKind[`${answer.status} ${code}`.trim()] ?? 0) + 1;
             } else if ((answer.json?.result as { executionResult?: unknown }).executionResult !== id || answer.json?.identifier !== id) crossed += 1;
           } catch (error) {
-            const kind = `transport: ${(error as Error).name}`;
+            const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+            const kind = `transport: ${cause?.code ?? cause?.message ?? (error as Error).name}`;
             errorsByKind[kind] = (errorsByKind[kind] ?? 0) + 1;
           }
         }
@@ -74,6 +80,7 @@ export async function runLoad(options: LoadOptions, progress: (line: string) => 
   }
   return {
     options,
+    poolFlags,
     requests: latencies.length,
     requestsPerSecond: Math.round((latencies.length / options.seconds) * 10) / 10,
     latencyMs: { p50: round(percentile(latencies, 50)), p99: round(percentile(latencies, 99)), max: round(Math.max(0, ...latencies)) },

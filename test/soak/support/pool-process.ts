@@ -21,6 +21,8 @@ export interface PoolProcessOptions {
   /** 0 picks a free port; a restart passes the port it had. */
   port?: number;
   startTimeoutMs?: number;
+  /** More `pool serve` flags. */
+  extraArgs?: string[];
 }
 
 export interface ResourceSample {
@@ -45,7 +47,7 @@ export class PoolProcess {
     await chmod(tmp, 0o711);
     const args = [CLI_ENTRY, 'pool', 'serve', '--port', String(options.port ?? 0), '--max-sessions', String(options.maxSessions)];
     args.push('--ready-sessions', String(options.readySessions ?? 2), '--memory-mb', String(options.memoryMb ?? 256));
-    args.push('--max-execution-seconds', String(options.maxExecutionSeconds ?? 60), '--cooldown-seconds', '3600');
+    args.push('--max-execution-seconds', String(options.maxExecutionSeconds ?? 60), '--cooldown-seconds', '3600', ...(options.extraArgs ?? []));
     const child = spawn(process.execPath, args, {
       cwd: REPO_ROOT,
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: tmp, TMPDIR: tmp, TIDEPOOL_LOG_LEVEL: 'warn', TIDEPOOL_LOG_FORMAT: 'json' },

@@ -10,6 +10,7 @@ import { PoolApi, type Answer } from './pool-api.js';
 import { PoolProcess, type ResourceSample } from './pool-process.js';
 
 export interface SoakOptions {
+  /** Cells to run, spread evenly over `minutes`. */
   executions: number;
   sessions: number;
   minutes: number;
@@ -300,6 +301,13 @@ export async function runSoak(options: SoakOptions, progress: (line: string) => 
         pausedLanes += 1;
         checkPaused();
         await resumed;
+        continue;
+      }
+      // Executions are spread evenly over the minutes, so the server is observed under steady
+      // work for the whole run (and long enough after the restart to tell a leak from warm-up).
+      const due = Math.ceil((options.executions * (Date.now() - startedAt)) / (options.minutes * 60_000));
+      if (executions >= due) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
         continue;
       }
       const model = pick(own);
