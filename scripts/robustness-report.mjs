@@ -124,7 +124,8 @@ function loadSection(load, noisy) {
   }
   text += '## Noisy neighbours\n\n';
   if (!noisy) return text + missing('npm run soak');
-  text += `Recorded ${noisy.recordedAt}: a trivial cell (\`1 + 1\`) timed ${noisy.options.samples} times in a quiet session, alone and then while ${noisy.options.noisySessions} other sessions spin at full CPU (${noisy.spinnersRunning} still spinning when timing ended).\n\n`;
+  const rounds = noisy.options.rounds ?? 1;
+  text += `Recorded ${noisy.recordedAt}: a trivial cell (\`1 + 1\`) timed ${noisy.options.samples} times in a quiet session alone and ${noisy.options.samples} times while ${noisy.options.noisySessions} other sessions spin at full CPU, alternating in ${rounds} round${rounds === 1 ? '' : 's'} so load from outside the pool weighs on both alike (spinners still running at the end of their rounds: ${noisy.spinnersRunning} of ${noisy.options.noisySessions * rounds}).\n\n`;
   text += table(
     ['', 'p50', 'p99'],
     [

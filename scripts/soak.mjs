@@ -26,8 +26,9 @@ Load and noisy neighbours:
   --load-sessions N  sessions they share (default 100)
   --load-seconds S   how long (default 60)
   --noisy N          sessions spinning at full CPU next to the quiet one (default 10)
-  --noisy-samples N  trivial cells timed alone and then next to the spinners (default 200)
-  --skip-load        run the soak only`;
+  --noisy-samples N  trivial cells timed alone and, as many, next to the spinners (default 400)
+  --noisy-rounds N   alternations of alone and next to the spinners (default 4)
+  --only PART        run one part: soak, load or noisy (default all three)`;
 
 const NUMERIC = {
   executions: ['TIDEPOOL_SOAK_EXECUTIONS', 10_000],
@@ -40,13 +41,14 @@ const NUMERIC = {
   'load-sessions': ['TIDEPOOL_LOAD_SESSIONS', 100],
   'load-seconds': ['TIDEPOOL_LOAD_SECONDS', 60],
   noisy: ['TIDEPOOL_LOAD_NOISY', 10],
-  'noisy-samples': ['TIDEPOOL_LOAD_SAMPLES', 200],
+  'noisy-samples': ['TIDEPOOL_LOAD_SAMPLES', 400],
+  'noisy-rounds': ['TIDEPOOL_LOAD_ROUNDS', 4],
 };
 
 let values;
 try {
   const options = Object.fromEntries(Object.keys(NUMERIC).map((name) => [name, { type: 'string' }]));
-  ({ values } = parseArgs({ options: { ...options, 'skip-load': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } }));
+  ({ values } = parseArgs({ options: { ...options, only: { type: 'string' }, help: { type: 'boolean', short: 'h' } } }));
 } catch (error) {
   console.error(`${error.message}\n\n${USAGE}`);
   process.exit(2);
@@ -65,8 +67,17 @@ for (const [name, [variable, fallback]] of Object.entries(NUMERIC)) {
   }
   env[variable] = String(value);
 }
-const files = values['skip-load'] ? ['test/soak/soak.test.ts'] : ['test/soak/soak.test.ts', 'test/soak/load.soak.ts'];
-const vitest = spawnSync(path.join(ROOT, 'node_modules', '.bin', 'vitest'), ['run', '--config', 'test/soak/vitest.config.ts', ...files], { cwd: ROOT, stdio: 'inherit', env });
+const PARTS = {
+  soak: ['test/soak/soak.test.ts'],
+  load: ['test/soak/load.soak.ts', '-t', 'concurrent clients'],
+  noisy: ['test/soak/load.soak.ts', '-t', 'quiet session'],
+};
+if (values.only !== undefined && !Object.hasOwn(PARTS, values.only)) {
+  console.error(`--only must be soak, load or noisy, got "${values.only}".\n\n${USAGE}`);
+  process.exit(2);
+}
+const selection = values.only === undefined ? ['test/soak/soak.test.ts', 'test/soak/load.soak.ts'] : PARTS[values.only];
+const vitest = spawnSync(path.join(ROOT, 'node_modules', '.bin', 'vitest'), ['run', '--config', 'test/soak/vitest.config.ts', ...selection], { cwd: ROOT, stdio: 'inherit', env });
 const report = await renderReport(ROOT);
 console.log(`wrote ${path.relative(ROOT, report)}`);
 process.exit(vitest.status ?? 1);

@@ -91,8 +91,10 @@ export async function runLoad(options: LoadOptions, progress: (line: string) => 
 
 export interface NoisyOptions {
   noisySessions: number;
-  /** Trivial cells timed in each phase. */
+  /** Trivial cells timed in each condition, over all rounds. */
   samples: number;
+  /** Alternations of quiet and noisy timing, so load from outside the pool weighs on both alike. */
+  rounds: number;
 }
 
 export interface NoisyResult {
@@ -103,6 +105,7 @@ export interface NoisyResult {
   noisyP99Ms: number;
   /** noisyP99 / quietP99. */
   ratio: number;
+  /** Spinners still running when each round's noisy timing ended, over all rounds. */
   spinnersRunning: number;
 }
 
@@ -112,36 +115,41 @@ export async function runNoisyNeighbours(options: NoisyOptions, progress: (line:
   const pool = await PoolProcess.start({ maxSessions: options.noisySessions + 4, readySessions: 2, maxExecutionSeconds: SPIN_SECONDS });
   const api = new PoolApi(pool.url);
   const quietId = `quiet-${process.pid}`;
-  const time = async () => {
-    const timings: number[] = [];
-    for (let index = 0; index < options.samples; index++) {
+  const perRound = Math.max(1, Math.round(options.samples / options.rounds));
+  const time = async (into: number[]) => {
+    for (let index = 0; index < perRound; index++) {
       const answer = await api.execute(quietId, '1 + 1');
       if (answer.status !== 200) throw new Error(`the quiet cell answered ${answer.status}`);
-      timings.push(answer.ms);
+      into.push(answer.ms);
     }
-    return timings;
   };
+  const quiet: number[] = [];
+  const noisy: number[] = [];
+  let spinnersRunning = 0;
   try {
-    await time();
-    progress('timing the quiet session alone');
-    const quiet = await time();
-    const noisyIds = Array.from({ length: options.noisySessions }, (_, index) => `noisy-${process.pid}-${index}`);
-    const spinners: { id: string; execution: string }[] = [];
-    for (const id of noisyIds) {
-      // Asynchronous, so each spins in its own session while this client keeps timing the quiet one.
-      const answer = await api.execute(id, `import time\nend = time.time() + ${SPIN_SECONDS}\nwhile time.time() < end:\n    pass`, 'Asynchronous');
-      if (answer.status !== 202) throw new Error(`starting noisy session ${id} answered ${answer.status}: ${answer.bytes.toString().slice(0, 300)}`);
-      spinners.push({ id, execution: String(answer.json?.id) });
-    }
-    // Let every spinner get going before timing.
-    await new Promise((resolve) => setTimeout(resolve, 3_000));
-    progress(`timing the quiet session next to ${noisyIds.length} spinning sessions`);
-    const noisy = await time();
-    // The comparison only means something if the spinners were still spinning throughout.
-    let spinnersRunning = 0;
-    for (const spinner of spinners) {
-      const answer = await api.execution(spinner.id, spinner.execution);
-      if (answer.json?.status === 'Running') spinnersRunning += 1;
+    // Warm-up: the session's first cells start its kernel.
+    await time([]);
+    for (let round = 1; round <= options.rounds; round++) {
+      progress(`round ${round}/${options.rounds}: the quiet session alone`);
+      await time(quiet);
+      const spinners: { id: string; execution: string }[] = [];
+      for (let index = 0; index < options.noisySessions; index++) {
+        const id = `noisy-${process.pid}-${round}-${index}`;
+        // Asynchronous, so each spins in its own session while this client keeps timing the quiet one.
+        const answer = await api.execute(id, `import time\nend = time.time() + ${SPIN_SECONDS}\nwhile time.time() < end:\n    pass`, 'Asynchronous');
+        if (answer.status !== 202) throw new Error(`starting noisy session ${id} answered ${answer.status}: ${answer.bytes.toString().slice(0, 300)}`);
+        spinners.push({ id, execution: String(answer.json?.id) });
+      }
+      // Let every spinner get going before timing.
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      progress(`round ${round}/${options.rounds}: next to ${options.noisySessions} spinning sessions`);
+      await time(noisy);
+      // The comparison only means something if the spinners were still spinning throughout.
+      for (const spinner of spinners) {
+        const answer = await api.execution(spinner.id, spinner.execution);
+        if (answer.json?.status === 'Running') spinnersRunning += 1;
+      }
+      for (const spinner of spinners) await api.deleteSession(spinner.id);
     }
     const quietP99 = percentile(quiet, 99);
     const noisyP99 = percentile(noisy, 99);
