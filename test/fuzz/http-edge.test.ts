@@ -39,6 +39,9 @@ const startedAt = Date.now();
 
 let manager: MemorySessionManager;
 let request: (path: string, init?: RequestInit) => Promise<Response>;
+/** The same app with an API key, for the authentication property. */
+let keyedRequest: (path: string, init?: RequestInit) => Promise<Response>;
+const API_KEY = 'fuzz-key-0123456789';
 
 beforeAll(async () => {
   const poolSettings = resolvePoolSettings({ maxSessions: 1_000_000, readySessions: 0 }, {});
@@ -54,6 +57,8 @@ beforeAll(async () => {
     startedAt: new Date(),
   });
   request = (path, init) => Promise.resolve(app.request(`http://pool.test${path}`, init));
+  const keyed = createPoolApp({ sessionManager: manager, settings: poolSettings, apiKeys: [API_KEY], logger: pino({ level: 'silent' }), metrics: new PoolMetrics(manager), executions, startedAt: new Date() });
+  keyedRequest = (path, init) => Promise.resolve(keyed.request(`http://pool.test${path}`, init));
 });
 
 afterAll(async () => {
@@ -165,6 +170,39 @@ describe('fuzzing the HTTP edge', () => {
           }
         },
       ),
+      { numRuns: runs, seed: settings.seed },
+    );
+  });
+
+  it('lets in only the right bearer key, answering any other Authorization header with a JSON 401 that leaks nothing', async () => {
+    const runs = settings.runs(0.5);
+    runsByProperty['authorization headers'] = runs;
+    const authorization = fc.oneof(
+      fc.constant({ value: undefined, valid: false }),
+      fc.constantFrom(`Bearer ${API_KEY}`, `bearer ${API_KEY}`, `  Bearer   ${API_KEY}  `).map((value) => ({ value, valid: true })),
+      fc
+        .oneof(
+          fc.string({ maxLength: 60 }).map((text) => `Bearer ${text}`),
+          fc.string({ maxLength: 60 }),
+          fc.constantFrom('Bearer', 'Bearer ', 'Basic Zm9vOmJhcg==', `Bearer ${API_KEY.slice(0, -1)}`, `Bearer ${API_KEY}x`, `Token ${API_KEY}`, `Bearer ${API_KEY.toUpperCase()}`, 'Bearer a.b.c'),
+        )
+        .filter((value) => value.trim() !== '' && !value.includes(API_KEY) && /^[\x20-\x7e]*$/.test(value))
+        .map((value) => ({ value, valid: false })),
+    );
+    await fc.assert(
+      fc.asyncProperty(routeArbitrary, authorization, async (route, auth) => {
+        const path = route.path.replace('{name}', 'a.txt').replace('{id}', 'x');
+        const headers: Record<string, string> = auth.value === undefined ? {} : { authorization: auth.value };
+        const what = `${route.method} ${path} with Authorization ${JSON.stringify(auth.value)}`;
+        const answer = await within(ANSWER_WITHIN_MS, keyedRequest(`${path}?api-version=2025-10-02-preview&identifier=auth-fuzz`, { method: route.method, headers }).then((response) => checkAnswer(response, what, [auth.value ?? ''], { fileContent: true })), what);
+        byRoute.add(route.name);
+        byStatus.add(String(answer.status));
+        // The health check answers anyone (saying only that the server is up).
+        if (route.path === '/healthz') expect(answer.status).toBe(200);
+        else if (auth.valid) expect(answer.status, what).not.toBe(401);
+        else expect(answer.error, what).toMatchObject({ code: 'Unauthorized' });
+        if (answer.error) expect(answer.error.message).not.toContain(API_KEY);
+      }),
       { numRuns: runs, seed: settings.seed },
     );
   });
