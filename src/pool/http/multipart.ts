@@ -91,27 +91,35 @@ export async function receiveUploads(
   return new Promise<UploadResult>((resolve, reject) => {
     let settled = false;
     const writes: Promise<PoolFileInfo | undefined>[] = [];
+    const started: { name: string; body: PassThrough }[] = [];
+    // A refused request keeps none of its files: the client is told it failed, so a file stored
+    // before a later part broke (a truncated body, a bad name, the request limit) must not stay.
+    // The file in flight is cut, the stored ones are removed once every write has settled, and
+    // only then does the client get its answer.
     const fail = (error: unknown) => {
       if (settled) return;
       settled = true;
       source.unpipe(parser);
-      discardThen(source, error).catch(reject);
+      for (const { body } of started) if (!body.writableFinished) body.destroy(error as Error);
+      const drained = discardThen(source, error).catch(() => undefined);
+      void Promise.allSettled(writes)
+        .then(() => Promise.all(started.map(({ name }) => handlers.discard(name).catch(() => undefined))))
+        .then(() => drained)
+        .then(() => reject(error));
     };
-    const started: { name: string; body: PassThrough }[] = [];
-    // Past the request limit nothing of this request stays: the file in flight is cut, and the
-    // ones already stored are removed once every write has settled.
     const countIn = (chunk: Buffer) => {
       bytesIn += chunk.length;
       if (bytesIn <= requestLimitBytes || settled) return;
       source.off('data', countIn);
-      const error = tooLargeRequest(requestLimitBytes);
-      for (const { body } of started) if (!body.writableFinished) body.destroy(error);
-      fail(error);
-      void Promise.allSettled(writes).then(() => Promise.all(started.map(({ name }) => handlers.discard(name).catch(() => undefined))));
+      fail(tooLargeRequest(requestLimitBytes));
     };
     source.on('data', countIn);
 
     parser.on('file', (_field, stream, info) => {
+      // busboy destroys the part's stream with its own error when the body ends inside the part
+      // ("Unexpected end of form"); unheard, that error would end the whole server. The parser
+      // reports the same failure on its own 'error' event, which answers the request.
+      stream.on('error', (error) => fail(validationError(`The multipart body cannot be parsed: ${error.message}.`, 'file')));
       if (settled) {
         stream.resume();
         return;
