@@ -3,6 +3,7 @@
  * option, else TIDEPOOL_POOL_* environment variable, else the default. A bad value is a
  * ConfigurationError naming the variable, the CLI flag and the option.
  */
+import path from 'node:path';
 import { isLoopback } from '../config/network.js';
 import { resolvePythonPath } from '../config/python.js';
 import { choiceSetting, integerSetting, invalidSetting, listSetting, onOffSetting, textSetting, type Env, type SettingName } from '../config/settings.js';
@@ -68,6 +69,11 @@ function resolveEgressAllow(option: string[] | string | undefined, env: Env): st
   return entries;
 }
 
+function resolveSessionJournal(option: string | undefined, env: Env): string | undefined {
+  const file = textSetting({ option: 'sessionJournal', env: 'TIDEPOOL_POOL_SESSION_JOURNAL', flag: '--session-journal' }, option, env);
+  return file === undefined ? undefined : path.resolve(file);
+}
+
 /** The pool's runtime settings, each from its option, else its TIDEPOOL_POOL_* variable, else the default. */
 export function resolvePoolSettings(options: Partial<PoolSettings> = {}, env: Env = process.env): PoolSettings {
   const settings = {
@@ -76,6 +82,7 @@ export function resolvePoolSettings(options: Partial<PoolSettings> = {}, env: En
     egress: onOffSetting(EGRESS, options.egress, env, DEFAULT_POOL_SETTINGS.egress),
     egressAllow: resolveEgressAllow(options.egressAllow, env),
     pythonPath: resolvePythonPath(options.pythonPath, env),
+    sessionJournal: resolveSessionJournal(options.sessionJournal, env),
   } as PoolSettings;
   for (const spec of NUMBER_SETTINGS) {
     const key = spec.option as keyof typeof DEFAULT_POOL_SETTINGS;

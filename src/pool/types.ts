@@ -28,6 +28,11 @@ export interface PoolSettings {
   /** Per-stream output cap per execution. */
   outputLimitBytes: number;
   pythonPath: string;
+  /**
+   * A file where the pool keeps (hashed) identifiers of its live sessions, so that after a restart
+   * the first call on a lost session says so in its stderr. Off when unset.
+   */
+  sessionJournal?: string;
 }
 
 export type PoolErrorCode =

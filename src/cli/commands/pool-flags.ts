@@ -22,6 +22,7 @@ export interface PoolServeFlags {
   resultStoreMb?: number;
   maxResultMb?: number;
   auditLog?: string;
+  sessionJournal?: string;
   auditIncludeContent?: boolean;
   logFormat?: LogFormat;
   /** On SIGTERM, finish running work and refuse new identifiers before stopping. */
@@ -85,6 +86,10 @@ export function addPoolServeOptions(command: Command, egressHelp: string): Comma
     .option('--max-result-mb <m>', 'largest result of one execution (TIDEPOOL_POOL_MAX_RESULT_MB; default 16)', wholeNumber('--max-result-mb', 'TIDEPOOL_POOL_MAX_RESULT_MB', 1))
     .option('--audit-log <file>', 'append a JSON line per request to this file (TIDEPOOL_POOL_AUDIT_LOG)')
     .option('--audit-include-content', 'also record executed code in the audit log')
+    .option(
+      '--session-journal <file>',
+      'keep (hashed) identifiers of live sessions in this file, so that after a restart the first call on a lost session says so in its stderr (TIDEPOOL_POOL_SESSION_JOURNAL; `pool start` keeps one in its state directory)',
+    )
     .option('--log-format <format>', LOG_FORMAT_HELP, logFormatOption)
     .option(
       '--drain-on-sigterm',
@@ -116,6 +121,7 @@ const FORWARDED: [keyof PoolServeFlags, string][] = [
   ['maxResultMb', '--max-result-mb'],
   ['auditLog', '--audit-log'],
   ['auditIncludeContent', '--audit-include-content'],
+  ['sessionJournal', '--session-journal'],
   ['logFormat', '--log-format'],
   ['drainOnSigterm', '--drain-on-sigterm'],
   ['drainTimeoutSeconds', '--drain-timeout-seconds'],

@@ -27,6 +27,7 @@ export async function servePool(flags: PoolServeFlags, context: CliContext): Pro
     maxSessions: flags.maxSessions,
     readySessions: flags.readySessions,
     cooldownSeconds: flags.cooldownSeconds,
+    sessionJournal: flags.sessionJournal,
     memoryMb: flags.memoryMb,
     maxExecutionSeconds: flags.maxExecutionSeconds,
     maxConnections: flags.maxConnections,

@@ -14,6 +14,7 @@ import { serveArguments, type PoolServeFlags } from './pool-flags.js';
 
 /** A pool boots its zygote (the scientific stack) before it listens; on a busy machine that takes a while. */
 const START_TIMEOUT_MS = 120_000;
+const SESSION_JOURNAL_NAME = 'pool-sessions.sqlite';
 const POLL_MS = 50;
 
 export async function startBackgroundPool(flags: PoolServeFlags, context: CliContext): Promise<number> {
@@ -39,7 +40,9 @@ export async function startBackgroundPool(flags: PoolServeFlags, context: CliCon
   const apiKeys = keys.length > 0 ? keys : [generateApiKey()];
   // Like the embedded pool: egress for the weather tools, where it can be had (it needs root).
   const egress = flags.egress ?? (process.getuid?.() === 0 && flags.isolation !== 'none' ? true : false);
-  const args = ['pool', 'serve', ...serveArguments({ ...flags, apiKey: undefined, egress }), '--state-file', file];
+  // The machine's pool outlives commands, so a restart of it is worth telling its sessions about.
+  const sessionJournal = flags.sessionJournal ?? (env.TIDEPOOL_POOL_SESSION_JOURNAL?.trim() || path.join(path.dirname(file), SESSION_JOURNAL_NAME));
+  const args = ['pool', 'serve', ...serveArguments({ ...flags, apiKey: undefined, egress, sessionJournal }), '--state-file', file];
 
   const logFile = path.join(path.dirname(file), LOG_FILE_NAME);
   await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });

@@ -15,6 +15,11 @@ export function stateLostNotice(reason: string, filesKept: boolean): string {
     : `[tidepool] This session's previous Python kernel ${reason}, so its variables and its /mnt/data files were lost; this code ran in a fresh session.\n`;
 }
 
+/** For the first execution on an identifier whose session the pool held when it last stopped. */
+export function poolRestartedNotice(): string {
+  return "[tidepool] This session was lost when the pool restarted: its variables and its /mnt/data files are gone. This code ran in a fresh session.\n";
+}
+
 export function sessionLostMessage(reason: string): string {
   return `The session's Python kernel ${reason}, so its variables are gone. Run the code again: the next call on this identifier starts a fresh kernel, and its stderr says whether the files in /mnt/data were kept.`;
 }

@@ -20,12 +20,13 @@ import type {
   SessionManager,
 } from '../types.js';
 import { PoolError } from '../types.js';
-import { describeExit, poolFullMessage, sessionLostMessage, stateLostNotice } from './messages.js';
+import { describeExit, poolFullMessage, poolRestartedNotice, sessionLostMessage, stateLostNotice } from './messages.js';
 import { openPoolCgroups, type PoolCgroups } from './cgroups.js';
 import { preparePoolDirectory, UidAllocator, type PoolDirectory } from './pool-directory.js';
 import { ReadyPool } from './ready-pool.js';
 import type { SessionHostOptions } from './session-host.js';
 import { blockedDestinations } from './session-network.js';
+import { SessionJournal } from './session-journal.js';
 import { SessionProcess } from './session-process.js';
 import { sessionRequest, type SessionRequestContext } from './session-request.js';
 import { SocketHub } from './socket-hub.js';
@@ -60,6 +61,8 @@ export class PoolSessionManager implements SessionManager {
   readonly #logger: Logger | undefined;
   readonly #sessions = new Map<string, SessionRecord>();
   readonly #ready: ReadyPool;
+  /** The identifiers of live sessions on disk, when a journal is configured (sessionJournal). */
+  #journal: SessionJournal | undefined;
   #dir: PoolDirectory | undefined;
   /** Open descriptor of the pool directory, inherited by the zygote. */
   #dirFd: number | undefined;
@@ -239,6 +242,9 @@ export class PoolSessionManager implements SessionManager {
       busy: 0,
       timer: undefined,
     };
+    // A session the pool held when it last stopped is gone with that pool: say so once.
+    if (this.#journal?.has(identifier)) record.notice = poolRestartedNotice();
+    this.#journal?.add(identifier);
     this.#adopt(record);
     this.#sessions.set(identifier, record);
     return record;
@@ -312,9 +318,11 @@ export class PoolSessionManager implements SessionManager {
     record.timer.unref();
   }
 
+  /** The session ended on purpose (deleted, idle, or it could not start): it is not lost by a restart. */
   #forget(record: SessionRecord): void {
     clearTimeout(record.timer);
     this.#sessions.delete(record.identifier);
+    this.#journal?.remove(record.identifier);
     this.#ready.refill();
   }
 
@@ -340,6 +348,7 @@ export class PoolSessionManager implements SessionManager {
 
   async #boot(): Promise<void> {
     const settings = this.#settings;
+    if (settings.sessionJournal) this.#journal = SessionJournal.open(settings.sessionJournal);
     const asRoot = settings.isolation === 'bwrap' && process.getuid?.() === 0;
     if (settings.egress && settings.isolation === 'bwrap' && !asRoot) {
       throw new PoolError(
@@ -440,6 +449,8 @@ export class PoolSessionManager implements SessionManager {
     await this.#cgroups?.close().catch(() => undefined);
     if (this.#dirFd !== undefined) closeSync(this.#dirFd);
     if (this.#dir) await rm(this.#dir.hostDir, { recursive: true, force: true });
+    // The sessions still listed were held until now: a restarted pool reports them as lost.
+    this.#journal?.close();
   }
 }
 
