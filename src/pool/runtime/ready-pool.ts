@@ -68,6 +68,8 @@ export class ReadyPool {
         });
       })
       .catch((error: unknown) => {
+        // A start cut short by the pool's own shutdown is not a failure worth a warning.
+        if (this.#closed) return;
         this.#failures++;
         this.logger?.warn({ err: error }, 'pool could not pre-fork a ready session');
       })
