@@ -5,33 +5,26 @@
  * contract's typed errors (a SandboxError subclass), and leave no unhandled rejection behind.
  */
 import fc from 'fast-check';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AcaClient } from '../../src/sandbox/backends/aca/aca-client.js';
 import { SandboxError } from '../../src/errors.js';
 import { fuzzSettings, recordFuzzSection, Tally } from './support/fuzz-settings.js';
+import { failOnUnhandledRejections } from './support/unhandled-rejections.js';
 import { within } from './support/http-oracle.js';
 import { startMisbehavingServer, type Misbehaviour, type MisbehavingServer } from './support/misbehaving-server.js';
 
 const settings = fuzzSettings(400);
 const outcomes = new Tally();
 const runsByProperty: Record<string, number> = {};
-const unhandled: unknown[] = [];
-const onUnhandled = (reason: unknown) => unhandled.push(reason);
+const unhandled = failOnUnhandledRejections();
 let server: MisbehavingServer;
 
 beforeAll(async () => {
   server = await startMisbehavingServer();
 });
-beforeEach(() => {
-  process.on('unhandledRejection', onUnhandled);
-});
-afterEach(() => {
-  process.off('unhandledRejection', onUnhandled);
-  expect(unhandled, 'no unhandled rejections').toEqual([]);
-});
 afterAll(async () => {
   await server?.close();
-  await recordFuzzSection(settings.recordDir, 'fuzz-aca-client', { seed: settings.seed, runsByProperty, requests: server?.requests ?? 0, outcomes: outcomes.counts, unhandledRejections: unhandled.length });
+  await recordFuzzSection(settings.recordDir, 'fuzz-aca-client', { seed: settings.seed, runsByProperty, requests: server?.requests ?? 0, outcomes: outcomes.counts, unhandledRejections: unhandled.count });
 });
 
 const text = (value: unknown) => new TextEncoder().encode(typeof value === 'string' ? value : JSON.stringify(value));

@@ -8,28 +8,21 @@
  */
 import { PassThrough } from 'node:stream';
 import fc from 'fast-check';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { KernelDiedError } from '../../src/kernel/errors.js';
 import { encodeFrame, FrameDecoder, FrameProtocolError, lengthPrefix } from '../../src/kernel/frames.js';
 import { KernelClient } from '../../src/kernel/kernel-client.js';
 import type { KernelExit, KernelTransport } from '../../src/kernel/types.js';
 import { fuzzSettings, recordFuzzSection, Tally } from './support/fuzz-settings.js';
+import { failOnUnhandledRejections } from './support/unhandled-rejections.js';
 
 const settings = fuzzSettings(400);
 const outcomes = new Tally();
 const runsByProperty: Record<string, number> = {};
-const unhandled: unknown[] = [];
-const onUnhandled = (reason: unknown) => unhandled.push(reason);
+const unhandled = failOnUnhandledRejections();
 
-beforeEach(() => {
-  process.on('unhandledRejection', onUnhandled);
-});
-afterEach(() => {
-  process.off('unhandledRejection', onUnhandled);
-  expect(unhandled, 'no unhandled rejections').toEqual([]);
-});
 afterAll(async () => {
-  await recordFuzzSection(settings.recordDir, 'fuzz-kernel', { seed: settings.seed, runsByProperty, outcomes: outcomes.counts, unhandledRejections: unhandled.length });
+  await recordFuzzSection(settings.recordDir, 'fuzz-kernel', { seed: settings.seed, runsByProperty, outcomes: outcomes.counts, unhandledRejections: unhandled.count });
 });
 
 /** Splits `bytes` at the given cut points (taken modulo its length). */

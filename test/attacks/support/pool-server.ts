@@ -10,6 +10,7 @@ import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs
 import os from 'node:os';
 import path from 'node:path';
 import { CLI_ENTRY, REPO_ROOT } from './build.js';
+import { killOnExit, startServedProcess } from '../../support/pool-serve-process.js';
 import { unixSocketPaths } from './host-proc.js';
 
 export const CANARY_ENV = 'TIDEPOOL_ATTACK_CANARY';
@@ -100,17 +101,8 @@ export function serverEnv(canary: Canary, extra: Record<string, string> = {}): R
 
 const STDERR_TAIL = 256 * 1024;
 
-/** Servers still running; killed if the test process exits without stopping them (a hook that timed out, say). */
-const running = new Set<ChildProcess>();
-process.on('exit', () => {
-  for (const child of running) child.kill('SIGKILL');
-});
-
 function spawnServer(args: string[], env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  running.add(child);
-  child.once('exit', () => running.delete(child));
-  return child;
+  return killOnExit(spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] }));
 }
 
 export class PoolServer {
@@ -121,10 +113,10 @@ export class PoolServer {
   readonly canary: Canary;
   readonly options: PoolServerOptions;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  #stderr: { text: string };
+  #stderr: () => string;
   #exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
 
-  private constructor(child: ChildProcess, url: string, key: string | null, canary: Canary, options: PoolServerOptions, stderr: { text: string }, exited: PoolServer['exited']) {
+  private constructor(child: ChildProcess, url: string, key: string | null, canary: Canary, options: PoolServerOptions, stderr: () => string, exited: PoolServer['exited']) {
     this.child = child;
     // A pool bound to every address is still reached over loopback by the tests.
     this.url = url.replace('://0.0.0.0:', '://127.0.0.1:');
@@ -141,34 +133,13 @@ export class PoolServer {
 
   static async start(canary: Canary, options: PoolServerOptions = {}): Promise<PoolServer> {
     const key = options.apiKey === undefined ? `attack-key-${randomBytes(16).toString('hex')}` : options.apiKey;
-    const child = spawnServer(serverArgs(options, key), serverEnv(canary, options.extraEnv));
-    const stderr = { text: '' };
-    child.stderr!.on('data', (chunk: Buffer) => {
-      stderr.text = (stderr.text + chunk.toString('utf8')).slice(-STDERR_TAIL);
+    const served = await startServedProcess(serverArgs(options, key), {
+      env: serverEnv(canary, options.extraEnv),
+      cwd: REPO_ROOT,
+      startTimeoutMs: options.startTimeoutMs,
+      stderrTailBytes: STDERR_TAIL,
     });
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-      child.once('exit', (code, signal) => resolve({ code, signal }));
-    });
-    let stdout = '';
-    const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        reject(new Error(`pool serve printed no URL within ${options.startTimeoutMs ?? 90_000} ms; stderr: ${stderr.text.slice(-2000)}`));
-      }, options.startTimeoutMs ?? 90_000);
-      child.stdout!.on('data', (chunk: Buffer) => {
-        stdout += chunk.toString('utf8');
-        const line = stdout.split('\n')[0];
-        if (stdout.includes('\n') && line) {
-          clearTimeout(timer);
-          resolve(line.trim());
-        }
-      });
-      void exited.then((exit) => {
-        clearTimeout(timer);
-        reject(new Error(`pool serve exited (${exit.code ?? exit.signal}) before printing its URL; stderr: ${stderr.text.slice(-2000)}`));
-      });
-    });
-    return new PoolServer(child, url, key, canary, options, stderr, exited);
+    return new PoolServer(served.child, served.url, key, canary, options, served.stderr, served.exited);
   }
 
   get pid(): number {
@@ -180,7 +151,7 @@ export class PoolServer {
   }
 
   get stderr(): string {
-    return this.#stderr.text;
+    return this.#stderr();
   }
 
   /**

@@ -3,15 +3,13 @@
  * stopped and started again on the same port, and whose memory, descriptors and threads can be read
  * from /proc while it runs.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { chmod, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { CLI_ENTRY, startServedProcess } from '../../support/pool-serve-process.js';
 
-const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const CLI_ENTRY = path.join(REPO_ROOT, 'bin', 'tidepool.js');
 
 export interface PoolProcessOptions {
   maxSessions: number;
@@ -38,7 +36,7 @@ export class PoolProcess {
     readonly url: string,
     readonly port: number,
     readonly tmp: string,
-    private readonly stderr: { text: string },
+    private readonly stderr: () => string,
   ) {}
 
   static async start(options: PoolProcessOptions): Promise<PoolProcess> {
@@ -48,34 +46,12 @@ export class PoolProcess {
     const args = [CLI_ENTRY, 'pool', 'serve', '--port', String(options.port ?? 0), '--max-sessions', String(options.maxSessions)];
     args.push('--ready-sessions', String(options.readySessions ?? 2), '--memory-mb', String(options.memoryMb ?? 256));
     args.push('--max-execution-seconds', String(options.maxExecutionSeconds ?? 60), '--cooldown-seconds', '3600', ...(options.extraArgs ?? []));
-    const child = spawn(process.execPath, args, {
-      cwd: REPO_ROOT,
+    const served = await startServedProcess(args, {
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: tmp, TMPDIR: tmp, TIDEPOOL_LOG_LEVEL: 'warn', TIDEPOOL_LOG_FORMAT: 'json' },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      startTimeoutMs: options.startTimeoutMs,
+      stderrTailBytes: 64 * 1024,
     });
-    const stderr = { text: '' };
-    child.stderr!.on('data', (chunk: Buffer) => {
-      stderr.text = (stderr.text + chunk.toString('utf8')).slice(-64 * 1024);
-    });
-    const url = await new Promise<string>((resolve, reject) => {
-      let stdout = '';
-      const timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        reject(new Error(`pool serve printed no URL within ${options.startTimeoutMs ?? 90_000} ms; stderr: ${stderr.text.slice(-2000)}`));
-      }, options.startTimeoutMs ?? 90_000);
-      child.stdout!.on('data', (chunk: Buffer) => {
-        stdout += chunk.toString('utf8');
-        if (stdout.includes('\n')) {
-          clearTimeout(timer);
-          resolve(stdout.split('\n')[0]!.trim());
-        }
-      });
-      child.once('exit', (code, signal) => {
-        clearTimeout(timer);
-        reject(new Error(`pool serve exited (${code ?? signal}) before printing its URL; stderr: ${stderr.text.slice(-2000)}`));
-      });
-    });
-    return new PoolProcess(child, url, Number(new URL(url).port), tmp, stderr);
+    return new PoolProcess(served.child, served.url, Number(new URL(served.url).port), tmp, served.stderr);
   }
 
   get pid(): number {
@@ -83,7 +59,7 @@ export class PoolProcess {
   }
 
   get log(): string {
-    return this.stderr.text;
+    return this.stderr();
   }
 
   /** The server's resident memory, open descriptors and threads, read from /proc. */
