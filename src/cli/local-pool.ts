@@ -81,20 +81,44 @@ export async function removePoolState(file: string, pid: number): Promise<void> 
   await rm(file, { force: true });
 }
 
-/** Asks the pool's /healthz with the key: session counts come back only when the key is accepted. */
+/**
+ * Asks the pool's /healthz with the key: session counts come back only when the key is accepted.
+ * Plain node:http(s), not fetch: a command probes once, and the first fetch of a process costs
+ * some 40 ms of loading before it sends anything.
+ */
 export async function probePool(state: Pick<LocalPoolState, 'url' | 'apiKey'>, timeoutMs = PROBE_TIMEOUT_MS): Promise<PoolProbe> {
   try {
-    const response = await fetch(`${state.url}/healthz`, { headers: { authorization: `Bearer ${state.apiKey}` }, signal: AbortSignal.timeout(timeoutMs) });
-    if (response.status !== 200) return { ok: false, reason: `/healthz answered HTTP ${response.status}` };
-    const body = (await response.json()) as { status?: string; sessions?: PoolHealth };
-    if (!body.sessions) return { ok: false, reason: 'it does not accept the recorded API key' };
-    return { ok: true, sessions: body.sessions };
+    const { status, body } = await getText(new URL('/healthz', state.url), { authorization: `Bearer ${state.apiKey}` }, timeoutMs);
+    if (status !== 200) return { ok: false, reason: `/healthz answered HTTP ${status}` };
+    const parsed = JSON.parse(body) as { status?: string; sessions?: PoolHealth };
+    if (!parsed.sessions) return { ok: false, reason: 'it does not accept the recorded API key' };
+    return { ok: true, sessions: parsed.sessions };
   } catch (error) {
-    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    if (cause?.code === 'ECONNREFUSED') return { ok: false, reason: 'nothing listens there' };
-    if ((error as Error).name === 'TimeoutError') return { ok: false, reason: `no answer within ${timeoutMs} ms` };
-    return { ok: false, reason: cause?.message ?? (error as Error).message };
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ECONNREFUSED') return { ok: false, reason: 'nothing listens there' };
+    if (code === 'ETIMEDOUT') return { ok: false, reason: `no answer within ${timeoutMs} ms` };
+    return { ok: false, reason: (error as Error).message };
   }
+}
+
+async function getText(url: URL, headers: Record<string, string>, timeoutMs: number): Promise<{ status: number; body: string }> {
+  const { request } = url.protocol === 'https:' ? await import('node:https') : await import('node:http');
+  return new Promise((resolve, reject) => {
+    const req = request(url, { headers, timeout: timeoutMs }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => {
+        body += chunk;
+        // /healthz answers a few hundred bytes; anything much larger is not our pool.
+        if (body.length > 64 * 1024) req.destroy(new Error('the answer to /healthz is too large to be a Tidepool pool'));
+      });
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+      response.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })));
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 /** True while `pid` exists and is not a zombie waiting to be reaped. */
