@@ -148,10 +148,15 @@ export class PoolSessionManager implements SessionManager {
     return record ? this.#info(record) : undefined;
   }
 
+  /**
+   * Ends the session at once: it leaves the pool (a next call on the identifier starts a fresh one)
+   * and its processes are killed. The caller does not wait for them to be gone: nothing of theirs
+   * can be reached any more, and their uid, cgroup and memory are released as they exit.
+   */
   async deleteSession(identifier: string): Promise<boolean> {
     const record = this.#sessions.get(identifier);
     if (!record) return false;
-    await this.#end(record);
+    await this.#end(record, false);
     return true;
   }
 
@@ -326,12 +331,12 @@ export class PoolSessionManager implements SessionManager {
     this.#ready.refill();
   }
 
-  async #end(record: SessionRecord): Promise<void> {
+  async #end(record: SessionRecord, waitForExit = true): Promise<void> {
     this.#forget(record);
     const session = await record.process.catch(() => undefined);
     if (!session) return;
     session.kill();
-    await withTimeout(session.exited, 5_000);
+    if (waitForExit) await withTimeout(session.exited, 5_000);
   }
 
   #info(record: SessionRecord): PoolSessionInfo {
