@@ -76,3 +76,11 @@ export function executionUrl(c: PoolContext, id: string, identifier: string, api
   const query = `api-version=${encodeURIComponent(apiVersion)}&identifier=${encodeURIComponent(identifier)}`;
   return `${origin}${c.get('prefix')}/executions/${encodeURIComponent(id)}?${query}`;
 }
+
+/**
+ * True when the request arrived on a socket through @hono/node-server, whose HTTP parser ends a
+ * body at its declared Content-Length; false for in-process `app.fetch()` calls.
+ */
+export function arrivedOnSocket(c: PoolContext): boolean {
+  return (c.env as { incoming?: unknown } | undefined)?.incoming !== undefined;
+}

@@ -27,7 +27,10 @@ export function requestLog(deps: PoolAppDeps): MiddlewareHandler<PoolEnv> {
     const identifier = c.get('identifier');
     deps.metrics.request(operation, status);
     const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
-    deps.logger[level]({ traceId, method: c.req.method, path: c.req.path, operation, identifier, status, errorCode, authFailure: c.get('authFailure'), durationMs }, 'request');
+    // The line is built only when its level is logged (by default a pool logs warnings and up).
+    if (deps.logger.isLevelEnabled(level)) {
+      deps.logger[level]({ traceId, method: c.req.method, path: c.req.path, operation, identifier, status, errorCode, authFailure: c.get('authFailure'), durationMs }, 'request');
+    }
     deps.audit?.write({
       time: new Date().toISOString(),
       traceId,
