@@ -72,9 +72,20 @@ export function sendEmpty(status: number, headers: Record<string, string> = {}):
 
 /** The URL a client should poll for an execution, on the same prefix the client used. */
 export function executionUrl(c: PoolContext, id: string, identifier: string, apiVersion: string): string {
-  const origin = new URL(c.req.url).origin;
+  const origin = originOf(c.req.url);
   const query = `api-version=${encodeURIComponent(apiVersion)}&identifier=${encodeURIComponent(identifier)}`;
   return `${origin}${c.get('prefix')}/executions/${encodeURIComponent(id)}?${query}`;
+}
+
+/**
+ * `scheme://host[:port]` of a request URL. A Request's url is already serialised (host lowercased,
+ * default port dropped) and never carries credentials, so this equals `new URL(url).origin`
+ * without parsing the whole URL on every execution.
+ */
+function originOf(url: string): string {
+  const authority = url.indexOf('://') + 3;
+  const pathStart = url.indexOf('/', authority);
+  return pathStart === -1 ? url : url.slice(0, pathStart);
 }
 
 /**
