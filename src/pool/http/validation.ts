@@ -40,6 +40,8 @@ export function queryParam(url: string, name: string): string | undefined {
 }
 
 function decodeLoosely(value: string): string {
+  // Most names and values have nothing to decode; decodeURIComponent would copy them all the same.
+  if (!value.includes('%')) return value;
   try {
     return decodeURIComponent(value);
   } catch {
