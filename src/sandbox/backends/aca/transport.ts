@@ -201,7 +201,10 @@ export class AcaTransport {
       // platform's FormData) is worth its per-request cost.
       const send = this.#fetch ?? globalThis.fetch;
       const response = await send(url, { method: request.method, headers, body, signal });
-      return { status: response.status, headers: response.headers, url, bytes: new Uint8Array(await response.arrayBuffer()) };
+      const bytes = new Uint8Array(await response.arrayBuffer());
+      // Headers are read only on failures (Retry-After): a Headers object made for every answer
+      // would cost the in-process pool as much again as reading its body.
+      return { status: response.status, headers: { get: (name) => response.headers.get(name) }, url, bytes };
     }
     const client = await undiciClient();
     const dispatcher = request.safety === 'execute' ? client.executeAgent : client.idempotentAgent;
