@@ -6,6 +6,7 @@
  */
 import type { KernelImage } from '../../kernel/types.js';
 import { imagesBytes, textBytes, valueBytes } from './execution-format.js';
+import { FifoMap } from './fifo-map.js';
 
 export type ExecutionState = 'Running' | 'Succeeded' | 'Failed';
 
@@ -58,8 +59,8 @@ export class ExecutionStore {
   readonly maxBytes: number;
   readonly #records = new Map<string, ExecutionRecord>();
   /** Finished records by id, oldest first, with the bytes each one holds. */
-  readonly #finished = new Map<string, number>();
-  readonly #evicted = new Map<string, Tombstone>();
+  readonly #finished = new FifoMap<string, number>();
+  readonly #evicted = new FifoMap<string, Tombstone>();
   readonly #running = new Set<AbortController>();
   /** Ids handed out to executions still being set up or run synchronously, not yet put. */
   readonly #claimed = new Set<string>();
@@ -145,7 +146,7 @@ export class ExecutionStore {
   /** Forgets a deleted session's executions. */
   forgetSession(identifier: string): void {
     for (const [id, record] of this.#records) if (record.identifier === identifier && record.status !== 'Running') this.#delete(id);
-    for (const [id, tombstone] of this.#evicted) if (tombstone.identifier === identifier) this.#evicted.delete(id);
+    for (const [id, tombstone] of this.#evicted.entries()) if (tombstone.identifier === identifier) this.#evicted.delete(id);
   }
 
   #finish(record: ExecutionRecord): void {
@@ -154,8 +155,9 @@ export class ExecutionStore {
     this.#finished.set(record.id, size);
     this.#bytes += size;
     // Oldest first; the record just added is the newest, and alone it fits (maxResultMb ≤ resultStoreMb).
-    for (const id of this.#finished.keys()) {
-      if (this.#bytes <= this.maxBytes || id === record.id) break;
+    while (this.#bytes > this.maxBytes) {
+      const id = this.#finished.oldest()?.[0];
+      if (id === undefined || id === record.id) break;
       this.#evict(id);
     }
   }
@@ -166,7 +168,7 @@ export class ExecutionStore {
     if (!record) return;
     this.#evictions++;
     this.#evicted.set(id, { identifier: record.identifier, evictedAt: this.#now() });
-    if (this.#evicted.size > MAX_EVICTED) this.#evicted.delete(this.#evicted.keys().next().value!);
+    if (this.#evicted.size > MAX_EVICTED) this.#evicted.delete(this.#evicted.oldest()![0]);
   }
 
   #delete(id: string): void {
@@ -179,18 +181,17 @@ export class ExecutionStore {
 
   #prune(): void {
     const cutoff = this.#now() - RETENTION_MS;
-    for (const id of this.#finished.keys()) {
-      const record = this.#records.get(id);
+    for (let oldest = this.#finished.oldest(); oldest; oldest = this.#finished.oldest()) {
+      const record = this.#records.get(oldest[0]);
       if (record?.finishedAt !== undefined && record.finishedAt >= cutoff) break;
-      this.#delete(id);
+      this.#delete(oldest[0]);
     }
-    for (const [id, tombstone] of this.#evicted) {
-      if (tombstone.evictedAt >= cutoff) break;
-      this.#evicted.delete(id);
+    for (let oldest = this.#evicted.oldest(); oldest; oldest = this.#evicted.oldest()) {
+      if (oldest[1].evictedAt >= cutoff) break;
+      this.#evicted.delete(oldest[0]);
     }
-    for (const id of this.#finished.keys()) {
-      if (this.#records.size < MAX_RECORDS) break;
-      this.#evict(id);
+    for (let oldest = this.#finished.oldest(); oldest && this.#records.size >= MAX_RECORDS; oldest = this.#finished.oldest()) {
+      this.#evict(oldest[0]);
     }
   }
 }

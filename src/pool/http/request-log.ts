@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
-import type { PoolAppDeps, PoolEnv } from './context.js';
+import { factsOf, type PoolAppDeps, type PoolEnv } from './context.js';
 import { normalisePoolPath, rawPathOf } from './paths.js';
 
 export function requestLog(deps: PoolAppDeps): MiddlewareHandler<PoolEnv> {
@@ -17,17 +17,23 @@ export function requestLog(deps: PoolAppDeps): MiddlewareHandler<PoolEnv> {
     c.set('prefix', prefix);
     if (poolName !== undefined) c.set('poolName', poolName);
     await next();
-    c.res.headers.set('x-ms-request-id', traceId);
+    // A JSON answer from sendJson carries the trace id already and says its size; only other
+    // answers (errors, files, empty bodies) have their headers read and stamped here.
+    const facts = factsOf(c.res);
+    if (!facts) c.res.headers.set('x-ms-request-id', traceId);
     const durationMs = Math.round((performance.now() - started) * 1000) / 1000;
     const status = c.res.status;
     const operation = c.get('operation');
     const bytesIn = c.get('bytesIn') ?? numberHeader(c.req.header('content-length'));
-    const bytesOut = numberHeader(c.res.headers.get('content-length') ?? undefined);
-    const errorCode = c.res.headers.get('x-ms-error-code') ?? undefined;
+    const bytesOut = facts ? facts.bytesOut : numberHeader(c.res.headers.get('content-length') ?? undefined);
+    const errorCode = facts ? undefined : (c.res.headers.get('x-ms-error-code') ?? undefined);
     const identifier = c.get('identifier');
     deps.metrics.request(operation, status);
     const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
-    deps.logger[level]({ traceId, method: c.req.method, path: c.req.path, operation, identifier, status, errorCode, authFailure: c.get('authFailure'), durationMs }, 'request');
+    // The line is built only when its level is logged (by default a pool logs warnings and up).
+    if (deps.logger.isLevelEnabled(level)) {
+      deps.logger[level]({ traceId, method: c.req.method, path: c.req.path, operation, identifier, status, errorCode, authFailure: c.get('authFailure'), durationMs }, 'request');
+    }
     deps.audit?.write({
       time: new Date().toISOString(),
       traceId,

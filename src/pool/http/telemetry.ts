@@ -1,7 +1,8 @@
 /**
  * One SERVER span per pool request, joined to the caller's trace when it sent `traceparent`:
  * operation, method, status, hashed session identifier and duration. Never the code, the file
- * bytes or the Authorization header. With no tracer provider registered the span is a no-op.
+ * bytes or the Authorization header. With no tracer provider registered the span is a no-op, and
+ * the attributes (a SHA-256 of the identifier among them) are not computed at all.
  */
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { MiddlewareHandler } from 'hono';
@@ -13,6 +14,14 @@ export function requestTelemetry(): MiddlewareHandler<PoolEnv> {
   return async (c, next) => {
     const parent = extractTraceContext((name) => c.req.header(name));
     const span = tidepoolTracer().startSpan(`pool ${c.req.method}`, { kind: SpanKind.SERVER, attributes: { [ATTR.httpMethod]: c.req.method, [ATTR.backend]: 'Sandbox-Pool' } }, parent);
+    if (!span.isRecording()) {
+      // Ended all the same, as every started span must be; a non-recording one does nothing more.
+      try {
+        return await next();
+      } finally {
+        span.end();
+      }
+    }
     const startedAt = performance.now();
     try {
       await next();

@@ -160,8 +160,7 @@ export class AcaTransport {
 
   async #fetchOnce(request: AcaRequest, url: string, token: string | undefined): Promise<AcaResponse> {
     const timeoutMs = request.timeoutMs ?? this.#requestTimeoutMs;
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
+    const { signal, timedOut, done } = attemptSignal(timeoutMs, request.signal);
     const headers: Record<string, string> = { 'user-agent': USER_AGENT, accept: 'application/json' };
     if (token !== undefined) headers.authorization = `Bearer ${token}`;
     injectTraceContext(headers);
@@ -177,7 +176,7 @@ export class AcaTransport {
       return await this.#exchange(request, url, headers, body, signal);
     } catch (error) {
       if (request.signal?.aborted) throw request.signal.reason;
-      if (timeout.aborted) {
+      if (timedOut()) {
         throw new SandboxTimeoutError(
           `Could not ${request.operation}: no complete response within ${timeoutMs} ms from ${url}. ` +
             (request.safety === 'execute' ? 'Pass a larger timeoutMs if the code needs longer.' : 'The service may be overloaded; try again.'),
@@ -191,6 +190,8 @@ export class AcaTransport {
         isRetryable: true,
         cause: error,
       });
+    } finally {
+      done();
     }
   }
 
@@ -200,7 +201,10 @@ export class AcaTransport {
       // platform's FormData) is worth its per-request cost.
       const send = this.#fetch ?? globalThis.fetch;
       const response = await send(url, { method: request.method, headers, body, signal });
-      return { status: response.status, headers: response.headers, url, bytes: new Uint8Array(await response.arrayBuffer()) };
+      const bytes = new Uint8Array(await response.arrayBuffer());
+      // Headers are read only on failures (Retry-After): a Headers object made for every answer
+      // would cost the in-process pool as much again as reading its body.
+      return { status: response.status, headers: { get: (name) => response.headers.get(name) }, url, bytes };
     }
     const client = await undiciClient();
     const dispatcher = request.safety === 'execute' ? client.executeAgent : client.idempotentAgent;
@@ -235,6 +239,33 @@ export class AcaTransport {
     }
     return error;
   }
+}
+
+/**
+ * One attempt's signal: aborted by the caller's signal or after `timeoutMs` (with a TimeoutError,
+ * as AbortSignal.timeout does). One controller and one timer, cleared when the attempt ends:
+ * AbortSignal.timeout plus AbortSignal.any cost more per request than a warm in-process cell.
+ */
+function attemptSignal(timeoutMs: number, caller: AbortSignal | undefined): { signal: AbortSignal; timedOut: () => boolean; done: () => void } {
+  const controller = new AbortController();
+  let expired = false;
+  const timer = setTimeout(() => {
+    expired = true;
+    controller.abort(new DOMException(`The attempt took longer than ${timeoutMs} ms.`, 'TimeoutError'));
+  }, timeoutMs);
+  // Like AbortSignal.timeout's, the timer alone does not keep the process alive.
+  timer.unref();
+  const onAbort = () => controller.abort(caller!.reason);
+  if (caller?.aborted) controller.abort(caller.reason);
+  else caller?.addEventListener('abort', onAbort, { once: true });
+  return {
+    signal: controller.signal,
+    timedOut: () => expired,
+    done: () => {
+      clearTimeout(timer);
+      caller?.removeEventListener('abort', onAbort);
+    },
+  };
 }
 
 function headerReader(headers: Record<string, string | string[] | undefined>): ResponseHeaders {
