@@ -12,6 +12,7 @@ import { PoolApiError, toApiError, validationError } from '../errors.js';
 import { wireExecution, type WireExecution } from '../execution-format.js';
 import { planExecution, type ExecutionPlan } from '../execution-plan.js';
 import { runExecution } from '../execution-run.js';
+import { runShellExecution } from './shell-executions.js';
 import { MAX_RUNNING, type ExecutionOutcome, type ExecutionRecord } from '../execution-store.js';
 import { parseExecutionFields, readJsonBody, requireApiVersion, requireIdentifier } from '../validation.js';
 
@@ -38,6 +39,7 @@ export function registerExecutionRoutes(app: Hono<PoolEnv>, deps: PoolAppDeps): 
     const { version } = requireApiVersion(c.req.url);
     const identifier = session(c);
     const body = await readJsonBody(c.req.raw, MAX_EXECUTION_BODY_BYTES);
+    if (deps.settings.containerType === 'shell') return runShellExecution(c, deps, identifier, body);
     const plan = planExecution(parseExecutionFields(body, 'the request body'), deps.settings, 2);
     if (deps.auditIncludeContent) c.set('code', plan.code);
     const id = executionId(c, deps);
