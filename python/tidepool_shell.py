@@ -2,8 +2,8 @@
 
 A session's shell state is its working directory and its exported environment, kept here in the
 kernel between executions. Each `shellCommand` runs as a fresh `bash -c` started in that
-directory with that environment; a script sourced through BASH_ENV (tidepool_shell_init.bash)
-writes the final directory and environment to a pipe only this runner reads, so `cd` and
+directory with that environment; a script bash sources through BASH_ENV from a pipe
+(tidepool_shell_init.bash) writes the final directory and environment to a pipe only this runner reads, so `cd` and
 `export` in one execution are seen by the next. Nothing is learnt from stdout, which the command
 controls, and no long-lived shell exists whose state a command could corrupt for the next one.
 A command that replaces the EXIT trap, or a state answer that is malformed or too large, leaves
@@ -24,13 +24,17 @@ import subprocess
 import threading
 import time
 
-INIT_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tidepool_shell_init.bash")
+# Read once at import: the pool's zygote imports the kernel before a session hides the directory
+# these files live in. Bash gets the script through a pipe (BASH_ENV=/dev/fd/N), never a path.
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "tidepool_shell_init.bash"), "rb") as _init:
+    INIT_SCRIPT = _init.read()
 BASH = "/bin/bash"
 STATE_FD_ENV = "TIDEPOOL_SHELL_STATE_FD"
+INIT_FD_ENV = "TIDEPOOL_SHELL_INIT_FD"
 # An environment larger than this is not a shell's: the state answer is ignored.
 STATE_LIMIT_BYTES = 1024 * 1024
 # Variables bash sets for itself on every start; keeping them would only echo the last run.
-TRANSIENT_VARIABLES = frozenset({"_", "SHLVL", "BASH_ENV", STATE_FD_ENV, "OLDPWD"})
+TRANSIENT_VARIABLES = frozenset({"_", "SHLVL", "BASH_ENV", STATE_FD_ENV, INIT_FD_ENV, "OLDPWD"})
 # Once the command's main process has exited, how long its pipes may stay silent before the
 # runner stops reading them (a background process can hold them open for ever).
 LINGER_SECONDS = 0.2
@@ -132,10 +136,15 @@ def run(state, request, output_limit, notes):
     cwd = state.start_directory(notes)
     env = dict(state.env)
     env["PWD"] = cwd
-    state_read, state_write = (None, None)
+    state_read, state_write, init_read = (None, None, None)
     if command is not None:
         state_read, state_write = os.pipe()
-        env["BASH_ENV"] = INIT_SCRIPT
+        init_read, init_write = os.pipe()
+        # The script is far smaller than a pipe's buffer, so this write cannot block.
+        os.write(init_write, INIT_SCRIPT)
+        os.close(init_write)
+        env["BASH_ENV"] = f"/dev/fd/{init_read}"
+        env[INIT_FD_ENV] = str(init_read)
         env[STATE_FD_ENV] = str(state_write)
         args = [BASH, "-c", command]
     else:
@@ -151,7 +160,7 @@ def run(state, request, output_limit, notes):
         try:
             process = subprocess.Popen(
                 args, cwd=cwd, env=env, stdin=in_read if in_read is not None else subprocess.DEVNULL,
-                stdout=out_write, stderr=err_write, pass_fds=(state_write,) if state_write is not None else (),
+                stdout=out_write, stderr=err_write, pass_fds=(state_write, init_read) if state_write is not None else (),
                 start_new_session=True, close_fds=True,
             )
         except FileNotFoundError:
@@ -161,10 +170,10 @@ def run(state, request, output_limit, notes):
         except (OSError, ValueError) as exc:
             return EXIT_NOT_EXECUTABLE, "", f"{args[0]}: cannot run: {exc}\n", False
         finally:
-            for fd in (out_write, err_write, in_read, state_write):
+            for fd in (out_write, err_write, in_read, state_write, init_read):
                 if fd is not None:
                     os.close(fd)
-            out_write = err_write = in_read = state_write = None
+            out_write = err_write = in_read = state_write = init_read = None
         if in_write is not None:
             threading.Thread(target=_feed, args=(in_write, stdin.encode("utf-8", "surrogateescape")), daemon=True).start()
             in_write = None
@@ -184,7 +193,7 @@ def run(state, request, output_limit, notes):
     finally:
         if process is not None and process.returncode is None:
             _kill_group(process)
-        for fd in (out_read, err_read, state_read, out_write, err_write, in_read, in_write, state_write):
+        for fd in (out_read, err_read, state_read, out_write, err_write, in_read, in_write, state_write, init_read):
             if fd is not None:
                 try:
                     os.close(fd)
