@@ -12,8 +12,10 @@ __tidepool_save_state() {
   local __tidepool_name
   {
     printf '%s\0' "$PWD"
-    for __tidepool_name in $(compgen -e); do
-      printf '%s=%s\0' "$__tidepool_name" "${!__tidepool_name}"
+    # Every variable name by its first character, keeping the exported ones: no command
+    # substitution, so the state is saved even when the session's process limit refuses a fork.
+    for __tidepool_name in ${!a*} ${!b*} ${!c*} ${!d*} ${!e*} ${!f*} ${!g*} ${!h*} ${!i*} ${!j*} ${!k*} ${!l*} ${!m*} ${!n*} ${!o*} ${!p*} ${!q*} ${!r*} ${!s*} ${!t*} ${!u*} ${!v*} ${!w*} ${!x*} ${!y*} ${!z*} ${!A*} ${!B*} ${!C*} ${!D*} ${!E*} ${!F*} ${!G*} ${!H*} ${!I*} ${!J*} ${!K*} ${!L*} ${!M*} ${!N*} ${!O*} ${!P*} ${!Q*} ${!R*} ${!S*} ${!T*} ${!U*} ${!V*} ${!W*} ${!X*} ${!Y*} ${!Z*} ${!_*}; do
+      [[ ${!__tidepool_name@a} == *x* ]] && printf '%s=%s\0' "$__tidepool_name" "${!__tidepool_name}"
     done
     printf '\0'
   } >&"$__tidepool_state_fd" 2>/dev/null
