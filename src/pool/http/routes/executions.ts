@@ -36,10 +36,10 @@ export function registerExecutionRoutes(app: Hono<PoolEnv>, deps: PoolAppDeps): 
 
   app.post('/executions', async (c) => {
     c.set('operation', 'executions');
+    if (deps.settings.containerType === 'shell') return runShellExecution(c, deps);
     const { version } = requireApiVersion(c.req.url);
     const identifier = session(c);
     const body = await readJsonBody(c.req.raw, MAX_EXECUTION_BODY_BYTES);
-    if (deps.settings.containerType === 'shell') return runShellExecution(c, deps, identifier, body);
     const plan = planExecution(parseExecutionFields(body, 'the request body'), deps.settings, 2);
     if (deps.auditIncludeContent) c.set('code', plan.code);
     const id = executionId(c, deps);
