@@ -5,9 +5,16 @@ every frame is a 4-byte big-endian length followed by that many bytes of UTF-8 J
 
 Request:  {"op": "execute", "id": 1, "code": "...", "outputLimit": 1048576, "responseLimit": 22020096}
           {"op": "ping", "id": 2}
+          {"op": "shell", "id": 3, "command": "cd /tmp" | null, "argv": ["ls", "-l"] | null,
+           "stdin": "..." | null, "outputLimit": 1048576, "responseLimit": 22020096}
 Response: {"id": 1, "status": "success" | "failure", "stdout": "...", "stderr": "...",
            "hasResult": bool, "result": <json>, "repr": str | null, "images": [...],
            "error": {"type", "message", "traceback"} | null, "durationMs": float}
+          (shell) {"id": 3, "exitCode": int, "stdout": "...", "stderr": "...",
+           "error": {"type": "KeyboardInterrupt", ...} | null, "durationMs": float}
+
+The shell op (Shell session pools) runs a bash command or an argument vector in the session's
+shell state (working directory and environment, kept across calls); see tidepool_shell.py.
 
 Every part of a response is capped, so a cell that returns a 150 MB string costs the host a
 megabyte, not 150 (the host ends a kernel whose frame exceeds what it accepts):
@@ -61,6 +68,7 @@ import types
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 try:
     from tidepool_framing import encode_body, encode_frame, frame_body, read_message, write_all
+    import tidepool_shell
 finally:
     del sys.path[0]
 
@@ -233,6 +241,7 @@ class Kernel:
         self.reap = reap_session_processes
         self.in_cell = False
         self.cell_count = 0
+        self.shell_state = tidepool_shell.ShellState(os.getcwd(), os.environ)
         # User code gets a fresh __main__ module, so pickling and `if __name__ == "__main__"` behave.
         main_module = types.ModuleType("__main__")
         main_module.__dict__.update({"__builtins__": builtins, "display": self.display})
@@ -278,6 +287,13 @@ class Kernel:
                 response = self.execute(str(request.get("code", "")), output_limit)
                 response["id"] = request.get("id")
                 write_all(self.out_fd, frame_body(fit_response(response, max(response_limit, MIN_RESPONSE_LIMIT))))
+                continue
+            if op == "shell":
+                output_limit = int(request.get("outputLimit") or DEFAULT_OUTPUT_LIMIT)
+                response_limit = int(request.get("responseLimit") or self.limits.response_bytes(output_limit))
+                response = self.shell(request, output_limit)
+                response["id"] = request.get("id")
+                write_all(self.out_fd, fit_shell_response(response, max(response_limit, MIN_RESPONSE_LIMIT)))
                 continue
             if op == "ping":
                 response = {"pong": True, "pid": os.getpid()}
@@ -345,6 +361,32 @@ class Kernel:
         if fields is not None:
             response.update(fields)
         return response
+
+    def shell(self, request, output_limit):
+        """Runs a shell command or argument vector (tidepool_shell.run) and answers with its exit code."""
+        command, argv, stdin = request.get("command"), request.get("argv"), request.get("stdin")
+        valid = (isinstance(command, str) and argv is None) or (
+            command is None and isinstance(argv, list) and argv and all(isinstance(arg, str) for arg in argv))
+        if not valid or not (stdin is None or isinstance(stdin, str)):
+            message = "a shell request needs a string command or a non-empty list of string argv, and stdin as a string"
+            return {"exitCode": 2, "stdout": "", "stderr": "", "durationMs": 0,
+                    "error": {"type": "ProtocolError", "message": message, "traceback": ""}}
+        started = time.perf_counter()
+        notes = []
+        self.in_cell = True
+        try:
+            exit_code, stdout, stderr, interrupted = tidepool_shell.run(self.shell_state, request, output_limit, notes)
+        except KeyboardInterrupt:
+            exit_code, stdout, stderr, interrupted = 130, "", "", True
+        finally:
+            self.in_cell = False
+        keep = self.shell_state.env.get(KEEP_PROCESSES_ENV, "").strip().lower() in ("1", "true", "yes")
+        if self.reap and not keep and not kill_session_processes():
+            notes.append(f"processes started by this command could not all be ended within {REAP_DEADLINE_SECONDS:g} s")
+        stderr += "".join(f"[tidepool] {note}\n" for note in notes[:MAX_NOTES])
+        error = {"type": "KeyboardInterrupt", "message": "execution interrupted", "traceback": ""} if interrupted else None
+        return {"exitCode": exit_code, "stdout": stdout, "stderr": stderr, "error": error,
+                "durationMs": round((time.perf_counter() - started) * 1000, 3)}
 
     def _reap_session_processes(self):
         if not kill_session_processes():
@@ -574,6 +616,20 @@ def fit_response(response, limit):
         "images": [], "durationMs": response["durationMs"],
         "error": {"type": "ResponseTooLarge", "message": f"The cell's response did not fit in {limit} bytes; write large output to a file in {MOUNT_POINT} instead.", "traceback": ""},
     })
+
+
+def fit_shell_response(response, limit):
+    """The encoded shell response, at most `limit` bytes: only escape-heavy output can pass it,
+    and then both streams are cut to an equal share."""
+    body = encode_body(response)
+    if len(body) <= limit:
+        return frame_body(body)
+    share = max(256, (limit - 16 * 1024) // 12)
+    note = f"\n[tidepool: cut to fit the response's {limit} byte limit]\n"
+    for field in ("stdout", "stderr"):
+        shown, was_cut = cut_text(response[field], share)
+        response[field] = shown + note if was_cut else shown
+    return frame_body(encode_body(response))
 
 
 # --- sources compiled ahead of time ---------------------------------------------------------

@@ -16,8 +16,9 @@ import {
   executeResponseSchema,
   maxResponseBytes,
   pongSchema,
+  shellResponseSchema,
 } from './protocol.js';
-import type { KernelExecuteOptions, KernelExit, KernelResponse, KernelTransport } from './types.js';
+import type { KernelExecuteOptions, KernelExit, KernelResponse, KernelTransport, ShellRequest, ShellResponse } from './types.js';
 
 export { DEFAULT_OUTPUT_LIMIT_BYTES, DEFAULT_RESULT_LIMIT_BYTES, maxResponseBytes } from './protocol.js';
 
@@ -79,6 +80,20 @@ export class KernelClient {
     return this.#enqueue(() => this.#execute(code, options));
   }
 
+  /**
+   * Runs a shell command (a bash script, or an argv without a shell) in the session's kept working
+   * directory and environment, after every request sent before it. A timeout kills the command's
+   * process group and resolves as a failure with exit code 124, as timeout(1) reports it.
+   */
+  shell(request: ShellRequest, options: KernelExecuteOptions = {}): Promise<ShellResponse> {
+    return this.#enqueue(async () => {
+      const message = { op: 'shell', command: request.command ?? null, argv: request.argv ?? null, stdin: request.stdin ?? null };
+      const outcome = await this.#run(message, shellResponseSchema, options);
+      if (outcome.stopped === 'timeout') return shellTimedOut(outcome.response as ShellResponse | undefined, options.timeoutMs!);
+      return outcome.response as ShellResponse;
+    });
+  }
+
   /** The largest response frame this client accepts; the kernel is told to fit its answers in it. */
   get maxResponseBytes(): number {
     return this.#decoder.maxFrameBytes;
@@ -96,6 +111,22 @@ export class KernelClient {
   }
 
   async #execute(code: string, options: KernelExecuteOptions): Promise<KernelResponse> {
+    const outcome = await this.#run({ op: 'execute', code }, executeResponseSchema, options);
+    if (outcome.stopped !== 'timeout') return outcome.response as KernelResponse;
+    const response = outcome.response as KernelResponse | undefined;
+    return markTimedOut(response ?? emptyResponse(), options.timeoutMs!, response === undefined);
+  }
+
+  /**
+   * Sends one request that runs user code, stopping it at its timeout or abort: interrupt first,
+   * kill after the grace period. `stopped` is 'timeout' when the timeout stopped it; `response` is
+   * then the kernel's answer to the interrupt, or undefined when the kernel had to be killed.
+   */
+  async #run(
+    message: Record<string, unknown>,
+    schema: z.ZodType,
+    options: KernelExecuteOptions,
+  ): Promise<{ response: unknown; stopped?: undefined } | { response: { error: { type: string } | null } | undefined; stopped: 'timeout' }> {
     options.signal?.throwIfAborted();
     const outputLimit = options.outputLimitBytes ?? this.#outputLimitBytes;
     let stopReason: 'timeout' | 'abort' | undefined;
@@ -116,17 +147,15 @@ export class KernelClient {
     const onAbort = () => stop('abort');
     options.signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const request = { op: 'execute', code, outputLimit, responseLimit: this.#decoder.maxFrameBytes };
-      const response = (await this.#request(request, executeResponseSchema)) as KernelResponse;
+      const request = { ...message, outputLimit, responseLimit: this.#decoder.maxFrameBytes };
+      const response = (await this.#request(request, schema)) as { error: { type: string } | null };
       if (stopReason === 'abort') throw options.signal!.reason;
-      if (stopReason === 'timeout' && response.error?.type === 'KeyboardInterrupt') {
-        return markTimedOut(response, options.timeoutMs!, false);
-      }
-      return response;
+      if (stopReason === 'timeout' && response.error?.type === 'KeyboardInterrupt') return { response, stopped: 'timeout' };
+      return { response };
     } catch (error) {
       if (!(error instanceof KernelDiedError) || !killed) throw error;
       if (stopReason === 'abort') throw options.signal!.reason;
-      return markTimedOut(emptyResponse(), options.timeoutMs!, true);
+      return { response: undefined, stopped: 'timeout' };
     } finally {
       timers.forEach(clearTimeout);
       options.signal?.removeEventListener('abort', onAbort);
@@ -186,6 +215,30 @@ export class KernelClient {
 
 function emptyResponse(): KernelResponse {
   return { status: 'failure', stdout: '', stderr: '', hasResult: false, result: null, repr: null, images: [], error: null, durationMs: 0 };
+}
+
+/** Exit status of a command stopped at its timeout, as timeout(1) reports it. */
+export const SHELL_TIMEOUT_EXIT_CODE = 124;
+
+function shellTimedOut(response: ShellResponse | undefined, timeoutMs: number): ShellResponse {
+  const stateLost = response === undefined;
+  const consequence = stateLost
+    ? "The kernel did not answer the interrupt, so it was ended and the session's working directory and environment were reset."
+    : "The command's process group was killed; the session's working directory and environment are kept.";
+  return {
+    exitCode: SHELL_TIMEOUT_EXIT_CODE,
+    stdout: response?.stdout ?? '',
+    stderr: response?.stderr ?? '',
+    durationMs: response?.durationMs ?? 0,
+    timedOut: true,
+    stateLost,
+    error: {
+      type: 'TimeoutError',
+      message: `Execution exceeded timeoutMs (${timeoutMs}); pass a larger timeout or make the command faster. ${consequence}`,
+      traceback: '',
+      timeoutMs,
+    },
+  };
 }
 
 function markTimedOut(response: KernelResponse, timeoutMs: number, stateLost: boolean): KernelResponse {

@@ -59,6 +59,18 @@ export const executeResponseSchema = z.object({
   durationMs: z.number(),
 });
 
+/** One shell execution (Shell session pools) as the kernel reports it. */
+export const shellResponseSchema = z.object({
+  id: z.number(),
+  // The command's exit status as bash reports it (128 + N when killed by signal N).
+  exitCode: z.number().int().min(0).max(255),
+  stdout: z.string(),
+  stderr: z.string(),
+  // Set only when the host's interrupt stopped the command.
+  error: z.object({ type: z.string(), message: z.string(), traceback: z.string() }).nullable(),
+  durationMs: z.number(),
+});
+
 export const pongSchema = z.object({ id: z.number(), pong: z.literal(true) });
 
 /** A short account of why a frame failed its schema, for the error that ends the kernel. */

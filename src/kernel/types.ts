@@ -1,6 +1,6 @@
 import type { Readable, Writable } from 'node:stream';
 import type { z } from 'zod';
-import type { executeResponseSchema, imageSchema } from './protocol.js';
+import type { executeResponseSchema, imageSchema, shellResponseSchema } from './protocol.js';
 
 type WireResponse = z.infer<typeof executeResponseSchema>;
 
@@ -18,6 +18,23 @@ export interface KernelResponse extends Omit<WireResponse, 'id' | 'error'> {
   /** Set by the driver: the cell hit its timeout. */
   timedOut?: boolean;
   /** Set by the driver: the kernel had to be killed, so the session's variables are gone. */
+  stateLost?: boolean;
+}
+
+/** What a shell execution runs: a bash script, or an argument vector without a shell. */
+export type ShellCommand = { command: string; argv?: undefined } | { argv: string[]; command?: undefined };
+
+export type ShellRequest = ShellCommand & {
+  /** Text written to the command's standard input (otherwise it reads /dev/null). */
+  stdin?: string;
+};
+
+/** One shell execution: what the kernel reports, plus what the driver adds. */
+export interface ShellResponse extends Omit<z.infer<typeof shellResponseSchema>, 'id' | 'error'> {
+  error: KernelErrorInfo | null;
+  /** Set by the driver: the command hit its timeout (its process group was killed). */
+  timedOut?: boolean;
+  /** Set by the driver: the kernel had to be killed, so the session's shell state is gone. */
   stateLost?: boolean;
 }
 

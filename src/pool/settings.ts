@@ -9,16 +9,18 @@ import { resolvePythonPath } from '../config/python.js';
 import { choiceSetting, integerSetting, invalidSetting, listSetting, onOffSetting, textSetting, type Env, type SettingName } from '../config/settings.js';
 import { ConfigurationError } from '../errors.js';
 import { resolveHttpSettings, type PoolHttpOptions, type PoolHttpSettings } from './http/http-settings.js';
-import type { IsolationMode, PoolSettings } from './types.js';
+import type { IsolationMode, PoolContainerType, PoolSettings } from './types.js';
 
 export type { Env };
 
 export const DEFAULT_POOL_HOST = '127.0.0.1';
 export const DEFAULT_POOL_PORT = 8787;
 export const ISOLATION_MODES: readonly IsolationMode[] = ['bwrap', 'none'];
+export const CONTAINER_TYPES: readonly PoolContainerType[] = ['python', 'shell'];
 
 export const DEFAULT_POOL_SETTINGS: Readonly<Omit<PoolSettings, 'pythonPath'>> = {
   isolation: 'bwrap',
+  containerType: 'python',
   // Off unless asked: a pool serving untrusted code should not reach the network by default.
   egress: false,
   egressAllow: [],
@@ -51,6 +53,7 @@ const NUMBER_SETTINGS: NumberSpec[] = [
 ];
 
 const ISOLATION: SettingName = { option: 'isolation', env: 'TIDEPOOL_POOL_ISOLATION', flag: '--isolation' };
+const CONTAINER_TYPE: SettingName = { option: 'containerType', env: 'TIDEPOOL_POOL_CONTAINER_TYPE', flag: '--container-type' };
 const EGRESS: SettingName = { option: 'egress', env: 'TIDEPOOL_POOL_EGRESS', flag: '--egress' };
 const EGRESS_ALLOW: SettingName = { option: 'egressAllow', env: 'TIDEPOOL_POOL_EGRESS_ALLOW', flag: '--egress-allow' };
 
@@ -79,6 +82,7 @@ export function resolvePoolSettings(options: Partial<PoolSettings> = {}, env: En
   const settings = {
     ...DEFAULT_POOL_SETTINGS,
     isolation: choiceSetting(ISOLATION, options.isolation, env, ISOLATION_MODES) ?? DEFAULT_POOL_SETTINGS.isolation,
+    containerType: choiceSetting(CONTAINER_TYPE, options.containerType, env, CONTAINER_TYPES) ?? DEFAULT_POOL_SETTINGS.containerType,
     egress: onOffSetting(EGRESS, options.egress, env, DEFAULT_POOL_SETTINGS.egress),
     egressAllow: resolveEgressAllow(options.egressAllow, env),
     pythonPath: resolvePythonPath(options.pythonPath, env),

@@ -4,12 +4,17 @@
  */
 import type { Readable } from 'node:stream';
 import { SandboxError } from '../errors.js';
-import type { KernelResponse } from '../kernel/types.js';
+import type { KernelResponse, ShellRequest, ShellResponse } from '../kernel/types.js';
 
 export type IsolationMode = 'bwrap' | 'none';
 
+/** What a pool's sessions run (one kind per pool, as in the service): Python cells or shell commands. */
+export type PoolContainerType = 'python' | 'shell';
+
 export interface PoolSettings {
   isolation: IsolationMode;
+  /** Python pools answer `code`; Shell pools answer `shellCommand` / `execCommandAndArgs`. */
+  containerType: PoolContainerType;
   /** `true` shares the host network with sessions; `false` gives each an empty network namespace. */
   egress: boolean;
   /** "IPv4:port" destinations a session with egress may reach although they are the host's or private. */
@@ -74,6 +79,13 @@ export interface PoolFileInfo {
   lastModified: Date;
 }
 
+/** One shell execution on a Shell pool, with what the runtime knows about the session. */
+export interface ShellOutcome {
+  response: ShellResponse;
+  allocated: boolean;
+  freshKernel: boolean;
+}
+
 export interface ExecuteOutcome {
   response: KernelResponse;
   /** This call allocated the session (first use of the identifier). */
@@ -104,6 +116,8 @@ export interface SessionManager {
   /** Boots the runtime (zygote, first ready sessions). */
   start(): Promise<void>;
   execute(identifier: string, code: string, options: { timeoutMs: number; signal?: AbortSignal }): Promise<ExecuteOutcome>;
+  /** Shell pools: runs a command in the session's kept working directory and environment. */
+  executeShell(identifier: string, request: ShellRequest, options: { timeoutMs: number; signal?: AbortSignal }): Promise<ShellOutcome>;
   /** `path` is relative to /mnt/data (already normalised by kernel/data-paths). */
   writeFile(identifier: string, path: string, data: Readable | Uint8Array): Promise<PoolFileInfo>;
   listFiles(identifier: string, options?: { directory?: string; recursive?: boolean }): Promise<PoolFileInfo[]>;

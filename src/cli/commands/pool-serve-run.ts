@@ -22,6 +22,7 @@ export async function servePool(flags: PoolServeFlags, context: CliContext): Pro
     port: flags.port,
     apiKeys: flags.apiKey,
     isolation: flags.isolation,
+    containerType: flags.containerType,
     egress: flags.egress,
     egressAllow: flags.egressAllow,
     maxSessions: flags.maxSessions,
@@ -60,7 +61,7 @@ export async function servePool(flags: PoolServeFlags, context: CliContext): Pro
   }
   const open = !isLoopback(new URL(server.url).hostname) ? 'reachable from the network' : 'loopback only';
   context.stderr.write(
-    `Tidepool pool listening on ${server.url} (${open}; isolation ${settings.isolation}, egress ${settings.egress ? 'on' : 'off'}, ` +
+    `Tidepool pool listening on ${server.url} (${open}; ${settings.containerType} sessions, isolation ${settings.isolation}, egress ${settings.egress ? 'on' : 'off'}, ` +
       `max ${settings.maxSessions} sessions, ${settings.readySessions} ready). ${flags.stateFile ? 'Stop it with `tidepool pool stop`.' : 'Press Ctrl-C to stop.'}\n`,
   );
   // Which signal asked to stop decides whether to drain: Ctrl-C means now, SIGTERM is a rolling restart.

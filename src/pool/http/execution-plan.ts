@@ -1,9 +1,11 @@
 /**
  * Turns an execution request (either generation) into what the runtime needs: the code, an
- * effective timeout and the output options. Shell-pool fields are refused: this pool runs Python.
+ * effective timeout and the output options. Shell-pool fields are refused on a Python pool, and every
+ * Python execution on a Shell pool.
  */
 import type { PoolSettings } from '../types.js';
 import { PoolApiError, validationError } from './errors.js';
+import { pythonOnShellPool } from './shell-plan.js';
 import type { ExecutionFields } from './validation.js';
 
 export interface ExecutionPlan {
@@ -24,6 +26,7 @@ function notSupported(message: string, target: string): PoolApiError {
 }
 
 export function planExecution(fields: ExecutionFields, settings: PoolSettings, generation: 1 | 2): ExecutionPlan {
+  if (settings.containerType === 'shell') throw pythonOnShellPool(fields.code !== undefined || fields.pythonCode === undefined ? 'code' : 'pythonCode');
   const shellField = SHELL_FIELDS.find((field) => fields[field] !== undefined);
   if (shellField) {
     throw notSupported(

@@ -10,6 +10,8 @@ import { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { DataPathError, MOUNT_POINT, normaliseDataPath } from '../../kernel/data-paths.js';
 import { KernelDiedError } from '../../kernel/errors.js';
+import type { KernelClient } from '../../kernel/kernel-client.js';
+import type { ShellRequest } from '../../kernel/types.js';
 import type {
   ExecuteOutcome,
   PoolFileInfo,
@@ -18,6 +20,7 @@ import type {
   PoolSettings,
   PoolStats,
   SessionManager,
+  ShellOutcome,
 } from '../types.js';
 import { PoolError } from '../types.js';
 import { describeExit, poolFullMessage, poolRestartedNotice, sessionLostMessage, stateLostNotice } from './messages.js';
@@ -25,6 +28,7 @@ import { openPoolCgroups, type PoolCgroups } from './cgroups.js';
 import { preparePoolDirectory, UidAllocator, type PoolDirectory } from './pool-directory.js';
 import { ReadyPool } from './ready-pool.js';
 import type { SessionHostOptions } from './session-host.js';
+import { bashVersion } from './bash-version.js';
 import { blockedDestinations } from './session-network.js';
 import { SessionJournal } from './session-journal.js';
 import { SessionProcess } from './session-process.js';
@@ -95,13 +99,29 @@ export class PoolSessionManager implements SessionManager {
   }
 
   async execute(identifier: string, code: string, options: { timeoutMs: number; signal?: AbortSignal }): Promise<ExecuteOutcome> {
+    return this.#run(identifier, options, (kernel, timeoutMs) => kernel.execute(code, { timeoutMs, signal: options.signal, outputLimitBytes: this.#settings.outputLimitBytes }));
+  }
+
+  async executeShell(identifier: string, request: ShellRequest, options: { timeoutMs: number; signal?: AbortSignal }): Promise<ShellOutcome> {
+    if (this.#settings.containerType !== 'shell') {
+      throw new PoolError('invalid_input', `This pool runs ${this.#settings.containerType} sessions, not shell commands; start one with --container-type shell.`);
+    }
+    return this.#run(identifier, options, (kernel, timeoutMs) => kernel.shell(request, { timeoutMs, signal: options.signal, outputLimitBytes: this.#settings.outputLimitBytes }));
+  }
+
+  /** Runs user code in the session's kernel; a notice about a lost previous kernel goes first in stderr. */
+  async #run<R extends { stderr: string; stateLost?: boolean }>(
+    identifier: string,
+    options: { timeoutMs: number },
+    call: (kernel: KernelClient, timeoutMs: number) => Promise<R>,
+  ): Promise<{ response: R; allocated: boolean; freshKernel: boolean }> {
     return this.#use(identifier, async (session, record, allocated) => {
       const notice = record.notice ?? '';
       record.notice = undefined;
       const timeoutMs = Math.max(1, Math.min(options.timeoutMs, this.#settings.maxExecutionSeconds * 1000));
-      let response;
+      let response: R;
       try {
-        response = await session.kernel.execute(code, { timeoutMs, signal: options.signal, outputLimitBytes: this.#settings.outputLimitBytes });
+        response = await call(session.kernel, timeoutMs);
       } catch (error) {
         if (!(error instanceof KernelDiedError)) throw error;
         // The next call restarts the kernel (or, if the whole session went, starts a fresh one).
@@ -173,7 +193,9 @@ export class PoolSessionManager implements SessionManager {
       await this.start();
       const zygote = await this.#ensureZygote();
       const { python, packages } = await zygote.metadata();
-      return { runtimes: [{ name: 'python', version: python }], preInstalledPackages: packages };
+      const runtimes = [{ name: 'python', version: python }];
+      if (this.#settings.containerType === 'shell') runtimes.unshift({ name: 'bash', version: await bashVersion() });
+      return { runtimes, preInstalledPackages: packages };
     })();
     this.#metadata.catch(() => {
       this.#metadata = undefined;

@@ -7,7 +7,8 @@
  */
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
-import { PoolError, type ExecuteOutcome, type PoolFileInfo, type PoolMetadata, type PoolSessionInfo, type PoolStats, type SessionManager } from '../../../src/pool/types.js';
+import { PoolError, type ExecuteOutcome, type PoolFileInfo, type PoolMetadata, type PoolSessionInfo, type PoolStats, type SessionManager, type ShellOutcome } from '../../../src/pool/types.js';
+import type { ShellRequest } from '../../../src/kernel/types.js';
 
 interface MemorySession {
   info: PoolSessionInfo;
@@ -29,6 +30,12 @@ export class MemorySessionManager implements SessionManager {
       freshKernel: false,
       response: { status: 'success', stdout: code, stderr: '', hasResult: true, result: code.length, repr: String(code.length), images: [], error: null, durationMs: 1 },
     };
+  }
+
+  /** Answers like execute: stdout is the command (or the argv joined by spaces). */
+  async executeShell(identifier: string, request: ShellRequest): Promise<ShellOutcome> {
+    const { allocated } = this.#ensure(identifier);
+    return { allocated, freshKernel: false, response: { exitCode: 0, stdout: request.command ?? request.argv.join(' '), stderr: '', error: null, durationMs: 1 } };
   }
 
   async writeFile(identifier: string, name: string, data: Readable | Uint8Array): Promise<PoolFileInfo> {

@@ -16,6 +16,7 @@ import { DataPathError, resolveDataPath } from '../../../src/kernel/data-paths.j
 import { KernelDiedError } from '../../../src/kernel/errors.js';
 import { startHostKernel } from '../../../src/kernel/host-process.js';
 import { KernelClient } from '../../../src/kernel/kernel-client.js';
+import type { ShellRequest } from '../../../src/kernel/types.js';
 import {
   PoolError,
   type ExecuteOutcome,
@@ -25,6 +26,7 @@ import {
   type PoolSettings,
   type PoolStats,
   type SessionManager,
+  type ShellOutcome,
 } from '../../../src/pool/types.js';
 
 interface FakeSession {
@@ -48,6 +50,14 @@ export class FakeSessionManager implements SessionManager {
   }
 
   async execute(identifier: string, code: string, options: { timeoutMs: number; signal?: AbortSignal }): Promise<ExecuteOutcome> {
+    return this.#run(identifier, (kernel) => kernel.execute(code, { ...options, outputLimitBytes: this.settings.outputLimitBytes }));
+  }
+
+  async executeShell(identifier: string, request: ShellRequest, options: { timeoutMs: number; signal?: AbortSignal }): Promise<ShellOutcome> {
+    return this.#run(identifier, (kernel) => kernel.shell(request, { ...options, outputLimitBytes: this.settings.outputLimitBytes }));
+  }
+
+  async #run<R extends { stderr: string; stateLost?: boolean }>(identifier: string, call: (kernel: KernelClient) => Promise<R>) {
     const { session, allocated } = await this.#ensure(identifier);
     let stateLost = false;
     if (!session.kernel?.alive) {
@@ -56,7 +66,7 @@ export class FakeSessionManager implements SessionManager {
       session.kernel = new KernelClient(startHostKernel({ pythonPath: this.settings.pythonPath, dataDir: session.dataDir }));
     }
     try {
-      const response = await session.kernel.execute(code, { ...options, outputLimitBytes: this.settings.outputLimitBytes });
+      const response = await call(session.kernel);
       if (stateLost) response.stderr = `[tidepool] the previous kernel stopped; this ran in a fresh one.\n${response.stderr}`;
       if (response.stateLost) session.lostNotice = true;
       return { response, allocated, freshKernel: stateLost };

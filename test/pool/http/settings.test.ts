@@ -22,6 +22,7 @@ describe('resolvePoolSettings', () => {
   it('uses the documented defaults when nothing is set', () => {
     expect(resolvePoolSettings({}, {})).toEqual({
       isolation: 'bwrap',
+      containerType: 'python',
       egress: false,
       egressAllow: [],
       maxSessions: 100,

@@ -6,6 +6,7 @@ import type { PoolSettings } from '../../../src/pool/types.js';
 export function testSettings(overrides: Partial<PoolSettings> = {}): PoolSettings {
   return {
     isolation: 'bwrap',
+    containerType: 'python',
     egress: false,
     egressAllow: [],
     maxSessions: 6,

@@ -12,6 +12,7 @@ import { PoolApiError, toApiError, validationError } from '../errors.js';
 import { wireExecution, type WireExecution } from '../execution-format.js';
 import { planExecution, type ExecutionPlan } from '../execution-plan.js';
 import { runExecution } from '../execution-run.js';
+import { runShellExecution } from './shell-executions.js';
 import { MAX_RUNNING, type ExecutionOutcome, type ExecutionRecord } from '../execution-store.js';
 import { parseExecutionFields, readJsonBody, requireApiVersion, requireIdentifier } from '../validation.js';
 
@@ -35,6 +36,7 @@ export function registerExecutionRoutes(app: Hono<PoolEnv>, deps: PoolAppDeps): 
 
   app.post('/executions', async (c) => {
     c.set('operation', 'executions');
+    if (deps.settings.containerType === 'shell') return runShellExecution(c, deps);
     const { version } = requireApiVersion(c.req.url);
     const identifier = session(c);
     const body = await readJsonBody(c.req.raw, MAX_EXECUTION_BODY_BYTES, arrivedOnSocket(c));

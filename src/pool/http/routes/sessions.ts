@@ -66,6 +66,8 @@ export function registerSessionRoutes(app: Hono<PoolEnv>, deps: PoolAppDeps): vo
     const metadata = await manager.metadata();
     const python = metadata.runtimes.find((runtime) => runtime.name.toLowerCase().startsWith('python'));
     return sendJson(c, 200, {
+      // The service's name for the pool's kind of session.
+      containerType: deps.settings.containerType === 'shell' ? 'Shell' : 'PythonLTS',
       runtimes: metadata.runtimes,
       preInstalledPackages: metadata.preInstalledPackages,
       createdAt: deps.startedAt.toISOString(),
