@@ -6,12 +6,18 @@
 import type { ExecuteOptions, ExecutionResult, FileInfo, Sandbox, SandboxSession, SandboxType } from './types.js';
 import type { LifecycleListener } from './lifecycle.js';
 import { ATTR, hashIdentifier } from '../telemetry/attributes.js';
-import { recordExecution, recordSessionClosed, recordSessionOpened } from '../telemetry/metrics.js';
-import { inSpan, recordPastSpan } from '../telemetry/spans.js';
+import { recorders, type Recorders } from '../telemetry/recorders.js';
 
 const INSTRUMENTED = Symbol.for('tidepool.telemetry.instrumented');
 
 type Signalled = { signal?: AbortSignal };
+
+/** What a wrapped call may note on its span; a call made while nothing records notes into nothing. */
+interface SpanNotes {
+  setAttribute(key: string, value: string | number | boolean): unknown;
+}
+
+const NOT_RECORDING: SpanNotes = { setAttribute: () => undefined };
 
 class InstrumentedSession implements SandboxSession {
   readonly delete?: (name: string, options?: Signalled) => Promise<void>;
@@ -33,15 +39,15 @@ class InstrumentedSession implements SandboxSession {
 
   execute(code: string, options?: ExecuteOptions): Promise<ExecutionResult> {
     const attributes: Record<string, number> = options?.timeoutMs !== undefined ? { [ATTR.timeoutMs]: options.timeoutMs } : {};
-    return this.#span('tidepool.execute', attributes, async (span) => {
+    return this.#span('tidepool.execute', attributes, async (span, recorded) => {
       const startedAt = performance.now();
       try {
         const result = await this.inner.execute(code, options);
         span.setAttribute(ATTR.status, result.status);
-        recordExecution(this.sandboxType, result.status, performance.now() - startedAt);
+        recorded?.recordExecution(this.sandboxType, result.status, performance.now() - startedAt);
         return result;
       } catch (error) {
-        recordExecution(this.sandboxType, 'error', performance.now() - startedAt);
+        recorded?.recordExecution(this.sandboxType, 'error', performance.now() - startedAt);
         throw error;
       }
     });
@@ -75,8 +81,11 @@ class InstrumentedSession implements SandboxSession {
     await this.close();
   }
 
-  #span<T>(name: string, attributes: Record<string, string | number>, fn: Parameters<typeof inSpan<T>>[2]): Promise<T> {
-    return inSpan(name, { [ATTR.backend]: this.sandboxType, [ATTR.sessionHash]: hashIdentifier(this.identifier), ...attributes }, fn);
+  async #span<T>(name: string, attributes: Record<string, string | number>, fn: (span: SpanNotes, recorded?: Recorders) => Promise<T>): Promise<T> {
+    const loading = recorders();
+    if (!loading) return fn(NOT_RECORDING);
+    const recorded = await loading;
+    return recorded.inSpan(name, { [ATTR.backend]: this.sandboxType, [ATTR.sessionHash]: hashIdentifier(this.identifier), ...attributes }, (span) => fn(span, recorded));
   }
 }
 
@@ -110,22 +119,32 @@ export function instrumentSandbox<S extends Sandbox>(sandbox: S): S {
  * Events still reach `next`.
  */
 export function lifecycleTelemetry(next?: LifecycleListener): LifecycleListener {
-  const live = new Set<string>();
+  // Sessions whose opening was recorded: only those are counted down when they close, so a provider
+  // registered while a session was open never sees it close without having seen it open.
+  const counted = new Set<string>();
+  const seen = new Set<string>();
   return (event) => {
     const key = `${event.sandboxType}|${event.identifier}`;
-    if (event.phase === 'ready' && !live.has(key)) {
-      live.add(key);
-      recordSessionOpened(event.sandboxType);
-      const end = new Date();
-      const start = new Date(end.getTime() - (event.stepMs ?? 0));
-      recordPastSpan(
-        'tidepool.session.allocate',
-        { [ATTR.backend]: event.sandboxType, [ATTR.sessionHash]: hashIdentifier(event.identifier), [ATTR.durationMs]: event.stepMs ?? 0, [ATTR.reused]: event.reused ?? false },
-        start,
-        end,
-      );
-    } else if (event.phase === 'closed' && live.delete(key)) {
-      recordSessionClosed(event.sandboxType);
+    if (event.phase === 'ready' && !seen.has(key)) {
+      seen.add(key);
+      const loading = recorders();
+      if (loading) {
+        counted.add(key);
+        const end = new Date();
+        const start = new Date(end.getTime() - (event.stepMs ?? 0));
+        void loading.then((recorded) => {
+          recorded.recordSessionOpened(event.sandboxType);
+          recorded.recordPastSpan(
+            'tidepool.session.allocate',
+            { [ATTR.backend]: event.sandboxType, [ATTR.sessionHash]: hashIdentifier(event.identifier), [ATTR.durationMs]: event.stepMs ?? 0, [ATTR.reused]: event.reused ?? false },
+            start,
+            end,
+          );
+        });
+      }
+    } else if (event.phase === 'closed') {
+      seen.delete(key);
+      if (counted.delete(key)) void recorders()?.then((recorded) => recorded.recordSessionClosed(event.sandboxType));
     }
     next?.(event);
   };

@@ -1,10 +1,9 @@
 /**
- * The tracer, the meter and the attribute names Tidepool records. Attributes describe a call
+ * The attribute names Tidepool records (this module loads no OpenTelemetry code). Attributes describe a call
  * (backend, hashed session identifier, durations, status) and never carry code, file contents or
  * secrets: identifiers are hashed because a session identifier is a capability on a remote pool.
  */
 import { createHash } from 'node:crypto';
-import { trace, type Tracer } from '@opentelemetry/api';
 
 export const INSTRUMENTATION_NAME = 'tidepool';
 export const INSTRUMENTATION_VERSION = '0.1.0';
@@ -25,11 +24,6 @@ export const ATTR = {
   httpStatus: 'http.response.status_code',
   httpRoute: 'http.route',
 } as const;
-
-/** A global lookup each time, so a provider registered after this module loaded is still used. */
-export function tidepoolTracer(): Tracer {
-  return trace.getTracer(INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION);
-}
 
 /**
  * A stable, non-reversible label for a session identifier: the same session gets the same label in

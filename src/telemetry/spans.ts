@@ -1,6 +1,11 @@
 /** Runs a function inside an active span, ending it with the function's outcome. */
-import { context, SpanStatusCode, type Attributes, type Span, type SpanKind } from '@opentelemetry/api';
-import { ATTR, elapsedMs, tidepoolTracer } from './attributes.js';
+import { context, propagation, SpanStatusCode, trace, type Attributes, type Span, type SpanKind, type Tracer } from '@opentelemetry/api';
+import { ATTR, elapsedMs, INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION } from './attributes.js';
+
+/** A global lookup each time, so a provider registered after this module loaded is still used. */
+export function tidepoolTracer(): Tracer {
+  return trace.getTracer(INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION);
+}
 
 export async function inSpan<T>(name: string, attributes: Attributes, fn: (span: Span) => Promise<T>, kind?: SpanKind): Promise<T> {
   return tidepoolTracer().startActiveSpan(name, { attributes, ...(kind !== undefined && { kind }) }, async (span) => {
@@ -34,3 +39,8 @@ export function recordPastSpan(name: string, attributes: Attributes, startTime: 
   span.end(endTime);
 }
 
+
+/** Adds `traceparent`/`tracestate` for the active span to outgoing request headers (a pool then joins the trace). */
+export function injectTraceContext(headers: Record<string, string>): void {
+  propagation.inject(context.active(), headers);
+}

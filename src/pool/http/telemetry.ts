@@ -6,7 +6,8 @@
  */
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { MiddlewareHandler } from 'hono';
-import { ATTR, elapsedMs, hashIdentifier, tidepoolTracer } from '../../telemetry/attributes.js';
+import { ATTR, elapsedMs, hashIdentifier } from '../../telemetry/attributes.js';
+import { tidepoolTracer } from '../../telemetry/spans.js';
 import { extractTraceContext } from '../../telemetry/propagation.js';
 import type { PoolEnv } from './context.js';
 

@@ -11,7 +11,7 @@ import pRetry from 'p-retry';
 import type { Logger } from 'pino';
 import type { Agent } from 'undici';
 import { SandboxError, SandboxTimeoutError, TransportError } from '../../../errors.js';
-import { injectTraceContext } from '../../../telemetry/propagation.js';
+import { recorders } from '../../../telemetry/recorders.js';
 import { errorFromResponse } from './http-errors.js';
 import { DEFAULT_RETRY_BOUNDS, mayRetry, connectionErrorCode, parseRetryAfterMs, type RequestSafety, type RetryBounds } from './retry-policy.js';
 import type { AcaAuthMode } from './settings.js';
@@ -160,10 +160,11 @@ export class AcaTransport {
 
   async #fetchOnce(request: AcaRequest, url: string, token: string | undefined): Promise<AcaResponse> {
     const timeoutMs = request.timeoutMs ?? this.#requestTimeoutMs;
-    const { signal, timedOut, done } = attemptSignal(timeoutMs, request.signal);
     const headers: Record<string, string> = { 'user-agent': USER_AGENT, accept: 'application/json' };
     if (token !== undefined) headers.authorization = `Bearer ${token}`;
-    injectTraceContext(headers);
+    const recording = recorders();
+    if (recording) (await recording).injectTraceContext(headers);
+    const { signal, timedOut, done } = attemptSignal(timeoutMs, request.signal);
     let body: string | FormData | undefined;
     if (request.json !== undefined) {
       headers['content-type'] = 'application/json; charset=utf-8';
