@@ -1,5 +1,5 @@
 /** Runs a function inside an active span, ending it with the function's outcome. */
-import { context, propagation, SpanStatusCode, trace, type Attributes, type Span, type SpanKind, type Tracer } from '@opentelemetry/api';
+import { context, propagation, SpanKind as SpanKindValue, SpanStatusCode, trace, type Attributes, type Span, type SpanKind, type Tracer } from '@opentelemetry/api';
 import { ATTR, elapsedMs, INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION } from './attributes.js';
 
 /** A global lookup each time, so a provider registered after this module loaded is still used. */
@@ -43,4 +43,21 @@ export function recordPastSpan(name: string, attributes: Attributes, startTime: 
 /** Adds `traceparent`/`tracestate` for the active span to outgoing request headers (a pool then joins the trace). */
 export function injectTraceContext(headers: Record<string, string>): void {
   propagation.inject(context.active(), headers);
+}
+
+/**
+ * A SERVER span for an incoming request, joined to the caller's trace when its headers carry
+ * `traceparent`/`tracestate` (W3C trace context; a no-op until a propagator is registered).
+ */
+export function startServerSpan(name: string, attributes: Attributes, getHeader: (name: string) => string | undefined): Span {
+  const parent = propagation.extract(context.active(), undefined, {
+    get: (_carrier, key) => getHeader(key),
+    keys: () => ['traceparent', 'tracestate'],
+  });
+  return tidepoolTracer().startSpan(name, { kind: SpanKindValue.SERVER, attributes }, parent);
+}
+
+/** Marks a span as failed without saying why (a server-side failure's detail stays in the log). */
+export function markFailed(span: Span): void {
+  span.setStatus({ code: SpanStatusCode.ERROR });
 }
