@@ -11,10 +11,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ENDPOINT, KEY, pythonJson, pythonMultipart, startClientPool, type ClientPool } from './replay.js';
+import { ENDPOINT, KEY, PYTHON_REQUESTS_HEADERS, pythonJson, pythonMultipart, startClientPool, type ClientPool } from './replay.js';
 
 const USER_AGENT = 'langchain-azure-dynamic-sessions/1.0.3 (Language=Python)';
-const REQUESTS_DEFAULTS = { 'Accept-Encoding': 'gzip, deflate', Accept: '*/*', Connection: 'keep-alive' };
 
 let pool: ClientPool;
 beforeAll(async () => {
@@ -34,7 +33,7 @@ async function run(sessionId: string, code: string): Promise<{ content: string; 
   const response = await pool.send({
     method: 'POST',
     url: buildUrl(sessionId, 'code/execute'),
-    headers: { 'User-Agent': USER_AGENT, ...REQUESTS_DEFAULTS, Authorization: `Bearer ${KEY}`, 'Content-Type': 'application/json' },
+    headers: { 'User-Agent': USER_AGENT, ...PYTHON_REQUESTS_HEADERS, Authorization: `Bearer ${KEY}`, 'Content-Type': 'application/json' },
     body: pythonJson({ properties: { codeInputType: 'inline', executionType: 'synchronous', code } }),
   });
   expect(response.status).toBe(200);
@@ -74,7 +73,7 @@ describe('LangChain Python SessionsPythonREPLTool', () => {
     const uploaded = await pool.send({
       method: 'POST',
       url: buildUrl(session, 'files/upload'),
-      headers: { 'User-Agent': USER_AGENT, ...REQUESTS_DEFAULTS, Authorization: `Bearer ${KEY}`, 'Content-Type': upload.contentType },
+      headers: { 'User-Agent': USER_AGENT, ...PYTHON_REQUESTS_HEADERS, Authorization: `Bearer ${KEY}`, 'Content-Type': upload.contentType },
       body: upload.body,
     });
     expect(uploaded.status).toBe(200);
@@ -82,20 +81,20 @@ describe('LangChain Python SessionsPythonREPLTool', () => {
     expect({ filename: metadata.filename, size: metadata.size }).toEqual({ filename: 'data/input.csv', size: 8 });
     const read = await run(session, "import pandas as pd\ndf = pd.read_csv('/mnt/data/data/input.csv')\ndf.to_csv('/mnt/data/out file.csv', index=False)\nint(df.b.sum())");
     expect(JSON.parse(read.content).result).toBe(2);
-    const list = await pool.send({ method: 'GET', url: buildUrl(session, 'files'), headers: { 'User-Agent': USER_AGENT, ...REQUESTS_DEFAULTS, Authorization: `Bearer ${KEY}` } });
+    const list = await pool.send({ method: 'GET', url: buildUrl(session, 'files'), headers: { 'User-Agent': USER_AGENT, ...PYTHON_REQUESTS_HEADERS, Authorization: `Bearer ${KEY}` } });
     const names = ((await list.json()) as { value: { properties: { filename: string; size: number } }[] }).value.map((entry) => entry.properties.filename);
     expect(names.sort()).toEqual(['data/input.csv', 'out file.csv']);
     const download = await pool.send({
       method: 'GET',
       url: buildUrl(session, `files/content/${encodeURIComponent('out file.csv')}`),
-      headers: { 'User-Agent': USER_AGENT, ...REQUESTS_DEFAULTS, Authorization: `Bearer ${KEY}` },
+      headers: { 'User-Agent': USER_AGENT, ...PYTHON_REQUESTS_HEADERS, Authorization: `Bearer ${KEY}` },
     });
     expect(download.status).toBe(200);
     expect(await download.text()).toBe('a,b\n1,2\n');
     const deleted = await pool.send({
       method: 'DELETE',
       url: `${ENDPOINT}/session?identifier=${session}&api-version=2025-10-02-preview`,
-      headers: { Authorization: `Bearer ${KEY}`, 'User-Agent': USER_AGENT, ...REQUESTS_DEFAULTS },
+      headers: { Authorization: `Bearer ${KEY}`, 'User-Agent': USER_AGENT, ...PYTHON_REQUESTS_HEADERS },
     });
     expect(deleted.status).toBe(204);
     expect(JSON.parse((await run(session, 'x')).content).stderr).toContain('NameError');
@@ -110,7 +109,7 @@ describe('LangChain Python SessionsPythonREPLTool', () => {
     const response = await pool.send({
       method: 'POST',
       url: `${ENDPOINT}/executions?identifier=${randomUUID()}&api-version=2025-02-02-preview`,
-      headers: { 'User-Agent': USER_AGENT, ...REQUESTS_DEFAULTS, Authorization: `Bearer ${KEY}`, 'Content-Type': 'application/json' },
+      headers: { 'User-Agent': USER_AGENT, ...PYTHON_REQUESTS_HEADERS, Authorization: `Bearer ${KEY}`, 'Content-Type': 'application/json' },
       body: pythonJson({ shellCommand: 'ls -la /mnt/data' }),
     });
     expect(response.status).toBe(400);

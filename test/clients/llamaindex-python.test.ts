@@ -12,10 +12,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ENDPOINT, KEY, pythonJson, pythonMultipart, startClientPool, type ClientPool } from './replay.js';
+import { ENDPOINT, KEY, PYTHON_REQUESTS_HEADERS, pythonJson, pythonMultipart, startClientPool, type ClientPool } from './replay.js';
 
 const USER_AGENT = 'llamaindex-azure-code-interpreter/0.3.0 (Language=Python)';
-const REQUESTS_DEFAULTS = { 'Accept-Encoding': 'gzip, deflate', Accept: '*/*', Connection: 'keep-alive' };
 
 let pool: ClientPool;
 beforeAll(async () => {
@@ -37,7 +36,7 @@ async function codeInterpreter(sessionId: string, pythonCode: string): Promise<{
   const response = await pool.send({
     method: 'POST',
     url: url(sessionId, 'code/execute'),
-    headers: { 'User-Agent': USER_AGENT, ...REQUESTS_DEFAULTS, Authorization: `Bearer ${KEY}`, 'Content-Type': 'application/json' },
+    headers: { 'User-Agent': USER_AGENT, ...PYTHON_REQUESTS_HEADERS, Authorization: `Bearer ${KEY}`, 'Content-Type': 'application/json' },
     body: pythonJson({ properties: { codeInputType: 'inline', executionType: 'synchronous', code: sanitize(pythonCode) } }),
   });
   expect(response.status).toBe(200);
@@ -69,15 +68,15 @@ describe('LlamaIndex Python AzureCodeInterpreterToolSpec', () => {
 
   it('uploads under /mnt/data/<basename>, parses filename and size, lists, downloads', async () => {
     const upload = pythonMultipart('/mnt/data/matrix.txt', '1 2\n3 4\n');
-    const response = await pool.send({ method: 'POST', url: url(session, 'files/upload'), headers: { ...REQUESTS_DEFAULTS, Authorization: `Bearer ${KEY}`, 'Content-Type': upload.contentType }, body: upload.body });
+    const response = await pool.send({ method: 'POST', url: url(session, 'files/upload'), headers: { ...PYTHON_REQUESTS_HEADERS, Authorization: `Bearer ${KEY}`, 'Content-Type': upload.contentType }, body: upload.body });
     expect(response.status).toBe(200);
     const metadata = ((await response.json()) as { value: { properties?: { filename: string; size: number } }[] }).value.filter((entry) => entry.properties).map((entry) => entry.properties!);
     expect(metadata.map((file) => [file.filename, file.size, file.filename.startsWith('/mnt/data') ? file.filename : `/mnt/data/${file.filename}`])).toEqual([['matrix.txt', 8, '/mnt/data/matrix.txt']]);
     await codeInterpreter(session, "import numpy as np\nnp.savetxt('/mnt/data/doubled.txt', np.loadtxt('/mnt/data/matrix.txt') * 2, fmt='%d')");
-    const list = (await (await pool.send({ method: 'GET', url: url(session, 'files'), headers: { ...REQUESTS_DEFAULTS, Authorization: `Bearer ${KEY}` } })).json()) as { value: { properties: { filename: string; size: number } }[] };
+    const list = (await (await pool.send({ method: 'GET', url: url(session, 'files'), headers: { ...PYTHON_REQUESTS_HEADERS, Authorization: `Bearer ${KEY}` } })).json()) as { value: { properties: { filename: string; size: number } }[] };
     expect(list.value.map((entry) => entry.properties.filename).sort()).toEqual(['doubled.txt', 'matrix.txt']);
     const remote = '/mnt/data/doubled.txt'.replace('/mnt/data/', '');
-    const download = await pool.send({ method: 'GET', url: url(session, `files/content/${remote}`), headers: { ...REQUESTS_DEFAULTS, Authorization: `Bearer ${KEY}` } });
+    const download = await pool.send({ method: 'GET', url: url(session, `files/content/${remote}`), headers: { ...PYTHON_REQUESTS_HEADERS, Authorization: `Bearer ${KEY}` } });
     expect(await download.text()).toBe('2 4\n6 8\n');
   });
 });

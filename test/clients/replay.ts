@@ -39,6 +39,9 @@ export async function startClientPool(options: Omit<Parameters<typeof createHarn
 }
 
 /** Python's json.dumps with its defaults: ", " and ": " separators, non-ASCII escaped. */
+/** The headers Python's `requests` adds to every request by default. */
+export const PYTHON_REQUESTS_HEADERS = { 'Accept-Encoding': 'gzip, deflate', Accept: '*/*', Connection: 'keep-alive' } as const;
+
 export function pythonJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(pythonJson).join(', ')}]`;
   if (value !== null && typeof value === 'object') {
