@@ -7,8 +7,8 @@ import console from 'node:console';
 import path from 'node:path';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { renderReport } from './robustness-report.mjs';
+import { parseScriptArgs } from './script-args.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const USAGE = `Usage: npm run fuzz -- [--runs N] [--seed S]
@@ -28,17 +28,7 @@ function wholeNumber(name, raw, min) {
   return value;
 }
 
-let values;
-try {
-  ({ values } = parseArgs({ options: { runs: { type: 'string' }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h' } } }));
-} catch (error) {
-  console.error(`${error.message}\n\n${USAGE}`);
-  process.exit(2);
-}
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
+const values = parseScriptArgs({ runs: { type: 'string' }, seed: { type: 'string' } }, USAGE);
 const runs = values.runs === undefined ? 10_000 : wholeNumber('runs', values.runs, 1);
 const seed = values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : wholeNumber('seed', values.seed, -(2 ** 31));
 console.log(`fuzzing with --runs ${runs} --seed ${seed}`);

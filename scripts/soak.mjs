@@ -8,8 +8,8 @@ import console from 'node:console';
 import path from 'node:path';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { renderReport } from './robustness-report.mjs';
+import { parseScriptArgs } from './script-args.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const USAGE = `Usage: npm run soak -- [options]
@@ -45,18 +45,8 @@ const NUMERIC = {
   'noisy-rounds': ['TIDEPOOL_LOAD_ROUNDS', 4],
 };
 
-let values;
-try {
-  const options = Object.fromEntries(Object.keys(NUMERIC).map((name) => [name, { type: 'string' }]));
-  ({ values } = parseArgs({ options: { ...options, only: { type: 'string' }, help: { type: 'boolean', short: 'h' } } }));
-} catch (error) {
-  console.error(`${error.message}\n\n${USAGE}`);
-  process.exit(2);
-}
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
+const numeric = Object.fromEntries(Object.keys(NUMERIC).map((name) => [name, { type: 'string' }]));
+const values = parseScriptArgs({ ...numeric, only: { type: 'string' } }, USAGE);
 const env = { ...process.env, TIDEPOOL_ROBUSTNESS_RECORD_DIR: path.join(ROOT, 'reports', 'data'), TIDEPOOL_SOAK_SAMPLE_MS: '1000' };
 for (const [name, [variable, fallback]] of Object.entries(NUMERIC)) {
   const raw = values[name] ?? String(fallback);
