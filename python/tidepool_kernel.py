@@ -674,8 +674,9 @@ def with_filename(code, filename):
 
 
 def kill_session_processes():
-    """Kills every process of the kernel's PID namespace except its PID 1 and the kernel; True
-    once none is left. Only for a kernel in a session's own PID namespace: kill(-1) reaches
+    """Kills every process of the caller's PID namespace except PID 1 and the caller (the kernel,
+    or PID 1 itself before it starts a fresh kernel); True once none is left. Only for a process
+    in a session's own PID namespace: kill(-1) reaches
     every process the caller may signal in its namespace (and those below it), which outside
     a session would be the host's.
 

@@ -45,7 +45,6 @@ import socket
 import struct
 import subprocess
 import sys
-import time
 import traceback
 
 # The kernel and file server live beside this file (python -I leaves the script's folder off sys.path).
@@ -72,8 +71,6 @@ SIOCSIFFLAGS, IFF_UP, IFF_LOOPBACK, IFF_RUNNING = 0x8914, 0x1, 0x8, 0x40
 DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
 DEV_LINKS = {"fd": "/proc/self/fd", "stdin": "/proc/self/fd/0", "stdout": "/proc/self/fd/1",
              "stderr": "/proc/self/fd/2", "ptmx": "pts/ptmx"}
-# How long PID 1 waits for the processes it killed to be gone before it starts a fresh kernel.
-REAP_DEADLINE_SECONDS = 2.0
 REPORT_LIMIT = 4000  # below PIPE_BUF, so a failure report arrives in one piece
 
 libc = ctypes.CDLL(None, use_errno=True)
@@ -375,25 +372,14 @@ class Init:
                 pass
 
     def end_leftovers(self):
-        """Every process of the session but this one (only PID 1 may safely do this: under
-        isolation "none" the same call would reach the host's processes). They are reaped before
-        this returns (for at most REAP_DEADLINE_SECONDS), so a kernel started next never sees
-        them, not even as zombies in /proc."""
-        if not self.request["namespaces"]:
-            return
-        try:
-            os.kill(-1, signal.SIGKILL)
-        except ProcessLookupError:
-            return
-        deadline = time.monotonic() + REAP_DEADLINE_SECONDS
-        while time.monotonic() < deadline:
-            try:
-                pid, _status = os.waitpid(-1, os.WNOHANG)
-            except ChildProcessError:
-                return
-            if pid == 0:
-                # Every child left is dying: SIGKILL cannot be refused, only delayed by the kernel.
-                time.sleep(0.001)
+        """Every process of the session but this one, reaped before this returns (for at most the
+        kernel's reap deadline), so a kernel started next never sees them, not even as zombies in
+        /proc. Only PID 1 may safely do this: under isolation "none" kill(-1) would reach the
+        host's processes."""
+        if self.request["namespaces"]:
+            import tidepool_kernel
+
+            tidepool_kernel.kill_session_processes()
 
     def reap(self):
         for pid, status in exited_children():
