@@ -52,6 +52,11 @@ const NUMBER_SETTINGS: NumberSpec[] = [
   { option: 'outputLimitBytes' },
 ];
 
+/** The spec of one numeric setting, to name it in an error about how it relates to another. */
+function specFor(specs: NumberSpec[], option: string): NumberSpec {
+  return specs.find((spec) => spec.option === option)!;
+}
+
 const ISOLATION: SettingName = { option: 'isolation', env: 'TIDEPOOL_POOL_ISOLATION', flag: '--isolation' };
 const CONTAINER_TYPE: SettingName = { option: 'containerType', env: 'TIDEPOOL_POOL_CONTAINER_TYPE', flag: '--container-type' };
 const EGRESS: SettingName = { option: 'egress', env: 'TIDEPOOL_POOL_EGRESS', flag: '--egress' };
@@ -96,7 +101,7 @@ export function resolvePoolSettings(options: Partial<PoolSettings> = {}, env: En
     });
   }
   if (settings.readySessions > settings.maxSessions) {
-    throw invalidSetting(NUMBER_SETTINGS[1]!, `(${settings.readySessions}) cannot exceed maxSessions (${settings.maxSessions}); lower it or raise --max-sessions.`);
+    throw invalidSetting(specFor(NUMBER_SETTINGS, 'readySessions'), `(${settings.readySessions}) cannot exceed maxSessions (${settings.maxSessions}); lower it or raise --max-sessions.`);
   }
   return settings;
 }
@@ -179,12 +184,11 @@ export function resolveServerLimits(options: Partial<PoolServerLimits> = {}, env
     const key = spec.option as keyof PoolServerLimits;
     limits[key] = integerSetting(spec, options[key], env, { fallback: DEFAULT_POOL_SERVER_LIMITS[key] });
   }
-  const setting = (key: keyof PoolServerLimits) => SERVER_LIMIT_SETTINGS.find((spec) => spec.option === key)!;
   if (limits.headersTimeoutMs > limits.requestTimeoutMs) {
-    throw invalidSetting(setting('headersTimeoutMs'), `(${limits.headersTimeoutMs}) cannot exceed requestTimeoutMs (${limits.requestTimeoutMs}); lower it or raise TIDEPOOL_POOL_REQUEST_TIMEOUT_MS.`);
+    throw invalidSetting(specFor(SERVER_LIMIT_SETTINGS, 'headersTimeoutMs'), `(${limits.headersTimeoutMs}) cannot exceed requestTimeoutMs (${limits.requestTimeoutMs}); lower it or raise TIDEPOOL_POOL_REQUEST_TIMEOUT_MS.`);
   }
   if (limits.maxResultMb > limits.resultStoreMb) {
-    throw invalidSetting(setting('maxResultMb'), `(${limits.maxResultMb}) cannot exceed resultStoreMb (${limits.resultStoreMb}); lower it or raise --result-store-mb.`);
+    throw invalidSetting(specFor(SERVER_LIMIT_SETTINGS, 'maxResultMb'), `(${limits.maxResultMb}) cannot exceed resultStoreMb (${limits.resultStoreMb}); lower it or raise --result-store-mb.`);
   }
   return limits;
 }
