@@ -5,7 +5,7 @@ import { EXIT_FAILURE, type CliContext } from '../context.js';
 export function registerDoctor(program: Command, context: CliContext): void {
   program
     .command('doctor')
-    .description('Check python3, the scientific packages, bubblewrap, seccomp, egress tools, user namespaces, cgroups, fonts and Chromium; print how to fix what is missing')
+    .description('Check python3, the scientific packages, bubblewrap, seccomp, egress tools, user namespaces, cgroups, fonts, Chromium and nginx; print how to fix what is missing')
     .option('--json', 'print the checks as JSON')
     .action(async (options: { json?: boolean }) => {
       const { runChecks } = await import('../../system/index.js');
