@@ -20,6 +20,9 @@ import {
 } from './protocol.js';
 import type { KernelExecuteOptions, KernelExit, KernelResponse, KernelTransport, ShellRequest, ShellResponse } from './types.js';
 
+/** How each kernel names the error of an interrupted cell (Python's exception, the JavaScript kernel's). */
+const INTERRUPTED_ERROR_TYPES = new Set(['KeyboardInterrupt', 'Interrupted']);
+
 export { DEFAULT_OUTPUT_LIMIT_BYTES, DEFAULT_RESULT_LIMIT_BYTES, maxResponseBytes } from './protocol.js';
 
 /** How long an interrupted cell gets to stop before the kernel is killed. */
@@ -150,7 +153,7 @@ export class KernelClient {
       const request = { ...message, outputLimit, responseLimit: this.#decoder.maxFrameBytes };
       const response = (await this.#request(request, schema)) as { error: { type: string } | null };
       if (stopReason === 'abort') throw options.signal!.reason;
-      if (stopReason === 'timeout' && response.error?.type === 'KeyboardInterrupt') return { response, stopped: 'timeout' };
+      if (stopReason === 'timeout' && INTERRUPTED_ERROR_TYPES.has(response.error?.type ?? '')) return { response, stopped: 'timeout' };
       return { response };
     } catch (error) {
       if (!(error instanceof KernelDiedError) || !killed) throw error;
