@@ -197,7 +197,7 @@ export class KernelClient {
 
   /** The kernel broke the protocol, which only user code writing into its socket does: end it. */
   #breach(detail: string): void {
-    this.#fail(new KernelDiedError(`the Python kernel broke its protocol (${detail.slice(0, 300)}), so it was ended; code in the cell may have written into the kernel's socket`));
+    this.#fail(new KernelDiedError(`the kernel broke its protocol (${detail.slice(0, 300)}), so it was ended; code in the cell may have written into the kernel's socket`));
     this.#transport.kill();
   }
 
@@ -205,7 +205,7 @@ export class KernelClient {
     const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
     const diagnostics = this.#transport.diagnostics().trim();
     const detail = diagnostics ? `: ${diagnostics.split('\n').slice(-3).join(' | ')}` : '';
-    this.#fail(new KernelDiedError(`the Python kernel ${how}${detail}`, exit));
+    this.#fail(new KernelDiedError(`the kernel ${how}${detail}`, exit));
   }
 
   #fail(error: KernelDiedError): void {
