@@ -414,8 +414,8 @@ export class PoolSessionManager implements SessionManager {
         socketPath: `${ZYGOTE_DIR}/pool.sock`,
         runAs: owner?.uid ?? null,
         namespaces: settings.isolation === 'bwrap',
-        // A NodeLTS pool's sessions run Node.js: the scientific Python stack would only cost memory.
-        preload: settings.containerType !== 'node',
+        // Only Python cells use the scientific stack; in NodeLTS and Shell sessions it would only cost memory.
+        preload: settings.containerType === 'python',
         nodeKernel,
       }),
     );
