@@ -19,7 +19,7 @@ export default tseslint.config(
     // The JavaScript kernel runs under plain Node.js inside sessions: CommonJS, Node's globals.
     files: ['javascript/**/*.cjs'],
     languageOptions: {
-      globals: { process: 'readonly', Buffer: 'readonly', console: 'readonly', globalThis: 'readonly', performance: 'readonly', setInterval: 'readonly', __filename: 'readonly' },
+      globals: { process: 'readonly', Buffer: 'readonly', console: 'readonly', globalThis: 'readonly', performance: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', __filename: 'readonly' },
     },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },

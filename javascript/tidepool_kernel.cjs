@@ -315,7 +315,6 @@ class Kernel {
     // Errors of callbacks and promises a cell left behind go to the output, never end the kernel.
     process.on('uncaughtException', (error) => this.stderr.write(Buffer.from(`Uncaught ${describeError(error, '').traceback || inspect(error)}\n`)));
     process.on('unhandledRejection', (reason) => this.stderr.write(Buffer.from(`Uncaught (in promise) ${reason instanceof Error ? userStack(reason.stack) : inspect(reason)}\n`)));
-    if (this.childOutput.length) setInterval(() => this.drainChildOutput(), CHILD_OUTPUT_POLL_MS).unref();
     const userRequire = createRequire(path.join(this.dataDir, 'cell.js'));
     Object.assign(globalThis, { require: userRequire, module: { exports: {}, require: userRequire }, __dirname: this.dataDir, __filename: path.join(this.dataDir, 'cell.js') });
     try {
@@ -358,6 +357,9 @@ class Kernel {
     this.stdout.limit = outputLimit;
     this.stderr.limit = outputLimit;
     const started = performance.now();
+    // While a cell runs, child processes' output is read as it comes (a full pipe would stall them);
+    // an idle session wakes for nothing: what arrives between cells waits in the pipe for the next.
+    const poll = this.childOutput.length ? setInterval(() => this.drainChildOutput(), CHILD_OUTPUT_POLL_MS) : undefined;
     let value;
     let hasResult = false;
     let error = null;
@@ -367,6 +369,7 @@ class Kernel {
       error = describeError(thrown, code);
     } finally {
       this.interrupt = null;
+      clearInterval(poll);
     }
     const fields = error ? { hasResult: false, result: null, repr: null } : safeResultFields(value, hasResult);
     if (fields.error) error = fields.error;
