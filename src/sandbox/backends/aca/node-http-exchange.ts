@@ -23,8 +23,10 @@ export interface NodeHttpResponse {
  * Sends the request and reads the whole answer. A connection cut before the answer is complete
  * rejects with the socket's error (ECONNRESET…), an abort with the signal's reason.
  */
-export async function nodeHttpExchange(url: string, request: NodeHttpRequest): Promise<NodeHttpResponse> {
-  const { request: send } = url.startsWith('https:') ? await import('node:https') : await import('node:http');
+export function nodeHttpExchange(url: string, request: NodeHttpRequest): Promise<NodeHttpResponse> {
+  // Not `import('node:http')`: an ES module namespace reads every export, and node:http's
+  // WebSocket getters load Node's own copy of undici (~20 ms), which this module exists to avoid.
+  const { request: send } = url.startsWith('https:') ? process.getBuiltinModule('node:https') : process.getBuiltinModule('node:http');
   const headers = request.body === undefined ? request.headers : { ...request.headers, 'content-length': String(Buffer.byteLength(request.body)) };
   return new Promise((resolve, reject) => {
     const outgoing = send(url, { method: request.method, headers, signal: request.signal }, (response) => {

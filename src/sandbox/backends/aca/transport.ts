@@ -209,7 +209,8 @@ export class AcaTransport {
   }
 
   async #exchange(request: AcaRequest, url: string, headers: Record<string, string>, body: string | FormData | undefined, signal: AbortSignal): Promise<AcaResponse> {
-    if (this.#fetch || body instanceof FormData) {
+    // `typeof`, not `instanceof FormData`: merely reading the global FormData loads Node's own undici (~20 ms).
+    if (this.#fetch || typeof body === 'object') {
       // A multipart upload is rare and large: the platform fetch's form encoder (it knows the
       // platform's FormData) is worth its per-request cost.
       const send = this.#fetch ?? globalThis.fetch;
