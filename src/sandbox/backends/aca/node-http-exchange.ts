@@ -21,7 +21,7 @@ export interface NodeHttpResponse {
 
 /**
  * Sends the request and reads the whole answer. A connection cut before the answer is complete
- * rejects with the socket's error (ECONNRESET…), an abort with the signal's reason.
+ * rejects with the socket's error (ECONNRESET…); an abort rejects with Node's AbortError.
  */
 export function nodeHttpExchange(url: string, request: NodeHttpRequest): Promise<NodeHttpResponse> {
   // Not `import('node:http')`: an ES module namespace reads every export, and node:http's

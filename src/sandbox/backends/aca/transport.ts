@@ -28,6 +28,7 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
  * handful of requests and exits, such as a CLI command).
  */
 export type AcaHttpClient = 'undici' | 'node';
+
 const USER_AGENT = `tidepool/0.1.0 (Language=TypeScript; node.js/${process.version})`;
 
 export interface AcaTransportOptions {
