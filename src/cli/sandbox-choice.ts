@@ -22,11 +22,19 @@ export interface CliSandboxOptions {
   onLifecycle?: LifecycleListener;
   /** The command's code needs network egress (the weather tools): a local pool without it is passed over. */
   needsEgress?: boolean;
+  /**
+   * The command serves requests for as long as it runs (the MCP server): the pool and ACA clients
+   * then load undici's keep-alive agents, cheapest per request. Other commands send a few requests
+   * and exit, so they use Node's built-in http, which costs nothing to load.
+   */
+  longLived?: boolean;
 }
 
 export async function openCliSandbox(name: string, context: CliContext, options: CliSandboxOptions = {}): Promise<CliSandbox> {
   const type = resolveSandboxType(name);
-  const shared = { ...sandboxEnvOptions(context.env), env: context.env, label: options.label, onLifecycle: options.onLifecycle };
+  const httpClient = options.longLived ? ('undici' as const) : ('node' as const);
+  const envOptions = sandboxEnvOptions(context.env);
+  const shared = { ...envOptions, aca: { ...envOptions.aca, httpClient }, env: context.env, label: options.label, onLifecycle: options.onLifecycle };
   const createSandbox = async () => (await import('../sandbox/factory.js')).createSandbox;
   if (type !== 'Sandbox-Pool') return { sandbox: (await createSandbox())(type, shared), keepsSessions: type === 'Sandbox-ACA' };
 
@@ -35,7 +43,7 @@ export async function openCliSandbox(name: string, context: CliContext, options:
     context.stderr.write(`🌊 Using the local pool at ${found.state.url} (pid ${found.state.pid}; \`npx tidepool pool status\`)\n`);
     const { createPoolSandbox } = await import('../sandbox/backends/pool/index.js');
     const server = { url: found.state.url, apiKey: found.state.apiKey };
-    return { sandbox: createPoolSandbox({ env: context.env, label: options.label, onLifecycle: options.onLifecycle, server }), keepsSessions: true };
+    return { sandbox: createPoolSandbox({ env: context.env, label: options.label, onLifecycle: options.onLifecycle, server, client: { httpClient } }), keepsSessions: true };
   }
   if (found.kind === 'running') {
     context.stderr.write(

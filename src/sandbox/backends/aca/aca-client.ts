@@ -12,7 +12,7 @@ import { validateIdentifier } from './identifier.js';
 import { resolveAcaConnection, type AcaConnectionOptions, type ResolvedAcaConnection } from './settings.js';
 import { CredentialTokenProvider, StaticTokenProvider, type TokenProvider } from './token-provider.js';
 import { splitTraceback, unparsedFailure } from './traceback.js';
-import { AcaTransport } from './transport.js';
+import { AcaTransport, type AcaHttpClient } from './transport.js';
 import type { RetryBounds } from './retry-policy.js';
 import { createGen1Wire } from './wire-gen1.js';
 import { createGen2Wire } from './wire-gen2.js';
@@ -24,6 +24,11 @@ export const DEFAULT_EXECUTION_GRACE_MS = 15_000;
 export interface AcaClientOptions extends AcaConnectionOptions {
   /** Replaces the HTTP client (tests; the embedded pool's in-process handler); default undici on keep-alive agents. */
   fetch?: typeof fetch;
+  /**
+   * What sends the requests when `fetch` is not given: `undici` (default; keep-alive agents, cheapest
+   * per request) or `node` (Node's built-in http/https, nothing to load: for short-lived processes).
+   */
+  httpClient?: AcaHttpClient;
   /** Retry limits (default 4 retries within 30 000 ms, backoff 250 ms doubling to 8 000 ms, with jitter). */
   retry?: Partial<RetryBounds>;
   /** Per-attempt limit for file and session requests (default 60 000). */
@@ -60,6 +65,7 @@ export class AcaClient {
       tokens: this.#tokens,
       auth: connection.auth,
       fetch: options.fetch,
+      httpClient: options.httpClient,
       retry: options.retry,
       requestTimeoutMs: options.requestTimeoutMs,
       logger: options.logger,

@@ -31,8 +31,8 @@ export interface PoolSandboxOptions extends SandboxOptions {
   pool?: EmbeddedPoolOptions;
   /** ACA API version the client speaks to the embedded pool (default 2025-10-02-preview). */
   apiVersion?: string;
-  /** Client tuning: retries, timeouts, logger. */
-  client?: Pick<AcaClientOptions, 'retry' | 'requestTimeoutMs' | 'executionGraceMs' | 'logger'>;
+  /** Client tuning: retries, timeouts, logger, and (for a `server`) what sends the requests. */
+  client?: Pick<AcaClientOptions, 'retry' | 'requestTimeoutMs' | 'executionGraceMs' | 'logger' | 'httpClient'>;
   /** Where TIDEPOOL_POOL_* settings are read from; default process.env. */
   env?: Env;
   /** Injected by tests; default startPoolServer from src/pool. */
