@@ -282,6 +282,24 @@ function describeError(error, code) {
   return { type: 'Uncaught', message: capped(inspect(error), 'error message'), traceback: '' };
 }
 
+/**
+ * describeError for any thrown value: a hostile one (a Proxy whose traps throw, an error whose
+ * `stack` getter throws) gets a generic description instead of breaking the kernel.
+ */
+function describeThrown(thrown, code) {
+  try {
+    return describeError(thrown, code);
+  } catch {
+    return { type: 'Uncaught', message: 'a value that could not be described (reading it threw)', traceback: '' };
+  }
+}
+
+/** One line for stderr about an error a cell left behind (a timer's throw, an unhandled rejection). */
+function describeLeftover(label, thrown) {
+  const { message, traceback } = describeThrown(thrown, '');
+  return `${label} ${traceback || message}\n`;
+}
+
 function interruptedError() {
   return { type: INTERRUPTED, message: 'execution interrupted', traceback: '' };
 }
@@ -313,8 +331,8 @@ class Kernel {
     globalThis.console = new console.Console({ stdout, stderr });
     process.on('SIGINT', () => this.interrupt?.());
     // Errors of callbacks and promises a cell left behind go to the output, never end the kernel.
-    process.on('uncaughtException', (error) => this.stderr.write(Buffer.from(`Uncaught ${describeError(error, '').traceback || inspect(error)}\n`)));
-    process.on('unhandledRejection', (reason) => this.stderr.write(Buffer.from(`Uncaught (in promise) ${reason instanceof Error ? userStack(reason.stack) : inspect(reason)}\n`)));
+    process.on('uncaughtException', (error) => this.stderr.write(Buffer.from(describeLeftover('Uncaught', error))));
+    process.on('unhandledRejection', (reason) => this.stderr.write(Buffer.from(describeLeftover('Uncaught (in promise)', reason))));
     if (this.childOutput.length) setInterval(() => this.drainChildOutput(), CHILD_OUTPUT_POLL_MS).unref();
     const userRequire = createRequire(path.join(this.dataDir, 'cell.js'));
     Object.assign(globalThis, { require: userRequire, module: { exports: {}, require: userRequire }, __dirname: this.dataDir, __filename: path.join(this.dataDir, 'cell.js') });
@@ -325,7 +343,12 @@ class Kernel {
     }
     const reader = new FrameReader(
       (message) => {
-        this.queue = this.queue.then(() => this.handle(message));
+        // A request that fails inside the kernel still gets an answer, and never stops the queue.
+        this.queue = this.queue
+          .then(() => this.handle(message))
+          .catch((error) => this.sendKernelError(message, error))
+          // Not even a failure could be sent (user code broke what sending uses): the host sees the exit at once.
+          .catch(() => process.exit(70));
       },
       (error) => {
         process.exitCode = 2;
@@ -336,6 +359,12 @@ class Kernel {
     this.socket.on('data', (chunk) => reader.push(chunk));
     this.socket.on('end', () => process.exit(0));
     this.socket.on('error', () => process.exit(1));
+  }
+
+  sendKernelError(request, error) {
+    const id = request && typeof request === 'object' ? request.id : undefined;
+    const { message } = describeThrown(error, '');
+    this.send({ id, status: 'failure', stdout: this.stdout.take(), stderr: this.stderr.take(), hasResult: false, result: null, repr: null, images: [], error: { type: 'KernelError', message, traceback: '' }, durationMs: 0 });
   }
 
   send(message) {
@@ -364,7 +393,7 @@ class Kernel {
     try {
       ({ value, hasResult } = await this.run(code));
     } catch (thrown) {
-      error = describeError(thrown, code);
+      error = describeThrown(thrown, code);
     } finally {
       this.interrupt = null;
     }
@@ -456,7 +485,7 @@ function safeResultFields(value, hasResult) {
   try {
     return resultFields(value, hasResult);
   } catch (error) {
-    return { hasResult: false, result: null, repr: null, error: describeError(error, '') };
+    return { hasResult: false, result: null, repr: null, error: describeThrown(error, '') };
   }
 }
 
