@@ -470,7 +470,7 @@ def run_kernel(request, kernel_sock, data_dir, report_fd):
         os.environ.clear()
         os.environ.update(request["env"])
         if NODE_KERNEL:
-            exec_node_kernel(kernel_sock.detach(), data_dir, bool(request["namespaces"]), request["limits"].get("memoryBytes"), report_fd)
+            exec_node_kernel(kernel_sock.detach(), data_dir, bool(request["namespaces"]), report_fd)
         in_fd = kernel_sock.detach()
         out_fd = os.dup(in_fd)
         # The report pipe goes last: from here on, only user code could write to it.
@@ -500,6 +500,10 @@ NODE_BOOTSTRAP = (
     "childOutputFds:[+a[3],+a[4]],dataDir:a[5],reapSessionProcesses:a[6]==='1'})}"
 )
 NODE_ADDRESS_SPACE_BYTES = 2 * 1024 ** 3
+# What a JavaScript kernel uses besides V8's old generation: Node.js itself, the young generation
+# and the thread that reads child output (an idle kernel holds about 80 MB of them).
+NODE_BESIDES_HEAP_MB = 96
+NODE_MIN_HEAP_MB = 16
 F_SETPIPE_SZ = 1031
 CHILD_OUTPUT_PIPE_BYTES = 1024 * 1024
 
@@ -515,7 +519,7 @@ def load_node_kernel(config, config_path):
     for name in ("acorn", "kernel"):
         with open(os.path.join(folder, spec[name]), "rb") as f:
             sources[name] = f.read()
-    NODE_KERNEL = {"node": spec["node"], **sources}
+    NODE_KERNEL = {"node": spec["node"], "heap_mb": int(spec["heapMb"]), **sources}
 
 
 def in_memory_file(name, data):
@@ -542,7 +546,7 @@ def child_output_pipe(target_fd):
     return read_fd
 
 
-def exec_node_kernel(sock_fd, data_dir, reap, memory_bytes, report_fd):
+def exec_node_kernel(sock_fd, data_dir, reap, report_fd):
     """Replaces this confined kernel process with Node.js running the JavaScript kernel. The
     namespaces, limits, dropped capabilities and seccomp filter are inherited across exec (with
     no_new_privs set, exec can gain nothing). Never returns. The report pipe stays open (not
@@ -556,8 +560,11 @@ def exec_node_kernel(sock_fd, data_dir, reap, memory_bytes, report_fd):
     for fd in keep:
         os.set_inheritable(fd, True)
     node = NODE_KERNEL["node"]
-    heap = [f"--max-old-space-size={max(16, int(memory_bytes) // (1024 * 1024))}"] if memory_bytes else []
-    args = [node, *heap, "-e", NODE_BOOTSTRAP, *map(str, keep), data_dir, "1" if reap else "0"]
+    # The heap is held within the session's memory whether a cgroup or RLIMIT_AS enforces it: V8
+    # then collects garbage before the limit instead of growing into it (and fails with an error of
+    # its own when live data does not fit).
+    heap = f"--max-old-space-size={max(NODE_MIN_HEAP_MB, NODE_KERNEL['heap_mb'] - NODE_BESIDES_HEAP_MB)}"
+    args = [node, heap, "-e", NODE_BOOTSTRAP, *map(str, keep), data_dir, "1" if reap else "0"]
     os.execve(node, args, dict(os.environ))
 
 
