@@ -31,6 +31,8 @@ const path = require('node:path');
 const { Writable } = require('node:stream');
 const util = require('node:util');
 const vm = require('node:vm');
+const timers = require('node:timers');
+const { Worker } = require('node:worker_threads');
 const { createRequire } = require('node:module');
 
 const MAX_REQUEST_BYTES = 64 * 1024 * 1024;
@@ -41,6 +43,8 @@ const MIN_RESPONSE_LIMIT = 64 * 1024;
 const KEEP_PROCESSES_ENV = 'TIDEPOOL_KEEP_PROCESSES';
 const INTERRUPTED = 'Interrupted';
 const CHILD_OUTPUT_POLL_MS = 25;
+// The reader thread's own heap: it only moves bytes.
+const CHILD_OUTPUT_READER_HEAP_MB = 16;
 const CELL_FILE = (n) => `<cell-${n}>`;
 
 /** Bytes of one stream a cell wrote, up to a limit; the rest is counted and noted. */
@@ -316,7 +320,7 @@ class Kernel {
     this.reap = reapSessionProcesses;
     this.stdout = new StreamCapture();
     this.stderr = new StreamCapture();
-    this.childOutput = (childOutputFds || []).map((fd, index) => ({ fd, capture: index === 0 ? this.stdout : this.stderr }));
+    this.childOutput = childOutputFds && childOutputFds.length ? new ChildOutput(childOutputFds, [this.stdout, this.stderr]) : null;
     this.interrupt = null;
     this.queue = Promise.resolve();
   }
@@ -333,7 +337,7 @@ class Kernel {
     // Errors of callbacks and promises a cell left behind go to the output, never end the kernel.
     process.on('uncaughtException', (error) => this.stderr.write(Buffer.from(describeLeftover('Uncaught', error))));
     process.on('unhandledRejection', (reason) => this.stderr.write(Buffer.from(describeLeftover('Uncaught (in promise)', reason))));
-    if (this.childOutput.length) setInterval(() => this.drainChildOutput(), CHILD_OUTPUT_POLL_MS).unref();
+    this.childOutput?.start();
     const userRequire = createRequire(path.join(this.dataDir, 'cell.js'));
     Object.assign(globalThis, { require: userRequire, module: { exports: {}, require: userRequire }, __dirname: this.dataDir, __filename: path.join(this.dataDir, 'cell.js') });
     try {
@@ -390,17 +394,19 @@ class Kernel {
     let value;
     let hasResult = false;
     let error = null;
+    const stopFollowing = this.childOutput?.follow();
     try {
       ({ value, hasResult } = await this.run(code));
     } catch (thrown) {
       error = describeThrown(thrown, code);
     } finally {
       this.interrupt = null;
+      stopFollowing?.();
     }
     const fields = error ? { hasResult: false, result: null, repr: null } : safeResultFields(value, hasResult);
     if (fields.error) error = fields.error;
     this.endLeftovers();
-    this.drainChildOutput();
+    await this.childOutput?.take();
     return {
       status: error ? 'failure' : 'success',
       stdout: this.stdout.take(),
@@ -430,22 +436,6 @@ class Kernel {
     return { value: settled ? settled.value : undefined, hasResult };
   }
 
-  drainChildOutput() {
-    const buffer = Buffer.allocUnsafe(64 * 1024);
-    for (const { fd, capture } of this.childOutput) {
-      for (;;) {
-        let count;
-        try {
-          count = fs.readSync(fd, buffer, 0, buffer.length, null);
-        } catch {
-          break; // EAGAIN: nothing more for now
-        }
-        if (count <= 0) break;
-        capture.write(Buffer.from(buffer.subarray(0, count)));
-      }
-    }
-  }
-
   /** In a session's own PID namespace, ends every process but PID 1 and this one after a cell. */
   endLeftovers() {
     if (!this.reap || ['1', 'true', 'yes'].includes(String(process.env[KEEP_PROCESSES_ENV] ?? '').trim().toLowerCase())) return;
@@ -466,6 +456,109 @@ class Kernel {
     }
   }
 }
+
+/**
+ * Output of child processes, which write into the pipes behind descriptors 1 and 2. A thread of
+ * its own reads them, so a child never blocks on a full pipe while the cell waits for it without
+ * returning to the event loop (`execSync(..., { stdio: 'inherit' })`). The thread keeps at most the
+ * cell's output limit between two takes and counts the rest; while a cell runs, the kernel takes
+ * what it read every few milliseconds (so output interleaves with the cell's own), and once more
+ * at the cell's end.
+ */
+class ChildOutput {
+  constructor(fds, captures) {
+    this.fds = fds;
+    this.captures = captures;
+    this.worker = null;
+    this.waiting = [];
+  }
+
+  start() {
+    this.worker = new Worker(CHILD_OUTPUT_READER, {
+      eval: true,
+      workerData: { fds: this.fds, pollMs: CHILD_OUTPUT_POLL_MS },
+      resourceLimits: { maxOldGenerationSizeMb: CHILD_OUTPUT_READER_HEAP_MB },
+      stdout: true,
+      stderr: true,
+    });
+    this.worker.unref();
+    this.worker.on('message', (taken) => {
+      taken.forEach(({ data, dropped }, index) => {
+        const capture = this.captures[index];
+        if (data.length) capture.write(Buffer.from(data.buffer, data.byteOffset, data.length));
+        capture.dropped += dropped;
+      });
+      this.waiting.shift()?.();
+    });
+    // Without the thread, output of child processes is lost, never the cell: takes stop waiting.
+    this.worker.on('error', () => undefined);
+    this.worker.on('exit', () => {
+      this.worker = null;
+      this.waiting.splice(0).forEach((resolve) => resolve());
+    });
+  }
+
+  /** Takes every few milliseconds until the returned function is called (while a cell runs). */
+  follow() {
+    const timer = timers.setInterval(() => {
+      if (this.waiting.length === 0) void this.take();
+    }, CHILD_OUTPUT_POLL_MS);
+    return () => timers.clearInterval(timer);
+  }
+
+  /** Moves everything the thread has read (after reading the pipes to their end) into the captures. */
+  take() {
+    if (!this.worker) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.waiting.push(resolve);
+      this.worker.postMessage({ limit: this.captures[0].limit });
+    });
+  }
+}
+
+/** The reader thread of ChildOutput: reads the non-blocking pipes until they are empty, then rests. */
+const CHILD_OUTPUT_READER = `
+const fs = require('node:fs');
+const { parentPort, workerData } = require('node:worker_threads');
+const streams = workerData.fds.map((fd) => ({ fd, chunks: [], bytes: 0, dropped: 0 }));
+const buffer = Buffer.allocUnsafe(64 * 1024);
+let limit = ${DEFAULT_OUTPUT_LIMIT};
+function drain() {
+  let read = 0;
+  for (const stream of streams) {
+    for (;;) {
+      let count;
+      try {
+        count = fs.readSync(stream.fd, buffer, 0, buffer.length, null);
+      } catch {
+        break; // EAGAIN: nothing more for now
+      }
+      if (count <= 0) break;
+      read += count;
+      const kept = Math.max(0, Math.min(limit - stream.bytes, count));
+      if (kept) stream.chunks.push(Buffer.from(buffer.subarray(0, kept)));
+      stream.bytes += kept;
+      stream.dropped += count - kept;
+    }
+  }
+  return read;
+}
+// While a child writes, the pipes are read again at once; when they are quiet, every pollMs.
+(function poll() {
+  setTimeout(poll, drain() ? 1 : workerData.pollMs);
+})();
+parentPort.on('message', (message) => {
+  limit = message.limit;
+  drain();
+  parentPort.postMessage(streams.map((stream) => {
+    const taken = { data: Buffer.concat(stream.chunks), dropped: stream.dropped };
+    stream.chunks = [];
+    stream.bytes = 0;
+    stream.dropped = 0;
+    return taken;
+  }));
+});
+`;
 
 /**
  * Cells may `await import(...)`, which needs vm's main-context loader; Node flags that option as
