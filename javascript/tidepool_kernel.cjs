@@ -355,9 +355,10 @@ class Kernel {
           .catch(() => process.exit(70));
       },
       (error) => {
-        process.exitCode = 2;
         process.emit('tidepoolProtocolError', error);
         this.socket.destroy();
+        // Whatever a cell left running (a server, a timer) must not keep a kernel without a host alive.
+        process.exit(2);
       },
     );
     this.socket.on('data', (chunk) => reader.push(chunk));
@@ -605,9 +606,11 @@ function main({ acorn, socketFd, inFd, outFd, dataDir, reapSessionProcesses = fa
   let socket;
   if (socketFd !== undefined) socket = new net.Socket({ fd: socketFd, readable: true, writable: true });
   else {
-    const input = fs.createReadStream('', { fd: inFd });
-    const output = fs.createWriteStream('', { fd: outFd });
-    socket = Object.assign(input, { write: (data) => output.write(data), destroy: () => process.exit(2) });
+    // Pipes opened as sockets are read without blocking a thread of libuv's pool, which would
+    // keep the process from exiting while a read waits.
+    const input = new net.Socket({ fd: inFd, readable: true, writable: false });
+    const output = new net.Socket({ fd: outFd, readable: false, writable: true });
+    socket = { on: (event, listener) => input.on(event, listener), write: (data) => output.write(data), destroy: () => input.destroy() };
   }
   new Kernel({ acorn, socket, dataDir, reapSessionProcesses, childOutputFds }).start();
 }

@@ -209,11 +209,26 @@ describe('the JavaScript kernel', () => {
     expect(stderr).toMatch(/^Uncaught a value that could not be described \(reading it threw\)$/m);
   }, 60_000);
 
+  it('answers with a KernelError when a cell broke what the kernel measures its answer with, and keeps its state', async () => {
+    const { client } = await kernel();
+    await run(client, 'let kept = 42');
+    const broken = await run(client, "globalThis.byteLength = Buffer.byteLength;\nBuffer.byteLength = () => { throw new Error('no length'); };\n1");
+    expect(broken).toMatchObject({ status: 'failure', error: { type: 'KernelError', message: 'no length' } });
+    expect((await run(client, 'Buffer.byteLength = byteLength;\nkept')).result).toBe(42);
+  }, 60_000);
+
+  it('exits when a cell broke even the sending of a failure, so the host learns at once that the state is gone', async () => {
+    const { client, transport } = await kernel();
+    await expect(run(client, 'JSON.stringify = () => { throw new Error("no JSON"); };\n1')).rejects.toThrow(/exited with code 70/);
+    expect(await transport.exited).toEqual({ code: 70, signal: null });
+  }, 60_000);
+
   it.each([
     ['a frame that is not JSON', Buffer.concat([lengthPrefix(5), Buffer.from('{nope')])],
     ['a header announcing 600 MB', Buffer.concat([lengthPrefix(600 * 1024 * 1024), Buffer.from('junk')])],
-  ])('exits with code 2 on %s', async (_name, bytes) => {
+  ])('exits with code 2 on %s, even with a timer and a server a cell left running', async (_name, bytes) => {
     const { client, transport } = await kernel();
+    expect((await run(client, "setInterval(() => {}, 1000);\nrequire('net').createServer().listen(0, '127.0.0.1');\n'left running'")).result).toBe('left running');
     transport.input.write(bytes);
     expect(await transport.exited).toEqual({ code: 2, signal: null });
     expect(client.alive).toBe(false);
