@@ -467,6 +467,22 @@ JSON.stringify({ kill1: attempt(() => process.kill(1, 'SIGKILL')), killAll: atte
     await expectStateLost(pool.client, attacker, 'signalMarker');
   }, 120_000);
 
+  it.each([
+    ['process.exit(0)', 'process.exit(0)'],
+    ['process.exit(3)', 'process.exit(3)'],
+    ['process.abort()', 'process.abort()'],
+    ["process.kill(process.pid, 'SIGKILL')", "process.kill(process.pid, 'SIGKILL')"],
+    ['process.reallyExit(5)', 'process.reallyExit(5)'],
+    ['a JSON.stringify of its own, which the kernel answers with', "JSON.stringify = () => 'forged';\n1"],
+    ["a timer's throw with no uncaughtException listener left", "process.removeAllListeners('uncaughtException');\nsetTimeout(() => { throw new Error('bye'); }, 0);\nawait new Promise((resolve) => setTimeout(resolve, 5_000));"],
+  ])('a cell ending or breaking its kernel with %s loses only its own session, and the pool says so', async (_name, code) => {
+    const attacker = randomId('attacker');
+    await plantGlobal(pool.client, attacker, 'exitMarker', 'before');
+    const attack = await js(pool.client, attacker, code, { timeoutInSeconds: 20 });
+    expect(attack.http === 500 && attack.errorCode === 'SessionLost', describeExecution(attack)).toBe(true);
+    await expectStateLost(pool.client, attacker, 'exitMarker');
+  }, 120_000);
+
   it("a SIGINT listener of the cell's own cannot keep a loop past the timeout: the kernel is ended and the pool says so", async () => {
     const attacker = randomId('attacker');
     await plantGlobal(pool.client, attacker, 'hijackMarker', 'before');
