@@ -368,6 +368,8 @@ console.log('after');
     ['a header announcing 600 MB followed by junk', "const bytes = Buffer.alloc(4 + 4096, 0xde);\nbytes.writeUInt32BE(600 * 1024 * 1024, 0);"],
     ['a well-formed frame answering a request that was never sent', "const body = Buffer.from(JSON.stringify({ id: 987654321, status: 'success', stdout: 'forged', stderr: '', hasResult: false, result: null, repr: null, images: [], error: null, durationMs: 1 }));\nconst bytes = Buffer.concat([Buffer.alloc(4), body]);\nbytes.writeUInt32BE(body.length, 0);"],
     ['a frame that is not JSON', "const bytes = Buffer.from('\\u0000\\u0000\\u0000\\u0005{nope');"],
+    // The host then reads the kernel's real answer as part of this frame and waits for the rest until the cell's timeout.
+    ['a header announcing 10 MB followed by only 4 KB', "const bytes = Buffer.alloc(4 + 4096, 0x41);\nbytes.writeUInt32BE(10 * 1024 * 1024, 0);"],
   ])("writing %s into the kernel's socket ends only the attacker's session", async (_name, frame) => {
     const attacker = randomId('attacker');
     await plantGlobal(pool.client, attacker, 'forgeMarker', 'before');
@@ -379,7 +381,7 @@ ${frame}
 const sockets = fs.readdirSync('/proc/self/fd').filter((fd) => { try { return fs.readlinkSync('/proc/self/fd/' + fd).startsWith('socket:'); } catch { return false; } });
 for (const fd of sockets) fs.writeSync(Number(fd), bytes);
 sockets.length`,
-      { timeoutInSeconds: 30 },
+      { timeoutInSeconds: 5 },
     );
     // The cell's own answer is whatever the pool made of it: a documented error or a result, never a forged one.
     expect(attack.http === 200 || attack.errorCode === 'SessionLost', describeExecution(attack)).toBe(true);
