@@ -187,7 +187,8 @@ function cellScript(code, program, awaits) {
   for (const statement of program.body) {
     if (statement.type === 'VariableDeclaration') {
       if (!awaits) {
-        if (statement.kind !== 'var') edits.push({ start: statement.start, end: statement.start + statement.kind.length, text: 'var' });
+        // Padded to the keyword's length, so columns in stack traces stay the user's.
+        if (statement.kind !== 'var') edits.push({ start: statement.start, end: statement.start + statement.kind.length, text: 'var'.padEnd(statement.kind.length) });
         continue;
       }
       const parts = [];
@@ -218,7 +219,8 @@ function cellScript(code, program, awaits) {
   // makes them globals before any other statement runs, as they would be in a plain script.
   const declarations = hoisted.size ? `var ${[...hoisted].join(', ')}; ` : '';
   const publish = functions.map((name) => `globalThis.${name} = ${name}; `).join('');
-  return { source: `${declarations}(async () => { ${publish}${body}\n})()`, hasResult, awaits: true };
+  const prefix = `${declarations}(async () => { ${publish}`;
+  return { source: `${prefix}${body}\n})()`, hasResult, awaits: true, prefixLength: prefix.length };
 }
 
 // --- describing values and errors ---------------------------------------------------------------
@@ -251,12 +253,19 @@ function resultFields(value, hasResult) {
   return { hasResult: true, result: text, repr: text };
 }
 
-/** Stack lines of the user's code only: the kernel's frames and Node's internals are dropped. */
-function userStack(stack) {
+/**
+ * Stack lines of the user's code only: the kernel's frames and Node's internals are dropped, and so
+ * is the call of an await cell's wrapper, the one frame of a cell past its last line (`cellLines`).
+ */
+function userStack(stack, cellLines = Infinity) {
   const ours = __filename;
+  const pastTheCell = (line) => {
+    const match = /<cell-\d+>:(\d+):\d+\)?$/.exec(line);
+    return match !== null && Number(match[1]) > cellLines;
+  };
   return String(stack)
     .split('\n')
-    .filter((line) => !(line.trimStart().startsWith('at ') && (line.includes(ours) || line.includes('node:internal') || line.includes('node:vm') || line.includes('tidepool-kernel') || line.includes('[eval]'))))
+    .filter((line) => !(line.trimStart().startsWith('at ') && (line.includes(ours) || line.includes('node:internal') || line.includes('node:vm') || line.includes('tidepool-kernel') || line.includes('[eval]') || pastTheCell(line))))
     .join('\n');
 }
 
@@ -281,7 +290,7 @@ function describeError(error, code) {
     } catch {
       message = '(the error message could not be read)';
     }
-    return { type, message: capped(message, 'error message'), traceback: capped(userStack(error.stack), 'traceback') };
+    return { type, message: capped(message, 'error message'), traceback: capped(userStack(error.stack, code ? code.split('\n').length : Infinity), 'traceback') };
   }
   return { type: 'Uncaught', message: capped(inspect(error), 'error message'), traceback: '' };
 }
@@ -423,8 +432,13 @@ class Kernel {
 
   async run(code) {
     const { program, awaits } = parseCell(this.acorn, code);
-    const { source, hasResult } = cellScript(code, program, awaits);
-    const script = new vm.Script(source, { filename: CELL_FILE(cellCount), importModuleDynamically: vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER });
+    const { source, hasResult, prefixLength = 0 } = cellScript(code, program, awaits);
+    const script = new vm.Script(source, {
+      filename: CELL_FILE(cellCount),
+      // The async wrapper's head shares the cell's first line: columns there are counted without it.
+      columnOffset: -prefixLength,
+      importModuleDynamically: vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+    });
     let interrupted;
     const stopped = new Promise((_resolve, reject) => {
       interrupted = () => reject(Object.assign(new Error('execution interrupted'), { code: 'ERR_SCRIPT_EXECUTION_INTERRUPTED' }));

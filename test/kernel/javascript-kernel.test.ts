@@ -124,6 +124,13 @@ describe('the JavaScript kernel', () => {
     expect(rejected.error!.traceback).not.toMatch(/tidepool|node:|kernel|\.cjs/);
   }, 60_000);
 
+  it("keeps the line and column of stack traces where the cell's text is unchanged, and shows no frame of the await wrapper", async () => {
+    const { client } = await kernel();
+    expect((await run(client, 'const a = null; a.x')).error!.traceback).toMatch(/^TypeError: Cannot read properties of null \(reading 'x'\)\n {4}at <cell-\d+>:1:19$/);
+    expect((await run(client, 'null.x; await 1')).error!.traceback).toMatch(/^TypeError: Cannot read properties of null \(reading 'x'\)\n {4}at <cell-\d+>:1:6$/);
+    expect((await run(client, "await 1\nthrow new Error('x')")).error!.traceback).toMatch(/^Error: x\n {4}at <cell-\d+>:2:7$/);
+  }, 60_000);
+
   it('reports a SyntaxError with the line, the code and a caret at the column, and runs nothing of the cell', async () => {
     const { client } = await kernel();
     const response = await run(client, "console.log('never');\nlet x = ;");
