@@ -306,6 +306,38 @@ JSON.stringify({ text: seen.join('\\n') })`,
     expect(after.result, describeExecution(after)).toBe(true);
   }, 120_000);
 
+  it("cannot reach a server another session listens on, over loopback TCP or an abstract unix socket", async () => {
+    const listener = randomId('listener');
+    const listening = await js(
+      pool.client,
+      listener,
+      `const net = require('net');
+const listen = (server, ...address) => new Promise((resolve, reject) => server.once('error', reject).listen(...address, resolve));
+globalThis.servers = [net.createServer((socket) => socket.end('secret')), net.createServer((socket) => socket.end('secret'))];
+await listen(servers[0], 45678, '127.0.0.1');
+await listen(servers[1], '\\0tidepool-attack');
+require('fs').readFileSync('/proc/net/unix', 'utf8').includes('@tidepool-attack') ? 'listening' : 'not on an abstract socket'`,
+    );
+    expect(listening.result, describeExecution(listening)).toBe('listening');
+    const found = await jsProbe<Record<string, string>>(
+      pool.client,
+      randomId('attacker'),
+      `const net = require('net');
+const connect = (...address) => new Promise((resolve) => {
+  const socket = net.connect(...address);
+  let data = '';
+  socket.on('data', (chunk) => (data += chunk));
+  socket.on('end', () => resolve(data || 'connected'));
+  socket.on('error', (error) => resolve(error.code));
+});
+JSON.stringify({ tcp: await connect(45678, '127.0.0.1'), abstract: await connect('\\0tidepool-attack') })`,
+    );
+    expect(found).toEqual({ tcp: 'ECONNREFUSED', abstract: 'ECONNREFUSED' });
+    // The listener's own session reaches both: the attack failed for want of a path, not of a server.
+    const own = await js(pool.client, listener, "await new Promise((resolve) => require('net').connect('\\0tidepool-attack').on('data', (chunk) => resolve(String(chunk))))");
+    expect(own.result, describeExecution(own)).toBe('secret');
+  }, 120_000);
+
   it('cannot leave processes running after a cell, even detached ones, unless it asks to keep them', async () => {
     const attacker = randomId('attacker');
     const started = await js(
