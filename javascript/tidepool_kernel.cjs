@@ -31,6 +31,7 @@ const path = require('node:path');
 const { Writable } = require('node:stream');
 const util = require('node:util');
 const vm = require('node:vm');
+const timers = require('node:timers');
 const { createRequire } = require('node:module');
 
 const MAX_REQUEST_BYTES = 64 * 1024 * 1024;
@@ -183,7 +184,8 @@ function cellScript(code, program, awaits) {
   for (const statement of program.body) {
     if (statement.type === 'VariableDeclaration') {
       if (!awaits) {
-        if (statement.kind !== 'var') edits.push({ start: statement.start, end: statement.start + statement.kind.length, text: 'var' });
+        // Padded to the keyword's length, so columns in stack traces stay the user's.
+        if (statement.kind !== 'var') edits.push({ start: statement.start, end: statement.start + statement.kind.length, text: 'var'.padEnd(statement.kind.length) });
         continue;
       }
       const parts = [];
@@ -214,7 +216,8 @@ function cellScript(code, program, awaits) {
   // makes them globals before any other statement runs, as they would be in a plain script.
   const declarations = hoisted.size ? `var ${[...hoisted].join(', ')}; ` : '';
   const publish = functions.map((name) => `globalThis.${name} = ${name}; `).join('');
-  return { source: `${declarations}(async () => { ${publish}${body}\n})()`, hasResult, awaits: true };
+  const prefix = `${declarations}(async () => { ${publish}`;
+  return { source: `${prefix}${body}\n})()`, hasResult, awaits: true, prefixLength: prefix.length };
 }
 
 // --- describing values and errors ---------------------------------------------------------------
@@ -247,12 +250,19 @@ function resultFields(value, hasResult) {
   return { hasResult: true, result: text, repr: text };
 }
 
-/** Stack lines of the user's code only: the kernel's frames and Node's internals are dropped. */
-function userStack(stack) {
+/**
+ * Stack lines of the user's code only: the kernel's frames and Node's internals are dropped, and so
+ * is the call of an await cell's wrapper, the one frame of a cell past its last line (`cellLines`).
+ */
+function userStack(stack, cellLines = Infinity) {
   const ours = __filename;
+  const pastTheCell = (line) => {
+    const match = /<cell-\d+>:(\d+):\d+\)?$/.exec(line);
+    return match !== null && Number(match[1]) > cellLines;
+  };
   return String(stack)
     .split('\n')
-    .filter((line) => !(line.trimStart().startsWith('at ') && (line.includes(ours) || line.includes('node:internal') || line.includes('node:vm') || line.includes('tidepool-kernel') || line.includes('[eval]'))))
+    .filter((line) => !(line.trimStart().startsWith('at ') && (line.includes(ours) || line.includes('node:internal') || line.includes('node:vm') || line.includes('tidepool-kernel') || line.includes('[eval]') || pastTheCell(line))))
     .join('\n');
 }
 
@@ -277,9 +287,27 @@ function describeError(error, code) {
     } catch {
       message = '(the error message could not be read)';
     }
-    return { type, message: capped(message, 'error message'), traceback: capped(userStack(error.stack), 'traceback') };
+    return { type, message: capped(message, 'error message'), traceback: capped(userStack(error.stack, code ? code.split('\n').length : Infinity), 'traceback') };
   }
   return { type: 'Uncaught', message: capped(inspect(error), 'error message'), traceback: '' };
+}
+
+/**
+ * describeError for any thrown value: a hostile one (a Proxy whose traps throw, an error whose
+ * `stack` getter throws) gets a generic description instead of breaking the kernel.
+ */
+function describeThrown(thrown, code) {
+  try {
+    return describeError(thrown, code);
+  } catch {
+    return { type: 'Uncaught', message: 'a value that could not be described (reading it threw)', traceback: '' };
+  }
+}
+
+/** One line for stderr about an error a cell left behind (a timer's throw, an unhandled rejection). */
+function describeLeftover(label, thrown) {
+  const { message, traceback } = describeThrown(thrown, '');
+  return `${label} ${traceback || message}\n`;
 }
 
 function interruptedError() {
@@ -298,7 +326,7 @@ class Kernel {
     this.reap = reapSessionProcesses;
     this.stdout = new StreamCapture();
     this.stderr = new StreamCapture();
-    this.childOutput = (childOutputFds || []).map((fd, index) => ({ fd, capture: index === 0 ? this.stdout : this.stderr }));
+    this.childOutput = childOutputFds && childOutputFds.length ? new ChildOutput(childOutputFds, [this.stdout, this.stderr]) : null;
     this.interrupt = null;
     this.queue = Promise.resolve();
   }
@@ -313,8 +341,8 @@ class Kernel {
     globalThis.console = new console.Console({ stdout, stderr });
     process.on('SIGINT', () => this.interrupt?.());
     // Errors of callbacks and promises a cell left behind go to the output, never end the kernel.
-    process.on('uncaughtException', (error) => this.stderr.write(Buffer.from(`Uncaught ${describeError(error, '').traceback || inspect(error)}\n`)));
-    process.on('unhandledRejection', (reason) => this.stderr.write(Buffer.from(`Uncaught (in promise) ${reason instanceof Error ? userStack(reason.stack) : inspect(reason)}\n`)));
+    process.on('uncaughtException', (error) => this.stderr.write(Buffer.from(describeLeftover('Uncaught', error))));
+    process.on('unhandledRejection', (reason) => this.stderr.write(Buffer.from(describeLeftover('Uncaught (in promise)', reason))));
     const userRequire = createRequire(path.join(this.dataDir, 'cell.js'));
     Object.assign(globalThis, { require: userRequire, module: { exports: {}, require: userRequire }, __dirname: this.dataDir, __filename: path.join(this.dataDir, 'cell.js') });
     try {
@@ -324,17 +352,29 @@ class Kernel {
     }
     const reader = new FrameReader(
       (message) => {
-        this.queue = this.queue.then(() => this.handle(message));
+        // A request that fails inside the kernel still gets an answer, and never stops the queue.
+        this.queue = this.queue
+          .then(() => this.handle(message))
+          .catch((error) => this.sendKernelError(message, error))
+          // Not even a failure could be sent (user code broke what sending uses): the host sees the exit at once.
+          .catch(() => process.exit(70));
       },
       (error) => {
-        process.exitCode = 2;
         process.emit('tidepoolProtocolError', error);
         this.socket.destroy();
+        // Whatever a cell left running (a server, a timer) must not keep a kernel without a host alive.
+        process.exit(2);
       },
     );
     this.socket.on('data', (chunk) => reader.push(chunk));
     this.socket.on('end', () => process.exit(0));
     this.socket.on('error', () => process.exit(1));
+  }
+
+  sendKernelError(request, error) {
+    const id = request && typeof request === 'object' ? request.id : undefined;
+    const { message } = describeThrown(error, '');
+    this.send({ id, status: 'failure', stdout: this.stdout.take(), stderr: this.stderr.take(), hasResult: false, result: null, repr: null, images: [], error: { type: 'KernelError', message, traceback: '' }, durationMs: 0 });
   }
 
   send(message) {
@@ -357,24 +397,22 @@ class Kernel {
     this.stdout.limit = outputLimit;
     this.stderr.limit = outputLimit;
     const started = performance.now();
-    // While a cell runs, child processes' output is read as it comes (a full pipe would stall them);
-    // an idle session wakes for nothing: what arrives between cells waits in the pipe for the next.
-    const poll = this.childOutput.length ? setInterval(() => this.drainChildOutput(), CHILD_OUTPUT_POLL_MS) : undefined;
     let value;
     let hasResult = false;
     let error = null;
+    const stopFollowing = this.childOutput?.follow();
     try {
       ({ value, hasResult } = await this.run(code));
     } catch (thrown) {
-      error = describeError(thrown, code);
+      error = describeThrown(thrown, code);
     } finally {
       this.interrupt = null;
-      clearInterval(poll);
+      stopFollowing?.();
     }
     const fields = error ? { hasResult: false, result: null, repr: null } : safeResultFields(value, hasResult);
     if (fields.error) error = fields.error;
     this.endLeftovers();
-    this.drainChildOutput();
+    this.childOutput?.take();
     return {
       status: error ? 'failure' : 'success',
       stdout: this.stdout.take(),
@@ -390,8 +428,13 @@ class Kernel {
 
   async run(code) {
     const { program, awaits } = parseCell(this.acorn, code);
-    const { source, hasResult } = cellScript(code, program, awaits);
-    const script = new vm.Script(source, { filename: CELL_FILE(cellCount), importModuleDynamically: vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER });
+    const { source, hasResult, prefixLength = 0 } = cellScript(code, program, awaits);
+    const script = new vm.Script(source, {
+      filename: CELL_FILE(cellCount),
+      // The async wrapper's head shares the cell's first line: columns there are counted without it.
+      columnOffset: -prefixLength,
+      importModuleDynamically: vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+    });
     let interrupted;
     const stopped = new Promise((_resolve, reject) => {
       interrupted = () => reject(Object.assign(new Error('execution interrupted'), { code: 'ERR_SCRIPT_EXECUTION_INTERRUPTED' }));
@@ -402,22 +445,6 @@ class Kernel {
     this.interrupt = interrupted;
     const settled = await Promise.race([completion, stopped]);
     return { value: settled ? settled.value : undefined, hasResult };
-  }
-
-  drainChildOutput() {
-    const buffer = Buffer.allocUnsafe(64 * 1024);
-    for (const { fd, capture } of this.childOutput) {
-      for (;;) {
-        let count;
-        try {
-          count = fs.readSync(fd, buffer, 0, buffer.length, null);
-        } catch {
-          break; // EAGAIN: nothing more for now
-        }
-        if (count <= 0) break;
-        capture.write(Buffer.from(buffer.subarray(0, count)));
-      }
-    }
   }
 
   /** In a session's own PID namespace, ends every process but PID 1 and this one after a cell. */
@@ -442,6 +469,59 @@ class Kernel {
 }
 
 /**
+ * Output of child processes. Descriptors 1 and 2 are in-memory files opened for appending
+ * (memfd), which children inherit: a write to a file never blocks, so a child never stalls on a
+ * full pipe while the cell waits for it without returning to the event loop (`execSync(...,
+ * { stdio: 'inherit' })`), and no thread has to stand by to read. While a cell runs the kernel
+ * reads what was appended every few milliseconds (so it interleaves with the cell's own output),
+ * once more at the cell's end, and empties the files each time. An idle session does no work; what
+ * a background child writes between cells is read with the next one. The files grow at most to the
+ * session's file-size limit between two reads, and count against its memory.
+ */
+class ChildOutput {
+  constructor(fds, captures) {
+    this.files = fds.map((fd, index) => ({ fd, capture: captures[index] }));
+    this.buffer = Buffer.allocUnsafe(64 * 1024);
+  }
+
+  /** Takes every few milliseconds until the returned function is called (while a cell runs). */
+  follow() {
+    const timer = timers.setInterval(() => this.take(), CHILD_OUTPUT_POLL_MS);
+    return () => timers.clearInterval(timer);
+  }
+
+  /** Moves what the files hold into the captures (up to their limits, counting the rest), then empties them. */
+  take() {
+    for (const { fd, capture } of this.files) {
+      try {
+        let position = 0;
+        for (let size = fs.fstatSync(fd).size; position < size; size = fs.fstatSync(fd).size) {
+          while (position < size) {
+            const room = capture.limit - capture.bytes;
+            if (room <= 0) {
+              capture.dropped += size - position;
+              position = size;
+              break;
+            }
+            const count = fs.readSync(fd, this.buffer, 0, Math.min(this.buffer.length, size - position, room), position);
+            if (count <= 0) {
+              position = size;
+              break;
+            }
+            capture.write(Buffer.from(this.buffer.subarray(0, count)));
+            position += count;
+          }
+        }
+        // A write landing between the last size and this is lost: a window of microseconds.
+        if (position > 0) fs.ftruncateSync(fd, 0);
+      } catch {
+        // A descriptor user code closed or replaced: that stream's child output is lost, never the cell.
+      }
+    }
+  }
+}
+
+/**
  * Cells may `await import(...)`, which needs vm's main-context loader; Node flags that option as
  * experimental with a warning that would land in the first such cell's stderr. Only that warning
  * is dropped; any other reaches the cell that caused it.
@@ -459,7 +539,7 @@ function safeResultFields(value, hasResult) {
   try {
     return resultFields(value, hasResult);
   } catch (error) {
-    return { hasResult: false, result: null, repr: null, error: describeError(error, '') };
+    return { hasResult: false, result: null, repr: null, error: describeThrown(error, '') };
   }
 }
 
@@ -480,15 +560,17 @@ function fitResponse(response, limit) {
 
 /**
  * Starts the kernel. `socketFd` (one socket for both directions) or `inFd`/`outFd`.
- * `childOutputFds`: read ends of the pipes behind descriptors 1 and 2, non-blocking.
+ * `childOutputFds`: the in-memory files behind descriptors 1 and 2 (see ChildOutput).
  */
 function main({ acorn, socketFd, inFd, outFd, dataDir, reapSessionProcesses = false, childOutputFds = [] }) {
   let socket;
   if (socketFd !== undefined) socket = new net.Socket({ fd: socketFd, readable: true, writable: true });
   else {
-    const input = fs.createReadStream('', { fd: inFd });
-    const output = fs.createWriteStream('', { fd: outFd });
-    socket = Object.assign(input, { write: (data) => output.write(data), destroy: () => process.exit(2) });
+    // Pipes opened as sockets are read without blocking a thread of libuv's pool, which would
+    // keep the process from exiting while a read waits.
+    const input = new net.Socket({ fd: inFd, readable: true, writable: false });
+    const output = new net.Socket({ fd: outFd, readable: false, writable: true });
+    socket = { on: (event, listener) => input.on(event, listener), write: (data) => output.write(data), destroy: () => input.destroy() };
   }
   new Kernel({ acorn, socket, dataDir, reapSessionProcesses, childOutputFds }).start();
 }

@@ -470,7 +470,7 @@ def run_kernel(request, kernel_sock, data_dir, report_fd):
         os.environ.clear()
         os.environ.update(request["env"])
         if NODE_KERNEL:
-            exec_node_kernel(kernel_sock.detach(), data_dir, bool(request["namespaces"]), request["limits"].get("memoryBytes"), report_fd)
+            exec_node_kernel(kernel_sock.detach(), data_dir, bool(request["namespaces"]), report_fd)
         in_fd = kernel_sock.detach()
         out_fd = os.dup(in_fd)
         # The report pipe goes last: from here on, only user code could write to it.
@@ -490,7 +490,7 @@ NODE_KERNEL = None
 
 # What `node -e` runs (in a block, so that its names never become globals of user code): loads acorn and the kernel from the in-memory files on the descriptors it is
 # given (CommonJS-style, nothing on disk), then serves. Arguments: socket fd, acorn fd, kernel fd,
-# stdout and stderr pipe read ends, data directory, "1" to end leftover processes after each cell.
+# the in-memory files behind stdout and stderr, data directory, "1" to end leftover processes after each cell.
 NODE_BOOTSTRAP = (
     "{const fs=require('fs'),vm=require('vm');const a=process.argv.slice(1);"
     "const load=(fd,name)=>{const m={exports:{}};const s=fs.readFileSync(+fd,'utf8');fs.closeSync(+fd);"
@@ -500,8 +500,9 @@ NODE_BOOTSTRAP = (
     "childOutputFds:[+a[3],+a[4]],dataDir:a[5],reapSessionProcesses:a[6]==='1'})}"
 )
 NODE_ADDRESS_SPACE_BYTES = 2 * 1024 ** 3
-F_SETPIPE_SZ = 1031
-CHILD_OUTPUT_PIPE_BYTES = 1024 * 1024
+# What a JavaScript kernel uses besides V8's old generation: Node.js itself and the young generation.
+NODE_BESIDES_HEAP_MB = 96
+NODE_MIN_HEAP_MB = 16
 
 
 def load_node_kernel(config, config_path):
@@ -515,7 +516,7 @@ def load_node_kernel(config, config_path):
     for name in ("acorn", "kernel"):
         with open(os.path.join(folder, spec[name]), "rb") as f:
             sources[name] = f.read()
-    NODE_KERNEL = {"node": spec["node"], **sources}
+    NODE_KERNEL = {"node": spec["node"], "heap_mb": int(spec["heapMb"]), **sources}
 
 
 def in_memory_file(name, data):
@@ -526,38 +527,37 @@ def in_memory_file(name, data):
     return fd
 
 
-def child_output_pipe(target_fd):
-    """Makes `target_fd` (1 or 2) the write end of a pipe; returns the read end, non-blocking.
-    Child processes of user code that inherit the descriptor write there; the kernel reads it."""
-    read_fd, write_fd = os.pipe()
-    try:
-        import fcntl
+def child_output_file(target_fd, name):
+    """Makes `target_fd` (1 or 2) an in-memory file opened for appending; returns another
+    descriptor of it, which the kernel reads and empties (see ChildOutput in the kernel). Child
+    processes of user code that inherit the descriptor write there and never block."""
+    import fcntl
 
-        fcntl.fcntl(write_fd, F_SETPIPE_SZ, CHILD_OUTPUT_PIPE_BYTES)
-    except OSError:
-        pass  # a smaller pipe only means the kernel reads it more often
-    os.dup2(write_fd, target_fd)
-    os.close(write_fd)
-    os.set_blocking(read_fd, False)
-    return read_fd
+    fd = os.memfd_create(name, 0)
+    fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_APPEND)
+    os.dup2(fd, target_fd)
+    return fd
 
 
-def exec_node_kernel(sock_fd, data_dir, reap, memory_bytes, report_fd):
+def exec_node_kernel(sock_fd, data_dir, reap, report_fd):
     """Replaces this confined kernel process with Node.js running the JavaScript kernel. The
     namespaces, limits, dropped capabilities and seccomp filter are inherited across exec (with
     no_new_privs set, exec can gain nothing). Never returns. The report pipe stays open (not
     inherited) so a failed exec can still be reported; a successful one closes it."""
     acorn_fd = in_memory_file("acorn.js", NODE_KERNEL["acorn"])
     kernel_fd = in_memory_file("tidepool-kernel.cjs", NODE_KERNEL["kernel"])
-    stdout_fd = child_output_pipe(1)
-    stderr_fd = child_output_pipe(2)
+    stdout_fd = child_output_file(1, "stdout")
+    stderr_fd = child_output_file(2, "stderr")
     keep = [sock_fd, acorn_fd, kernel_fd, stdout_fd, stderr_fd]
     close_other_fds({*keep, report_fd} if report_fd is not None else set(keep))
     for fd in keep:
         os.set_inheritable(fd, True)
     node = NODE_KERNEL["node"]
-    heap = [f"--max-old-space-size={max(16, int(memory_bytes) // (1024 * 1024))}"] if memory_bytes else []
-    args = [node, *heap, "-e", NODE_BOOTSTRAP, *map(str, keep), data_dir, "1" if reap else "0"]
+    # The heap is held within the session's memory whether a cgroup or RLIMIT_AS enforces it: V8
+    # then collects garbage before the limit instead of growing into it (and fails with an error of
+    # its own when live data does not fit).
+    heap = f"--max-old-space-size={max(NODE_MIN_HEAP_MB, NODE_KERNEL['heap_mb'] - NODE_BESIDES_HEAP_MB)}"
+    args = [node, heap, "-e", NODE_BOOTSTRAP, *map(str, keep), data_dir, "1" if reap else "0"]
     os.execve(node, args, dict(os.environ))
 
 

@@ -25,13 +25,15 @@ export function hostNodePath(): string {
 }
 
 /** The zygote's `nodeKernel` config for a NodeLTS pool (copying the sources into the pool directory); undefined for other pools. */
-export async function nodeKernelConfig(settings: PoolSettings, hostDir: string): Promise<Record<string, string> | undefined> {
+export async function nodeKernelConfig(settings: PoolSettings, hostDir: string): Promise<Record<string, string | number> | undefined> {
   if (settings.containerType !== 'node') return undefined;
   const acorn = createRequire(import.meta.url).resolve('acorn');
   await copyFile(acorn, path.join(hostDir, ACORN_FILE));
   await copyFile(path.join(JAVASCRIPT_DIR, KERNEL_FILE), path.join(hostDir, KERNEL_FILE));
   const node = settings.isolation === 'none' ? hostNodePath() : `${SANDBOX_NODE_DIR}/node`;
-  return { node, acorn: ACORN_FILE, kernel: KERNEL_FILE };
+  // V8 sizes its heap from the machine's memory, not the session's cgroup (which sessions cannot see):
+  // told nothing, it lets garbage pile up past the session's limit and the cgroup ends the kernel.
+  return { node, acorn: ACORN_FILE, kernel: KERNEL_FILE, heapMb: settings.memoryMb };
 }
 
 /** bubblewrap arguments that show a NodeLTS pool's binary to the zygote and its sessions. */
