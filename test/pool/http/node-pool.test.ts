@@ -6,44 +6,23 @@
  * Shell bodies.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt } from '../../attacks/support/build.js';
-import { GEN1, GEN2, PoolClient, parseJson } from '../../attacks/support/client.js';
-import { plantCanary, PoolServer, type Canary } from '../../attacks/support/pool-server.js';
+import { describe, expect, it } from 'vitest';
+import { GEN1, GEN2, parseJson } from '../../attacks/support/client.js';
+import { useNodePool } from '../../attacks/support/node.js';
 
 describe('NodeLTS pool over HTTP (bwrap)', () => {
-  let server: PoolServer;
-  let client: PoolClient;
-  let canary: Canary;
+  const pool = useNodePool({ readySessions: 1, maxSessions: 6, maxExecutionSeconds: 60 });
   const id = () => `node-${randomUUID()}`;
 
-  beforeAll(async () => {
-    await ensureBuilt();
-    canary = await plantCanary();
-    server = await PoolServer.start(canary, { readySessions: 1, maxSessions: 6, maxExecutionSeconds: 60, extraArgs: ['--container-type', 'node'] });
-    client = new PoolClient(server.url, server.key);
-  }, 300_000);
-  afterEach(async () => {
-    // Frees the sessions a test used, so the pool's session limit never decides a later test.
-    const identifiers = [...client.touched];
-    client.touched.clear();
-    await Promise.all(identifiers.map((identifier) => client.deleteSession(identifier, 20_000).catch(() => undefined)));
-  }, 60_000);
-  afterAll(async () => {
-    client?.close();
-    await server?.stop().catch(() => undefined);
-    await canary?.dispose();
-  }, 60_000);
-
   async function js(identifier: string, code: string, timeoutInSeconds = 60) {
-    const run = await client.exec2(identifier, code, { timeoutInSeconds });
+    const run = await pool.client.exec2(identifier, code, { timeoutInSeconds });
     expect(run.http, run.answer.text).toBe(200);
     return run;
   }
 
   it('answers gen-1 with the value in both result and executionResult (the NodeLTS readers), and gen-2 in result.executionResult', async () => {
     const identifier = id();
-    const gen1 = await client.request('/code/execute', {
+    const gen1 = await pool.client.request('/code/execute', {
       method: 'POST',
       query: { 'api-version': GEN1, identifier },
       headers: { 'content-type': 'application/json' },
@@ -130,22 +109,22 @@ describe('NodeLTS pool over HTTP (bwrap)', () => {
     expect(node.result).toBe('42');
 
     await js(identifier, 'require("fs").writeFileSync("/mnt/data/report.txt", "from javascript"); process.cwd()');
-    const listed = await client.request('/files', { query: { 'api-version': GEN2, identifier } });
+    const listed = await pool.client.request('/files', { query: { 'api-version': GEN2, identifier } });
     expect(listed.status).toBe(200);
     expect(listed.text).toContain('report.txt');
-    const content = await client.request('/files/report.txt/content', { query: { 'api-version': GEN2, identifier } });
+    const content = await pool.client.request('/files/report.txt/content', { query: { 'api-version': GEN2, identifier } });
     expect(content.text).toBe('from javascript');
     expect((await js(identifier, 'process.cwd()')).result).toBe('/mnt/data');
   }, 120_000);
 
   it("says what it runs in its metadata, and refuses Shell bodies with a JavaScript example", async () => {
-    const metadata = await client.request('/metadata', { query: { 'api-version': GEN2 } });
+    const metadata = await pool.client.request('/metadata', { query: { 'api-version': GEN2 } });
     expect(metadata.status).toBe(200);
     const body = parseJson(metadata) as { containerType: string; runtimes: { name: string; version: string }[] };
     expect(body.containerType).toBe('NodeLTS');
     expect(body.runtimes).toEqual([{ name: 'node', version: process.versions.node }]);
 
-    const shell = await client.request('/executions', {
+    const shell = await pool.client.request('/executions', {
       method: 'POST',
       query: { 'api-version': GEN2, identifier: id() },
       headers: { 'content-type': 'application/json' },
