@@ -10,6 +10,7 @@ export * from './errors.js';
 export { createSandbox, type CreateSandboxOptions } from './sandbox/factory.js';
 export { instrumentSandbox } from './sandbox/instrumentation.js';
 export { resolveSandboxType, sandboxAlias, SANDBOX_TYPES } from './sandbox/names.js';
+export { LANGUAGES, resolveLanguage } from './sandbox/languages.js';
 export { formatLifecycleLine, SessionLifecycle, type LifecycleEvent, type LifecyclePhase, type LifecycleListener } from './sandbox/lifecycle.js';
 export { DEFAULT_TIMEOUT_MS, isImageResult } from './sandbox/execution.js';
 export { createLocalSandbox, LocalSandbox, type LocalSandboxOptions } from './sandbox/backends/local/local-sandbox.js';

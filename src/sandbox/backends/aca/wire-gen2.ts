@@ -27,6 +27,18 @@ const execution = z.looseObject({
   error: z.unknown().optional(),
 });
 
+// A Shell pool answers with the exit code as the status, e.g. "0" or "124".
+const shellExecution = z.looseObject({
+  status: z.string().regex(/^-?\d+$/, 'the exit code as a string of digits'),
+  result: z
+    .looseObject({
+      stdout: z.string().nullish(),
+      stderr: z.string().nullish(),
+      executionTimeInMilliseconds: z.number().optional(),
+    })
+    .nullish(),
+});
+
 const resourceFile = z.looseObject({
   name: z.string(),
   type: z.string().optional(),
@@ -126,6 +138,28 @@ export function createGen2Wire(transport: AcaTransport, api: AcaApiVersion): Wir
       }
       return toWireExecution(body);
     },
+
+    executeShell: api.canRunShell
+      ? async ({ identifier, code, timeoutMs, requestTimeoutMs, signal }) => {
+          const response = await transport.send({
+            method: 'POST',
+            path: 'executions',
+            identifier,
+            json: { shellCommand: code, timeoutInSeconds: timeoutInSeconds(timeoutMs) },
+            safety: 'execute',
+            operation: 'run the shell command',
+            timeoutMs: requestTimeoutMs,
+            signal,
+          });
+          const body = parseBody(response, shellExecution, 'run the shell command');
+          return {
+            exitCode: Number(body.status),
+            stdout: body.result?.stdout ?? '',
+            stderr: body.result?.stderr ?? '',
+            executionTimeMs: body.result?.executionTimeInMilliseconds,
+          };
+        }
+      : undefined,
 
     async upload({ identifier, name, data, signal }) {
       const relative = dataName(name);

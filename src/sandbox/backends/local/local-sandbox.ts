@@ -7,8 +7,8 @@ import { DEFAULT_TIMEOUT_MS } from '../../execution.js';
 import { SessionLifecycle } from '../../lifecycle.js';
 import { resolveOutputLimitBytes, type OutputCapOptions } from '../../output-cap.js';
 import { SessionMapSandbox } from '../../session-map.js';
-import type { Sandbox, SandboxOptions } from '../../types.js';
-import { defaultLocalRoot, LocalSession, type LocalSessionConfig } from './local-session.js';
+import type { Language, Sandbox, SandboxOptions } from '../../types.js';
+import { defaultLocalRoot, LOCAL_LANGUAGES, LocalSession, type LocalSessionConfig } from './local-session.js';
 
 export interface LocalSandboxOptions extends SandboxOptions, OutputCapOptions {
   /** Interpreter to run; default TIDEPOOL_PYTHON, else /usr/bin/python3. */
@@ -33,6 +33,10 @@ export class LocalSandbox extends SessionMapSandbox<LocalSession> implements San
       rootDir: options.rootDir ?? defaultLocalRoot(),
       interruptGraceMs: options.interruptGraceMs,
     };
+  }
+
+  languages(): Promise<readonly Language[]> {
+    return Promise.resolve(LOCAL_LANGUAGES);
   }
 
   protected openSession(identifier: string, forget: () => void): LocalSession {

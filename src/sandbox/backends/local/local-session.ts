@@ -5,11 +5,15 @@ import { DataPathError, resolveDataPath } from '../../../kernel/data-paths.js';
 import { KernelDiedError } from '../../../kernel/errors.js';
 import { startHostKernel } from '../../../kernel/host-process.js';
 import { KernelClient } from '../../../kernel/kernel-client.js';
-import type { KernelResponse } from '../../../kernel/types.js';
+import type { KernelResponse, ShellResponse } from '../../../kernel/types.js';
 import { ConfigurationError, InvalidInputError, NotFoundError, SessionLostError } from '../../../errors.js';
-import { toCellResult, validateCode, validateExecuteOptions } from '../../execution.js';
+import { shellExecutionResult, toCellResult, validateCode, validateExecuteOptions } from '../../execution.js';
+import { requireLanguage } from '../../languages.js';
 import { SessionLifecycle } from '../../lifecycle.js';
-import type { ExecuteOptions, ExecutionResult, FileInfo, SandboxSession } from '../../types.js';
+import type { ExecuteOptions, ExecutionResult, FileInfo, Language, SandboxSession } from '../../types.js';
+
+/** The host kernel runs Python cells and, through its shell op, bash. */
+export const LOCAL_LANGUAGES: readonly Language[] = ['python', 'shell'];
 
 export interface LocalSessionConfig {
   pythonPath: string;
@@ -46,13 +50,15 @@ export class LocalSession implements SandboxSession {
 
   async execute(code: string, options?: ExecuteOptions): Promise<ExecutionResult> {
     validateCode(code);
+    const language = requireLanguage(options?.language, 'Local', LOCAL_LANGUAGES);
     const { timeoutMs, signal } = validateExecuteOptions(options, this.config.defaultTimeoutMs);
     const kernel = await this.#ensureKernel();
     const notice = this.#takeNotice();
     this.lifecycle.executing();
-    let response: KernelResponse;
+    let result: ExecutionResult;
     try {
-      response = await kernel.execute(code, { timeoutMs, signal, outputLimitBytes: this.config.outputLimitBytes });
+      const run = { timeoutMs, signal, outputLimitBytes: this.config.outputLimitBytes };
+      result = language === 'shell' ? this.#shellResult(await kernel.shell({ command: code }, run)) : this.#cellResult(await kernel.execute(code, run));
     } catch (error) {
       this.lifecycle.failed(error instanceof Error ? error.message : String(error));
       if (error instanceof KernelDiedError) {
@@ -61,18 +67,28 @@ export class LocalSession implements SandboxSession {
       }
       throw error;
     }
+    if (result.status === 'success') this.lifecycle.finished();
+    else this.lifecycle.failed(result.error ? `${result.error.type}: ${result.error.message}` : 'failure');
+    return { ...result, stderr: notice + result.stderr };
+  }
+
+  #cellResult(response: KernelResponse): ExecutionResult {
     if (response.stateLost) this.#markLost();
-    if (response.status === 'success') this.lifecycle.finished();
-    else this.lifecycle.failed(response.error ? `${response.error.type}: ${response.error.message}` : 'failure');
     return {
       status: response.status,
       stdout: response.stdout,
-      stderr: notice + response.stderr,
+      stderr: response.stderr,
       result: response.hasResult ? toCellResult(response.result) : null,
       images: response.images,
       error: response.error ?? undefined,
       durationMs: response.durationMs,
     };
+  }
+
+  /** The kernel's shell op runs bash in the kernel's working directory and environment, which it keeps between commands. */
+  #shellResult(response: ShellResponse): ExecutionResult {
+    if (response.stateLost) this.#markLost();
+    return shellExecutionResult(response);
   }
 
   async upload(name: string, data: Uint8Array): Promise<FileInfo> {
