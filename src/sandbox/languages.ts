@@ -32,6 +32,9 @@ export function validateLanguage(language: unknown): Language {
   throw new InvalidInputError(`language must be one of ${LANGUAGES.join(', ')}, got ${JSON.stringify(language)}.`);
 }
 
+/** How messages name each language. */
+export const LANGUAGE_NAMES: Record<Language, string> = { python: 'Python', javascript: 'JavaScript', shell: 'shell commands' };
+
 /** Where each language runs, for the message of an UnsupportedLanguageError. */
 const WHERE_IT_RUNS: Record<Language, string> = {
   python: 'every sandbox (an ACA endpoint must be a PythonLTS pool)',
@@ -48,7 +51,8 @@ export function unsupportedLanguage(language: Language, what: string, offered: r
   return new UnsupportedLanguageError(
     language,
     offered,
-    `${what} does not run ${language}; it runs ${offered.join(', ') || 'nothing'}. ${capitalise(language)} runs on ${WHERE_IT_RUNS[language]}.`,
+    `${what} does not run ${LANGUAGE_NAMES[language]}; it runs ${listed(offered.map((name) => LANGUAGE_NAMES[name])) || 'no language Tidepool knows'}. ` +
+      `${capitalise(LANGUAGE_NAMES[language])} run${language === 'shell' ? '' : 's'} on ${WHERE_IT_RUNS[language]}.`,
   );
 }
 
@@ -57,6 +61,10 @@ export function requireLanguage(language: unknown, what: string, offered: readon
   const checked = validateLanguage(language);
   if (!offered.includes(checked)) throw unsupportedLanguage(checked, what, offered);
   return checked;
+}
+
+function listed(names: readonly string[]): string {
+  return names.length < 2 ? (names[0] ?? '') : `${names.slice(0, -1).join(', ')} and ${names.at(-1)!}`;
 }
 
 function capitalise(text: string): string {
