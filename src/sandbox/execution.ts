@@ -6,8 +6,8 @@ import type { CellResult, ExecuteOptions, ExecutionErrorInfo, ExecutionResult, I
 export const DEFAULT_TIMEOUT_MS = 220_000;
 
 export function validateCode(code: unknown): string {
-  if (typeof code !== 'string') throw new InvalidInputError('Code must be a string of Python source.');
-  if (code.trim() === '') throw new InvalidInputError('Code is empty; pass at least one Python statement, e.g. print(1).');
+  if (typeof code !== 'string') throw new InvalidInputError('Code must be a string of source text (Python, JavaScript or a shell command).');
+  if (code.trim() === '') throw new InvalidInputError('Code is empty; pass at least one statement or command, e.g. print(1) in Python.');
   if (code.includes('\uFFFD')) {
     throw new InvalidInputError('Code is not valid UTF-8 text (it contains replacement characters); save the file as UTF-8.');
   }

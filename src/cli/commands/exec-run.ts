@@ -16,7 +16,7 @@ import type { ExecOptions } from './exec.js';
 export async function runExec(code: string | undefined, options: ExecOptions, context: CliContext): Promise<boolean> {
   const language = languageFlag(options.language);
   const source = await readCode(code, options.file);
-  const { sandbox, keepsSessions } = await openCliSandbox(options.sandbox, context, { onLifecycle: await cliLifecycleListener(context.stderr, context.env) });
+  const { sandbox, keepsSessions } = await openCliSandbox(options.sandbox, context, { language, onLifecycle: await cliLifecycleListener(context.stderr, context.env) });
   try {
     if (options.session !== undefined && !keepsSessions) {
       context.stderr.write(

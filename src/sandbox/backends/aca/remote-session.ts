@@ -92,8 +92,9 @@ export class RemoteSession implements SandboxSession {
     this.onClose();
     if (!this.#started) return;
     if (this.owned) {
-      const clients = await Promise.all([...this.#connected.values()].map((connected) => connected.catch(() => undefined)));
-      await Promise.all(clients.map((client) => client?.deleteSession(this.identifier).catch(() => undefined)));
+      // One pool may serve several languages (Sandbox-ACA has one client for all): each is asked once.
+      const clients = new Set(await Promise.all([...this.#connected.values()].map((connected) => connected.catch(() => undefined))));
+      await Promise.all([...clients].map((client) => client?.deleteSession(this.identifier).catch(() => undefined)));
     }
     this.lifecycle.closed();
   }
