@@ -289,6 +289,16 @@ export function defineLanguageContract(target: ContractTarget, sandboxUnderTest?
       expect(result.error?.message).toContain('3');
     }, timeout);
 
+    it('shell: stops a command at its timeout with exit code 124 and a TimeoutError, keeping the working directory', async (context) => {
+      await requireOffered('shell', context);
+      const shell = session('shell-timeout');
+      await shell.execute('mkdir -p kept && cd kept', { language: 'shell' });
+      const stopped = await shell.execute('sleep 600', { language: 'shell', timeoutMs: target.shortTimeoutMs });
+      expect(stopped).toMatchObject({ status: 'failure', exitCode: 124, error: { type: 'TimeoutError' } });
+      expect(stopped.error?.message).toContain(`(${target.shortTimeoutMs})`);
+      expect(await shell.execute('basename "$PWD"', { language: 'shell' })).toMatchObject({ status: 'success', stdout: 'kept\n' });
+    }, timeout);
+
     it('javascript: keeps state across executions, returns the last expression and console output', async (context) => {
       await requireOffered('javascript', context);
       const js = session('javascript');
