@@ -469,6 +469,8 @@ def run_kernel(request, kernel_sock, data_dir, report_fd):
             libc.prctl(38, 1, 0, 0, 0)  # PR_SET_NO_NEW_PRIVS
         os.environ.clear()
         os.environ.update(request["env"])
+        if NODE_KERNEL:
+            exec_node_kernel(kernel_sock.detach(), data_dir, bool(request["namespaces"]), request["limits"].get("memoryBytes"), report_fd)
         in_fd = kernel_sock.detach()
         out_fd = os.dup(in_fd)
         # The report pipe goes last: from here on, only user code could write to it.
@@ -478,6 +480,85 @@ def run_kernel(request, kernel_sock, data_dir, report_fd):
         # In a session's own PID namespace every other process but PID 1 is the session's: the kernel
         # ends what a cell left running (unless the cell opted out), so it burns no CPU afterwards.
         tidepool_kernel.serve(in_fd, out_fd, data_dir, reap_session_processes=bool(request["namespaces"]))
+
+
+# --- JavaScript sessions (NodeLTS pools) ----------------------------------------------------------
+
+# For a NodeLTS pool: the Node.js binary as sessions see it, and the sources of the JavaScript kernel
+# and of its parser (acorn), read when the zygote starts (sessions cannot see the pool directory).
+NODE_KERNEL = None
+
+# What `node -e` runs (in a block, so that its names never become globals of user code): loads acorn and the kernel from the in-memory files on the descriptors it is
+# given (CommonJS-style, nothing on disk), then serves. Arguments: socket fd, acorn fd, kernel fd,
+# stdout and stderr pipe read ends, data directory, "1" to end leftover processes after each cell.
+NODE_BOOTSTRAP = (
+    "{const fs=require('fs'),vm=require('vm');const a=process.argv.slice(1);"
+    "const load=(fd,name)=>{const m={exports:{}};const s=fs.readFileSync(+fd,'utf8');fs.closeSync(+fd);"
+    "vm.runInThisContext('(function (module, exports, require, __filename) {'+s+'\\n})',{filename:name})"
+    "(m,m.exports,require,name);return m.exports};"
+    "load(a[2],'tidepool-kernel.cjs').main({acorn:load(a[1],'acorn.js'),socketFd:+a[0],"
+    "childOutputFds:[+a[3],+a[4]],dataDir:a[5],reapSessionProcesses:a[6]==='1'})}"
+)
+NODE_ADDRESS_SPACE_BYTES = 2 * 1024 ** 3
+F_SETPIPE_SZ = 1031
+CHILD_OUTPUT_PIPE_BYTES = 1024 * 1024
+
+
+def load_node_kernel(config, config_path):
+    """Reads the JavaScript kernel's files from the pool directory, once, before any session exists."""
+    global NODE_KERNEL
+    spec = config.get("nodeKernel")
+    if not spec:
+        return
+    folder = os.path.dirname(config_path)
+    sources = {}
+    for name in ("acorn", "kernel"):
+        with open(os.path.join(folder, spec[name]), "rb") as f:
+            sources[name] = f.read()
+    NODE_KERNEL = {"node": spec["node"], **sources}
+
+
+def in_memory_file(name, data):
+    """A descriptor (inherited across exec) of an anonymous in-memory file holding `data`."""
+    fd = os.memfd_create(name, 0)
+    write_all(fd, data)
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd
+
+
+def child_output_pipe(target_fd):
+    """Makes `target_fd` (1 or 2) the write end of a pipe; returns the read end, non-blocking.
+    Child processes of user code that inherit the descriptor write there; the kernel reads it."""
+    read_fd, write_fd = os.pipe()
+    try:
+        import fcntl
+
+        fcntl.fcntl(write_fd, F_SETPIPE_SZ, CHILD_OUTPUT_PIPE_BYTES)
+    except OSError:
+        pass  # a smaller pipe only means the kernel reads it more often
+    os.dup2(write_fd, target_fd)
+    os.close(write_fd)
+    os.set_blocking(read_fd, False)
+    return read_fd
+
+
+def exec_node_kernel(sock_fd, data_dir, reap, memory_bytes, report_fd):
+    """Replaces this confined kernel process with Node.js running the JavaScript kernel. The
+    namespaces, limits, dropped capabilities and seccomp filter are inherited across exec (with
+    no_new_privs set, exec can gain nothing). Never returns. The report pipe stays open (not
+    inherited) so a failed exec can still be reported; a successful one closes it."""
+    acorn_fd = in_memory_file("acorn.js", NODE_KERNEL["acorn"])
+    kernel_fd = in_memory_file("tidepool-kernel.cjs", NODE_KERNEL["kernel"])
+    stdout_fd = child_output_pipe(1)
+    stderr_fd = child_output_pipe(2)
+    keep = [sock_fd, acorn_fd, kernel_fd, stdout_fd, stderr_fd]
+    close_other_fds({*keep, report_fd} if report_fd is not None else set(keep))
+    for fd in keep:
+        os.set_inheritable(fd, True)
+    node = NODE_KERNEL["node"]
+    heap = [f"--max-old-space-size={max(16, int(memory_bytes) // (1024 * 1024))}"] if memory_bytes else []
+    args = [node, *heap, "-e", NODE_BOOTSTRAP, *map(str, keep), data_dir, "1" if reap else "0"]
+    os.execve(node, args, dict(os.environ))
 
 
 def apply_limits(request):
@@ -491,8 +572,11 @@ def apply_limits(request):
     limits = request["limits"]
     if limits.get("memoryBytes"):
         # Without a memory cgroup: the shared, preloaded interpreter image already occupies
-        # address space; the session gets memoryBytes on top of it.
-        limit(resource.RLIMIT_AS, address_space_bytes() + int(limits["memoryBytes"]))
+        # address space; the session gets memoryBytes on top of it. Node.js reserves (without
+        # using) about 1.2 GB of address space at start: a JavaScript kernel gets a fixed
+        # allowance for it, and its heap is held to memoryBytes by V8 itself.
+        base = NODE_ADDRESS_SPACE_BYTES if NODE_KERNEL else address_space_bytes()
+        limit(resource.RLIMIT_AS, base + int(limits["memoryBytes"]))
     limit(resource.RLIMIT_NPROC, limits.get("maxProcesses"))
     limit(resource.RLIMIT_FSIZE, limits.get("fileSizeBytes"))
     limit(resource.RLIMIT_CPU, limits.get("cpuSeconds"))
@@ -874,6 +958,7 @@ def main():
         config = json.load(f)
     if config.get("runAs") is not None:
         drop_root(int(config["runAs"]))
+    load_node_kernel(config, sys.argv[1])
     # Sessions cannot see this folder (it is hidden from them): whatever they run of ours is loaded now.
     import tidepool_kernel  # noqa: F401
     import tidepool_pool_files  # noqa: F401

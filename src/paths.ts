@@ -4,6 +4,8 @@ import path from 'node:path';
 
 export const PACKAGE_ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const PYTHON_DIR = path.join(PACKAGE_ROOT, 'python');
+/** The JavaScript kernel NodeLTS pools run in their sessions. */
+export const JAVASCRIPT_DIR = path.join(PACKAGE_ROOT, 'javascript');
 
 export function pythonFile(name: string): string {
   return path.join(PYTHON_DIR, name);

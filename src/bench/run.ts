@@ -6,6 +6,7 @@ import { burstSuite } from './suites/burst.js';
 import { cliSuite } from './suites/cli.js';
 import { growthSuite } from './suites/growth.js';
 import { jupyterSuite } from './suites/jupyter.js';
+import { kindsSuite } from './suites/kinds.js';
 import { localSuite } from './suites/local.js';
 import { nginxHopSuite } from './suites/nginx-hop.js';
 import { poolSuite } from './suites/pool.js';
@@ -14,7 +15,7 @@ import type { BenchContext, BenchSuite, Metrics, PlotData } from './types.js';
 import { DEFAULT_SUITE_NAMES } from './suite-names.js';
 
 /** Every suite, in the order they run. Suites that need missing pieces report why and are skipped. */
-export const SUITES: BenchSuite[] = [localSuite, weatherSuite, poolSuite, burstSuite, nginxHopSuite, jupyterSuite, cliSuite, growthSuite];
+export const SUITES: BenchSuite[] = [localSuite, weatherSuite, poolSuite, kindsSuite, burstSuite, nginxHopSuite, jupyterSuite, cliSuite, growthSuite];
 
 export const DEFAULT_REPETITIONS = 5;
 

@@ -20,6 +20,9 @@ import {
 } from './protocol.js';
 import type { KernelExecuteOptions, KernelExit, KernelResponse, KernelTransport, ShellRequest, ShellResponse } from './types.js';
 
+/** How each kernel names the error of an interrupted cell (Python's exception, the JavaScript kernel's). */
+const INTERRUPTED_ERROR_TYPES = new Set(['KeyboardInterrupt', 'Interrupted']);
+
 export { DEFAULT_OUTPUT_LIMIT_BYTES, DEFAULT_RESULT_LIMIT_BYTES, maxResponseBytes } from './protocol.js';
 
 /** How long an interrupted cell gets to stop before the kernel is killed. */
@@ -150,7 +153,7 @@ export class KernelClient {
       const request = { ...message, outputLimit, responseLimit: this.#decoder.maxFrameBytes };
       const response = (await this.#request(request, schema)) as { error: { type: string } | null };
       if (stopReason === 'abort') throw options.signal!.reason;
-      if (stopReason === 'timeout' && response.error?.type === 'KeyboardInterrupt') return { response, stopped: 'timeout' };
+      if (stopReason === 'timeout' && INTERRUPTED_ERROR_TYPES.has(response.error?.type ?? '')) return { response, stopped: 'timeout' };
       return { response };
     } catch (error) {
       if (!(error instanceof KernelDiedError) || !killed) throw error;
@@ -194,7 +197,7 @@ export class KernelClient {
 
   /** The kernel broke the protocol, which only user code writing into its socket does: end it. */
   #breach(detail: string): void {
-    this.#fail(new KernelDiedError(`the Python kernel broke its protocol (${detail.slice(0, 300)}), so it was ended; code in the cell may have written into the kernel's socket`));
+    this.#fail(new KernelDiedError(`the kernel broke its protocol (${detail.slice(0, 300)}), so it was ended; code in the cell may have written into the kernel's socket`));
     this.#transport.kill();
   }
 
@@ -202,7 +205,7 @@ export class KernelClient {
     const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
     const diagnostics = this.#transport.diagnostics().trim();
     const detail = diagnostics ? `: ${diagnostics.split('\n').slice(-3).join(' | ')}` : '';
-    this.#fail(new KernelDiedError(`the Python kernel ${how}${detail}`, exit));
+    this.#fail(new KernelDiedError(`the kernel ${how}${detail}`, exit));
   }
 
   #fail(error: KernelDiedError): void {

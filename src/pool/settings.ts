@@ -16,7 +16,7 @@ export type { Env };
 export const DEFAULT_POOL_HOST = '127.0.0.1';
 export const DEFAULT_POOL_PORT = 8787;
 export const ISOLATION_MODES: readonly IsolationMode[] = ['bwrap', 'none'];
-export const CONTAINER_TYPES: readonly PoolContainerType[] = ['python', 'shell'];
+export const CONTAINER_TYPES: readonly PoolContainerType[] = ['python', 'node', 'shell'];
 
 export const DEFAULT_POOL_SETTINGS: Readonly<Omit<PoolSettings, 'pythonPath'>> = {
   isolation: 'bwrap',

@@ -8,12 +8,12 @@ import type { KernelResponse, ShellRequest, ShellResponse } from '../kernel/type
 
 export type IsolationMode = 'bwrap' | 'none';
 
-/** What a pool's sessions run (one kind per pool, as in the service): Python cells or shell commands. */
-export type PoolContainerType = 'python' | 'shell';
+/** What a pool's sessions run (one kind per pool, as in the service): Python cells, JavaScript cells or shell commands. */
+export type PoolContainerType = 'python' | 'node' | 'shell';
 
 export interface PoolSettings {
   isolation: IsolationMode;
-  /** Python pools answer `code`; Shell pools answer `shellCommand` / `execCommandAndArgs`. */
+  /** Python and NodeLTS pools answer `code` (in their language); Shell pools answer `shellCommand` / `execCommandAndArgs`. */
   containerType: PoolContainerType;
   /** `true` shares the host network with sessions; `false` gives each an empty network namespace. */
   egress: boolean;

@@ -115,7 +115,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in Chromium', () => {
     await page.click('[data-testid=send]');
     const reset = page.locator('[data-testid=assistant-message]').nth(2).locator('[data-testid=session-reset]');
     await reset.waitFor({ state: 'visible', timeout: 90_000 });
-    expect(await reset.textContent()).toMatch(/^New Python kernel — earlier variables are gone; the files in \/mnt\/data were kept\. \(This session's previous Python kernel exited with code 3/);
+    expect(await reset.textContent()).toMatch(/^New Python kernel — earlier variables are gone; the files in \/mnt\/data were kept\. \(This session's previous kernel exited with code 3/);
     await page.locator('[data-testid=assistant-message][data-done=true]').nth(2).waitFor({ timeout: 90_000 });
     await reset.scrollIntoViewIfNeeded();
     await page.screenshot({ path: screenshotPath('pool-kernel-restart-notice') });

@@ -1,6 +1,6 @@
 /** What the pool suites share: starting a bench pool and timing ACA gen-1 `code/execute` against it. */
 import { Worker } from 'node:worker_threads';
-import { startPoolServer, type RunningPoolServer } from '../../pool/index.js';
+import { startPoolServer, type PoolContainerType, type RunningPoolServer } from '../../pool/index.js';
 import { postJson } from './http-client.js';
 import type { LoadJob, LoadResult } from './load-worker.js';
 
@@ -27,9 +27,10 @@ export async function waitForReady(server: RunningPoolServer, count: number, tim
 }
 
 /** A pool as the bench uses it: bwrap isolation, no egress, no key (loopback only), no idle expiry. */
-export function startBenchPool(options: { readySessions: number; maxSessions?: number }): Promise<RunningPoolServer> {
+export function startBenchPool(options: { readySessions: number; maxSessions?: number; containerType?: PoolContainerType }): Promise<RunningPoolServer> {
   return startPoolServer({
     port: 0,
+    containerType: options.containerType,
     isolation: 'bwrap',
     egress: false,
     readySessions: options.readySessions,

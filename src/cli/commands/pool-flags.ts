@@ -70,7 +70,7 @@ export function addPoolServeOptions(command: Command, egressHelp: string): Comma
     .option('--port <n>', 'port; 0 picks a free one (TIDEPOOL_POOL_PORT; default 8787)', wholeNumber('--port', 'TIDEPOOL_POOL_PORT', 0, 65535))
     .option('--api-key <key>', 'bearer key clients must send; repeat for several (TIDEPOOL_POOL_API_KEYS, comma-separated); required unless bound to loopback with egress off', collect)
     .option('--isolation <mode>', 'bwrap or none (TIDEPOOL_POOL_ISOLATION; default bwrap; none runs sessions unisolated on the host: trusted code only)', choice('--isolation', 'TIDEPOOL_POOL_ISOLATION', ['bwrap', 'none'] as const))
-    .option('--container-type <kind>', 'python or shell: what every session of the pool runs, Python cells or shellCommand/execCommandAndArgs executions (TIDEPOOL_POOL_CONTAINER_TYPE; default python)', choice('--container-type', 'TIDEPOOL_POOL_CONTAINER_TYPE', ['python', 'shell'] as const))
+    .option('--container-type <kind>', 'python, node or shell: what every session of the pool runs, Python cells, JavaScript cells (NodeLTS) or shellCommand/execCommandAndArgs executions (TIDEPOOL_POOL_CONTAINER_TYPE; default python)', choice('--container-type', 'TIDEPOOL_POOL_CONTAINER_TYPE', ['python', 'node', 'shell'] as const))
     .option('--egress <on|off>', egressHelp, onOff)
     .option('--egress-allow <ip:port>', 'with egress on, let sessions reach this address of this machine or a private network (e.g. a package mirror); repeat for several (TIDEPOOL_POOL_EGRESS_ALLOW, comma-separated)', collect)
     .option('--max-sessions <n>', 'most sessions at once (TIDEPOOL_POOL_MAX_SESSIONS; default 100)', wholeNumber('--max-sessions', 'TIDEPOOL_POOL_MAX_SESSIONS', 1))

@@ -1,7 +1,7 @@
 /**
  * Turns an execution request (either generation) into what the runtime needs: the code, an
- * effective timeout and the output options. Shell-pool fields are refused on a Python pool, and every
- * Python execution on a Shell pool.
+ * effective timeout and the output options. Shell-pool fields are refused on a Python or NodeLTS pool,
+ * and every code execution on a Shell pool.
  */
 import type { PoolSettings } from '../types.js';
 import { PoolApiError, validationError } from './errors.js';
@@ -21,20 +21,39 @@ export interface ExecutionPlan {
 
 const SHELL_FIELDS = ['shellCommand', 'execCommandAndArgs', 'stdin'] as const;
 
+interface Language {
+  name: string;
+  containerType: string;
+  sixTimesSeven: string;
+  runEcho: string;
+}
+
+/** How errors name the language of a code-interpreter pool, with examples in it. */
+const LANGUAGES: Record<'python' | 'node', Language> = {
+  python: {
+    name: 'Python',
+    containerType: 'PythonLTS',
+    sixTimesSeven: 'print(6 * 7)',
+    runEcho: "import subprocess; print(subprocess.run(['echo', 'hi'], capture_output=True, text=True).stdout)",
+  },
+  node: { name: 'JavaScript', containerType: 'NodeLTS', sixTimesSeven: 'console.log(6 * 7)', runEcho: "require('child_process').execSync('echo hi').toString()" },
+};
+
 function notSupported(message: string, target: string): PoolApiError {
   return new PoolApiError(400, 'SessionRequestNotSupported', message, { target });
 }
 
 export function planExecution(fields: ExecutionFields, settings: PoolSettings, generation: 1 | 2): ExecutionPlan {
   if (settings.containerType === 'shell') throw pythonOnShellPool(fields.code !== undefined || fields.pythonCode === undefined ? 'code' : 'pythonCode');
+  const language = LANGUAGES[settings.containerType === 'node' ? 'node' : 'python'];
   const shellField = SHELL_FIELDS.find((field) => fields[field] !== undefined);
   if (shellField) {
     throw notSupported(
-      `"${shellField}" is for Shell session pools; this pool runs Python (PythonLTS). Send Python source in "code" instead, e.g. {"code": "import subprocess; print(subprocess.run(['echo', 'hi'], capture_output=True, text=True).stdout)"}.`,
+      `"${shellField}" is for Shell session pools; this pool runs ${language.name} (${language.containerType}). Send ${language.name} source in "code" instead, e.g. {"code": ${JSON.stringify(language.runEcho)}}.`,
       shellField,
     );
   }
-  const code = decodeCode(fields);
+  const code = decodeCode(fields, language);
   const executionType = (fields.executionType ?? 'synchronous').toLowerCase();
   if (executionType !== 'synchronous' && executionType !== 'asynchronous') {
     throw validationError(`executionType must be "Synchronous" or "Asynchronous", got "${fields.executionType}".`, 'executionType');
@@ -55,10 +74,10 @@ export function planExecution(fields: ExecutionFields, settings: PoolSettings, g
   };
 }
 
-function decodeCode(fields: ExecutionFields): string {
+function decodeCode(fields: ExecutionFields, language: Language): string {
   const source = fields.code ?? fields.pythonCode;
   if (source === undefined) {
-    throw validationError('The request has no "code"; send the Python source to run, e.g. {"code": "print(6 * 7)"}.', 'code');
+    throw validationError(`The request has no "code"; send the ${language.name} source to run, e.g. {"code": ${JSON.stringify(language.sixTimesSeven)}}.`, 'code');
   }
   const inputType = (fields.codeInputType ?? 'inline').toLowerCase();
   if (inputType === 'inline' || inputType === 'inlinetext') return source;

@@ -30,7 +30,7 @@ function notSupported(message: string, target: string): PoolApiError {
 /** The error every Python execution route answers on a Shell pool. */
 export function pythonOnShellPool(field: string): PoolApiError {
   return notSupported(
-    `"${field}" is for Python session pools; this pool runs Shell sessions (--container-type shell). ` +
+    `"${field}" is for code-interpreter (Python or NodeLTS) session pools; this pool runs Shell sessions (--container-type shell). ` +
       'Send POST executions (api-version 2025-02-02-preview or later) with {"shellCommand": "echo hi"} or {"execCommandAndArgs": ["echo", "hi"]} instead.',
     field,
   );

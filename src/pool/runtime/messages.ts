@@ -11,8 +11,8 @@ export function describeExit(exit: KernelExit): string {
 /** For the next execution's stderr: what the session lost, and whether its files were kept. */
 export function stateLostNotice(reason: string, filesKept: boolean): string {
   return filesKept
-    ? `[tidepool] This session's previous Python kernel ${reason}, so its variables were lost; its /mnt/data files were kept. This code ran in a fresh kernel.\n`
-    : `[tidepool] This session's previous Python kernel ${reason}, so its variables and its /mnt/data files were lost; this code ran in a fresh session.\n`;
+    ? `[tidepool] This session's previous kernel ${reason}, so its variables were lost; its /mnt/data files were kept. This code ran in a fresh kernel.\n`
+    : `[tidepool] This session's previous kernel ${reason}, so its variables and its /mnt/data files were lost; this code ran in a fresh session.\n`;
 }
 
 /** For the first execution on an identifier whose session the pool held when it last stopped. */
@@ -21,7 +21,7 @@ export function poolRestartedNotice(): string {
 }
 
 export function sessionLostMessage(reason: string): string {
-  return `The session's Python kernel ${reason}, so its variables are gone. Run the code again: the next call on this identifier starts a fresh kernel, and its stderr says whether the files in /mnt/data were kept.`;
+  return `The session's kernel ${reason}, so its variables are gone. Run the code again: the next call on this identifier starts a fresh kernel, and its stderr says whether the files in /mnt/data were kept.`;
 }
 
 export function poolFullMessage(maxSessions: number): string {

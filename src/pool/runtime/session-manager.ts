@@ -29,6 +29,7 @@ import { preparePoolDirectory, UidAllocator, type PoolDirectory } from './pool-d
 import { ReadyPool } from './ready-pool.js';
 import type { SessionHostOptions } from './session-host.js';
 import { bashVersion } from './bash-version.js';
+import { nodeKernelConfig } from './node-kernel.js';
 import { blockedDestinations } from './session-network.js';
 import { SessionJournal } from './session-journal.js';
 import { SessionProcess } from './session-process.js';
@@ -195,6 +196,8 @@ export class PoolSessionManager implements SessionManager {
       const { python, packages } = await zygote.metadata();
       const runtimes = [{ name: 'python', version: python }];
       if (this.#settings.containerType === 'shell') runtimes.unshift({ name: 'bash', version: await bashVersion() });
+      // Sessions of a NodeLTS pool run the server's own Node.js; its built-in modules are what they have.
+      if (this.#settings.containerType === 'node') return { runtimes: [{ name: 'node', version: process.versions.node }], preInstalledPackages: [] };
       return { runtimes, preInstalledPackages: packages };
     })();
     this.#metadata.catch(() => {
@@ -404,9 +407,17 @@ export class PoolSessionManager implements SessionManager {
       blockedAddresses: settings.egress ? blockedDestinations() : [],
     };
     this.#hub = await SocketHub.listen(this.#dir.socketHostPath, owner);
+    const nodeKernel = await nodeKernelConfig(settings, this.#dir.hostDir);
     await writeFile(
       path.join(this.#dir.hostDir, 'zygote.json'),
-      JSON.stringify({ socketPath: `${ZYGOTE_DIR}/pool.sock`, runAs: owner?.uid ?? null, namespaces: settings.isolation === 'bwrap' }),
+      JSON.stringify({
+        socketPath: `${ZYGOTE_DIR}/pool.sock`,
+        runAs: owner?.uid ?? null,
+        namespaces: settings.isolation === 'bwrap',
+        // Only Python cells use the scientific stack; in NodeLTS and Shell sessions it would only cost memory.
+        preload: settings.containerType === 'python',
+        nodeKernel,
+      }),
     );
     this.#dirFd = openSync(this.#dir.hostDir, fsConstants.O_RDONLY | fsConstants.O_DIRECTORY);
     await this.#ensureZygote();

@@ -14,6 +14,7 @@
  */
 import { MOUNT_POINT } from '../../kernel/data-paths.js';
 import type { PoolSettings } from '../types.js';
+import { hostNodePath, SANDBOX_NODE_DIR } from './node-kernel.js';
 import { SANDBOX_PYTHON_DIR } from './zygote-command.js';
 import path from 'node:path';
 
@@ -35,6 +36,13 @@ export function sessionEnvironment(dataDir: string): Record<string, string> {
     OMP_NUM_THREADS: '1',
     TIDEPOOL_DATA_DIR: dataDir,
   };
+}
+
+/** A NodeLTS session's environment: no Python settings, and the sessions' `node` first on PATH. */
+function nodeSessionEnvironment(dataDir: string, sandboxed: boolean): Record<string, string> {
+  const env = sessionEnvironment(dataDir);
+  const keep = ['HOME', 'LANG', 'LC_ALL', 'TIDEPOOL_DATA_DIR'].map((name) => [name, env[name]!] as const);
+  return { ...Object.fromEntries(keep), PATH: `${sandboxed ? SANDBOX_NODE_DIR : path.dirname(hostNodePath())}:${env.PATH}` };
 }
 
 export interface SessionRequestContext {
@@ -60,7 +68,7 @@ export function sessionRequest(settings: PoolSettings, context: SessionRequestCo
     }),
     diskMb: settings.diskMb,
     hide: namespaces ? [SANDBOX_PYTHON_DIR] : [],
-    env: sessionEnvironment(dataDir),
+    env: settings.containerType === 'node' ? nodeSessionEnvironment(dataDir, namespaces) : sessionEnvironment(dataDir),
     limits: {
       memoryBytes: context.memoryCgroup ? undefined : settings.memoryMb * 1024 * 1024,
       // Without a user namespace the count is the whole host uid's, server included: skip it.

@@ -19,6 +19,7 @@ import { realpath } from 'node:fs/promises';
 import { BASE_PYTHON_ENVIRONMENT } from '../../kernel/host-process.js';
 import { PYTHON_DIR } from '../../paths.js';
 import type { PoolSettings } from '../types.js';
+import { nodeBinds } from './node-kernel.js';
 import type { PoolDirectory } from './pool-directory.js';
 
 /** The descriptor numbers the zygote inherits: control in, control out, the pool directory. */
@@ -107,6 +108,7 @@ export async function zygoteCommand(settings: PoolSettings, dir: PoolDirectory):
     '--ro-bind', '/usr', '/usr',
     ...(await mergedUsrLinks()),
     ...(await pythonBinds(settings.pythonPath)),
+    ...(await nodeBinds(settings)),
     ...ETC_BINDS.flatMap((target) => ['--ro-bind-try', target, target]),
     ...files.flatMap((file, index) => ['--file', String(FIRST_FILE_FD + index), file.target]),
     '--ro-bind', PYTHON_DIR, SANDBOX_PYTHON_DIR,

@@ -22,7 +22,7 @@ describe('pool runtime: kernel death and recovery', () => {
     expect((error as PoolError).message).toMatch(/SIGKILL.*Run the code again/s);
     const next = await run(manager, 'killer', "'z' in globals()");
     expect(next.freshKernel).toBe(true);
-    expect(next.response.stderr).toMatch(/^\[tidepool\] This session's previous Python kernel.*SIGKILL.*files were kept/);
+    expect(next.response.stderr).toMatch(/^\[tidepool\] This session's previous kernel.*SIGKILL.*files were kept/);
     expect(next.response.result).toBe(false);
     expect(manager.getSession('killer')!.etag).not.toBe(etag);
     expect((await manager.listFiles('killer')).map((file) => file.name)).toEqual(['old.txt']);

@@ -8,6 +8,10 @@ import type { PoolSessionInfo } from '../../types.js';
 import { sendEmpty, sendJson, type PoolAppDeps, type PoolContext, type PoolEnv } from '../context.js';
 import { PoolApiError, validationError } from '../errors.js';
 import { queryParam, requireApiVersion, requireIdentifier } from '../validation.js';
+import type { PoolContainerType } from '../../types.js';
+
+/** The service's name for each kind of pool. */
+const SERVICE_CONTAINER_TYPES: Record<PoolContainerType, string> = { python: 'PythonLTS', node: 'NodeLTS', shell: 'Shell' };
 
 /** Azure pages session lists by 300. */
 export const SESSIONS_PAGE_SIZE = 300;
@@ -64,19 +68,22 @@ export function registerSessionRoutes(app: Hono<PoolEnv>, deps: PoolAppDeps): vo
     c.set('operation', 'metadata');
     requireApiVersion(c.req.url);
     const metadata = await manager.metadata();
-    const python = metadata.runtimes.find((runtime) => runtime.name.toLowerCase().startsWith('python'));
+    const javascript = deps.settings.containerType === 'node';
+    const language = metadata.runtimes.find((runtime) => runtime.name === (javascript ? 'node' : 'python'));
     return sendJson(c, 200, {
       // The service's name for the pool's kind of session.
-      containerType: deps.settings.containerType === 'shell' ? 'Shell' : 'PythonLTS',
+      containerType: SERVICE_CONTAINER_TYPES[deps.settings.containerType],
       runtimes: metadata.runtimes,
       preInstalledPackages: metadata.preInstalledPackages,
       createdAt: deps.startedAt.toISOString(),
       lastUpdatedAt: deps.startedAt.toISOString(),
       jupyterKernel: {
-        name: 'tidepool-python',
-        version: python?.version ?? 'unknown',
+        name: javascript ? 'tidepool-javascript' : 'tidepool-python',
+        version: language?.version ?? 'unknown',
         projectUrl: '',
-        description: 'Tidepool kernel: one long-lived Python interpreter per session with notebook-style cells (last expression is the result).',
+        description: javascript
+          ? 'Tidepool kernel: one long-lived Node.js process per session with notebook-style cells (last expression is the result, top-level await).'
+          : 'Tidepool kernel: one long-lived Python interpreter per session with notebook-style cells (last expression is the result).',
       },
     });
   });
