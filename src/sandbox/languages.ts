@@ -38,8 +38,7 @@ export const LANGUAGE_NAMES: Record<Language, string> = { python: 'Python', java
 /** Where each language runs, for the message of an UnsupportedLanguageError. */
 const WHERE_IT_RUNS: Record<Language, string> = {
   python: 'every sandbox (an ACA endpoint must be a PythonLTS pool)',
-  javascript:
-    'Sandbox-Pool, Sandbox-E2B, and Sandbox-ACA pointed at a NodeLTS pool (`tidepool pool serve --container-type node`)',
+  javascript: 'Local, Sandbox-Pool, Sandbox-E2B, and Sandbox-ACA pointed at a NodeLTS pool (`tidepool pool serve --container-type node`)',
   shell: 'Local, Sandbox-Pool, Sandbox-E2B, and Sandbox-ACA pointed at a Shell pool (`tidepool pool serve --container-type shell`)',
 };
 

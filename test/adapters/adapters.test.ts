@@ -31,7 +31,7 @@ describe('tidepool/langchain', () => {
 
   test("offers the code tool of each of the sandbox's languages; run_shell reports the exit code", async () => {
     const tools = createLangChainTools({ sandbox, sessionId: randomUUID(), languages: await sandbox.languages() });
-    expect(tools.map((tool) => tool.name)).toEqual(['research_weather', 'chart_weather', 'run_python', 'run_shell']);
+    expect(tools.map((tool) => tool.name)).toEqual(['research_weather', 'chart_weather', 'run_python', 'run_javascript', 'run_shell']);
     const runShell = tools.find((tool) => tool.name === 'run_shell')!;
     const message = await runShell.invoke({ id: 'call-1', name: 'run_shell', args: { command: 'echo hi; exit 2' }, type: 'tool_call' });
     expect(message.content).toBe('stdout:\nhi\n\nexit code: 2');

@@ -54,11 +54,16 @@ describe('tidepool exec', () => {
     expect(JSON.parse(failed.stdout)).toMatchObject({ status: 'failure', exitCode: 4, stderr: 'nope\n', error: { type: 'NonZeroExit' } });
   });
 
-  it('exits 2 naming where a language runs when the sandbox does not run it', async () => {
-    const run = await cli(['exec', '1', '--language', 'js', '--sandbox', 'local']);
+  it('runs JavaScript with --language js: console output and the last expression', async () => {
+    const run = await cli(['exec', "console.log('hi'); 6 * 7", '--language', 'js', '--sandbox', 'local']);
+    expect(run).toMatchObject({ code: 0, stdout: 'hi\n42\n' });
+  });
+
+  it('exits 2 naming where a language runs when the sandbox does not run it, before asking for its key', async () => {
+    const run = await cli(['exec', 'ls', '--language', 'sh', '--sandbox', 'daytona']);
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/Local does not run JavaScript; it runs Python and shell commands\. JavaScript runs on Sandbox-Pool/);
-    expect(run.stderr).not.toMatch(/Local Sandbox creating/);
+    expect(run.stderr).toMatch(/Sandbox-Daytona does not run shell commands; it runs Python\. Shell commands run on Local, Sandbox-Pool/);
+    expect(run.stderr).not.toMatch(/DAYTONA_API_KEY/);
   });
 
   it.each([

@@ -318,5 +318,14 @@ export function defineLanguageContract(target: ContractTarget, sandboxUnderTest?
       expect(thrown.error).toMatchObject({ type: 'TypeError', message: expect.stringContaining('contract boom') });
       expect(await js.execute('1 + 1', { language: 'javascript' })).toMatchObject({ status: 'success', result: 2 });
     }, timeout);
+
+    it('javascript: stops a busy loop at its timeout with a TimeoutError, and the next execution works', async (context) => {
+      await requireOffered('javascript', context);
+      const js = session('javascript-timeout');
+      const stopped = await js.execute('while (true) {}', { language: 'javascript', timeoutMs: target.shortTimeoutMs });
+      expect(stopped).toMatchObject({ status: 'failure', error: { type: 'TimeoutError' } });
+      expect(stopped.exitCode).toBeUndefined();
+      expect(await js.execute('6 * 7', { language: 'javascript' })).toMatchObject({ status: 'success', result: 42 });
+    }, timeout);
   });
 }

@@ -159,7 +159,7 @@ describe('Sandbox-Pool', () => {
     const starter = recordingStarter();
     const events: LifecycleEvent[] = [];
     sandbox = createPoolSandbox({ startServer: starter.start, env: {}, onLifecycle: (event) => events.push(event) });
-    expect(await sandbox.languages()).toEqual(['python', 'shell']);
+    expect(await sandbox.languages()).toEqual(['python', 'javascript', 'shell']);
     const session = sandbox.session();
     expect((await session.execute('6 * 7')).result).toBe(42);
     expect(starter.calls.map((call) => call.containerType)).toEqual(['python']);
@@ -174,11 +174,13 @@ describe('Sandbox-Pool', () => {
     expect(starter.servers.map((server) => server.sessionManager.getSession(session.identifier))).toEqual([undefined, undefined]);
   });
 
-  it('refuses JavaScript, which no embedded pool runs, before starting anything', async () => {
+  it('runs JavaScript in an embedded NodeLTS pool, and refuses a language outside the contract before starting anything', async () => {
     const starter = recordingStarter();
     sandbox = createPoolSandbox({ startServer: starter.start, env: {} });
-    await expect(sandbox.session().execute('1', { language: 'javascript' })).rejects.toMatchObject({ code: 'unsupported_language' });
+    await expect(sandbox.session().execute('1', { language: 'cobol' as never })).rejects.toMatchObject({ code: 'invalid_input' });
     expect(starter.calls).toHaveLength(0);
+    expect(await sandbox.session().execute('[1, 2, 3].map((n) => n * 2).join()', { language: 'javascript' })).toMatchObject({ status: 'success', result: '2,4,6' });
+    expect(starter.calls.map((call) => call.containerType)).toEqual(['node']);
   });
 
   it("on a running pool (server), offers the one language of the pool's container type", async () => {

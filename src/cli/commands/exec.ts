@@ -20,8 +20,8 @@ export function registerExec(program: Command, context: CliContext): void {
     .option('-s, --sandbox <name>', 'local, pool, aca, e2b or daytona (or a full name such as Sandbox-ACA); pool uses the local pool when one runs (`tidepool pool start`)', 'pool')
     .option(
       '-l, --language <name>',
-      'python (py), javascript (js) or shell (sh, bash): what the code is written in. JavaScript runs on pool, aca with a NodeLTS pool and e2b; ' +
-        'shell on local, pool, aca with a Shell pool and e2b',
+      'python (py), javascript (js) or shell (sh, bash): what the code is written in. Python, JavaScript and shell run on local, pool and e2b; ' +
+        'aca runs the one language of its pool (PythonLTS, NodeLTS or Shell); daytona runs Python',
       'python',
     )
     .option(

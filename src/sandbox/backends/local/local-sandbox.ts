@@ -13,6 +13,8 @@ import { defaultLocalRoot, LOCAL_LANGUAGES, LocalSession, type LocalSessionConfi
 export interface LocalSandboxOptions extends SandboxOptions, OutputCapOptions {
   /** Interpreter to run; default TIDEPOOL_PYTHON, else /usr/bin/python3. */
   pythonPath?: string;
+  /** Node.js binary for JavaScript cells; default the one running Tidepool. */
+  nodePath?: string;
   /** Parent of the per-session data directories; default the OS temp directory. */
   rootDir?: string;
   /** How long an interrupted cell may take to stop before the kernel is killed (default 2000). */
@@ -28,6 +30,7 @@ export class LocalSandbox extends SessionMapSandbox<LocalSession> implements San
     super();
     this.#config = {
       pythonPath: resolvePythonPath(options.pythonPath, options.env),
+      nodePath: options.nodePath,
       defaultTimeoutMs: options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS,
       outputLimitBytes: resolveOutputLimitBytes(options.outputLimitBytes, options.env),
       rootDir: options.rootDir ?? defaultLocalRoot(),

@@ -4,7 +4,7 @@
  * The client calls the pool's HTTP app directly (its fetch handler, no socket), so a library user
  * pays for no TCP round trip; it listens on loopback all the same, as every pool does.
  * Nothing to sign up for and works offline; the pool isolates each session (bwrap by default).
- * Each language runs in an embedded pool of its own (a Python pool, a Shell pool), started when a
+ * Each language runs in an embedded pool of its own (a Python, NodeLTS or Shell pool), started when a
  * session first runs it; a running pool (`server`) runs the one language of its container type.
  */
 import { randomBytes } from 'node:crypto';
@@ -52,8 +52,7 @@ export interface PoolSandboxOptions extends SandboxOptions {
  * The container type of the embedded pool that runs each language: every language gets a pool of
  * its own, started the first time a session runs it.
  */
-const EMBEDDED_CONTAINER_TYPES: Partial<Record<Language, PoolContainerType>> = { python: 'python', shell: 'shell' };
-const EMBEDDED_LANGUAGES = LANGUAGES.filter((language) => EMBEDDED_CONTAINER_TYPES[language] !== undefined);
+const EMBEDDED_CONTAINER_TYPES: Record<Language, PoolContainerType> = { python: 'python', javascript: 'node', shell: 'shell' };
 
 export function createPoolSandbox(options: PoolSandboxOptions = {}): RemoteSandbox {
   const api = resolveApiVersion(options.apiVersion ?? POOL_API_VERSION);
@@ -106,7 +105,7 @@ export function createPoolSandbox(options: PoolSandboxOptions = {}): RemoteSandb
   const connect = (language: Language): Promise<AcaClient> => {
     let pool = running.get(language);
     if (!pool) {
-      pool = startEmbedded(EMBEDDED_CONTAINER_TYPES[language]!);
+      pool = startEmbedded(EMBEDDED_CONTAINER_TYPES[language]);
       running.set(language, pool);
       // A failed start is not cached: the next session use tries again.
       pool.catch(() => running.delete(language));
@@ -120,7 +119,7 @@ export function createPoolSandbox(options: PoolSandboxOptions = {}): RemoteSandb
       banner: POOL_BANNER,
       api,
       defaultTimeoutMs: options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS,
-      languages: () => Promise.resolve(EMBEDDED_LANGUAGES),
+      languages: () => Promise.resolve(LANGUAGES),
       connect,
       describe: () => 'Sandbox-Pool',
       shutdown: async () => {
