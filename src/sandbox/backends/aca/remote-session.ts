@@ -124,7 +124,7 @@ export class RemoteSession implements SandboxSession {
           if (first) this.lifecycle.ready();
         },
         (error: unknown) => {
-          if (first) this.lifecycle.failed(error instanceof Error ? error.message : String(error));
+          this.lifecycle.failed(error instanceof Error ? error.message : String(error));
           // Let the next call try again (e.g. after the user ran `az login`).
           this.#connected.delete(language);
         },

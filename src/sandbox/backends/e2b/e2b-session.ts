@@ -72,10 +72,12 @@ export class E2BSession extends CloudSession<Live, string, E2BSessionConfig> imp
       return this.#executionFailed(live, context, error, timeoutMs, signal, startedAt);
     }
     const durationMs = Math.round(this.config.clock() - startedAt);
+    const cell = mapExecution(execution, this.config.outputLimitBytes, language === 'javascript' ? 'javascript' : 'python');
+    // A bash cell's "error" is its exit status; the result says it as the exit code.
     const result =
       language === 'shell'
-        ? shellExecutionResult({ ...mapExecution({ ...execution, error: undefined }, this.config.outputLimitBytes), exitCode: shellExitCode(execution), durationMs })
-        : { ...mapExecution(execution, this.config.outputLimitBytes, language === 'javascript' ? 'javascript' : 'python'), durationMs };
+        ? shellExecutionResult({ exitCode: shellExitCode(execution), stdout: cell.stdout, stderr: cell.stderr, durationMs })
+        : { ...cell, durationMs };
     if (result.status === 'success') this.lifecycle.finished();
     else this.lifecycle.failed(`${result.error?.type}: ${result.error?.message}`);
     return { ...result, stderr: notice + result.stderr };
