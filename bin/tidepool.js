@@ -11,9 +11,12 @@ if (problem) {
   import('node:module')
     .then(function (module) {
       // Compiled code is kept between runs (in the user's cache directory, not a shared one): a
-      // command loads some two hundred modules, and compiling them again costs more than reading them.
+      // command loads a hundred modules or more, and compiling them again costs more than reading
+      // them. NODE_COMPILE_CACHE (Node enabled it before this ran) and NODE_DISABLE_COMPILE_CACHE win;
+      // a relative XDG_CACHE_HOME is ignored, as the XDG spec says.
       var home = process.env.HOME;
-      var cacheHome = process.env.XDG_CACHE_HOME || (home ? home + '/.cache' : '');
+      var xdgCache = process.env.XDG_CACHE_HOME;
+      var cacheHome = xdgCache && xdgCache.charAt(0) === '/' ? xdgCache : home ? home + '/.cache' : '';
       if (cacheHome && module.enableCompileCache) {
         try {
           module.enableCompileCache(cacheHome + '/tidepool/node-compile-cache');

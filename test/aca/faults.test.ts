@@ -29,9 +29,14 @@ beforeEach(() => {
   proxy.reset();
 });
 
-describe.each(['2024-02-02-preview', '2025-10-02-preview'])('faults between client and pool (%s)', (apiVersion) => {
+// Node's own http (what CLI commands send with) is checked on the API version they speak to a Tidepool pool.
+describe.each([
+  ['2024-02-02-preview', 'undici'],
+  ['2025-10-02-preview', 'undici'],
+  ['2025-10-02-preview', 'node'],
+] as const)('faults between client and pool (%s, over %s)', (apiVersion, httpClient) => {
   const client = () =>
-    new AcaClient({ poolManagementEndpoint: proxy.url, accessToken: API_KEY, apiVersion, env: {}, retry: RETRY, requestTimeoutMs: 1_000, executionGraceMs: 1_000 });
+    new AcaClient({ poolManagementEndpoint: proxy.url, accessToken: API_KEY, apiVersion, env: {}, retry: RETRY, requestTimeoutMs: 1_000, executionGraceMs: 1_000, httpClient });
   const direct = () => new AcaClient({ poolManagementEndpoint: pool.url, accessToken: API_KEY, apiVersion, env: {} });
   const INCREMENT = "globals()['runs'] = globals().get('runs', 0) + 1\nruns";
   /** How many times INCREMENT ran in the session, asked of the pool directly. */

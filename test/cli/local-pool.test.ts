@@ -3,6 +3,7 @@
  * without configuration, so a named session outlives each command; `pool status` and `pool stop`.
  * Without it, `--session` says plainly that the session ends with the command.
  */
+import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, writeFile, mkdir } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -35,6 +36,28 @@ async function cli(args: string[], env: Record<string, string | undefined> = {})
 }
 
 const SESSION_ENDS = /^Session "demo" ends when this command does/m;
+
+/**
+ * Runs bin/tidepool.js as a user does, in a Node.js of its own, and says what it loaded: the URLs
+ * of its modules, and Node's internal modules (process.moduleLoadList, where Node's own copy of
+ * undici shows up when a global such as fetch or FormData is touched).
+ */
+async function modulesLoadedBy(args: string[]): Promise<{ code: number; stdout: string; urls: string[]; internal: string[] }> {
+  const report = path.join(stateHome, 'loaded.json');
+  const hook = path.join(stateHome, 'record-loads.mjs');
+  await writeFile(
+    hook,
+    "import { registerHooks } from 'node:module'; import { writeFileSync } from 'node:fs'; const urls = [];\n" +
+      'registerHooks({ load(url, context, next) { urls.push(url); return next(url, context); } });\n' +
+      `process.on('exit', () => writeFileSync(${JSON.stringify(report)}, JSON.stringify({ urls, internal: process.moduleLoadList })));\n`,
+  );
+  const bin = path.resolve(import.meta.dirname, '..', '..', 'bin', 'tidepool.js');
+  const env = { PATH: process.env.PATH, HOME: process.env.HOME, XDG_STATE_HOME: stateHome };
+  const { code, stdout } = await new Promise<{ code: number; stdout: string }>((resolve) => {
+    execFile(process.execPath, ['--import', hook, bin, ...args], { env, encoding: 'utf8', timeout: 60_000 }, (error, out) => resolve({ code: error ? Number(error.code) : 0, stdout: out }));
+  });
+  return { code, stdout, ...(JSON.parse(await readFile(report, 'utf8')) as { urls: string[]; internal: string[] }) };
+}
 
 describe('--session without a pool that keeps it', () => {
   it('on local: one stderr line says the session ends with the command', async () => {
@@ -91,6 +114,14 @@ describe('tidepool pool start / status / stop', () => {
     expect(first.stderr).not.toMatch(SESSION_ENDS);
     const second = await cli(['exec', 'x + 1', '--session', 'demo']);
     expect(second).toMatchObject({ code: 0, stdout: '42\n' });
+
+    // Against the local pool, a command loads neither undici (the package or Node's own copy) nor
+    // zod: each costs tens of milliseconds of a command that otherwise takes about a hundred.
+    const light = await modulesLoadedBy(['exec', 'x + 2', '--session', 'demo']);
+    expect(light).toMatchObject({ code: 0, stdout: '43\n' });
+    expect(light.urls.some((url) => url.includes('/dist/sandbox/backends/aca/transport.js'))).toBe(true);
+    expect(light.urls.filter((url) => /\/node_modules\/(undici|zod)\//.test(url))).toEqual([]);
+    expect(light.internal.filter((name) => name.includes('undici'))).toEqual([]);
 
     // Errors print once: the traceback, and a timeout in the terms of this command's flag.
     const raised = await cli(['exec', '1 / 0']);

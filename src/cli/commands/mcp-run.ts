@@ -23,7 +23,7 @@ export async function runMcp(options: McpCommandOptions, context: CliContext): P
     checkHttpAccess(options.host, key);
   }
   const router = new LifecycleRouter();
-  const opened = await openCliSandbox(options.sandbox, context, { needsEgress: true, onLifecycle: router.dispatch });
+  const opened = await openCliSandbox(options.sandbox, context, { needsEgress: true, longLived: true, onLifecycle: router.dispatch });
   // A running local pool is reached without the factory, which instruments every other sandbox.
   const sandbox = instrumentSandbox(opened.sandbox);
   try {

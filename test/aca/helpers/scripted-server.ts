@@ -22,8 +22,12 @@ export interface JsonReply {
   body?: string | Uint8Array;
 }
 
-/** `reset` destroys the socket without answering; `hang` never answers. */
-export type Reply = JsonReply | 'reset' | 'hang' | ((request: RecordedRequest) => JsonReply | 'reset' | 'hang');
+/**
+ * `reset` destroys the socket without answering; `hang` never answers; `cut` sends a 200's headers
+ * and half its promised body, then destroys the socket.
+ */
+type Fault = 'reset' | 'hang' | 'cut';
+export type Reply = JsonReply | Fault | ((request: RecordedRequest) => JsonReply | Fault);
 
 export interface ScriptedServer {
   url: string;
@@ -59,6 +63,11 @@ export async function startScriptedServer(script: Reply[] | ((request: RecordedR
         return;
       }
       if (reply === 'hang') return;
+      if (reply === 'cut') {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': '64' });
+        res.write('{"value": [', () => req.socket.destroy());
+        return;
+      }
       const body = reply.json !== undefined ? JSON.stringify(reply.json) : (reply.body ?? '');
       const headers = { ...(reply.json !== undefined ? { 'content-type': 'application/json; charset=utf-8' } : {}), ...reply.headers };
       res.writeHead(reply.status, headers).end(body);

@@ -4,18 +4,18 @@
  * generation and hands back the contract's shapes.
  */
 import type { Logger } from 'pino';
-import { z } from 'zod';
 import { ConfigurationError, NotFoundError } from '../../../errors.js';
-import { SHELL_TIMEOUT_EXIT_CODE } from '../../../kernel/kernel-client.js';
+import { SHELL_TIMEOUT_EXIT_CODE } from '../../../kernel/shell-exit.js';
 import { cellTimeoutError, shellExecutionResult, toCellResult, toImageResult } from '../../execution.js';
 import type { ExecutionErrorInfo, ExecutionResult, FileInfo, Language } from '../../types.js';
 import type { AcaApiVersion } from './api-versions.js';
 import { createAzureCredential } from './credential.js';
+import { poolMetadataShape } from './execution-shape.js';
 import { validateIdentifier } from './identifier.js';
 import { resolveAcaConnection, type AcaConnectionOptions, type ResolvedAcaConnection } from './settings.js';
 import { CredentialTokenProvider, StaticTokenProvider, type TokenProvider } from './token-provider.js';
 import { splitTraceback, unparsedFailure } from './traceback.js';
-import { AcaTransport } from './transport.js';
+import { AcaTransport, type AcaHttpClient } from './transport.js';
 import type { RetryBounds } from './retry-policy.js';
 import { createGen1Wire } from './wire-gen1.js';
 import { createGen2Wire } from './wire-gen2.js';
@@ -27,6 +27,11 @@ export const DEFAULT_EXECUTION_GRACE_MS = 15_000;
 export interface AcaClientOptions extends AcaConnectionOptions {
   /** Replaces the HTTP client (tests; the embedded pool's in-process handler); default undici on keep-alive agents. */
   fetch?: typeof fetch;
+  /**
+   * What sends the requests when `fetch` is not given: `undici` (default; keep-alive agents, cheapest
+   * per request) or `node` (Node's built-in http/https, nothing to load: for short-lived processes).
+   */
+  httpClient?: AcaHttpClient;
   /** Retry limits (default 4 retries within 30 000 ms, backoff 250 ms doubling to 8 000 ms, with jitter). */
   retry?: Partial<RetryBounds>;
   /** Per-attempt limit for file and session requests (default 60 000). */
@@ -65,6 +70,7 @@ export class AcaClient {
       tokens: this.#tokens,
       auth: connection.auth,
       fetch: options.fetch,
+      httpClient: options.httpClient,
       retry: options.retry,
       requestTimeoutMs: options.requestTimeoutMs,
       logger: options.logger,
@@ -125,7 +131,7 @@ export class AcaClient {
   containerType(options: CallOptions = {}): Promise<string> {
     this.#containerType ??= this.#transport
       .send({ method: 'GET', path: 'metadata', safety: 'idempotent', operation: "read the pool's metadata", signal: options.signal })
-      .then((response) => parseBody(response, poolMetadata, "read the pool's metadata").containerType)
+      .then((response) => parseBody(response, poolMetadataShape, "read the pool's metadata").containerType)
       .catch((error: unknown) => {
         if (error instanceof NotFoundError) return 'PythonLTS';
         this.#containerType = undefined;
@@ -181,8 +187,6 @@ function describeTimeout(result: ExecutionResult, timeoutMs: number): ExecutionR
 
 /** What each of the service's container types runs (compared lower-case). */
 const CONTAINER_LANGUAGES: Record<string, Language> = { pythonlts: 'python', nodelts: 'javascript', shell: 'shell' };
-
-const poolMetadata = z.looseObject({ containerType: z.string().min(1) });
 
 /** The service ends its TimeoutError notice on the last line of stderr; it becomes the result's error. */
 const SHELL_TIMEOUT_LINE = /(?:^|\n)(TimeoutError: [^\n]*)\n?$/;

@@ -6,6 +6,8 @@
  * process: no TCP (or TLS) set-up per call and none of the stream and header objects the WHATWG
  * `fetch` builds for each request, which cost more than a warm pool cell itself. An injected
  * `fetch` (tests, or the embedded pool's own app handler, which needs no socket at all) replaces it.
+ * A process that sends only a few requests (a CLI command) can ask for Node's own http instead
+ * (`httpClient: 'node'`), which costs nothing to load.
  */
 import pRetry from 'p-retry';
 import type { Logger } from 'pino';
@@ -13,11 +15,20 @@ import type { Agent } from 'undici';
 import { SandboxError, SandboxTimeoutError, TransportError } from '../../../errors.js';
 import { recorders } from '../../../telemetry/recorders.js';
 import { errorFromResponse } from './http-errors.js';
+import { nodeHttpExchange } from './node-http-exchange.js';
 import { DEFAULT_RETRY_BOUNDS, mayRetry, connectionErrorCode, parseRetryAfterMs, type RequestSafety, type RetryBounds } from './retry-policy.js';
 import type { AcaAuthMode } from './settings.js';
 import type { TokenProvider } from './token-provider.js';
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
+
+/**
+ * What sends the requests: undici on keep-alive agents (the default: cheapest per request, for a
+ * long-lived process), or Node's built-in http/https (nothing to load: for a process that sends a
+ * handful of requests and exits, such as a CLI command).
+ */
+export type AcaHttpClient = 'undici' | 'node';
+
 const USER_AGENT = `tidepool/0.1.0 (Language=TypeScript; node.js/${process.version})`;
 
 export interface AcaTransportOptions {
@@ -26,6 +37,8 @@ export interface AcaTransportOptions {
   /** Where bearer tokens come from; absent, requests carry no Authorization header (a keyless local pool). */
   tokens?: TokenProvider;
   fetch?: typeof fetch;
+  /** Default `undici`; see AcaHttpClient. An injected `fetch` wins over either. */
+  httpClient?: AcaHttpClient;
   retry?: Partial<RetryBounds>;
   /** Per-attempt limit for requests that do not set their own (default 60 000). */
   requestTimeoutMs?: number;
@@ -197,7 +210,8 @@ export class AcaTransport {
   }
 
   async #exchange(request: AcaRequest, url: string, headers: Record<string, string>, body: string | FormData | undefined, signal: AbortSignal): Promise<AcaResponse> {
-    if (this.#fetch || body instanceof FormData) {
+    // `typeof`, not `instanceof FormData`: merely reading the global FormData loads Node's own undici (~20 ms).
+    if (this.#fetch || typeof body === 'object') {
       // A multipart upload is rare and large: the platform fetch's form encoder (it knows the
       // platform's FormData) is worth its per-request cost.
       const send = this.#fetch ?? globalThis.fetch;
@@ -206,6 +220,10 @@ export class AcaTransport {
       // Headers are read only on failures (Retry-After): a Headers object made for every answer
       // would cost the in-process pool as much again as reading its body.
       return { status: response.status, headers: { get: (name) => response.headers.get(name) }, url, bytes };
+    }
+    if (this.options.httpClient === 'node') {
+      const response = await nodeHttpExchange(url, { method: request.method, headers, body, signal });
+      return { status: response.status, headers: headerReader(response.headers), url, bytes: response.bytes };
     }
     const client = await undiciClient();
     const dispatcher = request.safety === 'execute' ? client.executeAgent : client.idempotentAgent;

@@ -2,34 +2,17 @@
  * Gen-1 wire format (2024-02-02-preview, 2024-08-02-preview): `POST code/execute` with a
  * `properties` envelope, files under `files/upload`, `files`, `files/content/{name}`.
  */
-import { z } from 'zod';
 import type { FileInfo } from '../../types.js';
 import type { AcaTransport } from './transport.js';
 import { dataName } from '../../data-name.js';
+import { gen1ExecutionShape } from './execution-shape.js';
+import type { Gen1FileProperties } from './file-shapes.js';
 import { deleteFile, downloadFile, multipart, parseBody, relativeName, timeoutInSeconds, toDate, wireImages, type WireProtocol } from './wire.js';
 
-const executionProperties = z.looseObject({
-  status: z.string().optional(),
-  stdout: z.string().nullish(),
-  stderr: z.string().nullish(),
-  result: z.unknown().optional(),
-  // NodeLTS pools name the value executionResult; Python pools call it result. Both are read.
-  executionResult: z.unknown().optional(),
-  // A Tidepool pool's images besides the one in `result` (see WireExecution.images).
-  images: z.unknown().optional(),
-  executionTimeInMilliseconds: z.number().optional(),
-});
-// The legacy flat shape carries the same fields without the envelope.
-const executionResponse = z.looseObject({ properties: executionProperties.optional() }).and(executionProperties);
+/** zod comes with the file schemas, on the first file request (see execution-shape.ts). */
+const fileShapes = () => import('./file-shapes.js');
 
-const fileProperties = z.looseObject({
-  filename: z.string(),
-  size: z.number().optional(),
-  lastModifiedTime: z.string().optional(),
-});
-const fileList = z.looseObject({ value: z.array(z.looseObject({ properties: fileProperties })) });
-
-function toFileInfo(properties: z.infer<typeof fileProperties>): FileInfo {
+function toFileInfo(properties: Gen1FileProperties): FileInfo {
   return { name: relativeName(properties.filename), sizeBytes: properties.size ?? 0, lastModified: toDate(properties.lastModifiedTime) };
 }
 
@@ -46,7 +29,7 @@ export function createGen1Wire(transport: AcaTransport): WireProtocol {
         timeoutMs: requestTimeoutMs,
         signal,
       });
-      const body = parseBody(response, executionResponse, 'execute code');
+      const body = parseBody(response, gen1ExecutionShape, 'execute code');
       const properties = body.properties ?? body;
       const status = properties.status ?? 'Success';
       return {
@@ -71,14 +54,14 @@ export function createGen1Wire(transport: AcaTransport): WireProtocol {
         operation: `upload ${relative}`,
         signal,
       });
-      const listed = parseBody(response, fileList, `upload ${relative}`).value.map((entry) => toFileInfo(entry.properties));
+      const listed = parseBody(response, (await fileShapes()).gen1FileList, `upload ${relative}`).value.map((entry) => toFileInfo(entry.properties));
       const info = listed.find((file) => file.name === relative) ?? listed[0];
       return { name: relative, sizeBytes: info?.sizeBytes ?? data.byteLength, lastModified: info?.lastModified ?? new Date() };
     },
 
     async list({ identifier, signal }) {
       const response = await transport.send({ method: 'GET', path: 'files', identifier, safety: 'idempotent', operation: 'list files', signal });
-      return parseBody(response, fileList, 'list files').value.map((entry) => toFileInfo(entry.properties));
+      return parseBody(response, (await fileShapes()).gen1FileList, 'list files').value.map((entry) => toFileInfo(entry.properties));
     },
 
     download: (request) => downloadFile(transport, request, (name) => `files/content/${name}`),

@@ -3,52 +3,17 @@
  * `POST executions`, `files`, `files/{name}/content`, `DELETE session` from 2025-02-02.
  */
 import path from 'node:path/posix';
-import { z } from 'zod';
 import { SandboxTimeoutError } from '../../../errors.js';
 import type { FileInfo } from '../../types.js';
 import type { AcaApiVersion } from './api-versions.js';
 import type { AcaTransport } from './transport.js';
 import { dataName } from '../../data-name.js';
+import { gen2ExecutionShape, gen2ShellExecutionShape, type Gen2ExecutionBody } from './execution-shape.js';
+import type { Gen2ResourceFile } from './file-shapes.js';
 import { deleteFile, downloadFile, multipart, parseBody, relativeName, timeoutInSeconds, toDate, wireImages, type WireExecution, type WireProtocol } from './wire.js';
 
-const execution = z.looseObject({
-  id: z.string().optional(),
-  status: z.string(),
-  result: z
-    .looseObject({
-      stdout: z.string().nullish(),
-      stderr: z.string().nullish(),
-      executionResult: z.unknown().optional(),
-      // A Tidepool pool's images besides the one in `executionResult` (see WireExecution.images).
-      images: z.unknown().optional(),
-      executionTimeInMilliseconds: z.number().optional(),
-    })
-    .nullish(),
-  error: z.unknown().optional(),
-});
-
-// A Shell pool answers with the exit code as the status, e.g. "0" or "124".
-const shellExecution = z.looseObject({
-  status: z.string().regex(/^-?\d+$/, 'the exit code as a string of digits'),
-  result: z
-    .looseObject({
-      stdout: z.string().nullish(),
-      stderr: z.string().nullish(),
-      executionTimeInMilliseconds: z.number().optional(),
-    })
-    .nullish(),
-});
-
-const resourceFile = z.looseObject({
-  name: z.string(),
-  type: z.string().optional(),
-  sizeInBytes: z.number().nullish(),
-  lastModifiedAt: z.string().nullish(),
-  directory: z.string().nullish(),
-});
-// The managed service wraps lists in `value`; some container images answer a bare array; both are read.
-const fileList = z.union([z.looseObject({ value: z.array(resourceFile) }), z.array(resourceFile)]);
-const uploaded = z.union([resourceFile, z.array(resourceFile)]);
+/** zod comes with the file schemas, on the first file request (see execution-shape.ts). */
+const fileShapes = () => import('./file-shapes.js');
 
 const TERMINAL = new Set(['succeeded', 'failed', 'canceled', 'cancelled']);
 /** How often to ask about an execution the service answered with Running/NotStarted. */
@@ -56,23 +21,21 @@ const POLL_INTERVAL_MS = 250;
 /** Deepest directory level walked for versions that cannot list recursively. */
 const MAX_LIST_DEPTH = 8;
 
-type ResourceFile = z.infer<typeof resourceFile>;
-
-function isDirectory(file: ResourceFile): boolean {
+function isDirectory(file: Gen2ResourceFile): boolean {
   return file.type?.toLowerCase() === 'directory';
 }
 
-function fullName(file: ResourceFile, parent: string): string {
+function fullName(file: Gen2ResourceFile, parent: string): string {
   const directory = relativeName(file.directory ?? '').replace(/^\.$/, '') || parent;
   const name = relativeName(file.name);
   return directory && !name.includes('/') ? `${directory}/${name}` : name;
 }
 
-function toFileInfo(file: ResourceFile, parent = ''): FileInfo {
+function toFileInfo(file: Gen2ResourceFile, parent = ''): FileInfo {
   return { name: fullName(file, parent), sizeBytes: file.sizeInBytes ?? 0, lastModified: toDate(file.lastModifiedAt) };
 }
 
-function toWireExecution(body: z.infer<typeof execution>): WireExecution {
+function toWireExecution(body: Gen2ExecutionBody): WireExecution {
   const serviceError = (body.error as { message?: unknown; error?: { message?: unknown } } | undefined) ?? undefined;
   const message = serviceError?.error?.message ?? serviceError?.message;
   return {
@@ -98,7 +61,7 @@ export function createGen2Wire(transport: AcaTransport, api: AcaApiVersion): Wir
       operation: 'list files',
       signal,
     });
-    const body = parseBody(response, fileList, 'list files');
+    const body = parseBody(response, (await fileShapes()).gen2FileList, 'list files');
     const entries = Array.isArray(body) ? body : body.value;
     const files = entries.filter((entry) => !isDirectory(entry)).map((entry) => toFileInfo(entry, directory));
     if (api.canListRecursively || depth >= MAX_LIST_DEPTH) return files;
@@ -119,7 +82,7 @@ export function createGen2Wire(transport: AcaTransport, api: AcaApiVersion): Wir
         timeoutMs: requestTimeoutMs,
         signal,
       });
-      let body = parseBody(response, execution, 'execute code');
+      let body = parseBody(response, gen2ExecutionShape, 'execute code');
       // A synchronous call should come back finished; if the service still says Running, ask by id.
       while (!TERMINAL.has(body.status.toLowerCase()) && body.id) {
         if (performance.now() > deadline) {
@@ -134,7 +97,7 @@ export function createGen2Wire(transport: AcaTransport, api: AcaApiVersion): Wir
           operation: 'check execution status',
           signal,
         });
-        body = parseBody(poll, execution, 'check execution status');
+        body = parseBody(poll, gen2ExecutionShape, 'check execution status');
       }
       return toWireExecution(body);
     },
@@ -151,7 +114,7 @@ export function createGen2Wire(transport: AcaTransport, api: AcaApiVersion): Wir
             timeoutMs: requestTimeoutMs,
             signal,
           });
-          const body = parseBody(response, shellExecution, 'run the shell command');
+          const body = parseBody(response, gen2ShellExecutionShape, 'run the shell command');
           return {
             exitCode: Number(body.status),
             stdout: body.result?.stdout ?? '',
@@ -174,7 +137,7 @@ export function createGen2Wire(transport: AcaTransport, api: AcaApiVersion): Wir
         operation: `upload ${relative}`,
         signal,
       });
-      const body = parseBody(response, uploaded, `upload ${relative}`);
+      const body = parseBody(response, (await fileShapes()).gen2Uploaded, `upload ${relative}`);
       const file = Array.isArray(body) ? body[0] : body;
       return { name: relative, sizeBytes: file?.sizeInBytes ?? data.byteLength, lastModified: file ? toDate(file.lastModifiedAt) : new Date() };
     },

@@ -2,7 +2,6 @@
  * What both API generations share: the protocol interface the client drives, and the helpers
  * for names and response bodies. Each generation lives in its own file (wire-gen1/2.ts).
  */
-import type { z } from 'zod';
 import { MOUNT_POINT } from '../../../kernel/data-paths.js';
 import { dataName } from '../../data-name.js';
 import { TransportError } from '../../../errors.js';
@@ -84,7 +83,17 @@ export function relativeName(name: string): string {
   return rest.replace(/^\.?\/+/, '');
 }
 
-export function parseBody<T extends z.ZodType>(response: AcaResponse, schema: T, operation: string): z.infer<T> {
+export interface ShapeIssue {
+  path: PropertyKey[];
+  message: string;
+}
+
+/** What parseBody needs of a schema: zod's `safeParse`, or a hand-written check that answers alike. */
+export interface BodyShape<T> {
+  safeParse(value: unknown): { success: true; data: T } | { success: false; error: { issues: ShapeIssue[] } };
+}
+
+export function parseBody<T>(response: AcaResponse, schema: BodyShape<T>, operation: string): T {
   const text = new TextDecoder('utf-8').decode(response.bytes);
   let json: unknown;
   try {

@@ -8,7 +8,7 @@ import { CloudSession, type CloudSessionConfig, type CloudSessionRecord } from '
 import { dataName } from '../../data-name.js';
 import { cellTimeoutError, shellExecutionResult } from '../../execution.js';
 import { requireLanguage } from '../../languages.js';
-import { SHELL_TIMEOUT_EXIT_CODE } from '../../../kernel/kernel-client.js';
+import { SHELL_TIMEOUT_EXIT_CODE } from '../../../kernel/shell-exit.js';
 import { SessionAllocationError, SessionLostError, type SandboxError } from '../../../errors.js';
 import type { ExecuteOptions, ExecutionResult, FileInfo, Language, SandboxSession } from '../../types.js';
 import { mapE2BError } from './e2b-errors.js';

@@ -34,8 +34,8 @@ export interface PoolSandboxOptions extends SandboxOptions {
   pool?: EmbeddedPoolOptions;
   /** ACA API version the client speaks to the embedded pool (default 2025-10-02-preview). */
   apiVersion?: string;
-  /** Client tuning: retries, timeouts, logger. */
-  client?: Pick<AcaClientOptions, 'retry' | 'requestTimeoutMs' | 'executionGraceMs' | 'logger'>;
+  /** Client tuning: retries, timeouts, logger, and (for a `server`) what sends the requests. */
+  client?: Pick<AcaClientOptions, 'retry' | 'requestTimeoutMs' | 'executionGraceMs' | 'logger' | 'httpClient'>;
   /** Where TIDEPOOL_POOL_* settings are read from; default process.env. */
   env?: Env;
   /** Injected by tests; default startPoolServer from src/pool. */
@@ -43,9 +43,10 @@ export interface PoolSandboxOptions extends SandboxOptions {
   /**
    * A Tidepool pool that is already running (e.g. `tidepool pool start`), used instead of starting
    * one in this process. Its sessions outlive this sandbox: closing it only deletes the sessions it
-   * opened without an identifier.
+   * opened without an identifier. `containerType`, when known (the state file of `tidepool pool
+   * start` records it), says which language it runs without asking its metadata.
    */
-  server?: { url: string; apiKey: string };
+  server?: { url: string; apiKey: string; containerType?: PoolContainerType };
 }
 
 /**
@@ -54,11 +55,16 @@ export interface PoolSandboxOptions extends SandboxOptions {
  */
 const EMBEDDED_CONTAINER_TYPES: Record<Language, PoolContainerType> = { python: 'python', javascript: 'node', shell: 'shell' };
 
+function languageOf(containerType: PoolContainerType): Language | undefined {
+  return LANGUAGES.find((language) => EMBEDDED_CONTAINER_TYPES[language] === containerType);
+}
+
 export function createPoolSandbox(options: PoolSandboxOptions = {}): RemoteSandbox {
   const api = resolveApiVersion(options.apiVersion ?? POOL_API_VERSION);
   const env = options.env ?? process.env;
   if (options.server) {
-    const { url, apiKey } = options.server;
+    const { url, apiKey, containerType } = options.server;
+    const known = containerType && languageOf(containerType);
     const client = new AcaClient({ ...options.client, poolManagementEndpoint: url, accessToken: apiKey, apiVersion: api.version, env: {} });
     return new RemoteSandbox(
       {
@@ -66,7 +72,7 @@ export function createPoolSandbox(options: PoolSandboxOptions = {}): RemoteSandb
         banner: POOL_BANNER,
         api,
         defaultTimeoutMs: options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS,
-        languages: (signal) => client.languages({ signal }),
+        languages: (signal) => (known ? Promise.resolve([known]) : client.languages({ signal })),
         connect: () => Promise.resolve(client),
         describe: () => `Sandbox-Pool (the running pool at ${url}; start one per language with \`tidepool pool serve --container-type\`)`,
       },
