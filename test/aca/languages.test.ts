@@ -23,6 +23,7 @@ describe("the pool's languages, from GET metadata", () => {
     ['Shell', ['shell']],
     ['NodeLTS', ['javascript']],
     ['CustomContainer', []],
+    ['constructor', []],
   ])('%s → %j, asked once', async (containerType, languages) => {
     const client = await clientFor([metadata(containerType)]);
     expect(await client.languages()).toEqual(languages);
@@ -72,9 +73,9 @@ describe('Sandbox-ACA languages', () => {
     expect(JSON.parse(sent.body.toString('utf8'))).toEqual({ shellCommand: 'ls /nope', timeoutInSeconds: 3 });
   });
 
-  it('refuses a shell answer whose status is not an exit code', async () => {
-    const client = await clientFor([{ status: 200, json: { id: 'op', status: 'Succeeded', result: { stdout: '' } } }]);
-    await expect(client.executeShell('session-1', 'true', { timeoutMs: 1000 })).rejects.toThrow(/run the shell command.*status/);
+  it.each(['Succeeded', '256', '99999999999999999999', '-1', ' 0'])('refuses a shell answer whose status %j is not an exit code', async (status) => {
+    const client = await clientFor([{ status: 200, json: { id: 'op', status, result: { stdout: '' } } }]);
+    await expect(client.executeShell('session-1', 'true', { timeoutMs: 1000 })).rejects.toThrow(/run the shell command.*status: expected the exit code \(0 to 255\)/);
   });
 
   it('needs an API version with Shell pools for shell commands', async () => {

@@ -337,6 +337,7 @@ describe('Sandbox-E2B languages, each in a code context of its own', () => {
       expect(opts.context?.language).toBe('bash');
       if (code === 'exit 3') return execution({ logs: { stdout: [], stderr: ['bad\n'] }, error: { name: '', value: '3', traceback: '' } });
       if (code === 'broken') return execution({ error: { name: 'Error', value: 'no code here', traceback: '' } });
+      if (code === 'huge') return execution({ error: { name: '', value: '99999999999', traceback: '' } });
       return execution({ logs: { stdout: ['ok\n'], stderr: [] } });
     });
     const session = sandbox.session('sh');
@@ -344,6 +345,7 @@ describe('Sandbox-E2B languages, each in a code context of its own', () => {
     const failed = await session.execute('exit 3', { language: 'shell' });
     expect(failed).toMatchObject({ status: 'failure', exitCode: 3, stderr: 'bad\n', error: { type: 'NonZeroExit', message: 'The command exited with code 3.' } });
     expect(await session.execute('broken', { language: 'shell' })).toMatchObject({ status: 'failure', exitCode: 1 });
+    expect(await session.execute('huge', { language: 'shell' })).toMatchObject({ status: 'failure', exitCode: 1 });
   });
 
   it('stops a shell command at its timeout by restarting only the bash context, with exit code 124', async () => {

@@ -142,7 +142,7 @@ export class AcaClient {
 
   /** The languages the pool runs: one, from its container type (none for a custom container). */
   async languages(options: CallOptions = {}): Promise<readonly Language[]> {
-    const language = CONTAINER_LANGUAGES[(await this.containerType(options)).toLowerCase()];
+    const language = CONTAINER_LANGUAGES.get((await this.containerType(options)).toLowerCase());
     return language ? [language] : [];
   }
 
@@ -186,7 +186,11 @@ function describeTimeout(result: ExecutionResult, timeoutMs: number): ExecutionR
 }
 
 /** What each of the service's container types runs (compared lower-case). */
-const CONTAINER_LANGUAGES: Record<string, Language> = { pythonlts: 'python', nodelts: 'javascript', shell: 'shell' };
+const CONTAINER_LANGUAGES = new Map<string, Language>([
+  ['pythonlts', 'python'],
+  ['nodelts', 'javascript'],
+  ['shell', 'shell'],
+]);
 
 /** The service ends its TimeoutError notice on the last line of stderr; it becomes the result's error. */
 const SHELL_TIMEOUT_LINE = /(?:^|\n)(TimeoutError: [^\n]*)\n?$/;

@@ -89,13 +89,14 @@ export const gen2ExecutionShape: BodyShape<Gen2ExecutionBody> = {
   },
 };
 
-const EXIT_CODE = /^-?\d+$/;
+/** An exit status as the service writes it: 0 to 255 (128 + N for a process killed by signal N). */
+const EXIT_CODE = /^(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
 
 export const gen2ShellExecutionShape: BodyShape<Gen2ShellExecutionBody> = {
   safeParse(value) {
     const issues: ShapeIssue[] = [];
     if (checkObject(value, [], issues) && checkFields(value, { status: ['string', 'required'], result: ['object', 'nullish'] }, [], issues)) {
-      if (!EXIT_CODE.test(value.status as string)) issues.push({ path: ['status'], message: `expected the exit code as a string of digits, received "${String(value.status).slice(0, 40)}"` });
+      if (!EXIT_CODE.test(value.status as string)) issues.push({ path: ['status'], message: `expected the exit code (0 to 255) as a string, received "${String(value.status).slice(0, 40)}"` });
       if (isObject(value.result)) checkFields(value.result, GEN2_RESULT_FIELDS, ['result'], issues);
     }
     return answer<Gen2ShellExecutionBody>(value, issues);

@@ -25,12 +25,13 @@ export function mapExecution(execution: E2BExecution, outputLimitBytes: number, 
 
 /**
  * A bash cell's outcome: E2B's bash kernel reports a command that exited non-zero as an error whose
- * value is the exit code; any other error (or none that names a code) counts as exit code 1.
+ * value is the exit code; any other error (or a value that is not an exit status, 1 to 255) counts as exit code 1.
  */
 export function shellExitCode(execution: E2BExecution): number {
   if (!execution.error) return 0;
-  const code = Number(execution.error.value.trim());
-  return Number.isInteger(code) && code > 0 ? code : 1;
+  const value = execution.error.value.trim();
+  const code = /^\d{1,3}$/.test(value) ? Number(value) : 0;
+  return code >= 1 && code <= 255 ? code : 1;
 }
 
 /**
