@@ -42,10 +42,10 @@ interface DaytonaAccess {
   sdk: DaytonaSdk;
 }
 
-/** `access` is the shared client: resolving it checks DAYTONA_API_KEY and loads the SDK. */
 /** Cells run through Tidepool's Python cell program in the Daytona sandbox; other languages are refused with where they run. */
 export const DAYTONA_LANGUAGES: readonly Language[] = ['python'];
 
+/** `access` is the shared client: resolving it checks DAYTONA_API_KEY and loads the SDK. */
 export class DaytonaSession extends CloudSession<Live, DaytonaAccess, DaytonaSessionConfig> implements SandboxSession {
   readonly sandboxType = 'Sandbox-Daytona' as const;
   protected readonly stateLostNotice = STATE_LOST_NOTICE;

@@ -46,6 +46,7 @@ interface Live {
   others?: Map<Language, Promise<E2BContext>>;
 }
 
+/** The code interpreter runs a Python, a JavaScript and a bash kernel. */
 export const E2B_LANGUAGES: readonly Language[] = ['python', 'javascript', 'shell'];
 
 /** The code interpreter's name for each language's kernel. */
