@@ -236,3 +236,13 @@ describe('Local backend: languages', () => {
     expect(after.stderr).toContain('previous kernel stopped');
   });
 });
+
+describe('Local backend: closing while a kernel starts', () => {
+  it('ends the kernel that was starting and fails its execution as closed', async () => {
+    const session = sandbox.session('close-while-starting');
+    const running = session.execute('1', { language: 'javascript' });
+    await session.close();
+    await expect(running).rejects.toThrow(/closed/);
+    expect(session.dataDir === undefined || !existsSync(session.dataDir)).toBe(true);
+  });
+});

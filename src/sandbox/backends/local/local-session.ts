@@ -168,6 +168,12 @@ export class LocalSession implements SandboxSession {
       const check = kind === 'python' ? 'Run `tidepool doctor` to check the interpreter.' : 'Check that the package\'s javascript/ folder and the acorn dependency are installed (`npm ci`).';
       throw new ConfigurationError(`The ${kind === 'python' ? 'Python' : 'JavaScript'} kernel did not start (${(error as Error).message}). ${check}`, { cause: error });
     }
+    if (this.#closed) {
+      // The session closed while this kernel started: neither it nor a data directory made meanwhile may outlive it.
+      kernel.kill();
+      if (this.#dataDir) await rm(this.#dataDir, { recursive: true, force: true });
+      throw new InvalidInputError(`Session ${this.identifier} is closed; open a new session.`);
+    }
     this.#kernels.set(kind, kernel);
     if (first) this.lifecycle.ready();
     return kernel;
