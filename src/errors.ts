@@ -8,6 +8,7 @@
 export type SandboxErrorCode =
   | 'configuration'
   | 'invalid_input'
+  | 'unsupported_language'
   | 'authentication'
   | 'not_found'
   | 'session_allocation'
@@ -56,6 +57,21 @@ export class ConfigurationError extends SandboxError {
 export class InvalidInputError extends SandboxError {
   constructor(message: string, options?: SandboxErrorOptions) {
     super('invalid_input', message, options);
+  }
+}
+
+/**
+ * The backend (or the pool behind it) does not run the requested language. The message names the
+ * backends or pools that do; `language` and `offered` say it for code that branches on them.
+ */
+export class UnsupportedLanguageError extends SandboxError {
+  constructor(
+    readonly language: string,
+    readonly offered: readonly string[],
+    message: string,
+    options?: SandboxErrorOptions,
+  ) {
+    super('unsupported_language', message, options);
   }
 }
 

@@ -10,6 +10,7 @@ export * from './errors.js';
 export { createSandbox, type CreateSandboxOptions } from './sandbox/factory.js';
 export { instrumentSandbox } from './sandbox/instrumentation.js';
 export { resolveSandboxType, sandboxAlias, SANDBOX_TYPES } from './sandbox/names.js';
+export { LANGUAGES, resolveLanguage } from './sandbox/languages.js';
 export { formatLifecycleLine, SessionLifecycle, type LifecycleEvent, type LifecyclePhase, type LifecycleListener } from './sandbox/lifecycle.js';
 export { DEFAULT_TIMEOUT_MS, isImageResult } from './sandbox/execution.js';
 export { createLocalSandbox, LocalSandbox, type LocalSandboxOptions } from './sandbox/backends/local/local-sandbox.js';
@@ -19,7 +20,19 @@ export { createAcaSandbox, ACA_BANNER, AcaClient, RemoteSandbox, SUPPORTED_ACA_A
 export { createPoolSandbox, POOL_BANNER, type PoolSandboxOptions } from './sandbox/backends/pool/index.js';
 export { resolvePythonPath, DEFAULT_PYTHON } from './config/python.js';
 export { isLoopback } from './config/network.js';
-export { runPython, runPythonInputSchema, type RunPythonInput, type RunPythonOutput } from './tools/run-python.js';
+export {
+  runPython,
+  runPythonInputSchema,
+  runJavaScript,
+  runJavaScriptInputSchema,
+  runShell,
+  runShellInputSchema,
+  type RunPythonInput,
+  type RunPythonOutput,
+  type RunJavaScriptInput,
+  type RunShellInput,
+  type RunCodeOutput,
+} from './tools/run-code.js';
 export * from './tools/index.js';
 export { parseTravelDates, DATE_EXAMPLES, type TravelDates } from './weather/dates.js';
 export { parsePlaces, type PlaceQuery } from './weather/places.js';

@@ -1,4 +1,4 @@
-// The tools page: run research_weather, chart_weather or run_python directly on any backend.
+// The tools page: run research_weather, chart_weather or a code tool (run_python, run_javascript, run_shell) directly on any backend.
 import { api, el, showModelStatus } from './common.js';
 import { fillIcons } from './icons.js';
 import { createToolCard } from './tool-card.js';
@@ -28,6 +28,8 @@ function inputFor(tool) {
   const dates = $('dates').value.trim() || undefined;
   if (tool === 'research_weather') return { destination: $('destination').value.trim(), dates };
   if (tool === 'chart_weather') return { places: $('places').value.split(',').map((place) => place.trim()).filter(Boolean), dates };
+  if (tool === 'run_javascript') return { code: $('javascript').value };
+  if (tool === 'run_shell') return { command: $('command').value };
   return { code: $('code').value };
 }
 

@@ -1,5 +1,5 @@
 /**
- * `tidepool/langchain`: the three tools as LangChain.js tools (@langchain/core, an optional peer
+ * `tidepool/langchain`: the agent tools (the weather tools and a code tool per language) as LangChain.js tools (@langchain/core, an optional peer
  * dependency loaded only by this entry). Each returns the model's text as content and the whole
  * output, images included, as the artifact.
  */

@@ -1,5 +1,5 @@
 /**
- * `tidepool/openai-agents`: the three tools as OpenAI Agents SDK function tools (@openai/agents, an
+ * `tidepool/openai-agents`: the agent tools (the weather tools and a code tool per language) as OpenAI Agents SDK function tools (@openai/agents, an
  * optional peer dependency loaded only by this entry). The SDK accepts Zod only in strict mode,
  * which would make every optional argument required, so the tools declare JSON Schema and the
  * arguments are validated by the same Zod schema as on every other path.

@@ -8,7 +8,7 @@
  */
 import { isStepCount, streamText, type LanguageModel, type ModelMessage } from 'ai';
 import type { LifecycleListener } from '../sandbox/lifecycle.js';
-import type { Sandbox } from '../sandbox/types.js';
+import type { Language, Sandbox } from '../sandbox/types.js';
 import { createAiSdkTools, TOOL_NAMES, type AiSdkToolOutput, type ToolImage } from '../tools/ai-sdk.js';
 import type { WeatherToolOptions } from '../tools/index.js';
 import { CallTimeline } from './call-timeline.js';
@@ -129,9 +129,12 @@ export async function runTurn(options: TurnOptions): Promise<TurnOutcome> {
     },
   });
 
+  // A pool that cannot say what it runs right now still gets run_python; its own calls report the trouble.
+  const languages = await options.sandbox.languages({ signal: abort.signal }).catch((): readonly Language[] => ['python']);
   const tools = withToolWordedInputErrors(createAiSdkTools({
     sandbox: watched?.sandbox ?? options.sandbox,
     sessionId: options.sessionId,
+    languages,
     // The continuity probe's own cell is not part of the call (its session set-up is); it is left
     // out here, before the tools' de-duplication of events could mistake the cell's for the probe's.
     subscribeLifecycle:
@@ -156,7 +159,7 @@ export async function runTurn(options: TurnOptions): Promise<TurnOutcome> {
   armTimeout();
   const result = streamText({
     model: options.model,
-    instructions: travelAgentInstructions(options.sandbox.type),
+    instructions: travelAgentInstructions(options.sandbox.type, languages),
     messages: [...options.history, userMessage],
     tools,
     // One session runs one cell at a time anyway, and lifecycle events then belong to one call.
@@ -193,7 +196,7 @@ export async function runTurn(options: TurnOptions): Promise<TurnOutcome> {
         }
         case 'tool-error': {
           const call = calls.get(part.toolCallId) ?? startCall(part.toolCallId, part.toolName, part.input);
-          call.view.text = toolCallProblem(part.toolName, part.input, part.error) ?? errorMessage(part.error);
+          call.view.text = toolCallProblem(part.toolName, part.input, part.error, Object.keys(tools)) ?? errorMessage(part.error);
           endCall(call, 'error');
           break;
         }

@@ -60,7 +60,8 @@ export class SessionContinuity {
           if (property !== 'execute') return own(target, property);
           return async (code: string, options?: ExecuteOptions): Promise<ExecutionResult> => {
             let notice = '';
-            if (!probed) {
+            // The marker is a Python variable: other languages' state is not probed.
+            if (!probed && (options?.language ?? 'python') === 'python') {
               probed = true;
               notice = await probe(target, wasUsed(), options?.signal, hooks);
             }

@@ -7,18 +7,20 @@ import { asSchema, InvalidToolInputError, jsonSchema, NoSuchToolError, type Tool
 import type { ZodType } from 'zod';
 import { chartWeatherInputSchema } from '../tools/chart-weather.js';
 import { researchWeatherInputSchema } from '../tools/research-weather.js';
-import { runPythonInputSchema } from '../tools/run-python.js';
+import { runJavaScriptInputSchema, runPythonInputSchema, runShellInputSchema } from '../tools/run-code.js';
 
 const TOOLS: Record<string, { schema: ZodType; example: string }> = {
   research_weather: { schema: researchWeatherInputSchema, example: '{"destination": "Lisbon, Portugal", "dates": "May"}' },
   chart_weather: { schema: chartWeatherInputSchema, example: '{"places": ["Miami", "Tokyo"], "dates": "May"}' },
   run_python: { schema: runPythonInputSchema, example: '{"code": "print(1 + 1)"}' },
+  run_javascript: { schema: runJavaScriptInputSchema, example: '{"code": "console.log(1 + 1)"}' },
+  run_shell: { schema: runShellInputSchema, example: '{"command": "ls -l"}' },
 };
 
-/** The tool's own message for a refused call, or undefined when the error is something else. */
-export function toolCallProblem(toolName: string, input: unknown, error: unknown): string | undefined {
+/** The tool's own message for a refused call (`offered`: the tools the model has), or undefined when the error is something else. */
+export function toolCallProblem(toolName: string, input: unknown, error: unknown, offered: readonly string[] = Object.keys(TOOLS)): string | undefined {
   // The SDK may hand the error over as its text rather than the instance, so the name decides too.
-  if (!TOOLS[toolName] || NoSuchToolError.isInstance(error)) return `There is no tool called ${toolName}; the tools are ${Object.keys(TOOLS).join(', ')}.`;
+  if (!offered.includes(toolName) || !TOOLS[toolName] || NoSuchToolError.isInstance(error)) return `There is no tool called ${toolName}; the tools are ${offered.join(', ')}.`;
   if (!InvalidToolInputError.isInstance(error) && !String(error).includes('InvalidToolInputError')) return undefined;
   return toolInputProblem(toolName, typeof input === 'string' ? parseJson(input) : input) ?? (TOOLS[toolName] ? `${toolName} could not run: the arguments were not valid JSON. Call it like ${TOOLS[toolName].example}.` : undefined);
 }

@@ -3,7 +3,7 @@ import { CommanderError } from 'commander';
 import { isSandboxError } from '../errors.js';
 import { EXIT_FAILURE, EXIT_USAGE, type CliContext } from './context.js';
 
-const USAGE_CODES = new Set(['configuration', 'invalid_input']);
+const USAGE_CODES = new Set(['configuration', 'invalid_input', 'unsupported_language']);
 
 export function reportError(error: unknown, context: CliContext): number {
   if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT_USAGE;

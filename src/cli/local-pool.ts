@@ -18,6 +18,8 @@ export interface LocalPoolState {
   apiKey: string;
   egress: boolean;
   isolation: string;
+  /** What its sessions run (`python`, `shell`…); absent in state files written before pools had kinds, which ran Python. */
+  containerType?: string;
   startedAt: string;
   logFile?: string;
 }

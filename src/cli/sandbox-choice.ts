@@ -4,7 +4,8 @@
  * this process, which ends with the command. Backends are loaded only once chosen: with a local
  * pool, `exec` loads the pool client and nothing of the other backends.
  */
-import type { LifecycleListener, Sandbox } from '../index.js';
+import type { Language, LifecycleListener, Sandbox } from '../index.js';
+import type { PoolContainerType } from '../pool/types.js';
 import { resolveSandboxType } from '../sandbox/names.js';
 import type { CliContext } from './context.js';
 import { createCliLogger, resolveLogFormat } from './log-output.js';
@@ -22,12 +23,23 @@ export interface CliSandboxOptions {
   onLifecycle?: LifecycleListener;
   /** The command's code needs network egress (the weather tools): a local pool without it is passed over. */
   needsEgress?: boolean;
+  /** The language the command runs (default python): a local pool of another kind is passed over. */
+  language?: Language;
   /**
    * The command serves requests for as long as it runs (the MCP server): the pool and ACA clients
    * then load undici's keep-alive agents, cheapest per request. Other commands send a few requests
    * and exit, so they use Node's built-in http, which costs nothing to load.
    */
   longLived?: boolean;
+}
+
+/** The language each kind of local pool runs, by its `--container-type`. */
+const POOL_LANGUAGES: Record<PoolContainerType, Language> = { python: 'python', shell: 'shell', node: 'javascript' };
+
+/** The state file's container type when it is one Tidepool knows (a file from an older pool has none: Python). */
+function knownContainerType(recorded: string | undefined): PoolContainerType | undefined {
+  const type = recorded ?? 'python';
+  return Object.hasOwn(POOL_LANGUAGES, type) ? (type as PoolContainerType) : undefined;
 }
 
 export async function openCliSandbox(name: string, context: CliContext, options: CliSandboxOptions = {}): Promise<CliSandbox> {
@@ -39,13 +51,19 @@ export async function openCliSandbox(name: string, context: CliContext, options:
   if (type !== 'Sandbox-Pool') return { sandbox: (await createSandbox())(type, shared), keepsSessions: type === 'Sandbox-ACA' };
 
   const found = await lookUpLocalPool(context.env);
-  if (found.kind === 'running' && (!options.needsEgress || found.state.egress)) {
+  const language = options.language ?? 'python';
+  const poolType = found.kind === 'running' ? knownContainerType(found.state.containerType) : undefined;
+  const runsLanguage = poolType !== undefined && POOL_LANGUAGES[poolType] === language;
+  if (found.kind === 'running' && runsLanguage && (!options.needsEgress || found.state.egress)) {
     context.stderr.write(`🌊 Using the local pool at ${found.state.url} (pid ${found.state.pid}; \`npx tidepool pool status\`)\n`);
     const { createPoolSandbox } = await import('../sandbox/backends/pool/index.js');
-    const server = { url: found.state.url, apiKey: found.state.apiKey };
+    // Its kind is known from the state file, so no execution waits for the pool's metadata.
+    const server = { url: found.state.url, apiKey: found.state.apiKey, containerType: poolType };
     return { sandbox: createPoolSandbox({ env: context.env, label: options.label, onLifecycle: options.onLifecycle, server, client: { httpClient } }), keepsSessions: true };
   }
-  if (found.kind === 'running') {
+  if (found.kind === 'running' && !runsLanguage) {
+    context.stderr.write(`The local pool at ${found.state.url} runs ${found.state.containerType ?? 'python'} sessions, not ${language}; using a pool embedded in this command instead.\n`);
+  } else if (found.kind === 'running') {
     context.stderr.write(
       `The local pool at ${found.state.url} has no network egress, which this command needs; using a pool embedded in this command instead ` +
         '(restart it with egress, as root: `npx tidepool pool stop && npx tidepool pool start --egress on`).\n',

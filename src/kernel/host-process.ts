@@ -1,13 +1,15 @@
 /**
- * Starts the kernel as a plain host subprocess: requests on fd 3, responses on fd 4,
- * the kernel's own diagnostics on fd 2. No isolation of any kind.
+ * Starts a kernel (Python, or JavaScript on Node.js) as a plain host subprocess: requests on fd 3,
+ * responses on fd 4, the kernel's own diagnostics on fd 2. No isolation of any kind.
  */
 import { spawn } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
-import { pythonFile } from '../paths.js';
+import path from 'node:path';
+import { JAVASCRIPT_DIR, pythonFile } from '../paths.js';
 import type { KernelExit, KernelTransport } from './types.js';
 
 export const KERNEL_SCRIPT = 'tidepool_kernel.py';
+export const JAVASCRIPT_KERNEL_SCRIPT = 'tidepool_kernel.cjs';
 const DIAGNOSTICS_LIMIT = 8 * 1024;
 
 export interface HostProcessOptions {
@@ -44,9 +46,27 @@ function kernelEnvironment(dataDir: string, extra: Record<string, string> = {}):
 export function startHostKernel(options: HostProcessOptions): KernelTransport & { pid: number | undefined } {
   const limits = options.resultLimitBytes !== undefined ? ['--result-limit-bytes', String(options.resultLimitBytes)] : [];
   // Never with the kernel's killing of leftover processes: outside a session's PID namespace, they are the host's.
-  const child = spawn(options.pythonPath, ['-I', '-u', pythonFile(KERNEL_SCRIPT), ...limits], {
-    cwd: options.dataDir,
-    env: kernelEnvironment(options.dataDir, options.env),
+  return hostKernelProcess(options.pythonPath, ['-I', '-u', pythonFile(KERNEL_SCRIPT), ...limits], kernelEnvironment(options.dataDir, options.env), options.dataDir);
+}
+
+export interface HostJavaScriptOptions {
+  /** The session's working directory, exported to code as TIDEPOOL_DATA_DIR (shared with its Python kernel). */
+  dataDir: string;
+  /** The Node.js binary; default the one running Tidepool. */
+  nodePath?: string;
+}
+
+/** Starts the JavaScript kernel (javascript/tidepool_kernel.cjs) as a plain host subprocess, on the same descriptors as the Python one. */
+export function startHostJavaScriptKernel(options: HostJavaScriptOptions): KernelTransport & { pid: number | undefined } {
+  const env = { PATH: BASE_PYTHON_ENVIRONMENT.PATH!, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8', HOME: options.dataDir, TIDEPOOL_DATA_DIR: options.dataDir };
+  return hostKernelProcess(options.nodePath ?? process.execPath, [path.join(JAVASCRIPT_DIR, JAVASCRIPT_KERNEL_SCRIPT), '3', '4'], env, options.dataDir);
+}
+
+/** Requests on fd 3, responses on fd 4, diagnostics on fd 2; user output goes to the kernel's own pipes, never here. */
+function hostKernelProcess(command: string, args: string[], env: Record<string, string>, cwd: string): KernelTransport & { pid: number | undefined } {
+  const child = spawn(command, args, {
+    cwd,
+    env,
     stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'],
     // Its own process group, so a kill also ends whatever the user's code started.
     detached: true,

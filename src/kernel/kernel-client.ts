@@ -8,6 +8,7 @@
  */
 import type { z } from 'zod';
 import { KernelDiedError } from './errors.js';
+import { SHELL_TIMEOUT_EXIT_CODE } from './shell-exit.js';
 import { encodeFrame, FrameDecoder } from './frames.js';
 import {
   DEFAULT_OUTPUT_LIMIT_BYTES,
@@ -220,8 +221,7 @@ function emptyResponse(): KernelResponse {
   return { status: 'failure', stdout: '', stderr: '', hasResult: false, result: null, repr: null, images: [], error: null, durationMs: 0 };
 }
 
-/** Exit status of a command stopped at its timeout, as timeout(1) reports it. */
-export const SHELL_TIMEOUT_EXIT_CODE = 124;
+export { SHELL_TIMEOUT_EXIT_CODE };
 
 function shellTimedOut(response: ShellResponse | undefined, timeoutMs: number): ShellResponse {
   const stateLost = response === undefined;

@@ -44,6 +44,8 @@ interface Entry {
 export async function startMcpHttpServer(options: McpHttpOptions): Promise<RunningMcpHttpServer> {
   const host = options.host ?? '127.0.0.1';
   checkHttpAccess(host, options.key);
+  // The code tools offered depend on the sandbox's languages; asked once, before the first client.
+  const languages = options.languages ?? (await options.sandbox.languages());
   const entries = new Map<string, Entry>();
   let allowedHosts: string[] | undefined;
 
@@ -55,7 +57,7 @@ export async function startMcpHttpServer(options: McpHttpOptions): Promise<Runni
   };
 
   const open = async (request: IncomingMessage, response: ServerResponse, body: unknown) => {
-    const session = createMcpSession(options);
+    const session = createMcpSession({ ...options, languages });
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (id) => {

@@ -11,7 +11,8 @@ const weatherData = {
   error: z.string().optional().describe('Set when nothing could be researched.'),
 };
 
-export const runPythonOutputSchema = z.object({
+/** run_python's and run_javascript's output. */
+export const runCodeOutputSchema = z.object({
   status: z.enum(['success', 'failure']),
   stdout: z.string(),
   stderr: z.string(),
@@ -19,6 +20,10 @@ export const runPythonOutputSchema = z.object({
   error: z.object({ type: z.string(), message: z.string(), traceback: z.string() }).optional(),
   imageCount: z.number().int().nonnegative(),
   sandboxType: z.string(),
+});
+
+export const runShellOutputSchema = runCodeOutputSchema.extend({
+  exitCode: z.number().int().describe('The exit status; 0 is success, 124 a command stopped at its timeout.'),
 });
 
 export const researchWeatherOutputSchema = z.object({ ...weatherData, sandboxType: z.string() });

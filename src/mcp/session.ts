@@ -10,7 +10,8 @@ export const MCP_SERVER_NAME = 'tidepool';
 export const MCP_SERVER_VERSION = '0.1.0';
 
 const INSTRUCTIONS =
-  'Tools run Python in a sandbox session that belongs to this connection: variables and files in /mnt/data persist between calls ' +
+  'Tools run code (Python, and JavaScript or shell commands where offered) in a sandbox session that belongs to this connection: ' +
+  'variables, the shell\'s working directory and environment, and files in /mnt/data persist between calls ' +
   'until the client disconnects. Use upload_file/list_files/download_file to move files in and out.';
 
 export type McpSessionOptions = Omit<McpToolBinding, 'session'>;

@@ -16,7 +16,8 @@ export interface StdioServeOptions extends McpSessionOptions {
 /** Resolves once the session is over: `client-closed` when the client went away, `stopped` on the signal. */
 export async function serveMcpOverStdio(options: StdioServeOptions): Promise<'client-closed' | 'stopped'> {
   const stdin = options.stdin ?? process.stdin;
-  const session = createMcpSession(options);
+  // The code tools offered depend on the sandbox's languages, so they are known before the first listing.
+  const session = createMcpSession({ ...options, languages: options.languages ?? (await options.sandbox.languages()) });
   const transport = new StdioServerTransport(stdin, options.stdout ?? process.stdout);
   let reason: 'client-closed' | 'stopped' = 'client-closed';
   const ended = new Promise<void>((resolve) => {

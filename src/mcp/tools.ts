@@ -1,5 +1,6 @@
 /**
- * The MCP tools, each a thin wrapper: run_python, research_weather and chart_weather go through the
+ * The MCP tools, each a thin wrapper: the code tools (run_python, and run_javascript and run_shell
+ * where the sandbox runs those languages), research_weather and chart_weather go through the
  * same runner as every other front end (runAgentTool); the file tools use the session directly.
  * Every call runs in the MCP session's own sandbox session, so state persists between calls of one
  * client and never crosses to another.
@@ -8,16 +9,32 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult, ServerNotification } from '@modelcontextprotocol/sdk/types.js';
 import { isSandboxError } from '../errors.js';
 import type { LifecycleListener } from '../sandbox/lifecycle.js';
-import type { Sandbox, SandboxSession } from '../sandbox/types.js';
+import type { Language, Sandbox, SandboxSession } from '../sandbox/types.js';
 import { runAgentTool, type AgentToolName, type AiSdkToolOutput } from '../tools/ai-sdk.js';
 import { chartWeatherInputSchema, CHART_WEATHER_DESCRIPTION } from '../tools/chart-weather.js';
 import { researchWeatherInputSchema, RESEARCH_WEATHER_DESCRIPTION, type WeatherToolOptions } from '../tools/research-weather.js';
-import { RUN_PYTHON_DESCRIPTION, runPythonInputSchema } from '../tools/run-python.js';
+import {
+  RUN_JAVASCRIPT_DESCRIPTION,
+  RUN_PYTHON_DESCRIPTION,
+  RUN_SHELL_DESCRIPTION,
+  runJavaScriptInputSchema,
+  runPythonInputSchema,
+  runShellInputSchema,
+} from '../tools/run-code.js';
 import { decodeUpload, describeFile, downloadFile, downloadFileInputSchema, isRasterImage, listFiles, uploadFileInputSchema } from './file-tools.js';
 import { reportProgress } from './progress.js';
-import { chartWeatherOutputSchema, downloadFileOutputSchema, listFilesOutputSchema, researchWeatherOutputSchema, runPythonOutputSchema, uploadFileOutputSchema } from './schemas.js';
+import {
+  chartWeatherOutputSchema,
+  downloadFileOutputSchema,
+  listFilesOutputSchema,
+  researchWeatherOutputSchema,
+  runCodeOutputSchema,
+  runShellOutputSchema,
+  uploadFileOutputSchema,
+} from './schemas.js';
 
-export const MCP_TOOL_NAMES = ['run_python', 'research_weather', 'chart_weather', 'upload_file', 'list_files', 'download_file'] as const;
+/** Every tool the server can offer; run_javascript and run_shell only where the sandbox runs their language. */
+export const MCP_TOOL_NAMES = ['run_python', 'run_javascript', 'run_shell', 'research_weather', 'chart_weather', 'upload_file', 'list_files', 'download_file'] as const;
 
 export interface McpToolBinding {
   sandbox: Sandbox;
@@ -31,6 +48,8 @@ export interface McpToolBinding {
    * messages (session starting, ready, running); without it progress is a heartbeat only.
    */
   subscribeLifecycle?: (identifier: string, listener: LifecycleListener) => () => void;
+  /** The languages whose code tools are registered (`await sandbox.languages()`); default Python only. */
+  languages?: readonly Language[];
 }
 
 interface CallExtra {
@@ -67,20 +86,50 @@ export function registerTidepoolTools(server: McpServer, binding: McpToolBinding
       }
     });
 
-  server.registerTool(
-    'run_python',
-    {
-      title: 'Run Python',
-      description: `${RUN_PYTHON_DESCRIPTION} Figures come back as images.`,
-      inputSchema: runPythonInputSchema.shape,
-      outputSchema: runPythonOutputSchema.shape,
-      annotations: { title: 'Run Python', readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
-    },
-    agentTool('run_python', (output) => {
-      const data = output.data as { status: 'success' | 'failure'; stdout: string; stderr: string; result: string | null; error?: { type: string; message: string; traceback: string } };
-      return { ...data, imageCount: output.images.length, sandboxType: output.sandboxType };
-    }),
-  );
+  const languages = binding.languages ?? ['python'];
+  const codeData = (output: AiSdkToolOutput) => ({ ...(output.data as Record<string, unknown>), imageCount: output.images.length, sandboxType: output.sandboxType });
+
+  if (languages.includes('python')) {
+    server.registerTool(
+      'run_python',
+      {
+        title: 'Run Python',
+        description: `${RUN_PYTHON_DESCRIPTION} Figures come back as images.`,
+        inputSchema: runPythonInputSchema.shape,
+        outputSchema: runCodeOutputSchema.shape,
+        annotations: { title: 'Run Python', readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
+      },
+      agentTool('run_python', codeData),
+    );
+  }
+
+  if (languages.includes('javascript')) {
+    server.registerTool(
+      'run_javascript',
+      {
+        title: 'Run JavaScript',
+        description: RUN_JAVASCRIPT_DESCRIPTION,
+        inputSchema: runJavaScriptInputSchema.shape,
+        outputSchema: runCodeOutputSchema.shape,
+        annotations: { title: 'Run JavaScript', readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
+      },
+      agentTool('run_javascript', codeData),
+    );
+  }
+
+  if (languages.includes('shell')) {
+    server.registerTool(
+      'run_shell',
+      {
+        title: 'Run a shell command',
+        description: RUN_SHELL_DESCRIPTION,
+        inputSchema: runShellInputSchema.shape,
+        outputSchema: runShellOutputSchema.shape,
+        annotations: { title: 'Run a shell command', readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
+      },
+      agentTool('run_shell', codeData),
+    );
+  }
 
   server.registerTool(
     'research_weather',
@@ -110,7 +159,7 @@ export function registerTidepoolTools(server: McpServer, binding: McpToolBinding
     'upload_file',
     {
       title: 'Upload a file',
-      description: "Write a file into this session's data directory (/mnt/data), where run_python code reads it by its relative name. Replaces a file of the same name.",
+      description: "Write a file into this session's data directory (/mnt/data), where code reads it by its relative name. Replaces a file of the same name.",
       inputSchema: uploadFileInputSchema.shape,
       outputSchema: uploadFileOutputSchema.shape,
       annotations: { title: 'Upload a file', readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },

@@ -1,13 +1,13 @@
 /** Helpers every backend shares for validating input and shaping results. */
 import { InvalidInputError } from '../errors.js';
-import type { CellResult, ExecuteOptions, ExecutionErrorInfo, ImageResult } from './types.js';
+import type { CellResult, ExecuteOptions, ExecutionErrorInfo, ExecutionResult, ImageResult } from './types.js';
 
 /** Azure caps a cell at 220 s; we use the same default everywhere so behaviour matches across backends. */
 export const DEFAULT_TIMEOUT_MS = 220_000;
 
 export function validateCode(code: unknown): string {
-  if (typeof code !== 'string') throw new InvalidInputError('Code must be a string of Python source.');
-  if (code.trim() === '') throw new InvalidInputError('Code is empty; pass at least one Python statement, e.g. print(1).');
+  if (typeof code !== 'string') throw new InvalidInputError('Code must be a string of source text (Python, JavaScript or a shell command).');
+  if (code.trim() === '') throw new InvalidInputError('Code is empty; pass at least one statement or command, e.g. print(1) in Python.');
   if (code.includes('\uFFFD')) {
     throw new InvalidInputError('Code is not valid UTF-8 text (it contains replacement characters); save the file as UTF-8.');
   }
@@ -67,4 +67,30 @@ export function describeCellTimeout(error: ExecutionErrorInfo, option: string): 
   const lead = timeoutLead(error.timeoutMs, TIMEOUT_OPTION);
   if (!error.message.startsWith(lead)) return error.message;
   return `${timeoutLead(error.timeoutMs, option)}${error.message.slice(lead.length)}`;
+}
+
+/** What a shell execution reported, whichever backend ran it. */
+export interface ShellOutcome {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+  /** The backend's own error (e.g. a timeout); otherwise a non-zero exit gets one naming the code. */
+  error?: ExecutionErrorInfo | null;
+}
+
+/** A shell execution as the contract's result: `success` only for exit code 0, the code in `exitCode`. */
+export function shellExecutionResult(outcome: ShellOutcome): ExecutionResult {
+  const result: ExecutionResult = {
+    status: outcome.exitCode === 0 && !outcome.error ? 'success' : 'failure',
+    stdout: outcome.stdout,
+    stderr: outcome.stderr,
+    result: null,
+    images: [],
+    exitCode: outcome.exitCode,
+    durationMs: outcome.durationMs,
+  };
+  if (outcome.error) result.error = outcome.error;
+  else if (outcome.exitCode !== 0) result.error = { type: 'NonZeroExit', message: `The command exited with code ${outcome.exitCode}.`, traceback: '' };
+  return result;
 }

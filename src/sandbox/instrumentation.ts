@@ -38,7 +38,8 @@ class InstrumentedSession implements SandboxSession {
   }
 
   execute(code: string, options?: ExecuteOptions): Promise<ExecutionResult> {
-    const attributes: Record<string, number> = options?.timeoutMs !== undefined ? { [ATTR.timeoutMs]: options.timeoutMs } : {};
+    const attributes: Record<string, string | number> = { [ATTR.language]: options?.language ?? 'python' };
+    if (options?.timeoutMs !== undefined) attributes[ATTR.timeoutMs] = options.timeoutMs;
     return this.#span('tidepool.execute', attributes, async (span, recorded) => {
       const startedAt = performance.now();
       try {

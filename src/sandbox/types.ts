@@ -5,6 +5,13 @@
 import type { KernelImage } from '../kernel/types.js';
 import type { LifecycleListener } from './lifecycle.js';
 
+/**
+ * The language of one execution: `python` runs a notebook-style Python cell, `javascript` a
+ * notebook-style JavaScript cell (Node.js), `shell` a bash script in the session's kept working
+ * directory and environment.
+ */
+export type Language = 'python' | 'javascript' | 'shell';
+
 /** The canonical backend names, as users pick them. */
 export type SandboxType = 'Local' | 'Sandbox-Pool' | 'Sandbox-ACA' | 'Sandbox-E2B' | 'Sandbox-Daytona';
 
@@ -53,11 +60,18 @@ export interface ExecutionResult {
    */
   images: ImageResult[];
   error?: ExecutionErrorInfo;
+  /**
+   * Set for `shell` executions only: the command's exit status (124 when it was stopped at its
+   * timeout, as timeout(1) reports it). A non-zero exit is a `failure` whose `error` names the code.
+   */
+  exitCode?: number;
   /** Time the sandbox spent running the cell. */
   durationMs: number;
 }
 
 export interface ExecuteOptions {
+  /** What `code` is written in; default `python`. A language the backend does not offer throws UnsupportedLanguageError. */
+  language?: Language;
   /** Per-cell limit; the backend's default when omitted. */
   timeoutMs?: number;
   signal?: AbortSignal;
@@ -70,7 +84,11 @@ export interface FileInfo {
   lastModified: Date;
 }
 
-/** One stateful Python session: variables and `/mnt/data` files persist until it closes. */
+/**
+ * One stateful session: variables, the shell's working directory and environment, and `/mnt/data`
+ * files persist until it closes. Each language keeps its own state; whether languages share the
+ * files depends on the backend (Sandbox-Pool runs each language in a pool of its own).
+ */
 export interface SandboxSession extends AsyncDisposable {
   readonly identifier: string;
   readonly sandboxType: SandboxType;
@@ -88,6 +106,11 @@ export interface Sandbox extends AsyncDisposable {
   readonly type: SandboxType;
   /** A banner tools print before their output, e.g. `☁️ [Azure Container Apps Sandbox]`; empty for Local. */
   readonly banner: string;
+  /**
+   * The languages this sandbox runs, `python` first when offered. Backends that depend on what a
+   * remote pool runs (Sandbox-ACA, a running Sandbox-Pool) ask it once, on the first call.
+   */
+  languages(options?: { signal?: AbortSignal }): Promise<readonly Language[]>;
   /** Same identifier → same state. Omitted → a new random identifier. Cheap: no I/O until first use. */
   session(identifier?: string): SandboxSession;
   /** Closes every session this sandbox opened, and anything it started (e.g. an embedded pool). */

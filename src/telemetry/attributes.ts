@@ -14,6 +14,7 @@ export const ATTR = {
   durationMs: 'tidepool.duration_ms',
   status: 'tidepool.status',
   timeoutMs: 'tidepool.timeout_ms',
+  language: 'tidepool.language',
   reused: 'tidepool.session.reused',
   fileBytes: 'tidepool.file.size_bytes',
   fileCount: 'tidepool.file.count',

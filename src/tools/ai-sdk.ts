@@ -1,5 +1,6 @@
 /**
- * The three tools as Vercel AI SDK tools, bound to one sandbox session (a conversation).
+ * The agent tools as Vercel AI SDK tools, bound to one sandbox session (a conversation): the two
+ * weather tools, and a code tool per language the sandbox runs (run_python, run_javascript, run_shell).
  * Outputs carry images for the person; `toModelOutput` keeps them out of the model's context,
  * which only needs to know that a chart was shown.
  */
@@ -7,7 +8,7 @@ import { tool, type ToolSet } from 'ai';
 import { z } from 'zod';
 import { InvalidInputError } from '../errors.js';
 import type { LifecycleEvent, LifecycleListener } from '../sandbox/lifecycle.js';
-import type { Sandbox, SandboxType } from '../sandbox/types.js';
+import type { Language, Sandbox, SandboxType } from '../sandbox/types.js';
 import {
   CHART_WEATHER_DESCRIPTION,
   chartWeather,
@@ -18,7 +19,18 @@ import {
   type ToolRunContext,
   type WeatherToolOptions,
 } from './index.js';
-import { RUN_PYTHON_DESCRIPTION, runPython, runPythonInputSchema } from './run-python.js';
+import {
+  RUN_JAVASCRIPT_DESCRIPTION,
+  RUN_PYTHON_DESCRIPTION,
+  RUN_SHELL_DESCRIPTION,
+  runJavaScript,
+  runJavaScriptInputSchema,
+  runPython,
+  runPythonInputSchema,
+  runShell,
+  runShellInputSchema,
+  type RunCodeOutput,
+} from './run-code.js';
 import { withToolSpan } from './tool-span.js';
 
 export interface ToolImage {
@@ -48,11 +60,25 @@ export interface AiSdkToolBinding {
   onLifecycle?: (callId: string, event: LifecycleEvent) => void;
   /** Open-Meteo URLs, the environment to read them from, a fixed "today" (tests). */
   weather?: WeatherToolOptions;
+  /**
+   * The languages whose code tools createAiSdkTools offers (`await sandbox.languages()`); default
+   * Python only. A code tool of a language the sandbox does not run fails with UnsupportedLanguageError.
+   */
+  languages?: readonly Language[];
 }
 
-export const TOOL_NAMES = ['research_weather', 'chart_weather', 'run_python'] as const;
+export const TOOL_NAMES = ['research_weather', 'chart_weather', 'run_python', 'run_javascript', 'run_shell'] as const;
 
 export type AgentToolName = (typeof TOOL_NAMES)[number];
+
+/** The code tool of each language. */
+export const CODE_TOOL_NAMES: Record<Language, AgentToolName> = { python: 'run_python', javascript: 'run_javascript', shell: 'run_shell' };
+
+/** The tools to offer on a sandbox that runs `languages`: the weather tools (which run Python) and each language's code tool. */
+export function toolNamesFor(languages: readonly Language[]): AgentToolName[] {
+  const codeTools = new Set(languages.map((language) => CODE_TOOL_NAMES[language]));
+  return TOOL_NAMES.filter((name) => !Object.values(CODE_TOOL_NAMES).includes(name) || codeTools.has(name));
+}
 
 interface ToolRunner<Schema extends z.ZodType> {
   description: string;
@@ -65,7 +91,7 @@ function runner<Schema extends z.ZodType>(definition: ToolRunner<Schema>): ToolR
   return definition;
 }
 
-/** The three tools in one shape: a schema, a description and a run that returns text plus images. */
+/** The tools in one shape: a schema, a description and a run that returns text plus images. */
 const RUNNERS = {
   research_weather: runner({
     description: RESEARCH_WEATHER_DESCRIPTION,
@@ -85,28 +111,36 @@ const RUNNERS = {
       return { text: output.text, sandboxType: output.sandboxType, images, data: output.data, timings: output.timings };
     },
   }),
-  run_python: runner({
-    description: RUN_PYTHON_DESCRIPTION,
-    schema: runPythonInputSchema,
-    run: async (input, context) => {
-      const output = await runPython(input, context);
-      const images = output.images.map((image, index) => ({
-        fileName: `figure-${index + 1}.${image.format}`,
-        mediaType: image.format === 'svg' ? 'image/svg+xml' : `image/${image.format}`,
-        base64: image.base64_data,
-      }));
-      const data = { status: output.status, stdout: output.stdout, stderr: output.stderr, result: output.result, error: output.error };
-      return { text: output.text, sandboxType: output.sandboxType, images, data, timings: output.timings };
-    },
+  run_python: runner({ description: RUN_PYTHON_DESCRIPTION, schema: runPythonInputSchema, run: async (input, context) => codeToolOutput(await runPython(input, context)) }),
+  run_javascript: runner({
+    description: RUN_JAVASCRIPT_DESCRIPTION,
+    schema: runJavaScriptInputSchema,
+    run: async (input, context) => codeToolOutput(await runJavaScript(input, context)),
   }),
+  run_shell: runner({ description: RUN_SHELL_DESCRIPTION, schema: runShellInputSchema, run: async (input, context) => codeToolOutput(await runShell(input, context)) }),
 } satisfies Record<AgentToolName, unknown>;
 
-export function createAiSdkTools(binding: AiSdkToolBinding): ToolSet {
-  return {
-    research_weather: aiSdkTool('research_weather', RUNNERS.research_weather, binding),
-    chart_weather: aiSdkTool('chart_weather', RUNNERS.chart_weather, binding),
-    run_python: aiSdkTool('run_python', RUNNERS.run_python, binding),
+/** A code tool's output: its images as files for the person, its fields as data. */
+function codeToolOutput(output: RunCodeOutput): AiSdkToolOutput {
+  const images = output.images.map((image, index) => ({
+    fileName: `figure-${index + 1}.${image.format}`,
+    mediaType: image.format === 'svg' ? 'image/svg+xml' : `image/${image.format}`,
+    base64: image.base64_data,
+  }));
+  const data = {
+    status: output.status,
+    stdout: output.stdout,
+    stderr: output.stderr,
+    result: output.result,
+    error: output.error,
+    ...(output.exitCode !== undefined && { exitCode: output.exitCode }),
   };
+  return { text: output.text, sandboxType: output.sandboxType, images, data, timings: output.timings };
+}
+
+/** The weather tools and the code tools of `binding.languages` (Python only by default). */
+export function createAiSdkTools(binding: AiSdkToolBinding): ToolSet {
+  return Object.fromEntries(toolNamesFor(binding.languages ?? ['python']).map((name) => [name, aiSdkTool(name, RUNNER_BY_NAME[name], binding)]));
 }
 
 function aiSdkTool<Schema extends z.ZodType>(name: AgentToolName, runner: ToolRunner<Schema>, binding: AiSdkToolBinding) {

@@ -1,4 +1,4 @@
-/** The agent tools: research_weather and chart_weather (run_python lives beside them, owned separately). */
+/** The agent tools: research_weather and chart_weather (the code tools, run_python, run_javascript and run_shell, live beside them in run-code.ts). */
 export type * from './types.js';
 export type { WeatherResearchData } from './weather-data.js';
 export { researchWeather, researchWeatherInputSchema, RESEARCH_WEATHER_DESCRIPTION, type WeatherToolOptions } from './research-weather.js';

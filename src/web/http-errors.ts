@@ -7,6 +7,7 @@ import { isSandboxError, type SandboxErrorCode } from '../errors.js';
 const SANDBOX_STATUS: Record<SandboxErrorCode, ContentfulStatusCode> = {
   configuration: 503,
   invalid_input: 400,
+  unsupported_language: 400,
   authentication: 502,
   not_found: 404,
   session_allocation: 503,

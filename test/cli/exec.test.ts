@@ -45,7 +45,29 @@ describe('tidepool exec', () => {
     expect(run.stderr).toMatch(/^❌ Local Sandbox failed .*: TimeoutError \(\d+ms\)$/m);
   });
 
+  it('runs a shell command with --language sh: the output, and exit 1 naming the exit code when it fails', async () => {
+    const ok = await cli(['exec', 'echo "$((6 * 7))"', '--language', 'sh', '--sandbox', 'local']);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toBe('42\n');
+    const failed = await cli(['exec', 'echo nope >&2; exit 4', '--language', 'shell', '--sandbox', 'local', '--json']);
+    expect(failed.code).toBe(1);
+    expect(JSON.parse(failed.stdout)).toMatchObject({ status: 'failure', exitCode: 4, stderr: 'nope\n', error: { type: 'NonZeroExit' } });
+  });
+
+  it('runs JavaScript with --language js: console output and the last expression', async () => {
+    const run = await cli(['exec', "console.log('hi'); 6 * 7", '--language', 'js', '--sandbox', 'local']);
+    expect(run).toMatchObject({ code: 0, stdout: 'hi\n42\n' });
+  });
+
+  it('exits 2 naming where a language runs when the sandbox does not run it, before asking for its key', async () => {
+    const run = await cli(['exec', 'ls', '--language', 'sh', '--sandbox', 'daytona']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/Sandbox-Daytona does not run shell commands; it runs Python\. Shell commands run on Local, Sandbox-Pool/);
+    expect(run.stderr).not.toMatch(/DAYTONA_API_KEY/);
+  });
+
   it.each([
+    [['exec', '1', '--sandbox', 'local', '--language', 'cobol'], /--language: Unknown language "cobol"\. Valid languages: python, py, javascript, js, shell, sh, bash\./],
     [['exec', '', '--sandbox', 'local'], /Code is empty/],
     [['exec', '--sandbox', 'local'], /No code given/],
     [['exec', '1', '--sandbox', 'docker'], /Unknown sandbox "docker". Valid sandboxes: Local, Sandbox-Pool/],

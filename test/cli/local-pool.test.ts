@@ -95,7 +95,7 @@ describe('tidepool pool start / status / stop', () => {
     expect(info.mode & 0o777).toBe(0o600);
     expect((await stat(path.dirname(stateFile()))).mode & 0o777).toBe(0o700);
     const state = await readState();
-    expect(state).toMatchObject({ url, egress: false, isolation: 'bwrap' });
+    expect(state).toMatchObject({ url, egress: false, isolation: 'bwrap', containerType: 'python' });
     expect(state.apiKey.length).toBeGreaterThanOrEqual(32);
     expect(await processAlive(state.pid)).toBe(true);
     // The generated key is required: the pool does not answer strangers with its sessions.
@@ -133,6 +133,11 @@ describe('tidepool pool start / status / stop', () => {
     expect(slow.stderr.split('\n').filter((line) => line.includes('Execution exceeded'))).toHaveLength(1);
     expect(slow.stderr).toContain('Execution exceeded --timeout-ms (500)');
     expect(slow.stderr).not.toContain('timeoutMs');
+
+    // A Python pool does not run shell commands: exec says so and uses a pool of its own.
+    const shell = await cli(['exec', 'echo "$((6 * 7))"', '--language', 'sh'], { TIDEPOOL_POOL_READY_SESSIONS: '1' });
+    expect(shell).toMatchObject({ code: 0, stdout: '42\n' });
+    expect(shell.stderr).toContain(`The local pool at ${url} runs python sessions, not shell; using a pool embedded in this command instead.`);
 
     const again = await cli(['pool', 'serve', '--background']);
     expect(again).toMatchObject({ code: 0, stdout: `${url}\n` });

@@ -3,8 +3,17 @@
  * calls `defineSandboxContract` with a factory; remote backends pass `skip` with the reason when
  * their credentials are absent.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isSandboxError, type ExecutionResult, type LifecycleEvent, type LifecycleListener, type Sandbox } from '../../src/index.js';
+import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
+import {
+  isSandboxError,
+  LANGUAGES,
+  UnsupportedLanguageError,
+  type ExecutionResult,
+  type Language,
+  type LifecycleEvent,
+  type LifecycleListener,
+  type Sandbox,
+} from '../../src/index.js';
 import { describeCellTimeout } from '../../src/sandbox/execution.js';
 
 export interface ContractTarget {
@@ -208,6 +217,115 @@ export function defineSandboxContract(target: ContractTarget): void {
         (error: unknown) => error,
       );
       expect(isSandboxError(after)).toBe(true);
+    }, timeout);
+
+    defineLanguageContract(target, () => sandbox);
+  });
+}
+
+/**
+ * The language cases: each runs on a backend that offers its language and is skipped, with the
+ * reason, where it does not; a language the backend does not offer must be refused with
+ * UnsupportedLanguageError before anything runs. `sandbox` is the sandbox under test, made by the
+ * caller (defineSandboxContract's); without it the cases make their own with `target.create`.
+ */
+export function defineLanguageContract(target: ContractTarget, sandboxUnderTest?: () => Sandbox): void {
+  const title = target.skip ? `${target.name} languages (skipped: ${target.skip})` : `${target.name} languages`;
+
+  describe.skipIf(target.skip !== undefined)(title, () => {
+    let own: Sandbox | undefined;
+    const timeout = target.testTimeoutMs;
+    const sandbox = (): Sandbox => sandboxUnderTest?.() ?? (own ??= target.create({ onLifecycle: () => undefined }));
+    const session = (name: string) => sandbox().session(`contract-${name}-${Math.random().toString(36).slice(2, 8)}`);
+    /** Skips the running test, saying so, unless the sandbox offers `language`. */
+    const requireOffered = async (language: Language, context: TestContext) => {
+      const offered = await sandbox().languages();
+      if (!offered.includes(language)) context.skip(`${target.name} does not offer ${language} (it offers ${offered.join(', ')})`);
+    };
+
+    afterAll(async () => {
+      await own?.close();
+    }, timeout);
+
+    it('names the languages it offers, each one known', async () => {
+      const offered = await sandbox().languages();
+      expect(offered.length).toBeGreaterThan(0);
+      expect(offered.every((language) => LANGUAGES.includes(language))).toBe(true);
+    }, timeout);
+
+    it('refuses a language it does not offer with UnsupportedLanguageError naming where it runs', async (context) => {
+      const offered = await sandbox().languages();
+      const missing = LANGUAGES.filter((language) => !offered.includes(language));
+      if (missing.length === 0) context.skip(`${target.name} offers every language`);
+      for (const language of missing) {
+        const refused = await session(`refused-${language}`).execute('1', { language }).then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+        expect(refused).toBeInstanceOf(UnsupportedLanguageError);
+        expect(refused).toMatchObject({ code: 'unsupported_language', language, offered });
+        expect((refused as Error).message).toMatch(/ runs? on (Local|Sandbox-|every)/);
+      }
+    }, timeout);
+
+    it('refuses a language name outside the contract as invalid input', async () => {
+      await expect(session('bad-language').execute('1', { language: 'cobol' as Language })).rejects.toMatchObject({ code: 'invalid_input' });
+    }, timeout);
+
+    it('shell: keeps the working directory and exported variables from one command to the next', async (context) => {
+      await requireOffered('shell', context);
+      const shell = session('shell-state');
+      const moved = await shell.execute('mkdir -p contract-dir && cd contract-dir && export CONTRACT_GREETING=hello', { language: 'shell' });
+      expect(moved).toMatchObject({ status: 'success', exitCode: 0 });
+      const seen = await shell.execute('basename "$PWD"; echo "$CONTRACT_GREETING"', { language: 'shell' });
+      expect(seen).toMatchObject({ status: 'success', exitCode: 0, stdout: 'contract-dir\nhello\n', result: null });
+    }, timeout);
+
+    it('shell: a non-zero exit is a failure carrying the exit code, with both streams', async (context) => {
+      await requireOffered('shell', context);
+      const result = await session('shell-exit').execute('echo out; echo err >&2; exit 3', { language: 'shell' });
+      expect(result).toMatchObject({ status: 'failure', exitCode: 3, stdout: 'out\n' });
+      expect(result.stderr).toContain('err\n');
+      expect(result.error?.message).toContain('3');
+    }, timeout);
+
+    it('shell: stops a command at its timeout with exit code 124 and a TimeoutError, keeping the working directory', async (context) => {
+      await requireOffered('shell', context);
+      const shell = session('shell-timeout');
+      await shell.execute('mkdir -p kept && cd kept', { language: 'shell' });
+      const stopped = await shell.execute('sleep 600', { language: 'shell', timeoutMs: target.shortTimeoutMs });
+      expect(stopped).toMatchObject({ status: 'failure', exitCode: 124, error: { type: 'TimeoutError' } });
+      expect(stopped.error?.message).toContain(`(${target.shortTimeoutMs})`);
+      expect(await shell.execute('basename "$PWD"', { language: 'shell' })).toMatchObject({ status: 'success', stdout: 'kept\n' });
+    }, timeout);
+
+    it('javascript: keeps state across executions, returns the last expression and console output', async (context) => {
+      await requireOffered('javascript', context);
+      const js = session('javascript');
+      expect(await js.execute('var contractTotal = 21;', { language: 'javascript' })).toMatchObject({ status: 'success' });
+      expect(await js.execute('contractTotal * 2', { language: 'javascript' })).toMatchObject({ status: 'success', result: 42 });
+      expect(await js.execute("'hello'", { language: 'javascript' })).toMatchObject({ result: 'hello' });
+      const logged = await js.execute("console.log('out'); console.error('err')", { language: 'javascript' });
+      expect(logged).toMatchObject({ status: 'success', stdout: 'out\n' });
+      expect(logged.stderr).toContain('err\n');
+    }, timeout);
+
+    it('javascript: a thrown error is a failure with its type and message, and the session stays usable', async (context) => {
+      await requireOffered('javascript', context);
+      const js = session('javascript-error');
+      const thrown = await js.execute("throw new TypeError('contract boom')", { language: 'javascript' });
+      expect(thrown.status).toBe('failure');
+      expect(thrown.error).toMatchObject({ type: 'TypeError', message: expect.stringContaining('contract boom') });
+      expect(await js.execute('1 + 1', { language: 'javascript' })).toMatchObject({ status: 'success', result: 2 });
+    }, timeout);
+
+    it('javascript: stops a busy loop at its timeout with a TimeoutError, and the next execution works', async (context) => {
+      await requireOffered('javascript', context);
+      const js = session('javascript-timeout');
+      const stopped = await js.execute('while (true) {}', { language: 'javascript', timeoutMs: target.shortTimeoutMs });
+      expect(stopped).toMatchObject({ status: 'failure', error: { type: 'TimeoutError' } });
+      expect(stopped.exitCode).toBeUndefined();
+      expect(await js.execute('6 * 7', { language: 'javascript' })).toMatchObject({ status: 'success', result: 42 });
     }, timeout);
   });
 }

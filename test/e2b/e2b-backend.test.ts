@@ -308,3 +308,63 @@ describe('Sandbox-E2B errors, mapped by SDK class with the cause kept', () => {
     expect((error as TransportError).statusCode).toBe(statusCode);
   });
 });
+
+describe('Sandbox-E2B languages, each in a code context of its own', () => {
+  it('offers Python, JavaScript and shell', async () => {
+    expect(await backend(() => execution()).languages()).toEqual(['python', 'javascript', 'shell']);
+  });
+
+  it('runs JavaScript in a javascript context made in /mnt/data on first use, and reads its values', async () => {
+    const sandbox = backend((code, opts) => {
+      if (opts.context?.language !== 'javascript') return execution();
+      const values: Record<string, string> = { 'x * 2': '42', 'x > 1': 'true', "'hi'": "'hi'", 'undefined': 'undefined' };
+      return execution({ results: code in values ? [main({ text: values[code] })] : [], logs: { stdout: code.startsWith('console') ? ['out\n'] : [], stderr: [] } });
+    });
+    const session = sandbox.session('js');
+    await session.execute('var x = 21', { language: 'javascript' });
+    expect((await session.execute('x * 2', { language: 'javascript' })).result).toBe(42);
+    expect((await session.execute('x > 1', { language: 'javascript' })).result).toBe(true);
+    expect((await session.execute("'hi'", { language: 'javascript' })).result).toBe('hi');
+    expect((await session.execute('undefined', { language: 'javascript' })).result).toBeNull();
+    expect(await session.execute("console.log('out')", { language: 'javascript' })).toMatchObject({ status: 'success', stdout: 'out\n' });
+    expect(world.calls.filter((call) => call.startsWith('createCodeContext'))).toEqual(['createCodeContext /mnt/data python', 'createCodeContext /mnt/data javascript']);
+    expect(userCalls()).not.toContain(`runCode ${SETUP}`);
+  });
+
+  it('runs shell commands in a bash context: exit code 0 is a success, the code of a failed command a failure', async () => {
+    const sandbox = backend((code, opts) => {
+      if (code === SETUP) return execution();
+      expect(opts.context?.language).toBe('bash');
+      if (code === 'exit 3') return execution({ logs: { stdout: [], stderr: ['bad\n'] }, error: { name: '', value: '3', traceback: '' } });
+      if (code === 'broken') return execution({ error: { name: 'Error', value: 'no code here', traceback: '' } });
+      if (code === 'huge') return execution({ error: { name: '', value: '99999999999', traceback: '' } });
+      return execution({ logs: { stdout: ['ok\n'], stderr: [] } });
+    });
+    const session = sandbox.session('sh');
+    expect(await session.execute('echo ok', { language: 'shell' })).toMatchObject({ status: 'success', exitCode: 0, stdout: 'ok\n', result: null });
+    const failed = await session.execute('exit 3', { language: 'shell' });
+    expect(failed).toMatchObject({ status: 'failure', exitCode: 3, stderr: 'bad\n', error: { type: 'NonZeroExit', message: 'The command exited with code 3.' } });
+    expect(await session.execute('broken', { language: 'shell' })).toMatchObject({ status: 'failure', exitCode: 1 });
+    expect(await session.execute('huge', { language: 'shell' })).toMatchObject({ status: 'failure', exitCode: 1 });
+  });
+
+  it('stops a shell command at its timeout by restarting only the bash context, with exit code 124', async () => {
+    const sandbox = backend((code, opts) => {
+      if (code === 'sleep 600') throw new TimeoutError('Execution timed out');
+      return execution({ logs: { stdout: [`${opts.context?.language}\n`], stderr: [] } });
+    });
+    const session = sandbox.session('sh-slow');
+    const result = await session.execute('sleep 600', { language: 'shell', timeoutMs: 1000 });
+    expect(result).toMatchObject({ status: 'failure', exitCode: 124, error: { type: 'TimeoutError' } });
+    expect(result.error?.message).toContain('restarting the bash context');
+    expect(world.calls).toContain('restartCodeContext ctx-2');
+    expect(world.calls).not.toContain('restartCodeContext ctx-1');
+    expect((await session.execute('echo again', { language: 'shell' })).stdout).toBe('bash\n');
+  });
+
+  it('refuses a language outside the contract before creating a sandbox', async () => {
+    const sandbox = backend(() => execution());
+    await expect(sandbox.session('cobol').execute('1', { language: 'cobol' as never })).rejects.toMatchObject({ code: 'invalid_input' });
+    expect(world.calls).toEqual([]);
+  });
+});

@@ -21,7 +21,8 @@ export function imagesOf(result: ToolResult): Content[] {
 
 export async function expectToolList(client: Client): Promise<void> {
   const { tools } = await client.listTools();
-  expect(tools.map((tool) => tool.name).sort()).toEqual(['chart_weather', 'download_file', 'list_files', 'research_weather', 'run_python', 'upload_file']);
+  // The embedded pool runs every language, so every code tool is offered.
+  expect(tools.map((tool) => tool.name).sort()).toEqual(['chart_weather', 'download_file', 'list_files', 'research_weather', 'run_javascript', 'run_python', 'run_shell', 'upload_file']);
   for (const tool of tools) {
     expect(tool.inputSchema.type).toBe('object');
     expect(tool.outputSchema?.type).toBe('object');
@@ -31,6 +32,9 @@ export async function expectToolList(client: Client): Promise<void> {
   const byName = Object.fromEntries(tools.map((tool) => [tool.name, tool]));
   expect(byName.run_python!.inputSchema.required).toEqual(['code']);
   expect(byName.run_python!.annotations).toMatchObject({ readOnlyHint: false, openWorldHint: true });
+  expect(byName.run_shell!.inputSchema.required).toEqual(['command']);
+  expect(byName.run_javascript!.inputSchema.required).toEqual(['code']);
+  expect(byName.run_shell!.outputSchema?.required).toContain('exitCode');
   expect(byName.list_files!.annotations).toMatchObject({ readOnlyHint: true });
   expect(byName.research_weather!.inputSchema.required).toEqual(['destination']);
 }
@@ -52,6 +56,15 @@ export async function exerciseEveryTool(client: Client): Promise<void> {
 
   const failed = await call(client, 'run_python', { code: '1 / 0' });
   expect(failed.structuredContent).toMatchObject({ status: 'failure', error: { type: 'ZeroDivisionError' } });
+
+  await call(client, 'run_shell', { command: 'export MCP_GREETING=hello' });
+  const shell = await call(client, 'run_shell', { command: 'echo "$MCP_GREETING"; exit 3' });
+  expect(shell.isError).toBeFalsy();
+  expect(shell.structuredContent).toMatchObject({ status: 'failure', stdout: 'hello\n', exitCode: 3, sandboxType: 'Sandbox-Pool' });
+  expect(textOf(shell)).toContain('exit code: 3');
+  const js = await call(client, 'run_javascript', { code: "console.log('js'); [1, 2].length" });
+  expect(js.structuredContent).toMatchObject({ status: 'success', stdout: 'js\n', result: '2', sandboxType: 'Sandbox-Pool' });
+  expect(js.structuredContent!.exitCode).toBeUndefined();
 
   const research = await call(client, 'research_weather', { destination: 'Tokyo' });
   expect(research.isError).toBeFalsy();

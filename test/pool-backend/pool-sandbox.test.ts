@@ -154,4 +154,46 @@ describe('Sandbox-Pool', () => {
     await unused.close();
     expect(starter.calls).toHaveLength(0);
   });
+
+  it('runs each language in an embedded pool of its own, started on first use; a session reports one creation and closes in both', async () => {
+    const starter = recordingStarter();
+    const events: LifecycleEvent[] = [];
+    sandbox = createPoolSandbox({ startServer: starter.start, env: {}, onLifecycle: (event) => events.push(event) });
+    expect(await sandbox.languages()).toEqual(['python', 'javascript', 'shell']);
+    const session = sandbox.session();
+    expect((await session.execute('6 * 7')).result).toBe(42);
+    expect(starter.calls.map((call) => call.containerType)).toEqual(['python']);
+    expect(await session.execute('echo "$PWD"', { language: 'shell' })).toMatchObject({ status: 'success', exitCode: 0, stdout: '/mnt/data\n' });
+    expect(starter.calls.map((call) => call.containerType)).toEqual(['python', 'shell']);
+    // Files follow the language the session last ran: the shell session's /mnt/data.
+    await session.execute('echo hi > from-shell.txt', { language: 'shell' });
+    expect((await session.list()).map((file) => file.name)).toEqual(['from-shell.txt']);
+    const phases = events.filter((event) => event.identifier === session.identifier).map((event) => event.phase);
+    expect(phases.filter((phase) => phase === 'creating')).toHaveLength(1);
+    await session.close();
+    expect(starter.servers.map((server) => server.sessionManager.getSession(session.identifier))).toEqual([undefined, undefined]);
+  });
+
+  it('runs JavaScript in an embedded NodeLTS pool, and refuses a language outside the contract before starting anything', async () => {
+    const starter = recordingStarter();
+    sandbox = createPoolSandbox({ startServer: starter.start, env: {} });
+    await expect(sandbox.session().execute('1', { language: 'cobol' as never })).rejects.toMatchObject({ code: 'invalid_input' });
+    expect(starter.calls).toHaveLength(0);
+    expect(await sandbox.session().execute('[1, 2, 3].map((n) => n * 2).join()', { language: 'javascript' })).toMatchObject({ status: 'success', result: '2,4,6' });
+    expect(starter.calls.map((call) => call.containerType)).toEqual(['node']);
+  });
+
+  it("on a running pool (server), offers the one language of the pool's container type", async () => {
+    const running = await startPoolServer({ host: '127.0.0.1', port: 0, apiKeys: ['k'.repeat(32)], containerType: 'shell', readySessions: 1, env: {} });
+    try {
+      sandbox = createPoolSandbox({ server: { url: running.url, apiKey: 'k'.repeat(32) }, env: {} });
+      expect(await sandbox.languages()).toEqual(['shell']);
+      expect(await sandbox.session().execute('exit 5', { language: 'shell' })).toMatchObject({ status: 'failure', exitCode: 5 });
+      await expect(sandbox.session().execute('1')).rejects.toThrow(/Sandbox-Pool \(the running pool at .*\) does not run Python; it runs shell commands/);
+      await sandbox.close();
+      sandbox = undefined;
+    } finally {
+      await running.close();
+    }
+  });
 });

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { createLocalSandbox, InvalidInputError, NotFoundError, SessionLostError, type LifecycleEvent, type LocalSandbox } from '../../src/index.js';
+import { ConfigurationError, createLocalSandbox, InvalidInputError, NotFoundError, SessionLostError, type LifecycleEvent, type LocalSandbox } from '../../src/index.js';
 
 let sandbox: LocalSandbox;
 const events: LifecycleEvent[] = [];
@@ -200,5 +200,49 @@ describe('Local backend: files', () => {
   it('reports lifecycle phases in order for a session', () => {
     const phases = events.filter((event) => event.identifier === 'state-one').map((event) => event.phase);
     expect(phases.slice(0, 4)).toEqual(['creating', 'ready', 'executing', 'finished']);
+  });
+});
+
+describe('Local backend: languages', () => {
+  it('runs Python, JavaScript and shell commands in one session: each keeps its own state, all share the data directory', async () => {
+    const session = sandbox.session('languages');
+    await session.execute("open('from-python.txt', 'w').write('py')");
+    await session.execute('var fromJs = 1', { language: 'javascript' });
+    expect(await session.execute("require('node:fs').readFileSync('from-python.txt', 'utf8')", { language: 'javascript' })).toMatchObject({ result: 'py' });
+    expect(await session.execute('cat from-python.txt', { language: 'shell' })).toMatchObject({ stdout: 'py', exitCode: 0 });
+    expect((await session.execute('fromJs')).error?.type).toBe('NameError');
+    const phases = events.filter((event) => event.identifier === 'languages').map((event) => event.phase);
+    expect(phases.filter((phase) => phase === 'creating')).toHaveLength(1);
+    expect(phases.filter((phase) => phase === 'ready')).toHaveLength(1);
+  });
+
+  it('says so when the JavaScript kernel cannot start, and the Python kernel is unaffected', async () => {
+    const broken = createLocalSandbox({ nodePath: '/nonexistent/node' });
+    const session = broken.session();
+    expect((await session.execute('6 * 7')).result).toBe(42);
+    const failed = session.execute('1', { language: 'javascript' });
+    await expect(failed).rejects.toBeInstanceOf(ConfigurationError);
+    await expect(failed).rejects.toThrow(/The JavaScript kernel did not start/);
+    expect((await session.execute('6 * 7')).result).toBe(42);
+    await broken.close();
+  });
+
+  it('starts a fresh JavaScript kernel after its process died, saying the variables were lost', async () => {
+    const session = sandbox.session('js-died');
+    await session.execute('var kept = 1', { language: 'javascript' });
+    await expect(session.execute('process.kill(process.pid, "SIGKILL")', { language: 'javascript' })).rejects.toBeInstanceOf(SessionLostError);
+    const after = await session.execute('typeof kept', { language: 'javascript' });
+    expect(after).toMatchObject({ status: 'success', result: 'undefined' });
+    expect(after.stderr).toContain('previous kernel stopped');
+  });
+});
+
+describe('Local backend: closing while a kernel starts', () => {
+  it('ends the kernel that was starting and fails its execution as closed', async () => {
+    const session = sandbox.session('close-while-starting');
+    const running = session.execute('1', { language: 'javascript' });
+    await session.close();
+    await expect(running).rejects.toThrow(/closed/);
+    expect(session.dataDir === undefined || !existsSync(session.dataDir)).toBe(true);
   });
 });

@@ -54,7 +54,7 @@ test('the span tree of one research_weather call on the pool', async () => {
   expect(executions.length).toBeGreaterThanOrEqual(1);
   for (const execution of executions) {
     expect(parentOf(execution)).toBe(tool);
-    expect(execution.attributes).toMatchObject({ 'tidepool.backend': 'Sandbox-Pool', 'tidepool.status': 'success', 'tidepool.session.hash': hashIdentifier(sessionId) });
+    expect(execution.attributes).toMatchObject({ 'tidepool.backend': 'Sandbox-Pool', 'tidepool.language': 'python', 'tidepool.status': 'success', 'tidepool.session.hash': hashIdentifier(sessionId) });
     expect(execution.attributes['tidepool.duration_ms']).toBeGreaterThan(0);
   }
 

@@ -137,6 +137,21 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in Chromium', () => {
     await page.screenshot({ path: screenshotPath('tools-page'), fullPage: true });
   }, 120_000);
 
+  it('runs run_shell from the Tools page: a non-zero exit is a failed card with the exit code', async () => {
+    await page.goto(`${server.url}/tools`);
+    await page.selectOption('[data-testid=tool-agent]', 'travel-pool');
+    await page.selectOption('[data-testid=tool-name]', 'run_shell');
+    expect(await page.locator('[data-testid=code]').isVisible()).toBe(false);
+    await page.fill('[data-testid=command]', 'echo "from the shell"; exit 3');
+    await page.click('[data-testid=run-tool]');
+    const card = page.locator('[data-testid=tool-results] [data-testid=tool-card][data-tool=run_shell]:not([data-status=running])');
+    await card.waitFor({ timeout: 90_000 });
+    expect(await card.getAttribute('data-status')).toBe('error');
+    const output = await card.locator('[data-testid=tool-output]').textContent();
+    expect(output).toContain('from the shell');
+    expect(output).toContain('exit code: 3');
+  }, 120_000);
+
   it('shows a browser without the cookie how to get in, and pasting the token opens the UI', async () => {
     await browser.clearCookies();
     const response = await page.goto(`${server.url}/tools`);

@@ -100,7 +100,7 @@ describe('failures outside the happy path', () => {
     model.rewriteNext((body) => body.replaceAll('"name":"run_python"', '"name":"book_flight"'));
     const events = await readSse(await client.request(`/api/conversations/${conversationId}/messages`, { method: 'POST', json: { text: 'Book me a flight' } }));
     const end = JSON.parse(events.find((e) => e.event === 'tool-end')!.data) as { call: ToolCallView };
-    expect(end.call).toMatchObject({ toolName: 'book_flight', status: 'error', text: 'There is no tool called book_flight; the tools are research_weather, chart_weather, run_python.' });
+    expect(end.call).toMatchObject({ toolName: 'book_flight', status: 'error', text: 'There is no tool called book_flight; the tools are research_weather, chart_weather, run_python, run_javascript, run_shell.' });
     expect(end.call.sandboxType).toBeUndefined();
     expect(scripted.failures).toEqual([]);
   }, 60_000);

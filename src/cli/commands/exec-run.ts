@@ -3,9 +3,10 @@
  * imports the public modules the root entry re-exports one by one, so that it loads only what it runs.
  */
 import { readFile } from 'node:fs/promises';
-import type { ExecutionResult } from '../../index.js';
+import type { ExecutionResult, Language } from '../../index.js';
 import { InvalidInputError, isSandboxError } from '../../errors.js';
 import { describeCellTimeout, isImageResult } from '../../sandbox/execution.js';
+import { resolveLanguage } from '../../sandbox/languages.js';
 import type { CliContext } from '../context.js';
 import { cliLifecycleListener } from '../lifecycle-output.js';
 import { openCliSandbox } from '../sandbox-choice.js';
@@ -13,8 +14,9 @@ import type { ExecOptions } from './exec.js';
 
 /** Runs the cell; true when it succeeded. */
 export async function runExec(code: string | undefined, options: ExecOptions, context: CliContext): Promise<boolean> {
+  const language = languageFlag(options.language);
   const source = await readCode(code, options.file);
-  const { sandbox, keepsSessions } = await openCliSandbox(options.sandbox, context, { onLifecycle: await cliLifecycleListener(context.stderr, context.env) });
+  const { sandbox, keepsSessions } = await openCliSandbox(options.sandbox, context, { language, onLifecycle: await cliLifecycleListener(context.stderr, context.env) });
   try {
     if (options.session !== undefined && !keepsSessions) {
       context.stderr.write(
@@ -23,7 +25,7 @@ export async function runExec(code: string | undefined, options: ExecOptions, co
       );
     }
     const session = sandbox.session(options.session);
-    const result = await session.execute(source, { timeoutMs: options.timeoutMs, signal: context.shutdownSignal });
+    const result = await session.execute(source, { language, timeoutMs: options.timeoutMs, signal: context.shutdownSignal });
     if (options.json) context.stdout.write(`${JSON.stringify({ identifier: session.identifier, ...result }, null, 2)}\n`);
     else printResult(result, context);
     return result.status === 'success';
@@ -33,6 +35,15 @@ export async function runExec(code: string | undefined, options: ExecOptions, co
   } finally {
     // A named session on a remote pool outlives this command, so it can be reused; ours end here.
     await sandbox.close();
+  }
+}
+
+function languageFlag(value: string): Language {
+  try {
+    return resolveLanguage(value);
+  } catch (error) {
+    if (error instanceof InvalidInputError) throw new InvalidInputError(`--language: ${error.message}`);
+    throw error;
   }
 }
 

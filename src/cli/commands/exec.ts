@@ -5,6 +5,7 @@ import { positiveNumber } from '../options.js';
 
 interface ExecOptions {
   sandbox: string;
+  language: string;
   session?: string;
   timeoutMs?: number;
   file?: string;
@@ -14,9 +15,15 @@ interface ExecOptions {
 export function registerExec(program: Command, context: CliContext): void {
   program
     .command('exec')
-    .description('Run Python code in a sandbox session and print stdout, stderr and the result (exit 1 if the code raised)')
-    .argument('[code]', 'Python source; "-" reads it from standard input')
+    .description('Run code (Python, JavaScript or a shell command) in a sandbox session and print stdout, stderr and the result (exit 1 if the code raised or the command exited non-zero)')
+    .argument('[code]', 'the source (Python unless --language says otherwise); "-" reads it from standard input')
     .option('-s, --sandbox <name>', 'local, pool, aca, e2b or daytona (or a full name such as Sandbox-ACA); pool uses the local pool when one runs (`tidepool pool start`)', 'pool')
+    .option(
+      '-l, --language <name>',
+      'python (py), javascript (js) or shell (sh, bash): what the code is written in. Python, JavaScript and shell run on local, pool and e2b; ' +
+        'aca runs the one language of its pool (PythonLTS, NodeLTS or Shell); daytona runs Python',
+      'python',
+    )
     .option(
       '--session <id>',
       'session identifier: the same id reaches the same variables and files while the session lives. Sessions outlive this command on a running local pool ' +

@@ -13,7 +13,8 @@ export function registerMcp(program: Command, context: CliContext): void {
   program
     .command('mcp')
     .description(
-      'Serve run_python, research_weather, chart_weather, upload_file, list_files and download_file to MCP clients (Claude Desktop, Cursor, VS Code…). ' +
+      'Serve run_python, research_weather, chart_weather, upload_file, list_files and download_file to MCP clients (Claude Desktop, Cursor, VS Code…), ' +
+        'and run_javascript and run_shell where the sandbox runs JavaScript or shell commands. ' +
         'Each MCP session gets its own sandbox session, ended when the client disconnects.',
     )
     .option('-s, --sandbox <name>', 'local, pool, aca, e2b or daytona (pool uses the local pool when one runs with egress)', 'pool')

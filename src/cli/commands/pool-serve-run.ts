@@ -57,7 +57,7 @@ export async function servePool(flags: PoolServeFlags, context: CliContext): Pro
   const { settings } = server;
   if (flags.stateFile) {
     const apiKey = resolveListenSettings({ apiKeys: flags.apiKey }, context.env).apiKeys[0] ?? '';
-    await writePoolState(flags.stateFile, { pid: process.pid, url: server.url, apiKey, egress: settings.egress, isolation: settings.isolation, startedAt: new Date().toISOString() });
+    await writePoolState(flags.stateFile, { pid: process.pid, url: server.url, apiKey, egress: settings.egress, isolation: settings.isolation, containerType: settings.containerType, startedAt: new Date().toISOString() });
   }
   const open = !isLoopback(new URL(server.url).hostname) ? 'reachable from the network' : 'loopback only';
   context.stderr.write(

@@ -1,6 +1,6 @@
 /**
- * POST /api/tools/:tool: run research_weather, chart_weather or run_python directly on any
- * available backend, no model needed. Each call gets a fresh session, closed afterwards.
+ * POST /api/tools/:tool: run research_weather, chart_weather or a code tool (run_python,
+ * run_javascript, run_shell) directly on any available backend, no model needed. Each call gets a fresh session, closed afterwards.
  */
 import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';

@@ -4,10 +4,13 @@
  * generation and hands back the contract's shapes.
  */
 import type { Logger } from 'pino';
-import { cellTimeoutError, toCellResult, toImageResult } from '../../execution.js';
-import type { ExecutionErrorInfo, ExecutionResult, FileInfo } from '../../types.js';
+import { ConfigurationError, NotFoundError } from '../../../errors.js';
+import { SHELL_TIMEOUT_EXIT_CODE } from '../../../kernel/shell-exit.js';
+import { cellTimeoutError, shellExecutionResult, toCellResult, toImageResult } from '../../execution.js';
+import type { ExecutionErrorInfo, ExecutionResult, FileInfo, Language } from '../../types.js';
 import type { AcaApiVersion } from './api-versions.js';
 import { createAzureCredential } from './credential.js';
+import { poolMetadataShape } from './execution-shape.js';
 import { validateIdentifier } from './identifier.js';
 import { resolveAcaConnection, type AcaConnectionOptions, type ResolvedAcaConnection } from './settings.js';
 import { CredentialTokenProvider, StaticTokenProvider, type TokenProvider } from './token-provider.js';
@@ -16,7 +19,7 @@ import { AcaTransport, type AcaHttpClient } from './transport.js';
 import type { RetryBounds } from './retry-policy.js';
 import { createGen1Wire } from './wire-gen1.js';
 import { createGen2Wire } from './wire-gen2.js';
-import type { WireExecution, WireProtocol } from './wire.js';
+import { parseBody, type WireExecution, type WireProtocol, type WireShellExecution } from './wire.js';
 
 /** Extra time an execute request gets beyond the cell's own timeout, for allocation and the round trip. */
 export const DEFAULT_EXECUTION_GRACE_MS = 15_000;
@@ -51,7 +54,9 @@ export class AcaClient {
   /** Absent for a keyless loopback pool: requests then carry no Authorization header. */
   readonly #tokens: TokenProvider | undefined;
   readonly #wire: WireProtocol;
+  readonly #transport: AcaTransport;
   readonly #executionGraceMs: number;
+  #containerType: Promise<string> | undefined;
 
   /** Resolves settings (throws ConfigurationError when the endpoint is missing); sends nothing. */
   constructor(options: AcaClientOptions = {}) {
@@ -70,6 +75,7 @@ export class AcaClient {
       requestTimeoutMs: options.requestTimeoutMs,
       logger: options.logger,
     });
+    this.#transport = transport;
     this.#wire = connection.api.generation === 1 ? createGen1Wire(transport) : createGen2Wire(transport, connection.api);
     this.#executionGraceMs = options.executionGraceMs ?? DEFAULT_EXECUTION_GRACE_MS;
   }
@@ -94,6 +100,50 @@ export class AcaClient {
       signal: options.signal,
     });
     return describeTimeout(toExecutionResult(wire, Math.round(performance.now() - startedAt)), options.timeoutMs);
+  }
+
+  /**
+   * Runs a bash command on a Shell pool. The pool's session keeps its working directory and
+   * environment; a non-zero exit is a `failure` with the code in `exitCode`.
+   */
+  async executeShell(identifier: string, command: string, options: { timeoutMs: number; signal?: AbortSignal }): Promise<ExecutionResult> {
+    if (!this.#wire.executeShell) {
+      throw new ConfigurationError(
+        `Shell executions need ACA API version 2025-02-02-preview or later (this client speaks ${this.api.version}); set ACA_API_VERSION (or pass apiVersion).`,
+      );
+    }
+    const startedAt = performance.now();
+    const wire = await this.#wire.executeShell({
+      identifier: this.validateIdentifier(identifier),
+      code: command,
+      timeoutMs: options.timeoutMs,
+      requestTimeoutMs: options.timeoutMs + this.#executionGraceMs,
+      signal: options.signal,
+    });
+    return toShellResult(wire, Math.round(performance.now() - startedAt), options.timeoutMs);
+  }
+
+  /**
+   * The pool's container type as `GET metadata` reports it (`PythonLTS`, `Shell`, `NodeLTS`…),
+   * asked once; a failed request is asked again next time. A service without the route (404)
+   * counts as `PythonLTS`, the service's default.
+   */
+  containerType(options: CallOptions = {}): Promise<string> {
+    this.#containerType ??= this.#transport
+      .send({ method: 'GET', path: 'metadata', safety: 'idempotent', operation: "read the pool's metadata", signal: options.signal })
+      .then((response) => parseBody(response, poolMetadataShape, "read the pool's metadata").containerType)
+      .catch((error: unknown) => {
+        if (error instanceof NotFoundError) return 'PythonLTS';
+        this.#containerType = undefined;
+        throw error;
+      });
+    return this.#containerType;
+  }
+
+  /** The languages the pool runs: one, from its container type (none for a custom container). */
+  async languages(options: CallOptions = {}): Promise<readonly Language[]> {
+    const language = CONTAINER_LANGUAGES.get((await this.containerType(options)).toLowerCase());
+    return language ? [language] : [];
   }
 
   async upload(identifier: string, name: string, data: Uint8Array, options: CallOptions = {}): Promise<FileInfo> {
@@ -133,6 +183,28 @@ function describeTimeout(result: ExecutionResult, timeoutMs: number): ExecutionR
   // The service's notice is one line, now in the message; a real traceback (IPython's) stays.
   const traceback = /Traceback \(most recent call last\)/.test(error.traceback) ? error.traceback : '';
   return { ...result, error: cellTimeoutError(timeoutMs, `The service said: ${error.message}`, traceback) };
+}
+
+/** What each of the service's container types runs (compared lower-case). */
+const CONTAINER_LANGUAGES = new Map<string, Language>([
+  ['pythonlts', 'python'],
+  ['nodelts', 'javascript'],
+  ['shell', 'shell'],
+]);
+
+/** The service ends its TimeoutError notice on the last line of stderr; it becomes the result's error. */
+const SHELL_TIMEOUT_LINE = /(?:^|\n)(TimeoutError: [^\n]*)\n?$/;
+
+export function toShellResult(wire: WireShellExecution, measuredMs: number, timeoutMs: number): ExecutionResult {
+  const timeout = wire.exitCode === SHELL_TIMEOUT_EXIT_CODE ? SHELL_TIMEOUT_LINE.exec(wire.stderr) : null;
+  const stderr = timeout ? wire.stderr.slice(0, timeout.index + (timeout[0].startsWith('\n') ? 1 : 0)) : wire.stderr;
+  return shellExecutionResult({
+    exitCode: wire.exitCode,
+    stdout: wire.stdout,
+    stderr,
+    durationMs: wire.executionTimeMs ?? measuredMs,
+    error: timeout ? cellTimeoutError(timeoutMs, `The service said: ${timeout[1]!}`) : undefined,
+  });
 }
 
 function tokenProviderFor(connection: ResolvedAcaConnection, refreshAheadMs: number | undefined): TokenProvider | undefined {

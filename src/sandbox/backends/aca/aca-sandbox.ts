@@ -23,7 +23,9 @@ export function createAcaSandbox(options: AcaSandboxOptions = {}): RemoteSandbox
       banner: ACA_BANNER,
       api: client.api,
       defaultTimeoutMs: options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS,
+      languages: (signal) => client.languages({ signal }),
       connect: () => Promise.resolve(client),
+      describe: () => `Sandbox-ACA (the pool at ${client.endpoint})`,
     },
     options,
   );

@@ -14,6 +14,8 @@ export interface AcaApiVersion {
   canDeleteSession: boolean;
   /** `GET files?recursive=true` exists (2025-10-02-preview). */
   canListRecursively: boolean;
+  /** Shell pools' `POST executions` with `shellCommand` exists (2025-02-02-preview and later). */
+  canRunShell: boolean;
   /** The identifier rule this version's service enforces. */
   identifierRule: 'short-alnum' | 'printable';
 }
@@ -22,11 +24,11 @@ export interface AcaApiVersion {
 export const DEFAULT_ACA_API_VERSION = '2024-02-02-preview';
 
 const VERSIONS: readonly AcaApiVersion[] = [
-  { version: '2024-02-02-preview', generation: 1, canDeleteSession: false, canListRecursively: false, identifierRule: 'printable' },
-  { version: '2024-08-02-preview', generation: 1, canDeleteSession: false, canListRecursively: false, identifierRule: 'printable' },
-  { version: '2024-10-02-preview', generation: 2, canDeleteSession: false, canListRecursively: false, identifierRule: 'short-alnum' },
-  { version: '2025-02-02-preview', generation: 2, canDeleteSession: true, canListRecursively: false, identifierRule: 'printable' },
-  { version: '2025-10-02-preview', generation: 2, canDeleteSession: true, canListRecursively: true, identifierRule: 'printable' },
+  { version: '2024-02-02-preview', generation: 1, canDeleteSession: false, canListRecursively: false, canRunShell: false, identifierRule: 'printable' },
+  { version: '2024-08-02-preview', generation: 1, canDeleteSession: false, canListRecursively: false, canRunShell: false, identifierRule: 'printable' },
+  { version: '2024-10-02-preview', generation: 2, canDeleteSession: false, canListRecursively: false, canRunShell: false, identifierRule: 'short-alnum' },
+  { version: '2025-02-02-preview', generation: 2, canDeleteSession: true, canListRecursively: false, canRunShell: true, identifierRule: 'printable' },
+  { version: '2025-10-02-preview', generation: 2, canDeleteSession: true, canListRecursively: true, canRunShell: true, identifierRule: 'printable' },
 ];
 
 export const SUPPORTED_ACA_API_VERSIONS: readonly string[] = VERSIONS.map((entry) => entry.version);

@@ -1,5 +1,6 @@
 /**
- * The execution answers of both API generations, checked by hand rather than with zod: an
+ * The execution answers of both API generations (and of Shell pools, and the pool metadata an
+ * execution may need first), checked by hand rather than with zod: an
  * execution is the one request every `tidepool exec` sends, and loading zod (which brings its
  * sixty-odd locales) costs some 25 ms, a quarter of a whole `tidepool exec` against a running
  * pool. The file answers keep their zod schemas (file-shapes.ts), loaded on the first file request.
@@ -38,6 +39,17 @@ export interface Gen2ExecutionBody {
   error?: unknown;
 }
 
+/** A Shell pool's answer: the exit code as the status (`"0"`, `"124"`), and the streams. */
+export interface Gen2ShellExecutionBody {
+  status: string;
+  result?: { stdout?: string | null; stderr?: string | null; executionTimeInMilliseconds?: number } | null;
+}
+
+/** The part of `GET metadata` a client reads: the kind of session the pool runs. */
+export interface PoolMetadataBody {
+  containerType: string;
+}
+
 type Presence = 'required' | 'optional' | 'nullish';
 type FieldRule = readonly ['string' | 'number' | 'object', Presence];
 
@@ -74,6 +86,30 @@ export const gen2ExecutionShape: BodyShape<Gen2ExecutionBody> = {
       checkFields(value.result, GEN2_RESULT_FIELDS, ['result'], issues);
     }
     return answer<Gen2ExecutionBody>(value, issues);
+  },
+};
+
+/** An exit status as the service writes it: 0 to 255 (128 + N for a process killed by signal N). */
+const EXIT_CODE = /^(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+
+export const gen2ShellExecutionShape: BodyShape<Gen2ShellExecutionBody> = {
+  safeParse(value) {
+    const issues: ShapeIssue[] = [];
+    if (checkObject(value, [], issues) && checkFields(value, { status: ['string', 'required'], result: ['object', 'nullish'] }, [], issues)) {
+      if (!EXIT_CODE.test(value.status as string)) issues.push({ path: ['status'], message: `expected the exit code (0 to 255) as a string, received "${String(value.status).slice(0, 40)}"` });
+      if (isObject(value.result)) checkFields(value.result, GEN2_RESULT_FIELDS, ['result'], issues);
+    }
+    return answer<Gen2ShellExecutionBody>(value, issues);
+  },
+};
+
+export const poolMetadataShape: BodyShape<PoolMetadataBody> = {
+  safeParse(value) {
+    const issues: ShapeIssue[] = [];
+    if (checkObject(value, [], issues) && checkFields(value, { containerType: ['string', 'required'] }, [], issues) && value.containerType === '') {
+      issues.push({ path: ['containerType'], message: 'expected a non-empty string' });
+    }
+    return answer<PoolMetadataBody>(value, issues);
   },
 };
 

@@ -5,7 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import { SessionLifecycle } from '../../lifecycle.js';
 import { SessionMap } from '../../session-map.js';
-import type { Sandbox, SandboxOptions, SandboxType } from '../../types.js';
+import { unsupportedLanguage } from '../../languages.js';
+import type { Language, Sandbox, SandboxOptions, SandboxType } from '../../types.js';
 import type { AcaApiVersion } from './api-versions.js';
 import { validateIdentifier } from './identifier.js';
 import type { AcaClient } from './aca-client.js';
@@ -17,7 +18,12 @@ export interface RemoteSandboxConfig {
   /** Known before connecting, so identifiers are checked when a session is opened. */
   api: AcaApiVersion;
   defaultTimeoutMs: number;
-  connect(signal?: AbortSignal): Promise<AcaClient>;
+  /** The languages its pools run (may ask a pool once). */
+  languages(signal?: AbortSignal): Promise<readonly Language[]>;
+  /** The client of the pool that runs `language`, one of `languages()`. */
+  connect(language: Language, signal?: AbortSignal): Promise<AcaClient>;
+  /** Names the pool in errors, e.g. `Sandbox-ACA (the pool at https://…)`. */
+  describe(): string;
   /** Runs after every session closed (e.g. stops an embedded pool). */
   shutdown?(): Promise<void>;
 }
@@ -34,7 +40,19 @@ export class RemoteSandbox implements Sandbox {
   ) {
     this.type = config.type;
     this.banner = config.banner;
-    this.#host = { sandboxType: config.type, defaultTimeoutMs: config.defaultTimeoutMs, connect: (signal) => config.connect(signal) };
+    this.#host = {
+      sandboxType: config.type,
+      defaultTimeoutMs: config.defaultTimeoutMs,
+      checkLanguage: async (language, signal) => {
+        const offered = await config.languages(signal);
+        if (!offered.includes(language)) throw unsupportedLanguage(language, config.describe(), offered);
+      },
+      connect: (language, signal) => config.connect(language, signal),
+    };
+  }
+
+  languages(options: { signal?: AbortSignal } = {}): Promise<readonly Language[]> {
+    return this.config.languages(options.signal);
   }
 
   session(identifier?: string): RemoteSession {

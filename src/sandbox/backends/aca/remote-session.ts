@@ -4,19 +4,25 @@
  */
 import { InvalidInputError } from '../../../errors.js';
 import { validateCode, validateExecuteOptions } from '../../execution.js';
+import { validateLanguage } from '../../languages.js';
 import type { SessionLifecycle } from '../../lifecycle.js';
-import type { ExecuteOptions, ExecutionResult, FileInfo, SandboxSession, SandboxType } from '../../types.js';
+import type { ExecuteOptions, ExecutionResult, FileInfo, Language, SandboxSession, SandboxType } from '../../types.js';
 import type { AcaClient } from './aca-client.js';
 
 export interface RemoteSessionHost {
   readonly sandboxType: SandboxType;
   readonly defaultTimeoutMs: number;
-  /** The client to use; may start something the first time (the embedded pool). */
-  connect(signal?: AbortSignal): Promise<AcaClient>;
+  /** Throws UnsupportedLanguageError unless this sandbox runs `language` (may ask the pool once). */
+  checkLanguage(language: Language, signal?: AbortSignal): Promise<void>;
+  /** The client of the pool that runs `language`; may start something the first time (an embedded pool). */
+  connect(language: Language, signal?: AbortSignal): Promise<AcaClient>;
 }
 
 export class RemoteSession implements SandboxSession {
-  #connected: Promise<AcaClient> | undefined;
+  /** One client per language the session used: a Sandbox-Pool runs each language in a pool of its own. */
+  readonly #connected = new Map<Language, Promise<AcaClient>>();
+  /** Files live in the pool of the language the session last ran (Python until it runs another). */
+  #fileLanguage: Language = 'python';
   #started = false;
   #closed = false;
 
@@ -38,12 +44,18 @@ export class RemoteSession implements SandboxSession {
 
   async execute(code: string, options?: ExecuteOptions): Promise<ExecutionResult> {
     validateCode(code);
+    const language = validateLanguage(options?.language);
     const { timeoutMs, signal } = validateExecuteOptions(options, this.host.defaultTimeoutMs);
-    const client = await this.#client(signal);
+    await this.host.checkLanguage(language, signal);
+    const client = await this.#client(language, signal);
+    this.#fileLanguage = language;
     this.lifecycle.executing();
     let result: ExecutionResult;
     try {
-      result = await client.execute(this.identifier, code, { timeoutMs, signal });
+      result =
+        language === 'shell'
+          ? await client.executeShell(this.identifier, code, { timeoutMs, signal })
+          : await client.execute(this.identifier, code, { timeoutMs, signal });
     } catch (error) {
       this.lifecycle.failed(error instanceof Error ? error.message : String(error));
       throw error;
@@ -55,19 +67,19 @@ export class RemoteSession implements SandboxSession {
 
   async upload(name: string, data: Uint8Array, options: { signal?: AbortSignal } = {}): Promise<FileInfo> {
     if (!(data instanceof Uint8Array)) throw new InvalidInputError('upload() needs the file content as a Uint8Array (a Buffer works too).');
-    return (await this.#client(options.signal)).upload(this.identifier, name, data, options);
+    return (await this.#client(this.#fileLanguage, options.signal)).upload(this.identifier, name, data, options);
   }
 
   async download(name: string, options: { signal?: AbortSignal } = {}): Promise<Uint8Array> {
-    return (await this.#client(options.signal)).download(this.identifier, name, options);
+    return (await this.#client(this.#fileLanguage, options.signal)).download(this.identifier, name, options);
   }
 
   async list(options: { signal?: AbortSignal } = {}): Promise<FileInfo[]> {
-    return (await this.#client(options.signal)).list(this.identifier, options);
+    return (await this.#client(this.#fileLanguage, options.signal)).list(this.identifier, options);
   }
 
   async delete(name: string, options: { signal?: AbortSignal } = {}): Promise<void> {
-    await (await this.#client(options.signal)).deleteFile(this.identifier, name, options);
+    await (await this.#client(this.#fileLanguage, options.signal)).deleteFile(this.identifier, name, options);
   }
 
   /**
@@ -80,8 +92,9 @@ export class RemoteSession implements SandboxSession {
     this.onClose();
     if (!this.#started) return;
     if (this.owned) {
-      const client = await this.#connected?.catch(() => undefined);
-      await client?.deleteSession(this.identifier).catch(() => undefined);
+      // One pool may serve several languages (Sandbox-ACA has one client for all): each is asked once.
+      const clients = new Set(await Promise.all([...this.#connected.values()].map((connected) => connected.catch(() => undefined))));
+      await Promise.all([...clients].map((client) => client?.deleteSession(this.identifier).catch(() => undefined)));
     }
     this.lifecycle.closed();
   }
@@ -90,25 +103,33 @@ export class RemoteSession implements SandboxSession {
     await this.close();
   }
 
-  /** First use: creating → (start/sign in) → ready. Later uses reuse the same client. */
-  async #client(signal?: AbortSignal): Promise<AcaClient> {
+  /**
+   * First use: creating → (start/sign in) → ready; a language the session has not run yet connects
+   * to its pool without reporting a second creation. Later uses reuse the same client.
+   */
+  async #client(language: Language, signal?: AbortSignal): Promise<AcaClient> {
     if (this.#closed) throw new InvalidInputError(`Session ${this.identifier} is closed; open a new session.`);
-    if (!this.#connected) {
+    let connected = this.#connected.get(language);
+    if (!connected) {
+      const first = this.#connected.size === 0;
       this.#started = true;
-      this.lifecycle.creating();
-      this.#connected = this.host.connect(signal).then(async (client) => {
+      if (first) this.lifecycle.creating();
+      connected = this.host.connect(language, signal).then(async (client) => {
         await client.prepare(signal);
         return client;
       });
-      this.#connected.then(
-        () => this.lifecycle.ready(),
+      this.#connected.set(language, connected);
+      connected.then(
+        () => {
+          if (first) this.lifecycle.ready();
+        },
         (error: unknown) => {
           this.lifecycle.failed(error instanceof Error ? error.message : String(error));
           // Let the next call try again (e.g. after the user ran `az login`).
-          this.#connected = undefined;
+          this.#connected.delete(language);
         },
       );
     }
-    return this.#connected;
+    return connected;
   }
 }

@@ -8,7 +8,7 @@ import type { FileInfo } from '../../types.js';
 import type { AcaApiVersion } from './api-versions.js';
 import type { AcaTransport } from './transport.js';
 import { dataName } from '../../data-name.js';
-import { gen2ExecutionShape, type Gen2ExecutionBody } from './execution-shape.js';
+import { gen2ExecutionShape, gen2ShellExecutionShape, type Gen2ExecutionBody } from './execution-shape.js';
 import type { Gen2ResourceFile } from './file-shapes.js';
 import { deleteFile, downloadFile, multipart, parseBody, relativeName, timeoutInSeconds, toDate, wireImages, type WireExecution, type WireProtocol } from './wire.js';
 
@@ -101,6 +101,28 @@ export function createGen2Wire(transport: AcaTransport, api: AcaApiVersion): Wir
       }
       return toWireExecution(body);
     },
+
+    executeShell: api.canRunShell
+      ? async ({ identifier, code, timeoutMs, requestTimeoutMs, signal }) => {
+          const response = await transport.send({
+            method: 'POST',
+            path: 'executions',
+            identifier,
+            json: { shellCommand: code, timeoutInSeconds: timeoutInSeconds(timeoutMs) },
+            safety: 'execute',
+            operation: 'run the shell command',
+            timeoutMs: requestTimeoutMs,
+            signal,
+          });
+          const body = parseBody(response, gen2ShellExecutionShape, 'run the shell command');
+          return {
+            exitCode: Number(body.status),
+            stdout: body.result?.stdout ?? '',
+            stderr: body.result?.stderr ?? '',
+            executionTimeMs: body.result?.executionTimeInMilliseconds,
+          };
+        }
+      : undefined,
 
     async upload({ identifier, name, data, signal }) {
       const relative = dataName(name);

@@ -36,6 +36,14 @@ export interface ExecuteRequest {
   signal?: AbortSignal;
 }
 
+/** One Shell-pool execution as the service reported it: the exit code and the streams. */
+export interface WireShellExecution {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  executionTimeMs?: number;
+}
+
 export interface FileRequest {
   identifier: string;
   signal?: AbortSignal;
@@ -44,6 +52,8 @@ export interface FileRequest {
 /** The operations of one API generation, in the contract's terms. */
 export interface WireProtocol {
   execute(request: ExecuteRequest): Promise<WireExecution>;
+  /** A bash command on a Shell pool (`shellCommand`); absent for API versions before Shell pools (2025-02-02-preview). */
+  executeShell?(request: ExecuteRequest): Promise<WireShellExecution>;
   upload(request: FileRequest & { name: string; data: Uint8Array }): Promise<FileInfo>;
   list(request: FileRequest): Promise<FileInfo[]>;
   download(request: FileRequest & { name: string }): Promise<Uint8Array>;

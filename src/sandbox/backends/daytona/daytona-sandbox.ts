@@ -9,9 +9,9 @@ import { DEFAULT_TIMEOUT_MS } from '../../execution.js';
 import { SessionLifecycle } from '../../lifecycle.js';
 import { resolveOutputLimitBytes } from '../../output-cap.js';
 import { SessionMapSandbox } from '../../session-map.js';
-import type { Sandbox } from '../../types.js';
+import type { Language, Sandbox } from '../../types.js';
 import { loadDaytonaSdk, type DaytonaClient, type DaytonaContext, type DaytonaSdk } from './daytona-sdk.js';
-import { DaytonaSession } from './daytona-session.js';
+import { DAYTONA_LANGUAGES, DaytonaSession } from './daytona-session.js';
 
 /** Daytona stops idle sandboxes after this many minutes; we delete ours on close, this only catches leaks. */
 export const DEFAULT_DAYTONA_AUTO_STOP_MINUTES = 15;
@@ -33,6 +33,10 @@ export interface DaytonaSandboxOptions extends CloudSandboxOptions<DaytonaContex
 export class DaytonaSandbox extends SessionMapSandbox<DaytonaSession> implements Sandbox {
   readonly type = 'Sandbox-Daytona' as const;
   readonly banner = '🔒 [Daytona Sandbox]';
+
+  languages(): Promise<readonly Language[]> {
+    return Promise.resolve(DAYTONA_LANGUAGES);
+  }
   readonly #options: DaytonaSandboxOptions;
   #client: Promise<{ client: DaytonaClient; sdk: DaytonaSdk }> | undefined;
 

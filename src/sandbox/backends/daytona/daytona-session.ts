@@ -7,7 +7,8 @@ import { MOUNT_POINT } from '../../../kernel/data-paths.js';
 import { CloudSession, type CloudSessionConfig, type CloudSessionRecord } from '../../cloud-session.js';
 import { dataName } from '../../data-name.js';
 import { SessionAllocationError, SessionLostError, type SandboxError } from '../../../errors.js';
-import type { ExecuteOptions, ExecutionResult, FileInfo, SandboxSession } from '../../types.js';
+import { requireLanguage } from '../../languages.js';
+import type { ExecuteOptions, ExecutionResult, FileInfo, Language, SandboxSession } from '../../types.js';
 import { mapDaytonaError } from './daytona-errors.js';
 import { cellResult, runCell } from './daytona-cell.js';
 import type { DaytonaClient, DaytonaContext, DaytonaSandboxHandle, DaytonaSdk } from './daytona-sdk.js';
@@ -41,12 +42,16 @@ interface DaytonaAccess {
   sdk: DaytonaSdk;
 }
 
+/** Cells run through Tidepool's Python cell program in the Daytona sandbox; other languages are refused with where they run. */
+export const DAYTONA_LANGUAGES: readonly Language[] = ['python'];
+
 /** `access` is the shared client: resolving it checks DAYTONA_API_KEY and loads the SDK. */
 export class DaytonaSession extends CloudSession<Live, DaytonaAccess, DaytonaSessionConfig> implements SandboxSession {
   readonly sandboxType = 'Sandbox-Daytona' as const;
   protected readonly stateLostNotice = STATE_LOST_NOTICE;
 
   async execute(code: string, options?: ExecuteOptions): Promise<ExecutionResult> {
+    requireLanguage(options?.language, 'Sandbox-Daytona', DAYTONA_LANGUAGES);
     const { live, timeoutMs, signal } = await this.startCell(code, options);
     let notice = this.takeNotice();
     this.lifecycle.executing();

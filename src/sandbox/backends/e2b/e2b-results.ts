@@ -9,7 +9,10 @@ import type { E2BExecution, E2BResult } from './e2b-sdk.js';
 /** The contract's result but for its duration, which the session measures. */
 export type MappedCell = Omit<ExecutionResult, 'durationMs'>;
 
-export function mapExecution(execution: E2BExecution, outputLimitBytes: number): MappedCell {
+/** How the kernel of the cell's language writes values as text. */
+export type ValueSyntax = 'python' | 'javascript';
+
+export function mapExecution(execution: E2BExecution, outputLimitBytes: number, syntax: ValueSyntax = 'python'): MappedCell {
   const images = picturesOf(execution.results);
   const stdout = capOutput(execution.logs.stdout.join(''), outputLimitBytes);
   const stderr = capOutput(execution.logs.stderr.join(''), outputLimitBytes);
@@ -17,18 +20,41 @@ export function mapExecution(execution: E2BExecution, outputLimitBytes: number):
     const error = { type: execution.error.name, message: execution.error.value, traceback: stripAnsi(execution.error.traceback ?? '') };
     return { status: 'failure', stdout, stderr, result: null, images, error };
   }
-  return { status: 'success', stdout, stderr, result: cellResult(execution.results, images), images };
+  return { status: 'success', stdout, stderr, result: cellResult(execution.results, images, syntax), images };
+}
+
+/**
+ * A bash cell's outcome: E2B's bash kernel reports a command that exited non-zero as an error whose
+ * value is the exit code; any other error (or a value that is not an exit status, 1 to 255) counts as exit code 1.
+ */
+export function shellExitCode(execution: E2BExecution): number {
+  if (!execution.error) return 0;
+  const value = execution.error.value.trim();
+  const code = /^\d{1,3}$/.test(value) ? Number(value) : 0;
+  return code >= 1 && code <= 255 ? code : 1;
 }
 
 /**
  * The main result's value; `null` when there is none or when it is shown as a picture (an image,
  * or a figure or matplotlib artists as the last line), since every picture is in `images` already.
  */
-function cellResult(results: E2BResult[], images: ImageResult[]): CellResult {
+function cellResult(results: E2BResult[], images: ImageResult[], syntax: ValueSyntax): CellResult {
   const main = results.find((result) => result.isMainResult);
   if (!main || imageOf(main) || main.text === undefined) return null;
+  if (syntax === 'javascript') return javascriptTextToValue(main.text);
   if (images.length > 0 && isPlotArtistText(main.text)) return null;
   return pythonTextToValue(main.text);
+}
+
+/**
+ * A JavaScript kernel's text/plain is Node's inspect output: `true`, `42`, `'text'`. Plain scalars
+ * become JSON-native values; `undefined`, `null` and anything else stay as Python's rules read them.
+ */
+export function javascriptTextToValue(text: string): CellResult {
+  if (text === 'true') return true;
+  if (text === 'false') return false;
+  if (text === 'undefined' || text === 'null') return null;
+  return pythonTextToValue(text);
 }
 
 /**

@@ -9,9 +9,9 @@ import { DEFAULT_TIMEOUT_MS } from '../../execution.js';
 import { SessionLifecycle } from '../../lifecycle.js';
 import { resolveOutputLimitBytes } from '../../output-cap.js';
 import { SessionMapSandbox } from '../../session-map.js';
-import type { Sandbox } from '../../types.js';
+import type { Language, Sandbox } from '../../types.js';
 import { loadE2BSdk, type E2BContext, type E2BSdk } from './e2b-sdk.js';
-import { E2BSession } from './e2b-session.js';
+import { E2B_LANGUAGES, E2BSession } from './e2b-session.js';
 
 /** E2B's own default lifetime is 5 minutes; ours is longer so a slow tool is not cut off. Refreshed before long cells. */
 export const DEFAULT_E2B_SANDBOX_TIMEOUT_MS = 600_000;
@@ -39,6 +39,10 @@ export class E2BSandbox extends SessionMapSandbox<E2BSession> implements Sandbox
     this.#options = options;
   }
 
+  /** The code interpreter runs Python, JavaScript and bash kernels, each in a context of its own. */
+  languages(): Promise<readonly Language[]> {
+    return Promise.resolve(E2B_LANGUAGES);
+  }
 
   protected openSession(identifier: string, forget: () => void): E2BSession {
     const options = this.#options;

@@ -6,11 +6,13 @@
 import { MOUNT_POINT } from '../../../kernel/data-paths.js';
 import { CloudSession, type CloudSessionConfig, type CloudSessionRecord } from '../../cloud-session.js';
 import { dataName } from '../../data-name.js';
-import { cellTimeoutError } from '../../execution.js';
+import { cellTimeoutError, shellExecutionResult } from '../../execution.js';
+import { requireLanguage } from '../../languages.js';
+import { SHELL_TIMEOUT_EXIT_CODE } from '../../../kernel/shell-exit.js';
 import { SessionAllocationError, SessionLostError, type SandboxError } from '../../../errors.js';
-import type { ExecuteOptions, ExecutionResult, FileInfo, SandboxSession } from '../../types.js';
+import type { ExecuteOptions, ExecutionResult, FileInfo, Language, SandboxSession } from '../../types.js';
 import { mapE2BError } from './e2b-errors.js';
-import { mapExecution } from './e2b-results.js';
+import { mapExecution, shellExitCode } from './e2b-results.js';
 import type { E2BContext, E2BSandboxHandle, E2BSdk } from './e2b-sdk.js';
 
 /** What a reconnect needs: the sandbox and the code context holding the session's variables. */
@@ -37,9 +39,18 @@ const STATE_LOST_NOTICE =
 
 interface Live {
   handle: E2BSandboxHandle;
+  /** The Python context, recorded for reconnects. */
   context: E2BContext;
   sdk: E2BSdk;
+  /** Contexts of the other languages, made when the session first runs them (not kept across reconnects). */
+  others?: Map<Language, Promise<E2BContext>>;
 }
+
+/** The code interpreter runs a Python, a JavaScript and a bash kernel. */
+export const E2B_LANGUAGES: readonly Language[] = ['python', 'javascript', 'shell'];
+
+/** The code interpreter's name for each language's kernel. */
+const E2B_KERNELS: Record<Language, string> = { python: 'python', javascript: 'javascript', shell: 'bash' };
 
 /** `access` is the API key: checked before anything is reported or loaded. */
 export class E2BSession extends CloudSession<Live, string, E2BSessionConfig> implements SandboxSession {
@@ -48,24 +59,44 @@ export class E2BSession extends CloudSession<Live, string, E2BSessionConfig> imp
   protected readonly stateLostNotice = STATE_LOST_NOTICE;
 
   async execute(code: string, options?: ExecuteOptions): Promise<ExecutionResult> {
+    const language = requireLanguage(options?.language, 'Sandbox-E2B', E2B_LANGUAGES);
     const { live, timeoutMs, signal } = await this.startCell(code, options);
     await this.#keepAlive(live, timeoutMs);
+    const context = await this.#contextFor(live, language);
     const notice = this.takeNotice();
     this.lifecycle.executing();
     const startedAt = this.config.clock();
     let execution;
     try {
-      execution = await abortable(
-        live.handle.runCode(code, { context: live.context, timeoutMs, requestTimeoutMs: this.config.requestTimeoutMs }),
-        signal,
-      );
+      execution = await abortable(live.handle.runCode(code, { context, timeoutMs, requestTimeoutMs: this.config.requestTimeoutMs }), signal);
     } catch (error) {
-      return this.#executionFailed(live, error, timeoutMs, signal, startedAt);
+      return this.#executionFailed(live, context, error, timeoutMs, signal, startedAt);
     }
-    const cell = mapExecution(execution, this.config.outputLimitBytes);
-    if (cell.status === 'success') this.lifecycle.finished();
-    else this.lifecycle.failed(`${cell.error?.type}: ${cell.error?.message}`);
-    return { ...cell, stderr: notice + cell.stderr, durationMs: Math.round(this.config.clock() - startedAt) };
+    const durationMs = Math.round(this.config.clock() - startedAt);
+    const cell = mapExecution(execution, this.config.outputLimitBytes, language === 'javascript' ? 'javascript' : 'python');
+    // A bash cell's "error" is its exit status; the result says it as the exit code.
+    const result =
+      language === 'shell'
+        ? shellExecutionResult({ exitCode: shellExitCode(execution), stdout: cell.stdout, stderr: cell.stderr, durationMs })
+        : { ...cell, durationMs };
+    if (result.status === 'success') this.lifecycle.finished();
+    else this.lifecycle.failed(`${result.error?.type}: ${result.error?.message}`);
+    return { ...result, stderr: notice + result.stderr };
+  }
+
+  /** The session's context for `language`: the Python one it started with, else one made on first use, working in /mnt/data. */
+  #contextFor(live: Live, language: Language): Promise<E2BContext> {
+    if (language === 'python') return Promise.resolve(live.context);
+    live.others ??= new Map();
+    let context = live.others.get(language);
+    if (!context) {
+      context = this.call(live, `starting a ${language} context`, () =>
+        live.handle.createCodeContext({ cwd: MOUNT_POINT, language: E2B_KERNELS[language], requestTimeoutMs: this.config.requestTimeoutMs }),
+      );
+      live.others.set(language, context);
+      context.catch(() => live.others?.delete(language));
+    }
+    return context;
   }
 
   async upload(name: string, data: Uint8Array): Promise<FileInfo> {
@@ -175,15 +206,22 @@ export class E2BSession extends CloudSession<Live, string, E2BSessionConfig> imp
     this.#expiresAt = this.config.clock() + lifetimeMs;
   }
 
-  async #executionFailed(live: Live, error: unknown, timeoutMs: number, signal: AbortSignal | undefined, startedAt: number): Promise<ExecutionResult> {
+  async #executionFailed(
+    live: Live,
+    context: E2BContext,
+    error: unknown,
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+    startedAt: number,
+  ): Promise<ExecutionResult> {
     const aborted = signal?.aborted === true;
     const timedOut = error instanceof live.sdk.errors.TimeoutError;
     if (aborted || timedOut) {
       // The cell may still be running remotely; restarting the context is the only way to stop it.
-      const restarted = await live.handle.restartCodeContext(live.context).then(
-        () => live.handle.runCode(SETUP_CELL, { context: live.context, requestTimeoutMs: this.config.requestTimeoutMs }).then(() => true),
-        () => false,
-      );
+      // The Python context changes directory in a setup cell; the others were made in /mnt/data.
+      const setUp = () =>
+        context === live.context ? live.handle.runCode(SETUP_CELL, { context, requestTimeoutMs: this.config.requestTimeoutMs }).then(() => true) : true;
+      const restarted = await live.handle.restartCodeContext(context).then(setUp, () => false);
       if (!restarted) return this.#lost(live, error);
       if (aborted) {
         this.lifecycle.failed('aborted');
@@ -191,10 +229,10 @@ export class E2BSession extends CloudSession<Live, string, E2BSessionConfig> imp
       }
       const timeout = cellTimeoutError(
         timeoutMs,
-        "The cell was stopped by restarting the Python context, so the session's variables were lost (files in /mnt/data were kept).",
+        `The cell was stopped by restarting the ${context === live.context ? 'Python' : context.language} context, so its variables were lost (files in /mnt/data were kept).`,
       );
       this.lifecycle.failed(`TimeoutError: ${timeout.message}`);
-      return {
+      const failure: ExecutionResult = {
         status: 'failure',
         stdout: '',
         stderr: '',
@@ -203,6 +241,9 @@ export class E2BSession extends CloudSession<Live, string, E2BSessionConfig> imp
         error: timeout,
         durationMs: Math.round(this.config.clock() - startedAt),
       };
+      // A shell command stopped at its timeout reports what timeout(1) would.
+      if (context.language === E2B_KERNELS.shell) failure.exitCode = SHELL_TIMEOUT_EXIT_CODE;
+      return failure;
     }
     const mapped = this.#map(live.sdk, error, 'running the cell');
     if (mapped instanceof SessionLostError) return this.#lost(live, error);

@@ -7,12 +7,14 @@ import { DEFAULT_TIMEOUT_MS } from '../../execution.js';
 import { SessionLifecycle } from '../../lifecycle.js';
 import { resolveOutputLimitBytes, type OutputCapOptions } from '../../output-cap.js';
 import { SessionMapSandbox } from '../../session-map.js';
-import type { Sandbox, SandboxOptions } from '../../types.js';
-import { defaultLocalRoot, LocalSession, type LocalSessionConfig } from './local-session.js';
+import type { Language, Sandbox, SandboxOptions } from '../../types.js';
+import { defaultLocalRoot, LOCAL_LANGUAGES, LocalSession, type LocalSessionConfig } from './local-session.js';
 
 export interface LocalSandboxOptions extends SandboxOptions, OutputCapOptions {
   /** Interpreter to run; default TIDEPOOL_PYTHON, else /usr/bin/python3. */
   pythonPath?: string;
+  /** Node.js binary for JavaScript cells; default the one running Tidepool. */
+  nodePath?: string;
   /** Parent of the per-session data directories; default the OS temp directory. */
   rootDir?: string;
   /** How long an interrupted cell may take to stop before the kernel is killed (default 2000). */
@@ -28,11 +30,16 @@ export class LocalSandbox extends SessionMapSandbox<LocalSession> implements San
     super();
     this.#config = {
       pythonPath: resolvePythonPath(options.pythonPath, options.env),
+      nodePath: options.nodePath,
       defaultTimeoutMs: options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS,
       outputLimitBytes: resolveOutputLimitBytes(options.outputLimitBytes, options.env),
       rootDir: options.rootDir ?? defaultLocalRoot(),
       interruptGraceMs: options.interruptGraceMs,
     };
+  }
+
+  languages(): Promise<readonly Language[]> {
+    return Promise.resolve(LOCAL_LANGUAGES);
   }
 
   protected openSession(identifier: string, forget: () => void): LocalSession {

@@ -3,16 +3,27 @@ import os from 'node:os';
 import path from 'node:path';
 import { DataPathError, resolveDataPath } from '../../../kernel/data-paths.js';
 import { KernelDiedError } from '../../../kernel/errors.js';
-import { startHostKernel } from '../../../kernel/host-process.js';
+import { startHostJavaScriptKernel, startHostKernel } from '../../../kernel/host-process.js';
 import { KernelClient } from '../../../kernel/kernel-client.js';
-import type { KernelResponse } from '../../../kernel/types.js';
+import type { KernelResponse, ShellResponse } from '../../../kernel/types.js';
 import { ConfigurationError, InvalidInputError, NotFoundError, SessionLostError } from '../../../errors.js';
-import { toCellResult, validateCode, validateExecuteOptions } from '../../execution.js';
+import { shellExecutionResult, toCellResult, validateCode, validateExecuteOptions } from '../../execution.js';
+import { requireLanguage } from '../../languages.js';
 import { SessionLifecycle } from '../../lifecycle.js';
-import type { ExecuteOptions, ExecutionResult, FileInfo, SandboxSession } from '../../types.js';
+import type { ExecuteOptions, ExecutionResult, FileInfo, Language, SandboxSession } from '../../types.js';
+
+/** The host Python kernel runs Python cells and, through its shell op, bash; the JavaScript kernel runs on the Node.js running Tidepool. */
+export const LOCAL_LANGUAGES: readonly Language[] = ['python', 'javascript', 'shell'];
+
+/** The kernel process a language runs in: shell commands go through the Python kernel's shell op. */
+type KernelKind = 'python' | 'javascript';
+
+const KERNEL_OF: Record<Language, KernelKind> = { python: 'python', javascript: 'javascript', shell: 'python' };
 
 export interface LocalSessionConfig {
   pythonPath: string;
+  /** Node.js for JavaScript cells; undefined runs the one running Tidepool. */
+  nodePath?: string;
   defaultTimeoutMs: number;
   outputLimitBytes: number;
   interruptGraceMs?: number;
@@ -23,14 +34,18 @@ export interface LocalSessionConfig {
 const STATE_LOST_NOTICE =
   "[tidepool] This session's previous kernel stopped, so its variables were lost; a fresh kernel was started (files in the data directory were kept).\n";
 
-/** A host subprocess kernel plus a temporary data directory. Started on first use. */
+/**
+ * Host subprocess kernels (Python, and JavaScript once the session runs it) sharing a temporary data
+ * directory. Each starts on first use; each keeps its own variables.
+ */
 export class LocalSession implements SandboxSession {
   readonly sandboxType = 'Local' as const;
-  #kernel: KernelClient | undefined;
+  readonly #kernels = new Map<KernelKind, KernelClient>();
   #dataDir: string | undefined;
-  #starting: Promise<KernelClient> | undefined;
+  readonly #starting = new Map<KernelKind, Promise<KernelClient>>();
   #closed = false;
-  #stateLost = false;
+  /** Kernels that stopped since their last cell: the next cell of that kind says its variables were lost. */
+  readonly #stateLost = new Set<KernelKind>();
 
   constructor(
     readonly identifier: string,
@@ -46,33 +61,46 @@ export class LocalSession implements SandboxSession {
 
   async execute(code: string, options?: ExecuteOptions): Promise<ExecutionResult> {
     validateCode(code);
+    const language = requireLanguage(options?.language, 'Local', LOCAL_LANGUAGES);
     const { timeoutMs, signal } = validateExecuteOptions(options, this.config.defaultTimeoutMs);
-    const kernel = await this.#ensureKernel();
-    const notice = this.#takeNotice();
+    const kind = KERNEL_OF[language];
+    const kernel = await this.#ensureKernel(kind);
+    const notice = this.#takeNotice(kind);
     this.lifecycle.executing();
-    let response: KernelResponse;
+    let result: ExecutionResult;
     try {
-      response = await kernel.execute(code, { timeoutMs, signal, outputLimitBytes: this.config.outputLimitBytes });
+      const run = { timeoutMs, signal, outputLimitBytes: this.config.outputLimitBytes };
+      result = language === 'shell' ? this.#shellResult(await kernel.shell({ command: code }, run)) : this.#cellResult(kind, await kernel.execute(code, run));
     } catch (error) {
       this.lifecycle.failed(error instanceof Error ? error.message : String(error));
       if (error instanceof KernelDiedError) {
-        this.#markLost();
+        this.#stateLost.add(kind);
         throw new SessionLostError(`${error.message}. The session's variables were lost; run the code again to start a fresh kernel.`, { cause: error });
       }
       throw error;
     }
-    if (response.stateLost) this.#markLost();
-    if (response.status === 'success') this.lifecycle.finished();
-    else this.lifecycle.failed(response.error ? `${response.error.type}: ${response.error.message}` : 'failure');
+    if (result.status === 'success') this.lifecycle.finished();
+    else this.lifecycle.failed(result.error ? `${result.error.type}: ${result.error.message}` : 'failure');
+    return { ...result, stderr: notice + result.stderr };
+  }
+
+  #cellResult(kind: KernelKind, response: KernelResponse): ExecutionResult {
+    if (response.stateLost) this.#stateLost.add(kind);
     return {
       status: response.status,
       stdout: response.stdout,
-      stderr: notice + response.stderr,
+      stderr: response.stderr,
       result: response.hasResult ? toCellResult(response.result) : null,
       images: response.images,
       error: response.error ?? undefined,
       durationMs: response.durationMs,
     };
+  }
+
+  /** The kernel's shell op runs bash in the kernel's working directory and environment, which it keeps between commands. */
+  #shellResult(response: ShellResponse): ExecutionResult {
+    if (response.stateLost) this.#stateLost.add('python');
+    return shellExecutionResult(response);
   }
 
   async upload(name: string, data: Uint8Array): Promise<FileInfo> {
@@ -101,8 +129,8 @@ export class LocalSession implements SandboxSession {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    const started = this.#kernel !== undefined || this.#dataDir !== undefined;
-    this.#kernel?.kill();
+    const started = this.#kernels.size > 0 || this.#dataDir !== undefined;
+    for (const kernel of this.#kernels.values()) kernel.kill();
     if (this.#dataDir) await rm(this.#dataDir, { recursive: true, force: true });
     if (started) this.lifecycle.closed();
     this.onClose();
@@ -112,42 +140,51 @@ export class LocalSession implements SandboxSession {
     await this.close();
   }
 
-  #ensureKernel(): Promise<KernelClient> {
+  #ensureKernel(kind: KernelKind): Promise<KernelClient> {
     if (this.#closed) return Promise.reject(new InvalidInputError(`Session ${this.identifier} is closed; open a new session.`));
-    if (this.#kernel?.alive) return Promise.resolve(this.#kernel);
-    if (this.#kernel && !this.#kernel.alive) this.#markLost();
-    this.#starting ??= this.#startKernel().finally(() => {
-      this.#starting = undefined;
-    });
-    return this.#starting;
+    const kernel = this.#kernels.get(kind);
+    if (kernel?.alive) return Promise.resolve(kernel);
+    if (kernel && !kernel.alive) this.#stateLost.add(kind);
+    let starting = this.#starting.get(kind);
+    if (!starting) {
+      starting = this.#startKernel(kind).finally(() => this.#starting.delete(kind));
+      this.#starting.set(kind, starting);
+    }
+    return starting;
   }
 
-  async #startKernel(): Promise<KernelClient> {
-    const first = this.#kernel === undefined;
+  /** Starts a kernel of `kind`; the session's first kernel reports creating → ready. */
+  async #startKernel(kind: KernelKind): Promise<KernelClient> {
+    const first = this.#kernels.size === 0;
     if (first) this.lifecycle.creating();
-    await access(this.config.pythonPath, constants.X_OK).catch(() => {
-      throw new ConfigurationError(
-        `Python interpreter not found at ${this.config.pythonPath}. Run \`tidepool doctor\` to see what is missing, or set TIDEPOOL_PYTHON to another python3.`,
-      );
-    });
-    const dataDir = await this.#ensureDataDir();
-    const kernel = new KernelClient(startHostKernel({ pythonPath: this.config.pythonPath, dataDir }), {
-      outputLimitBytes: this.config.outputLimitBytes,
-      interruptGraceMs: this.config.interruptGraceMs,
-    });
+    const dataDir = kind === 'python' ? await this.#checkPython().then(() => this.#ensureDataDir()) : await this.#ensureDataDir();
+    const transport = kind === 'python' ? startHostKernel({ pythonPath: this.config.pythonPath, dataDir }) : startHostJavaScriptKernel({ dataDir, nodePath: this.config.nodePath });
+    const kernel = new KernelClient(transport, { outputLimitBytes: this.config.outputLimitBytes, interruptGraceMs: this.config.interruptGraceMs });
     try {
       await kernel.ping();
     } catch (error) {
       kernel.kill();
       this.lifecycle.failed((error as Error).message);
-      throw new ConfigurationError(
-        `The Python kernel did not start (${(error as Error).message}). Run \`tidepool doctor\` to check the interpreter.`,
-        { cause: error },
-      );
+      const check = kind === 'python' ? 'Run `tidepool doctor` to check the interpreter.' : 'Check that the package\'s javascript/ folder and the acorn dependency are installed (`npm ci`).';
+      throw new ConfigurationError(`The ${kind === 'python' ? 'Python' : 'JavaScript'} kernel did not start (${(error as Error).message}). ${check}`, { cause: error });
     }
-    this.#kernel = kernel;
+    if (this.#closed) {
+      // The session closed while this kernel started: neither it nor a data directory made meanwhile may outlive it.
+      kernel.kill();
+      if (this.#dataDir) await rm(this.#dataDir, { recursive: true, force: true });
+      throw new InvalidInputError(`Session ${this.identifier} is closed; open a new session.`);
+    }
+    this.#kernels.set(kind, kernel);
     if (first) this.lifecycle.ready();
     return kernel;
+  }
+
+  async #checkPython(): Promise<void> {
+    await access(this.config.pythonPath, constants.X_OK).catch(() => {
+      throw new ConfigurationError(
+        `Python interpreter not found at ${this.config.pythonPath}. Run \`tidepool doctor\` to see what is missing, or set TIDEPOOL_PYTHON to another python3.`,
+      );
+    });
   }
 
   async #ensureDataDir(): Promise<string> {
@@ -183,14 +220,8 @@ export class LocalSession implements SandboxSession {
     return { name: path.relative(this.#dataDir!, file).split(path.sep).join('/'), sizeBytes: stats.size, lastModified: stats.mtime };
   }
 
-  #markLost(): void {
-    this.#stateLost = true;
-  }
-
-  #takeNotice(): string {
-    if (!this.#stateLost) return '';
-    this.#stateLost = false;
-    return STATE_LOST_NOTICE;
+  #takeNotice(kind: KernelKind): string {
+    return this.#stateLost.delete(kind) ? STATE_LOST_NOTICE : '';
   }
 }
 

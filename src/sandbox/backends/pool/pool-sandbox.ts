@@ -4,13 +4,16 @@
  * The client calls the pool's HTTP app directly (its fetch handler, no socket), so a library user
  * pays for no TCP round trip; it listens on loopback all the same, as every pool does.
  * Nothing to sign up for and works offline; the pool isolates each session (bwrap by default).
+ * Each language runs in an embedded pool of its own (a Python, NodeLTS or Shell pool), started when a
+ * session first runs it; a running pool (`server`) runs the one language of its container type.
  */
 import { randomBytes } from 'node:crypto';
 import type { Env } from '../../../config/settings.js';
-import type { PoolServerOptions, RunningPoolServer } from '../../../pool/index.js';
+import type { PoolContainerType, PoolServerOptions, RunningPoolServer } from '../../../pool/index.js';
 import { SandboxError, SessionAllocationError } from '../../../errors.js';
 import { DEFAULT_TIMEOUT_MS } from '../../execution.js';
-import type { SandboxOptions } from '../../types.js';
+import { LANGUAGES } from '../../languages.js';
+import type { Language, SandboxOptions } from '../../types.js';
 import { AcaClient, type AcaClientOptions } from '../aca/aca-client.js';
 import { resolveApiVersion } from '../aca/api-versions.js';
 import { RemoteSandbox } from '../aca/remote-sandbox.js';
@@ -40,56 +43,80 @@ export interface PoolSandboxOptions extends SandboxOptions {
   /**
    * A Tidepool pool that is already running (e.g. `tidepool pool start`), used instead of starting
    * one in this process. Its sessions outlive this sandbox: closing it only deletes the sessions it
-   * opened without an identifier.
+   * opened without an identifier. `containerType`, when known (the state file of `tidepool pool
+   * start` records it), says which language it runs without asking its metadata.
    */
-  server?: { url: string; apiKey: string };
+  server?: { url: string; apiKey: string; containerType?: PoolContainerType };
+}
+
+/**
+ * The container type of the embedded pool that runs each language: every language gets a pool of
+ * its own, started the first time a session runs it.
+ */
+const EMBEDDED_CONTAINER_TYPES: Record<Language, PoolContainerType> = { python: 'python', javascript: 'node', shell: 'shell' };
+
+function languageOf(containerType: PoolContainerType): Language | undefined {
+  return LANGUAGES.find((language) => EMBEDDED_CONTAINER_TYPES[language] === containerType);
 }
 
 export function createPoolSandbox(options: PoolSandboxOptions = {}): RemoteSandbox {
   const api = resolveApiVersion(options.apiVersion ?? POOL_API_VERSION);
   const env = options.env ?? process.env;
   if (options.server) {
-    const { url, apiKey } = options.server;
+    const { url, apiKey, containerType } = options.server;
+    const known = containerType && languageOf(containerType);
     const client = new AcaClient({ ...options.client, poolManagementEndpoint: url, accessToken: apiKey, apiVersion: api.version, env: {} });
     return new RemoteSandbox(
-      { type: 'Sandbox-Pool', banner: POOL_BANNER, api, defaultTimeoutMs: options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS, connect: () => Promise.resolve(client) },
+      {
+        type: 'Sandbox-Pool',
+        banner: POOL_BANNER,
+        api,
+        defaultTimeoutMs: options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS,
+        languages: (signal) => (known ? Promise.resolve([known]) : client.languages({ signal })),
+        connect: () => Promise.resolve(client),
+        describe: () => `Sandbox-Pool (the running pool at ${url}; start one per language with \`tidepool pool serve --container-type\`)`,
+      },
       options,
     );
   }
 
   // Loaded on first use: the pool's HTTP stack is not needed by anyone who picks another backend.
   const start = options.startServer ?? (async (serverOptions: PoolServerOptions) => (await import('../../../pool/index.js')).startPoolServer(serverOptions));
-  let running: Promise<{ server: RunningPoolServer; client: AcaClient }> | undefined;
+  const running = new Map<Language, Promise<{ server: RunningPoolServer; client: AcaClient }>>();
 
-  const connect = (): Promise<AcaClient> => {
-    running ??= (async () => {
-      // A fresh key per process: the pool listens on loopback, and only this client knows the key.
-      const apiKey = randomBytes(32).toString('base64url');
-      // TIDEPOOL_POOL_EGRESS is `pool serve`'s setting (off there, and .env.example sets it so); the
-      // embedded pool needs egress for the weather tools, so only the option turns it off here.
-      const egress = options.pool?.egress ?? true;
-      let server: RunningPoolServer;
-      try {
-        // Embedded, the pool's request log would interleave with the user's output: errors only, unless asked.
-        const logger = options.pool?.logger ?? (await defaultPoolLogger(env));
-        // Its own client speaks plain HTTP and reads typed results, whatever `pool serve`'s settings say.
-        server = await start({ env, ...options.pool, logger, egress, host: '127.0.0.1', port: 0, apiKeys: [apiKey], tls: 'off', executionResult: 'typed' });
-      } catch (error) {
-        if (error instanceof SandboxError) throw error;
-        throw new SessionAllocationError(
-          `The embedded Tidepool pool did not start: ${(error as Error).message} Run \`tidepool doctor\` to check Python and isolation, or pick another sandbox with --sandbox.`,
-          { cause: error },
-        );
-      }
-      const inProcess = (input: string | URL | Request, init?: RequestInit) => server.fetch(new Request(input, init));
-      const client = new AcaClient({ ...options.client, poolManagementEndpoint: server.url, accessToken: apiKey, apiVersion: api.version, env: {}, fetch: inProcess as typeof fetch });
-      return { server, client };
-    })();
-    // A failed start is not cached: the next session use tries again.
-    running.catch(() => {
-      running = undefined;
-    });
-    return running.then(({ client }) => client);
+  const startEmbedded = async (containerType: PoolContainerType) => {
+    // A fresh key per pool: the pool listens on loopback, and only this client knows the key.
+    const apiKey = randomBytes(32).toString('base64url');
+    // TIDEPOOL_POOL_EGRESS is `pool serve`'s setting (off there, and .env.example sets it so); the
+    // embedded pool needs egress for the weather tools, so only the option turns it off here.
+    const egress = options.pool?.egress ?? true;
+    let server: RunningPoolServer;
+    try {
+      // Embedded, the pool's request log would interleave with the user's output: errors only, unless asked.
+      const logger = options.pool?.logger ?? (await defaultPoolLogger(env));
+      // Its own client speaks plain HTTP and reads typed results, whatever `pool serve`'s settings say.
+      server = await start({ env, ...options.pool, containerType, logger, egress, host: '127.0.0.1', port: 0, apiKeys: [apiKey], tls: 'off', executionResult: 'typed' });
+    } catch (error) {
+      if (error instanceof SandboxError) throw error;
+      throw new SessionAllocationError(
+        `The embedded Tidepool pool did not start: ${(error as Error).message} Run \`tidepool doctor\` to check Python and isolation, or pick another sandbox with --sandbox.`,
+        { cause: error },
+      );
+    }
+    const inProcess = (input: string | URL | Request, init?: RequestInit) => server.fetch(new Request(input, init));
+    const client = new AcaClient({ ...options.client, poolManagementEndpoint: server.url, accessToken: apiKey, apiVersion: api.version, env: {}, fetch: inProcess as typeof fetch });
+    return { server, client };
+  };
+
+  const connect = (language: Language): Promise<AcaClient> => {
+    let pool = running.get(language);
+    if (!pool) {
+      pool = startEmbedded(EMBEDDED_CONTAINER_TYPES[language]);
+      running.set(language, pool);
+      // A failed start is not cached: the next session use tries again.
+      pool.catch(() => running.delete(language));
+    }
+    return pool.then(({ client }) => client);
   };
 
   return new RemoteSandbox(
@@ -98,12 +125,14 @@ export function createPoolSandbox(options: PoolSandboxOptions = {}): RemoteSandb
       banner: POOL_BANNER,
       api,
       defaultTimeoutMs: options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS,
+      languages: () => Promise.resolve(LANGUAGES),
       connect,
+      describe: () => 'Sandbox-Pool',
       shutdown: async () => {
-        const started = running;
-        running = undefined;
-        const pool = await started?.catch(() => undefined);
-        await pool?.server.close();
+        const started = [...running.values()];
+        running.clear();
+        const pools = await Promise.all(started.map((pool) => pool.catch(() => undefined)));
+        await Promise.all(pools.map((pool) => pool?.server.close()));
       },
     },
     options,
