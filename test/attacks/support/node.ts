@@ -4,11 +4,11 @@
  * and a file, and helpers to run JavaScript cells in it.
  */
 import { randomBytes } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, expect } from 'vitest';
-import { ensureBuilt } from './build.js';
+import { expect } from 'vitest';
 import { PoolClient, randomId, type Execution } from './client.js';
 import { describeExecution } from './fixture.js';
-import { plantCanary, PoolServer, type Canary, type PoolServerOptions } from './pool-server.js';
+import { useKindPool, type KindPool } from './kind-pool.js';
+import type { PoolServerOptions } from './pool-server.js';
 
 /** Runs a JavaScript cell (gen-2, synchronous). */
 export function js(client: PoolClient, identifier: string, code: string, options: { timeoutInSeconds?: number; httpTimeoutMs?: number } = {}): Promise<Execution> {
@@ -73,64 +73,24 @@ class JsVictim {
   }
 }
 
-export interface NodePool {
-  readonly server: PoolServer;
-  readonly client: PoolClient;
-  readonly canary: Canary;
-  /** Answers that contained a canary. */
-  readonly leaks: string[];
-}
-
 /**
  * One NodeLTS pool server per test file. After every test: the server still runs and answers
  * /healthz, the victim session kept its variable and file, and no answer contained a canary.
  */
-export function useNodePool(options: PoolServerOptions = {}): NodePool {
-  let server: PoolServer | undefined;
-  let client: PoolClient | undefined;
-  let canary: Canary | undefined;
-  let victim: JsVictim | undefined;
-  const leaks: string[] = [];
-  beforeAll(async () => {
-    await ensureBuilt();
-    canary = await plantCanary();
-    server = await PoolServer.start(canary, { ...options, extraArgs: ['--container-type', 'node', ...(options.extraArgs ?? [])] });
-    client = new PoolClient(server.url, server.key, (answer, what) => {
-      for (const needle of canary!.needles) if (answer.text.includes(needle)) leaks.push(`${what} (HTTP ${answer.status}) contains a canary`);
-    });
-    victim = new JsVictim();
-    await victim.plant(client);
-  }, 300_000);
-  afterEach(async () => {
-    if (!client || !server) return;
-    try {
-      expect(server.alive, `the pool server exited: ${server.stderr.slice(-1500)}`).toBe(true);
-      expect((await client.healthz(5_000)).status, '/healthz after the attack').toBe(200);
-      expect(await victim!.problems(client), 'the victim session set up before the attacks').toEqual([]);
-      expect([...leaks], 'canaries seen in answers to the attacker').toEqual([]);
-    } finally {
-      leaks.length = 0;
-      // Frees the sessions a test used, so the pool's session limit never decides a later test.
-      const identifiers = [...client.touched].filter((identifier) => identifier !== victim!.identifier);
-      client.touched.clear();
-      await Promise.all(identifiers.map((identifier) => client!.deleteSession(identifier, 20_000).catch(() => undefined)));
-    }
-  }, 120_000);
-  afterAll(async () => {
-    client?.close();
-    await server?.stop().catch(() => undefined);
-    await canary?.dispose();
-  }, 60_000);
-  return {
-    get server() {
-      return server!;
+export function useNodePool(options: PoolServerOptions = {}): KindPool {
+  const victim = new JsVictim();
+  return useKindPool('node', options, {
+    started: (pool) => victim.plant(pool.client),
+    keep: () => [victim.identifier],
+    async check(pool) {
+      try {
+        expect(pool.server.alive, `the pool server exited: ${pool.server.stderr.slice(-1500)}`).toBe(true);
+        expect((await pool.client.healthz(5_000)).status, '/healthz after the attack').toBe(200);
+        expect(await victim.problems(pool.client), 'the victim session set up before the attacks').toEqual([]);
+        expect([...pool.leaks], 'canaries seen in answers to the attacker').toEqual([]);
+      } finally {
+        pool.leaks.length = 0;
+      }
     },
-    get client() {
-      return client!;
-    },
-    get canary() {
-      return canary!;
-    },
-    leaks,
-  };
+  });
 }

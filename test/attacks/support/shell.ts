@@ -2,10 +2,9 @@
  * A Shell pool for tests: a real `tidepool pool serve --container-type shell` (bwrap isolation,
  * canaries planted around it as for the Python attack pool) and a client for its executions.
  */
-import { afterAll, afterEach, beforeAll } from 'vitest';
-import { ensureBuilt } from './build.js';
-import { GEN2, PoolClient, type HttpAnswer } from './client.js';
-import { plantCanary, PoolServer, type Canary, type PoolServerOptions } from './pool-server.js';
+import { PoolClient, type HttpAnswer } from './client.js';
+import { useKindPool, type KindPool } from './kind-pool.js';
+import type { PoolServerOptions } from './pool-server.js';
 
 /** The api-version Shell pools were introduced with. */
 export const SHELL_API = '2025-02-02-preview';
@@ -52,52 +51,9 @@ export async function sh(client: PoolClient, identifier: string, command: string
   return run.stdout;
 }
 
-export interface ShellPool {
-  readonly server: PoolServer;
-  readonly client: PoolClient;
-  readonly canary: Canary;
-  /** Answers that contained a canary. */
-  readonly leaks: string[];
-}
+export type ShellPool = KindPool;
 
 /** One Shell pool server per test file. */
 export function useShellPool(options: PoolServerOptions = {}): ShellPool {
-  let server: PoolServer | undefined;
-  let client: PoolClient | undefined;
-  let canary: Canary | undefined;
-  const leaks: string[] = [];
-  beforeAll(async () => {
-    await ensureBuilt();
-    canary = await plantCanary();
-    server = await PoolServer.start(canary, { ...options, extraArgs: ['--container-type', 'shell', ...(options.extraArgs ?? [])] });
-    client = new PoolClient(server.url, server.key, (answer, what) => {
-      for (const needle of canary!.needles) if (answer.text.includes(needle)) leaks.push(`${what} (HTTP ${answer.status}) contains a canary`);
-    });
-  }, 300_000);
-  afterEach(async () => {
-    // Frees the sessions a test used, so the pool's session limit never decides a later test.
-    if (!client || !server?.alive) return;
-    const identifiers = [...client.touched];
-    client.touched.clear();
-    await Promise.all(identifiers.map((identifier) => client!.deleteSession(identifier, 20_000).catch(() => undefined)));
-  }, 60_000);
-  afterAll(async () => {
-    client?.close();
-    await server?.stop().catch(() => undefined);
-    await canary?.dispose();
-  }, 60_000);
-  return {
-    get server() {
-      return server!;
-    },
-    get client() {
-      return client!;
-    },
-    get canary() {
-      return canary!;
-    },
-    leaks,
-  };
+  return useKindPool('shell', options);
 }
-
-export { GEN2 };
