@@ -4,19 +4,19 @@
  *
  * The kernel runs user code, which can reach the protocol socket. Every frame is bounded
  * (maxResponseBytes) and must be the answer to the request in flight, shaped as that request's
- * reader says; anything else ends the kernel, and callers get KernelDiedError.
+ * schema says; anything else ends the kernel, and callers get KernelDiedError.
  */
-import { CellDeadline } from './cell-deadline.js';
+import type { z } from 'zod';
 import { KernelDiedError } from './errors.js';
 import { encodeFrame, FrameDecoder } from './frames.js';
 import {
   DEFAULT_OUTPUT_LIMIT_BYTES,
   DEFAULT_RESULT_LIMIT_BYTES,
+  describeSchemaError,
+  executeResponseSchema,
   maxResponseBytes,
-  ProtocolShapeError,
-  readExecuteResponse,
-  readPong,
-  readShellResponse,
+  pongSchema,
+  shellResponseSchema,
 } from './protocol.js';
 import type { KernelExecuteOptions, KernelExit, KernelResponse, KernelTransport, ShellRequest, ShellResponse } from './types.js';
 
@@ -25,12 +25,9 @@ export { DEFAULT_OUTPUT_LIMIT_BYTES, DEFAULT_RESULT_LIMIT_BYTES, maxResponseByte
 /** How long an interrupted cell gets to stop before the kernel is killed. */
 export const DEFAULT_INTERRUPT_GRACE_MS = 2_000;
 
-/** Checks an answer frame and returns what the caller gets; throws ProtocolShapeError when it does not fit. */
-type FrameReader = (frame: Record<string, unknown>) => unknown;
-
 interface Pending {
   id: number;
-  read: FrameReader;
+  schema: z.ZodType;
   resolve: (message: unknown) => void;
   reject: (error: Error) => void;
 }
@@ -50,7 +47,6 @@ export class KernelClient {
   readonly #graceMs: number;
   readonly #outputLimitBytes: number;
   readonly #decoder: FrameDecoder;
-  readonly #deadline = new CellDeadline();
   #pending: Pending | undefined;
   #nextId = 1;
   #queue: Promise<unknown> = Promise.resolve();
@@ -75,7 +71,7 @@ export class KernelClient {
   /** Resolves once the kernel answers, i.e. it has started and is idle. */
   ping(): Promise<void> {
     return this.#enqueue(async () => {
-      await this.#request({ op: 'ping' }, readPong);
+      await this.#request({ op: 'ping' }, pongSchema);
     });
   }
 
@@ -92,7 +88,7 @@ export class KernelClient {
   shell(request: ShellRequest, options: KernelExecuteOptions = {}): Promise<ShellResponse> {
     return this.#enqueue(async () => {
       const message = { op: 'shell', command: request.command ?? null, argv: request.argv ?? null, stdin: request.stdin ?? null };
-      const outcome = await this.#run(message, readShellResponse, options);
+      const outcome = await this.#run(message, shellResponseSchema, options);
       if (outcome.stopped === 'timeout') return shellTimedOut(outcome.response as ShellResponse | undefined, options.timeoutMs!);
       return outcome.response as ShellResponse;
     });
@@ -115,7 +111,7 @@ export class KernelClient {
   }
 
   async #execute(code: string, options: KernelExecuteOptions): Promise<KernelResponse> {
-    const outcome = await this.#run({ op: 'execute', code }, readExecuteResponse, options);
+    const outcome = await this.#run({ op: 'execute', code }, executeResponseSchema, options);
     if (outcome.stopped !== 'timeout') return outcome.response as KernelResponse;
     const response = outcome.response as KernelResponse | undefined;
     return markTimedOut(response ?? emptyResponse(), options.timeoutMs!, response === undefined);
@@ -128,29 +124,31 @@ export class KernelClient {
    */
   async #run(
     message: Record<string, unknown>,
-    read: FrameReader,
+    schema: z.ZodType,
     options: KernelExecuteOptions,
   ): Promise<{ response: unknown; stopped?: undefined } | { response: { error: { type: string } | null } | undefined; stopped: 'timeout' }> {
     options.signal?.throwIfAborted();
     const outputLimit = options.outputLimitBytes ?? this.#outputLimitBytes;
     let stopReason: 'timeout' | 'abort' | undefined;
     let killed = false;
-    let graceTimer: NodeJS.Timeout | undefined;
+    const timers: NodeJS.Timeout[] = [];
     const stop = (reason: 'timeout' | 'abort') => {
       if (stopReason) return;
       stopReason = reason;
       this.#transport.interrupt();
-      graceTimer = setTimeout(() => {
-        killed = true;
-        this.#transport.kill();
-      }, this.#graceMs);
+      timers.push(
+        setTimeout(() => {
+          killed = true;
+          this.#transport.kill();
+        }, this.#graceMs),
+      );
     };
-    if (options.timeoutMs !== undefined) this.#deadline.start(options.timeoutMs, () => stop('timeout'));
+    if (options.timeoutMs !== undefined) timers.push(setTimeout(() => stop('timeout'), options.timeoutMs));
     const onAbort = () => stop('abort');
     options.signal?.addEventListener('abort', onAbort, { once: true });
     try {
       const request = { ...message, outputLimit, responseLimit: this.#decoder.maxFrameBytes };
-      const response = (await this.#request(request, read)) as { error: { type: string } | null };
+      const response = (await this.#request(request, schema)) as { error: { type: string } | null };
       if (stopReason === 'abort') throw options.signal!.reason;
       if (stopReason === 'timeout' && response.error?.type === 'KeyboardInterrupt') return { response, stopped: 'timeout' };
       return { response };
@@ -159,17 +157,16 @@ export class KernelClient {
       if (stopReason === 'abort') throw options.signal!.reason;
       return { response: undefined, stopped: 'timeout' };
     } finally {
-      this.#deadline.stop();
-      clearTimeout(graceTimer);
+      timers.forEach(clearTimeout);
       options.signal?.removeEventListener('abort', onAbort);
     }
   }
 
-  #request(message: Record<string, unknown>, read: FrameReader): Promise<unknown> {
+  #request(message: Record<string, unknown>, schema: z.ZodType): Promise<unknown> {
     if (this.#dead) return Promise.reject(this.#dead);
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
-      this.#pending = { id, read, resolve, reject };
+      this.#pending = { id, schema, resolve, reject };
       this.#transport.input.write(encodeFrame({ ...message, id }));
     });
   }
@@ -188,15 +185,10 @@ export class KernelClient {
       const id = (message as { id?: unknown } | null)?.id;
       if (!pending) return this.#breach('it sent a frame while no request was waiting');
       if (id !== pending.id) return this.#breach(`it answered request ${typeof id === 'number' ? id : `of ${typeof id} id`} while request ${pending.id} was waiting`);
-      let answer: unknown;
-      try {
-        answer = pending.read(message as Record<string, unknown>);
-      } catch (error) {
-        if (!(error instanceof ProtocolShapeError)) throw error;
-        return this.#breach(`its answer did not match the protocol (${error.message})`);
-      }
+      const parsed = pending.schema.safeParse(message);
+      if (!parsed.success) return this.#breach(`its answer did not match the protocol (${describeSchemaError(parsed.error)})`);
       this.#pending = undefined;
-      pending.resolve(answer);
+      pending.resolve(parsed.data);
     }
   }
 

@@ -3,7 +3,7 @@
  * can write into the protocol socket: a frame that is too large, not JSON, or not shaped like
  * the answer the client is waiting for means the kernel is compromised, and it is ended.
  */
-import type { KernelImage, KernelResponse, KernelWireError, ShellResponse } from './types.js';
+import { z } from 'zod';
 
 /** Per-stream cap on a cell's stdout and stderr (the kernel drops the rest and says so). */
 export const DEFAULT_OUTPUT_LIMIT_BYTES = 1024 * 1024;
@@ -36,115 +36,47 @@ export function maxResponseBytes(outputLimitBytes: number, resultLimitBytes: num
   return 4 * outputLimitBytes + 4 * resultLimitBytes + KERNEL_CELL_IMAGES_LIMIT_BYTES + KERNEL_IMAGE_LIMIT_BYTES + RESPONSE_OVERHEAD_BYTES;
 }
 
-/**
- * Reading an answer: each reader checks a frame field by field and builds a fresh object of the
- * known fields only, so nothing a compromised kernel adds (a `timedOut` or `stateLost` of its own,
- * a `__proto__` key) reaches the caller. A field of the wrong type throws a ProtocolShapeError
- * naming it. Hand-written rather than a schema library: a busy pool reads thousands of answers a
- * second, and a generic validator cost several percent of its time.
- */
-export class ProtocolShapeError extends Error {
-  constructor(path: string, expected: string, value: unknown) {
-    super(`${path}: expected ${expected}, got ${describeValue(value)}`);
-    this.name = 'ProtocolShapeError';
-  }
-}
+export const imageSchema = z.object({
+  type: z.literal('image'),
+  format: z.enum(['png', 'jpeg', 'svg']),
+  base64_data: z.string(),
+});
 
-function describeValue(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function string(value: unknown, path: string): string {
-  if (typeof value !== 'string') throw new ProtocolShapeError(path, 'a string', value);
-  return value;
-}
-
-function nullableString(value: unknown, path: string): string | null {
-  return value === null ? null : string(value, path);
-}
-
-function number(value: unknown, path: string): number {
-  if (typeof value !== 'number') throw new ProtocolShapeError(path, 'a number', value);
-  return value;
-}
-
-function boolean(value: unknown, path: string): boolean {
-  if (typeof value !== 'boolean') throw new ProtocolShapeError(path, 'a boolean', value);
-  return value;
-}
-
-const IMAGE_FORMATS: ReadonlySet<string> = new Set(['png', 'jpeg', 'svg']);
-
-function image(value: unknown, path: string): KernelImage {
-  if (!isRecord(value)) throw new ProtocolShapeError(path, 'an image object', value);
-  if (value.type !== 'image') throw new ProtocolShapeError(`${path}.type`, '"image"', value.type);
-  const format = string(value.format, `${path}.format`);
-  if (!IMAGE_FORMATS.has(format)) throw new ProtocolShapeError(`${path}.format`, 'png, jpeg or svg', format);
-  return { type: 'image', format: format as KernelImage['format'], base64_data: string(value.base64_data, `${path}.base64_data`) };
-}
-
-function images(value: unknown, path: string): KernelImage[] {
-  if (!Array.isArray(value)) throw new ProtocolShapeError(path, 'an array', value);
-  return value.map((item, index) => image(item, `${path}.${index}`));
-}
-
-/** A cell's value: a JSON-native scalar, its repr text, or an image. */
-function result(value: unknown, path: string): KernelResponse['result'] {
-  if (value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
-  if (isRecord(value)) return image(value, path);
-  throw new ProtocolShapeError(path, 'a string, number, boolean, null or image', value);
-}
-
-function error(value: unknown, path: string): KernelWireError | null {
-  if (value === null) return null;
-  if (!isRecord(value)) throw new ProtocolShapeError(path, 'an error object or null', value);
-  return { type: string(value.type, `${path}.type`), message: string(value.message, `${path}.message`), traceback: string(value.traceback, `${path}.traceback`) };
-}
-
-/** One executed cell as the kernel reports it (python/tidepool_kernel.py, Kernel.execute). */
-export function readExecuteResponse(frame: Record<string, unknown>): KernelResponse {
-  const status = frame.status;
-  if (status !== 'success' && status !== 'failure') throw new ProtocolShapeError('status', '"success" or "failure"', status);
-  return {
-    status,
-    stdout: string(frame.stdout, 'stdout'),
-    stderr: string(frame.stderr, 'stderr'),
-    // False when the cell had no last expression to show.
-    hasResult: boolean(frame.hasResult, 'hasResult'),
-    result: result(frame.result, 'result'),
-    // The value's text form as a notebook shows it, when there is a value.
-    repr: nullableString(frame.repr, 'repr'),
-    images: images(frame.images, 'images'),
-    error: error(frame.error, 'error'),
-    durationMs: number(frame.durationMs, 'durationMs'),
-  };
-}
+/** One executed cell as the kernel reports it; the types in ./types.ts are derived from this. */
+export const executeResponseSchema = z.object({
+  id: z.number(),
+  status: z.enum(['success', 'failure']),
+  stdout: z.string(),
+  stderr: z.string(),
+  // False when the cell had no last expression to show.
+  hasResult: z.boolean(),
+  // JSON-native scalar, repr text, or an image.
+  result: z.union([z.string(), z.number(), z.boolean(), z.null(), imageSchema]),
+  // The value's text form as a notebook shows it, when there is a value.
+  repr: z.string().nullable(),
+  images: z.array(imageSchema),
+  error: z.object({ type: z.string(), message: z.string(), traceback: z.string() }).nullable(),
+  durationMs: z.number(),
+});
 
 /** One shell execution (Shell session pools) as the kernel reports it. */
-export function readShellResponse(frame: Record<string, unknown>): ShellResponse {
+export const shellResponseSchema = z.object({
+  id: z.number(),
   // The command's exit status as bash reports it (128 + N when killed by signal N).
-  const exitCode = frame.exitCode;
-  if (typeof exitCode !== 'number' || !Number.isInteger(exitCode) || exitCode < 0 || exitCode > 255) {
-    throw new ProtocolShapeError('exitCode', 'an integer from 0 to 255', exitCode);
-  }
-  return {
-    exitCode,
-    stdout: string(frame.stdout, 'stdout'),
-    stderr: string(frame.stderr, 'stderr'),
-    // Set only when the host's interrupt stopped the command.
-    error: error(frame.error, 'error'),
-    durationMs: number(frame.durationMs, 'durationMs'),
-  };
-}
+  exitCode: z.number().int().min(0).max(255),
+  stdout: z.string(),
+  stderr: z.string(),
+  // Set only when the host's interrupt stopped the command.
+  error: z.object({ type: z.string(), message: z.string(), traceback: z.string() }).nullable(),
+  durationMs: z.number(),
+});
 
-/** The answer to a ping: the kernel has started and is idle. */
-export function readPong(frame: Record<string, unknown>): true {
-  if (frame.pong !== true) throw new ProtocolShapeError('pong', 'true', frame.pong);
-  return true;
+export const pongSchema = z.object({ id: z.number(), pong: z.literal(true) });
+
+/** A short account of why a frame failed its schema, for the error that ends the kernel. */
+export function describeSchemaError(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 3)
+    .map((issue) => `${issue.path.join('.') || 'frame'}: ${issue.message}`)
+    .join('; ');
 }

@@ -1,38 +1,20 @@
 import type { Readable, Writable } from 'node:stream';
+import type { z } from 'zod';
+import type { executeResponseSchema, imageSchema, shellResponseSchema } from './protocol.js';
+
+type WireResponse = z.infer<typeof executeResponseSchema>;
 
 /** An image a cell produced, as the kernel sends it (the sandbox contract's ImageResult is this type). */
-export interface KernelImage {
-  type: 'image';
-  format: 'png' | 'jpeg' | 'svg';
-  base64_data: string;
-}
+export type KernelImage = z.infer<typeof imageSchema>;
 
-/** An exception as the kernel reports it. */
-export interface KernelWireError {
-  type: string;
-  message: string;
-  traceback: string;
-}
-
-export interface KernelErrorInfo extends KernelWireError {
+export type KernelErrorInfo = NonNullable<WireResponse['error']> & {
   /** Set by the driver when it stopped the cell at its timeout: that limit in ms. */
   timeoutMs?: number;
-}
+};
 
-/** One executed cell: what the kernel reports (read by readExecuteResponse), plus what the driver adds. */
-export interface KernelResponse {
-  status: 'success' | 'failure';
-  stdout: string;
-  stderr: string;
-  /** False when the cell had no last expression to show. */
-  hasResult: boolean;
-  /** The last expression's value: a JSON-native scalar, its repr text, or an image. */
-  result: string | number | boolean | null | KernelImage;
-  /** The value's text form as a notebook shows it, when there is a value. */
-  repr: string | null;
-  images: KernelImage[];
+/** One executed cell: what the kernel reports (its schema is executeResponseSchema), plus what the driver adds. */
+export interface KernelResponse extends Omit<WireResponse, 'id' | 'error'> {
   error: KernelErrorInfo | null;
-  durationMs: number;
   /** Set by the driver: the cell hit its timeout. */
   timedOut?: boolean;
   /** Set by the driver: the kernel had to be killed, so the session's variables are gone. */
@@ -48,14 +30,8 @@ export type ShellRequest = ShellCommand & {
 };
 
 /** One shell execution: what the kernel reports, plus what the driver adds. */
-export interface ShellResponse {
-  /** The command's exit status as bash reports it (128 + N when killed by signal N). */
-  exitCode: number;
-  stdout: string;
-  stderr: string;
-  /** Set only when the host's interrupt stopped the command (or the driver, at its timeout). */
+export interface ShellResponse extends Omit<z.infer<typeof shellResponseSchema>, 'id' | 'error'> {
   error: KernelErrorInfo | null;
-  durationMs: number;
   /** Set by the driver: the command hit its timeout (its process group was killed). */
   timedOut?: boolean;
   /** Set by the driver: the kernel had to be killed, so the session's shell state is gone. */

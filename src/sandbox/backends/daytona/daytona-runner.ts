@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import type { KernelImage } from '../../../kernel/types.js';
+import { imageSchema } from '../../../kernel/protocol.js';
 
 /** Installed once per interpreter context; its reappearance after the first cell means the state was lost. */
 const RUNNER_SOURCE = String.raw`
@@ -90,12 +90,6 @@ def __tidepool_run(code, token):
     sys.stdout.write(token + json.dumps(outcome, ensure_ascii=False, default=str) + token)
     sys.stdout.flush()
 `;
-
-const imageSchema: z.ZodType<KernelImage> = z.object({
-  type: z.literal('image'),
-  format: z.enum(['png', 'jpeg', 'svg']),
-  base64_data: z.string(),
-});
 
 /** The runner's report, validated: it crosses a process and a network boundary. */
 const outcomeSchema = z.object({
