@@ -106,7 +106,10 @@ describe('ReadyPool under demand', () => {
     const starts = new Starts();
     const ready = pool(starts, { minReady: 0, maxReady: 0 });
     const served: number[] = [];
-    const callers = Array.from({ length: 10 }, (_, i) => ready.acquire().then((session) => served.push(i) && session));
+    const callers = Array.from({ length: 10 }, (_, i) => ready.acquire().then((session) => {
+        served.push(i);
+        return session;
+      }));
     // Ten callers, but no more starts at once than the bound under demand.
     expect(starts.pending).toHaveLength(STARTS_UNDER_DEMAND);
     for (let i = 0; i < 10; i++) await starts.finish();
