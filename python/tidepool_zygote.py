@@ -103,7 +103,10 @@ def fork_child():
     pages copied from the zygote per fork, three forks per session. With one thread no lock can be
     held and no other thread's state is left behind, so they have nothing to repair. Every other
     callback registered (random's reseed, matplotlib's font cache) still runs in the child; a
-    process with more threads forks with os.fork()."""
+    process with more threads forks with os.fork(). Unlike os.fork(), this does not clear signals
+    the parent received but had not yet handled: the child may run the parent's handler for one
+    once, before it resets them; those of the zygote and PID 1 only wake their loops or signal a
+    kernel that, in the child, is not set."""
     if threading.active_count() != 1:
         return os.fork()
     pid = libc.fork()
@@ -591,7 +594,7 @@ class Zygote:
 
     def fork(self, request):
         # Sessions inherit it: their kernel then changes nothing, where replacing every variable after
-        # the fork copied ~0.45 MB of the zygote's pages per session. Nothing the zygote still runs
+        # the fork copied ~0.35 MB of the zygote's pages per session. Nothing the zygote still runs
         # reads it (its imports are done; nft gets an environment of its own).
         adopt_environment(request["env"])
         kernel_sock = self.connect(request["token"], "kernel")
