@@ -2,11 +2,11 @@
  * Pre-forked sessions waiting for an identifier, so a new identifier costs a hand-over instead of
  * a fork plus namespace setup.
  *
- * How many are kept ready follows demand: at rest the pool keeps `minReady` (readySessions); each
- * hand-over in the last DEMAND_WINDOW_MS raises the target by one, up to `maxReady`
- * (maxReadySessions), so a burst of new identifiers is met by sessions started ahead of it, several
- * at a time. Once no identifier has been handed a session for IDLE_TRIM_MS, sessions above the
- * resting target are ended, which gives their memory back.
+ * How many are kept ready follows demand: at rest the pool keeps `minReady` (readySessions). Under a
+ * sustained rate of new identifiers it keeps what that rate takes in START_LEAD_MS (the time a start
+ * takes, with room to spare), up to `maxReady` (maxReadySessions): at 100 a second, ten. Once no
+ * identifier has been handed a session for IDLE_TRIM_MS, sessions above the resting target are
+ * ended, which gives their memory back.
  *
  * A caller that finds none ready waits for the next one to start instead of starting its own: every
  * start goes through here, so under a burst no more of them run at once than the machine can
@@ -36,14 +36,17 @@ export interface ReadyPoolOptions<S extends ReadySession> {
  * Starts run at once. A start is partly waiting (the zygote forks, the session's setup process
  * builds its namespaces and mounts, the server makes its cgroup, the kernel connects) and partly
  * CPU (~14 ms of it, mostly the kernel's work for forks and namespaces). At rest two overlap
- * without taking much from the executions being served. Under demand six run at once: on two busy
- * cores that started ~60 sessions a second where one at a time managed 35-50, and ten gained
- * nothing more. Starting one per waiting caller, as before, ran a hundred at once in a burst.
+ * without taking much from the executions being served. When callers wait, or the target is
+ * raised, six run at once: on two busy cores that started ~60 sessions a second where one at a
+ * time managed 35-50, and ten gained nothing more. Starting one per waiting caller, as before, ran
+ * a hundred at once in a burst.
  */
 export const STARTS_AT_REST = 2;
 export const STARTS_UNDER_DEMAND = 6;
-/** Hand-overs counted as current demand. */
+/** Hand-overs counted as the current rate of new identifiers. */
 export const DEMAND_WINDOW_MS = 1_000;
+/** The target covers what the current rate takes in this long. */
+export const START_LEAD_MS = 100;
 /** How long without a hand-over before sessions above the resting target are ended. */
 export const IDLE_TRIM_MS = 30_000;
 
@@ -78,7 +81,8 @@ export class ReadyPool<S extends ReadySession> {
   get target(): number {
     const now = performance.now();
     while (this.#handOvers.length > 0 && now - this.#handOvers[0]! > DEMAND_WINDOW_MS) this.#handOvers.shift();
-    const wanted = Math.min(this.#options.maxReady, Math.max(this.#options.minReady, this.#handOvers.length));
+    const coverRate = Math.ceil((this.#handOvers.length * START_LEAD_MS) / DEMAND_WINDOW_MS);
+    const wanted = Math.min(this.#options.maxReady, Math.max(this.#options.minReady, coverRate));
     return Math.max(0, Math.min(wanted, this.#options.room()));
   }
 
@@ -102,7 +106,7 @@ export class ReadyPool<S extends ReadySession> {
     if (this.#closed) return;
     // Read first: it also forgets hand-overs older than the demand window.
     const target = this.target;
-    const demand = this.#handOvers.length > this.#options.minReady || this.#waiters.length > 0;
+    const demand = this.#waiters.length > 0 || target > this.#options.minReady;
     // While starts fail, one at a time: a probe, not a storm against a broken sandbox.
     const concurrency = this.#failures > 0 ? 1 : demand ? STARTS_UNDER_DEMAND : STARTS_AT_REST;
     while (this.#starting < concurrency && this.#ready.length + this.#starting < this.#waiters.length + target) this.#start();
@@ -176,8 +180,8 @@ export class ReadyPool<S extends ReadySession> {
   #recordHandOver(): void {
     this.#lastHandOver = performance.now();
     this.#handOvers.push(this.#lastHandOver);
-    // The target never exceeds maxReady, so older hand-overs than that many change nothing.
-    if (this.#handOvers.length > this.#options.maxReady) this.#handOvers.shift();
+    // The target never exceeds maxReady, so hand-overs beyond what raises it that far change nothing.
+    if (this.#handOvers.length > (this.#options.maxReady * DEMAND_WINDOW_MS) / START_LEAD_MS) this.#handOvers.shift();
   }
 
   /** Ends sessions above the target once no identifier has been handed one for IDLE_TRIM_MS. */

@@ -1,6 +1,9 @@
 /** The ready pool's policy, on fake sessions and a fake clock: how many it starts, keeps, hands over and ends. */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { DEMAND_WINDOW_MS, IDLE_TRIM_MS, ReadyPool, STARTS_AT_REST, STARTS_UNDER_DEMAND, type ReadySession } from '../../../src/pool/runtime/ready-pool.js';
+import { DEMAND_WINDOW_MS, IDLE_TRIM_MS, ReadyPool, START_LEAD_MS, STARTS_AT_REST, STARTS_UNDER_DEMAND, type ReadySession } from '../../../src/pool/runtime/ready-pool.js';
+
+/** Hand-overs within one demand window that raise the target by one. */
+const PER_READY = DEMAND_WINDOW_MS / START_LEAD_MS;
 
 class FakeSession implements ReadySession {
   kernelAlive = true;
@@ -119,24 +122,37 @@ describe('ReadyPool under demand', () => {
     expect(starts.pending).toHaveLength(0);
   });
 
-  it('raises its target with the hand-overs of the last second, up to maxReady, and lowers it after', async () => {
+  it('raises its target to what the recent rate of new identifiers takes during a start, up to maxReady, and lowers it after', async () => {
     const starts = new Starts();
     const ready = pool(starts, { minReady: 2, maxReady: 5 });
     expect(ready.target).toBe(2);
-    for (let i = 0; i < 4; i++) void ready.acquire();
-    expect(ready.target).toBe(4);
-    for (let i = 0; i < 4; i++) void ready.acquire();
+    // A few new identifiers a second are what the resting target is for.
+    for (let i = 0; i < PER_READY; i++) void ready.acquire();
+    expect(ready.target).toBe(2);
+    for (let i = 0; i < 2 * PER_READY; i++) void ready.acquire();
+    expect(ready.target).toBe(3);
+    for (let i = 0; i < 10 * PER_READY; i++) void ready.acquire();
     expect(ready.target).toBe(5);
     await vi.advanceTimersByTimeAsync(DEMAND_WINDOW_MS + 1);
     expect(ready.target).toBe(2);
   });
 
+  it('starts no more than two at once while callers are served from the ready ones at a modest rate', async () => {
+    const starts = new Starts();
+    const ready = pool(starts, { minReady: 4, maxReady: 16 });
+    ready.refill();
+    for (let i = 0; i < 4; i++) await starts.finish();
+    for (let i = 0; i < 3; i++) await ready.acquire();
+    expect(starts.pending).toHaveLength(STARTS_AT_REST);
+  });
+
   it('ends the sessions above its resting target once no identifier has come for a while', async () => {
     const starts = new Starts();
     const ready = pool(starts, { minReady: 1, maxReady: 4 });
-    for (let i = 0; i < 4; i++) void ready.acquire();
-    // Four callers served, then four more to meet the raised target.
-    for (let i = 0; i < 8; i++) await starts.finish();
+    const callers = 4 * PER_READY;
+    for (let i = 0; i < callers; i++) void ready.acquire();
+    // Every caller served, then four more to meet the raised target.
+    for (let i = 0; i < callers + 4; i++) await starts.finish();
     expect(ready.size).toBe(4);
     await vi.advanceTimersByTimeAsync(IDLE_TRIM_MS - 100);
     expect(ready.size).toBe(4);
@@ -148,8 +164,9 @@ describe('ReadyPool under demand', () => {
   it('ends none of its sessions while identifiers keep coming, however slowly', async () => {
     const starts = new Starts();
     const ready = pool(starts, { minReady: 1, maxReady: 4 });
-    for (let i = 0; i < 4; i++) void ready.acquire();
-    for (let i = 0; i < 8; i++) await starts.finish();
+    const callers = 4 * PER_READY;
+    for (let i = 0; i < callers; i++) void ready.acquire();
+    for (let i = 0; i < callers + 4; i++) await starts.finish();
     await vi.advanceTimersByTimeAsync(IDLE_TRIM_MS - 1_000);
     const handed = await ready.acquire();
     await vi.advanceTimersByTimeAsync(1_500);
