@@ -840,8 +840,12 @@ def preload():
 
     matplotlib.use("Agg")
     import matplotlib.pyplot  # noqa: F401
-    import numpy  # noqa: F401
+    import numpy
     import pandas  # noqa: F401
+
+    # numpy's global RandomState was seeded once, here: without a fresh seed in every forked process,
+    # each session would draw the same numpy.random numbers as every other (random reseeds the same way).
+    os.register_at_fork(after_in_child=numpy.random.seed)
 
     # What the weather programs (and most cells that fetch anything) import first. Importing them
     # in each session costs ~20 ms (urllib.request pulls in http.client, ssl and email) and

@@ -34,11 +34,14 @@ describe('pool runtime sessions (bwrap)', () => {
   });
 
   it('gives every session random state of its own, and threads and forks that work', async () => {
-    // The zygote forks without the interpreter's thread-repair callbacks; random's reseed still runs.
-    const draw = 'import random\nrandom.getrandbits(64)';
+    // The zygote forks without the interpreter's thread-repair callbacks; random's and numpy's reseeds still run.
+    const draw = 'import random, numpy\nf"{random.getrandbits(64)} {numpy.random.randint(0, 2**62)}"';
     const [first, second] = await Promise.all([run(manager, 'random-a', draw), run(manager, 'random-b', draw)]);
     expect(first.response.error).toBeNull();
-    expect(first.response.result).not.toBe(second.response.result);
+    const [randomA, numpyA] = String(first.response.result).split(' ');
+    const [randomB, numpyB] = String(second.response.result).split(' ');
+    expect(randomA).not.toBe(randomB);
+    expect(numpyA).not.toBe(numpyB);
     const threaded = [
       'import os, threading',
       'seen = []',
