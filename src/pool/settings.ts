@@ -26,6 +26,8 @@ export const DEFAULT_POOL_SETTINGS: Readonly<Omit<PoolSettings, 'pythonPath'>> =
   egressAllow: [],
   maxSessions: 100,
   readySessions: 4,
+  // About an idle session's memory each (pool.idle_session_pss_mb in npm run bench) while demand lasts.
+  maxReadySessions: 16,
   cooldownSeconds: 300,
   memoryMb: 1024,
   // Azure's documented hard cap per execution.
@@ -56,6 +58,8 @@ const NUMBER_SETTINGS: NumberSpec[] = [
 function specFor(specs: NumberSpec[], option: string): NumberSpec {
   return specs.find((spec) => spec.option === option)!;
 }
+
+const MAX_READY_SESSIONS: SettingName = { option: 'maxReadySessions', env: 'TIDEPOOL_POOL_MAX_READY_SESSIONS', flag: '--max-ready-sessions' };
 
 const ISOLATION: SettingName = { option: 'isolation', env: 'TIDEPOOL_POOL_ISOLATION', flag: '--isolation' };
 const CONTAINER_TYPE: SettingName = { option: 'containerType', env: 'TIDEPOOL_POOL_CONTAINER_TYPE', flag: '--container-type' };
@@ -102,6 +106,14 @@ export function resolvePoolSettings(options: Partial<PoolSettings> = {}, env: En
   }
   if (settings.readySessions > settings.maxSessions) {
     throw invalidSetting(specFor(NUMBER_SETTINGS, 'readySessions'), `(${settings.readySessions}) cannot exceed maxSessions (${settings.maxSessions}); lower it or raise --max-sessions.`);
+  }
+  // Unset, it rises with readySessions, so raising only that never makes the two contradict.
+  settings.maxReadySessions = integerSetting(MAX_READY_SESSIONS, options.maxReadySessions, env, {
+    fallback: Math.max(DEFAULT_POOL_SETTINGS.maxReadySessions, settings.readySessions),
+    min: 0,
+  });
+  if (settings.maxReadySessions < settings.readySessions) {
+    throw invalidSetting(MAX_READY_SESSIONS, `(${settings.maxReadySessions}) cannot be below readySessions (${settings.readySessions}): the pool keeps readySessions ready at rest and up to this many under demand. Raise it or lower --ready-sessions.`);
   }
   return settings;
 }

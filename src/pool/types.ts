@@ -20,7 +20,10 @@ export interface PoolSettings {
   /** "IPv4:port" destinations a session with egress may reach although they are the host's or private. */
   egressAllow: string[];
   maxSessions: number;
+  /** Sessions kept ready for new identifiers while none arrive. */
   readySessions: number;
+  /** The most sessions kept ready while new identifiers keep arriving (never below readySessions). */
+  maxReadySessions: number;
   cooldownSeconds: number;
   /** Memory limit per session. */
   memoryMb: number;

@@ -81,6 +81,20 @@ describe('KernelClient timeouts', () => {
     expect(response.error?.message).toMatch(/^Execution exceeded timeoutMs \(20\); pass a larger timeoutMs/);
     client.kill();
   });
+
+  it('interrupts a cell with a shorter timeout than the cell before it, which ended in time', async () => {
+    const { kernel, client } = await started();
+    const first = client.execute('1', { timeoutMs: 600_000 });
+    kernel.send(encodeFrame(answer((await kernel.request()).id)));
+    await first;
+    const second = client.execute('while True: pass', { timeoutMs: 20 });
+    const request = await kernel.request();
+    await vi.waitFor(() => expect(kernel.interrupts).toBe(1), { timeout: 30_000, interval: 5 });
+    const interrupted = { type: 'KeyboardInterrupt', message: 'execution interrupted', traceback: '' };
+    kernel.send(encodeFrame(answer(request.id, { status: 'failure', hasResult: false, result: null, repr: null, error: interrupted })));
+    expect(await second).toMatchObject({ timedOut: true, stateLost: false });
+    client.kill();
+  });
 });
 
 describe('KernelClient against a hostile kernel', () => {
@@ -91,6 +105,17 @@ describe('KernelClient against a hostile kernel', () => {
     expect(request).toMatchObject({ op: 'execute', code: '1 + 1', outputLimit: 1024 * 1024, responseLimit: client.maxResponseBytes });
     kernel.send(encodeFrame(answer(request.id)));
     expect((await execution).result).toBe(2);
+    expect(kernel.kills).toBe(0);
+  });
+
+  it('passes on only the fields of the protocol, not what the driver itself sets', async () => {
+    const { kernel, client } = await started();
+    const execution = client.execute('1 + 1');
+    const request = await kernel.request();
+    kernel.send(encodeFrame(answer(request.id, { timedOut: true, stateLost: true, error: null })));
+    const response = await execution;
+    expect(response.timedOut).toBeUndefined();
+    expect(response.stateLost).toBeUndefined();
     expect(kernel.kills).toBe(0);
   });
 

@@ -15,6 +15,7 @@ export interface PoolServeFlags {
   egressAllow?: string[];
   maxSessions?: number;
   readySessions?: number;
+  maxReadySessions?: number;
   cooldownSeconds?: number;
   memoryMb?: number;
   maxExecutionSeconds?: number;
@@ -75,6 +76,11 @@ export function addPoolServeOptions(command: Command, egressHelp: string): Comma
     .option('--egress-allow <ip:port>', 'with egress on, let sessions reach this address of this machine or a private network (e.g. a package mirror); repeat for several (TIDEPOOL_POOL_EGRESS_ALLOW, comma-separated)', collect)
     .option('--max-sessions <n>', 'most sessions at once (TIDEPOOL_POOL_MAX_SESSIONS; default 100)', wholeNumber('--max-sessions', 'TIDEPOOL_POOL_MAX_SESSIONS', 1))
     .option('--ready-sessions <n>', 'pre-warmed sessions kept ready (TIDEPOOL_POOL_READY_SESSIONS; default 4)', wholeNumber('--ready-sessions', 'TIDEPOOL_POOL_READY_SESSIONS', 0))
+    .option(
+      '--max-ready-sessions <n>',
+      'most sessions kept ready while new identifiers keep arriving; each costs an idle session\'s memory (TIDEPOOL_POOL_MAX_READY_SESSIONS; default 16, at least --ready-sessions)',
+      wholeNumber('--max-ready-sessions', 'TIDEPOOL_POOL_MAX_READY_SESSIONS', 0),
+    )
     .option('--cooldown-seconds <s>', 'idle time before a session ends (TIDEPOOL_POOL_COOLDOWN_SECONDS; default 300)', wholeNumber('--cooldown-seconds', 'TIDEPOOL_POOL_COOLDOWN_SECONDS', 1))
     .option('--memory-mb <m>', 'memory limit per session (TIDEPOOL_POOL_MEMORY_MB; default 1024)', wholeNumber('--memory-mb', 'TIDEPOOL_POOL_MEMORY_MB', 1))
     .option('--max-execution-seconds <s>', 'cap on timeoutInSeconds (TIDEPOOL_POOL_MAX_EXECUTION_SECONDS; default 220)', wholeNumber('--max-execution-seconds', 'TIDEPOOL_POOL_MAX_EXECUTION_SECONDS', 1))
@@ -115,6 +121,7 @@ const FORWARDED: [keyof PoolServeFlags, string][] = [
   ['egressAllow', '--egress-allow'],
   ['maxSessions', '--max-sessions'],
   ['readySessions', '--ready-sessions'],
+  ['maxReadySessions', '--max-ready-sessions'],
   ['cooldownSeconds', '--cooldown-seconds'],
   ['memoryMb', '--memory-mb'],
   ['maxExecutionSeconds', '--max-execution-seconds'],

@@ -27,6 +27,7 @@ export async function servePool(flags: PoolServeFlags, context: CliContext): Pro
     egressAllow: flags.egressAllow,
     maxSessions: flags.maxSessions,
     readySessions: flags.readySessions,
+    maxReadySessions: flags.maxReadySessions,
     cooldownSeconds: flags.cooldownSeconds,
     sessionJournal: flags.sessionJournal,
     memoryMb: flags.memoryMb,

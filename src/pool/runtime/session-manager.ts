@@ -65,7 +65,7 @@ export class PoolSessionManager implements SessionManager {
   readonly #settings: PoolSettings;
   readonly #logger: Logger | undefined;
   readonly #sessions = new Map<string, SessionRecord>();
-  readonly #ready: ReadyPool;
+  readonly #ready: ReadyPool<SessionProcess>;
   /** The identifiers of live sessions on disk, when a journal is configured (sessionJournal). */
   #journal: SessionJournal | undefined;
   #dir: PoolDirectory | undefined;
@@ -84,11 +84,13 @@ export class PoolSessionManager implements SessionManager {
   constructor(settings: PoolSettings, private readonly options: SessionManagerOptions = {}) {
     this.#settings = settings;
     this.#logger = options.logger;
-    this.#ready = new ReadyPool(
-      () => this.#createProcess(),
-      () => Math.max(0, Math.min(this.#settings.readySessions, this.#settings.maxSessions - this.#sessions.size)),
-      this.#logger,
-    );
+    this.#ready = new ReadyPool({
+      create: () => this.#createProcess(),
+      minReady: settings.readySessions,
+      maxReady: settings.maxReadySessions,
+      room: () => this.#settings.maxSessions - this.#sessions.size,
+      ...(this.#logger ? { logger: this.#logger } : {}),
+    });
     if (settings.isolation === 'none') {
       this.#logger?.warn('pool isolation is "none": sessions are plain host processes with host filesystem and network access; use it only for trusted code');
     }
@@ -280,10 +282,9 @@ export class PoolSessionManager implements SessionManager {
     return record;
   }
 
-  /** A ready session if there is one, else a fresh fork. */
+  /** A ready session if there is one, else the next one the ready pool starts. */
   #acquire(): Promise<SessionProcess> {
-    const ready = this.#ready.take();
-    return ready ? Promise.resolve(ready) : this.#createProcess();
+    return this.#ready.acquire();
   }
 
   #adopt(record: SessionRecord): void {
@@ -472,7 +473,7 @@ export class PoolSessionManager implements SessionManager {
   async #shutdown(): Promise<void> {
     await this.#started?.catch(() => undefined);
     for (const record of this.#sessions.values()) clearTimeout(record.timer);
-    const sessions = [...this.#ready.close()];
+    const sessions = [...this.#ready.close(new PoolError('unavailable', 'The session pool is shutting down; retry against a running pool.'))];
     for (const record of this.#sessions.values()) {
       const session = await withTimeout(record.process.catch(() => undefined), 1_000);
       if (session) sessions.push(session);

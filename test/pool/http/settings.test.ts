@@ -27,6 +27,7 @@ describe('resolvePoolSettings', () => {
       egressAllow: [],
       maxSessions: 100,
       readySessions: 4,
+      maxReadySessions: 16,
       cooldownSeconds: 300,
       memoryMb: 1024,
       maxExecutionSeconds: 220,
@@ -43,6 +44,7 @@ describe('resolvePoolSettings', () => {
       TIDEPOOL_POOL_EGRESS: 'on',
       TIDEPOOL_POOL_MAX_SESSIONS: '7',
       TIDEPOOL_POOL_READY_SESSIONS: '0',
+      TIDEPOOL_POOL_MAX_READY_SESSIONS: '2',
       TIDEPOOL_POOL_COOLDOWN_SECONDS: '60',
       TIDEPOOL_POOL_MEMORY_MB: '256',
       TIDEPOOL_POOL_MAX_EXECUTION_SECONDS: '30',
@@ -54,6 +56,7 @@ describe('resolvePoolSettings', () => {
       egress: true,
       maxSessions: 7,
       readySessions: 0,
+      maxReadySessions: 2,
       cooldownSeconds: 60,
       memoryMb: 256,
       maxExecutionSeconds: 30,
@@ -63,6 +66,11 @@ describe('resolvePoolSettings', () => {
     expect(resolvePoolSettings({ isolation: 'none', egress: false, maxSessions: 3 }, env)).toMatchObject({ isolation: 'none', egress: false, maxSessions: 3 });
   });
 
+  it('lets maxReadySessions follow a larger readySessions when it is not set', () => {
+    expect(resolvePoolSettings({ readySessions: 40 }, {})).toMatchObject({ readySessions: 40, maxReadySessions: 40 });
+    expect(resolvePoolSettings({ readySessions: 2 }, {})).toMatchObject({ readySessions: 2, maxReadySessions: 16 });
+  });
+
   it('names the variable and the flag in errors', () => {
     const cases: [Record<string, string>, RegExp][] = [
       [{ TIDEPOOL_POOL_MAX_SESSIONS: 'lots' }, /TIDEPOOL_POOL_MAX_SESSIONS \/ --max-sessions.*"lots"/],
@@ -70,6 +78,8 @@ describe('resolvePoolSettings', () => {
       [{ TIDEPOOL_POOL_EGRESS: 'maybe' }, /TIDEPOOL_POOL_EGRESS \/ --egress.*on or off/],
       [{ TIDEPOOL_POOL_COOLDOWN_SECONDS: '0' }, /TIDEPOOL_POOL_COOLDOWN_SECONDS/],
       [{ TIDEPOOL_POOL_MAX_SESSIONS: '2', TIDEPOOL_POOL_READY_SESSIONS: '5' }, /cannot exceed maxSessions/],
+      [{ TIDEPOOL_POOL_MAX_READY_SESSIONS: '-1' }, /TIDEPOOL_POOL_MAX_READY_SESSIONS \/ --max-ready-sessions.*0 or more/],
+      [{ TIDEPOOL_POOL_READY_SESSIONS: '8', TIDEPOOL_POOL_MAX_READY_SESSIONS: '6' }, /TIDEPOOL_POOL_MAX_READY_SESSIONS.*\(6\) cannot be below readySessions \(8\)/],
     ];
     for (const [env, message] of cases) {
       let caught: unknown;

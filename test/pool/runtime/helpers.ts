@@ -4,7 +4,7 @@ import { PoolSessionManager } from '../../../src/pool/runtime/index.js';
 import type { PoolSettings } from '../../../src/pool/types.js';
 
 export function testSettings(overrides: Partial<PoolSettings> = {}): PoolSettings {
-  return {
+  const settings: Omit<PoolSettings, 'maxReadySessions'> & { maxReadySessions?: number } = {
     isolation: 'bwrap',
     containerType: 'python',
     egress: false,
@@ -20,6 +20,7 @@ export function testSettings(overrides: Partial<PoolSettings> = {}): PoolSetting
     pythonPath: '/usr/bin/python3',
     ...overrides,
   };
+  return { ...settings, maxReadySessions: settings.maxReadySessions ?? Math.max(4, settings.readySessions) };
 }
 
 export function createTestManager(overrides: Partial<PoolSettings> = {}, interruptGraceMs = 500): PoolSessionManager {

@@ -33,6 +33,30 @@ describe('pool runtime sessions (bwrap)', () => {
     expect(manager.getSession('from-ready')?.etag).toMatch(/^[0-9a-f]{16}$/);
   });
 
+  it('gives every session random state of its own, and threads and forks that work', async () => {
+    // The zygote forks without the interpreter's thread-repair callbacks; random's and numpy's reseeds still run.
+    const draw = 'import random, numpy\nf"{random.getrandbits(64)} {numpy.random.randint(0, 2**62)}"';
+    const [first, second] = await Promise.all([run(manager, 'random-a', draw), run(manager, 'random-b', draw)]);
+    expect(first.response.error).toBeNull();
+    const [randomA, numpyA] = String(first.response.result).split(' ');
+    const [randomB, numpyB] = String(second.response.result).split(' ');
+    expect(randomA).not.toBe(randomB);
+    expect(numpyA).not.toBe(numpyB);
+    const threaded = [
+      'import os, threading',
+      'seen = []',
+      'workers = [threading.Thread(target=seen.append, args=(n,)) for n in range(4)]',
+      '[w.start() for w in workers] and [w.join() for w in workers]',
+      'pid = os.fork()',
+      'if pid == 0:',
+      '    os._exit(7)',
+      'sorted(seen) == [0, 1, 2, 3] and os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 7 and threading.main_thread().is_alive()',
+    ].join('\n');
+    const outcome = await run(manager, 'random-a', threaded);
+    expect(outcome.response.error).toBeNull();
+    expect(outcome.response.result).toBe(true);
+  });
+
   it('runs calls on one session in arrival order', async () => {
     const calls = Array.from({ length: 20 }, (_, i) => run(manager, 'order', `seen = globals().setdefault('seen', [])\nseen.append(${i})\nlen(seen)`));
     const results = await Promise.all(calls);
