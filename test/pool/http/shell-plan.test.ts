@@ -29,11 +29,12 @@ describe('containerType setting', () => {
   });
 
   it('refuses an unknown kind, naming the variable and the flag', () => {
-    const run = () => resolvePoolSettings({ pythonPath: '/usr/bin/python3' }, { TIDEPOOL_POOL_CONTAINER_TYPE: 'node' });
+    const run = () => resolvePoolSettings({ pythonPath: '/usr/bin/python3' }, { TIDEPOOL_POOL_CONTAINER_TYPE: 'ruby' });
     expect(run).toThrow(ConfigurationError);
     expect(run).toThrow(/TIDEPOOL_POOL_CONTAINER_TYPE/);
     expect(run).toThrow(/--container-type/);
-    expect(run).toThrow(/python, shell/);
+    expect(run).toThrow(/python, node, shell/);
+    expect(resolvePoolSettings({ pythonPath: '/usr/bin/python3' }, { TIDEPOOL_POOL_CONTAINER_TYPE: 'Node' }).containerType).toBe('node');
   });
 });
 
