@@ -36,6 +36,13 @@ import {
 /** Every tool the server can offer; run_javascript and run_shell only where the sandbox runs their language. */
 export const MCP_TOOL_NAMES = ['run_python', 'run_javascript', 'run_shell', 'research_weather', 'chart_weather', 'upload_file', 'list_files', 'download_file'] as const;
 
+/** The code tools, one per language; each is offered only where the sandbox runs its language. */
+const CODE_TOOLS = [
+  { language: 'python', name: 'run_python', title: 'Run Python', description: `${RUN_PYTHON_DESCRIPTION} Figures come back as images.`, input: runPythonInputSchema, output: runCodeOutputSchema },
+  { language: 'javascript', name: 'run_javascript', title: 'Run JavaScript', description: RUN_JAVASCRIPT_DESCRIPTION, input: runJavaScriptInputSchema, output: runCodeOutputSchema },
+  { language: 'shell', name: 'run_shell', title: 'Run a shell command', description: RUN_SHELL_DESCRIPTION, input: runShellInputSchema, output: runShellOutputSchema },
+] as const satisfies readonly { language: Language; name: AgentToolName; [key: string]: unknown }[];
+
 export interface McpToolBinding {
   sandbox: Sandbox;
   /** This MCP session's sandbox session. */
@@ -89,45 +96,18 @@ export function registerTidepoolTools(server: McpServer, binding: McpToolBinding
   const languages = binding.languages ?? ['python'];
   const codeData = (output: AiSdkToolOutput) => ({ ...(output.data as Record<string, unknown>), imageCount: output.images.length, sandboxType: output.sandboxType });
 
-  if (languages.includes('python')) {
+  for (const tool of CODE_TOOLS) {
+    if (!languages.includes(tool.language)) continue;
     server.registerTool(
-      'run_python',
+      tool.name,
       {
-        title: 'Run Python',
-        description: `${RUN_PYTHON_DESCRIPTION} Figures come back as images.`,
-        inputSchema: runPythonInputSchema.shape,
-        outputSchema: runCodeOutputSchema.shape,
-        annotations: { title: 'Run Python', readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
+        title: tool.title,
+        description: tool.description,
+        inputSchema: tool.input.shape,
+        outputSchema: tool.output.shape,
+        annotations: { title: tool.title, readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
       },
-      agentTool('run_python', codeData),
-    );
-  }
-
-  if (languages.includes('javascript')) {
-    server.registerTool(
-      'run_javascript',
-      {
-        title: 'Run JavaScript',
-        description: RUN_JAVASCRIPT_DESCRIPTION,
-        inputSchema: runJavaScriptInputSchema.shape,
-        outputSchema: runCodeOutputSchema.shape,
-        annotations: { title: 'Run JavaScript', readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
-      },
-      agentTool('run_javascript', codeData),
-    );
-  }
-
-  if (languages.includes('shell')) {
-    server.registerTool(
-      'run_shell',
-      {
-        title: 'Run a shell command',
-        description: RUN_SHELL_DESCRIPTION,
-        inputSchema: runShellInputSchema.shape,
-        outputSchema: runShellOutputSchema.shape,
-        annotations: { title: 'Run a shell command', readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
-      },
-      agentTool('run_shell', codeData),
+      agentTool(tool.name, codeData),
     );
   }
 
