@@ -90,8 +90,11 @@ DEV_LINKS = {"fd": "/proc/self/fd", "stdin": "/proc/self/fd/0", "stdout": "/proc
 REPORT_LIMIT = 4000  # below PIPE_BUF, so a failure report arrives in one piece
 
 libc = ctypes.CDLL(None, use_errno=True)
-# close_other_fds closes descriptors below this (the sandbox's soft limit on open files).
-MAX_FD = 1024
+# close_other_fds closes every descriptor below this: the hard limit on open files, which the zygote
+# may reach (Node.js raises its soft limit to the hard one, and the zygote inherits it; with hundreds
+# of sessions it holds descriptors far above 1024). os.closerange uses close_range(2), so the size of
+# the range costs nothing.
+MAX_FD = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
 
 
 def fork_child():
@@ -665,6 +668,10 @@ class Starting:
 class Zygote:
     def __init__(self, config):
         self.config = config
+        # epoll, not select(): with hundreds of sessions the zygote's descriptors pass 1024, where
+        # select() fails (and the zygote with it). Report pipes and control lines are registered
+        # while they are open.
+        self.poller = select.epoll()
         self.children = {}  # pid of a session's PID 1 (its first process under "none") -> session id
         self.by_id = {}
         self.starting = {}  # read end of a report pipe -> Starting
@@ -703,7 +710,9 @@ class Zygote:
         kernel_sock.close()
         files_sock.close()
         self.controls[control_zygote.fileno()] = (request["id"], control_zygote)
+        self.poller.register(control_zygote.fileno(), select.EPOLLIN)
         self.starting[report_r] = Starting(request["id"], pid, go_w)
+        self.poller.register(report_r, select.EPOLLIN)
         if not request["namespaces"]:
             self.track(pid, request["id"])
             self.starting[report_r].started = True
@@ -744,6 +753,7 @@ class Zygote:
 
     def finish_report(self, fd):
         entry = self.starting.pop(fd)
+        self.poller.unregister(fd)
         os.close(fd)
         self.close_go(entry)
         if not entry.started:
@@ -788,8 +798,7 @@ class Zygote:
         except OSError:
             data = b""
         if not data:
-            del self.controls[fd]
-            sock.close()
+            self.drop_control(fd)
             return
         for at in range(0, len(data) - 4, 5):
             if data[at:at + 1] == b"X":
@@ -823,15 +832,22 @@ class Zygote:
             if session_id is None:
                 continue
             self.by_id.pop(session_id, None)
-            for fd, (owner, sock) in list(self.controls.items()):
+            for fd, (owner, _sock) in list(self.controls.items()):
                 if owner == session_id:
-                    del self.controls[fd]
-                    sock.close()
+                    self.drop_control(fd)
             send_frame(CONTROL_OUT, {"event": "exited", "id": session_id, **describe_status(status)})
+
+    def drop_control(self, fd):
+        _session_id, sock = self.controls.pop(fd)
+        self.poller.unregister(fd)
+        sock.close()
 
     def settle_ready_reports(self):
         while self.starting:
-            readable, _, _ = select.select(list(self.starting), [], [], 0)
+            waiting = select.poll()
+            for fd in self.starting:
+                waiting.register(fd, select.POLLIN)
+            readable = [fd for fd, _events in waiting.poll(0)]
             if not readable:
                 return
             for fd in readable:
@@ -881,22 +897,30 @@ class Zygote:
         signal.set_wakeup_fd(wake_w)
         signal.signal(signal.SIGCHLD, lambda *_: None)
         send_frame(CONTROL_OUT, {"event": "ready", "pid": os.getpid()})
-        while True:
-            readable, _, _ = select.select([CONTROL_IN, wake_r, *self.starting, *self.controls], [], [])
-            for fd in readable:
-                if fd in self.starting:
-                    self.on_report(fd)
-                elif fd in self.controls:
-                    self.on_control(fd)
-            if wake_r in readable:
-                os.read(wake_r, 4096)
-                self.reap()
-            if CONTROL_IN in readable:
-                request = read_frame(CONTROL_IN)
-                if request is None:
-                    self.end_all()
-                    return
-                self.handle(request)
+        self.poller.register(CONTROL_IN, select.EPOLLIN)
+        self.poller.register(wake_r, select.EPOLLIN)
+        while self.step(wake_r):
+            pass
+
+    def step(self, wake_r, timeout=None):
+        """Waits for and handles what is ready: reports, kernel ends, children that exited, one
+        request. False once the host has gone."""
+        readable = [fd for fd, _events in self.poller.poll(timeout)]
+        for fd in readable:
+            if fd in self.starting:
+                self.on_report(fd)
+            elif fd in self.controls:
+                self.on_control(fd)
+        if wake_r in readable:
+            os.read(wake_r, 4096)
+            self.reap()
+        if CONTROL_IN in readable:
+            request = read_frame(CONTROL_IN)
+            if request is None:
+                self.end_all()
+                return False
+            self.handle(request)
+        return True
 
     def end_all(self):
         """The host went away: end every session with us."""
