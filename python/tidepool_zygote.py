@@ -485,8 +485,13 @@ class Init:
         signal.signal(signal.SIGTERM, forward)
         self.reap()
         control_fd = self.control.fileno()
+        # poll, not select(): the channels were opened by the zygote, whose descriptor numbers pass
+        # 1024 when it serves hundreds of sessions.
+        waiting = select.poll()
+        for fd in (self.server.fd, wake_r, control_fd):
+            waiting.register(fd, select.POLLIN)
         while True:
-            readable, _, _ = select.select([self.server.fd, wake_r, control_fd], [], [])
+            readable = [fd for fd, _events in waiting.poll()]
             if wake_r in readable:
                 os.read(wake_r, 4096)
                 self.reap()
