@@ -82,4 +82,36 @@ while data:
       expect.objectContaining({ event: 'kernelExited', id: 's-high', signal: 'SIGKILL' }),
     ]);
   });
+
+  it("keeps a session's PID 1 serving when its channels sit above 1024, until the host closes the file channel", () => {
+    const out = zygotePython(`
+import socket, tempfile
+import tidepool_pool_files
+host_files, files = socket.socketpair()
+host_control, control = socket.socketpair()
+files = socket.socket(fileno=os.dup2(files.detach(), 1700))
+control = socket.socket(fileno=os.dup2(control.detach(), 1701))
+data_dir = tempfile.mkdtemp()
+pid = os.fork()
+if pid == 0:
+    host_files.close()
+    host_control.close()
+    init = z.Init({"namespaces": False, "dataDir": data_dir}, files, control, None)
+    init.server = tidepool_pool_files.FileServer(files, data_dir)
+    init.supervise()  # ends the process: os._exit(0) once the file channel closes
+    os._exit(3)
+# A file request answered on descriptor 1700, then the host hangs up.
+from tidepool_framing import encode_frame, read_message
+files.close()
+control.close()
+host_files.settimeout(20)
+host_files.sendall(encode_frame({"op": "list", "id": 1, "directory": ""}))
+print(sorted(read_message(lambda n: host_files.recv(n)).keys()))
+host_files.close()
+_pid, status = os.waitpid(pid, 0)
+print("exit", os.waitstatus_to_exitcode(status))`);
+    const [answerKeys, exit] = out.split('\n');
+    expect(answerKeys).toContain("'id'");
+    expect(exit).toBe('exit 0');
+  });
 });
