@@ -14,8 +14,8 @@
  * - Top-level `await` works: such a cell runs as an async function whose declarations are
  *   hoisted to globals first.
  * - `console.*` and `process.stdout/stderr.write` are captured in order, per stream; output of
- *   child processes that inherit the kernel's descriptors 1 and 2 is read from pipes when the
- *   host gives them (the pool does).
+ *   child processes that inherit the kernel's descriptors 1 and 2 is read from the in-memory files
+ *   behind them when the host gives them (the pool does; see ChildOutput).
  * - An interrupt (SIGINT, the host's timeout) stops a synchronous loop (vm breakOnSigint) or
  *   abandons a pending `await`, and the kernel answers; a cell that blocks the event loop
  *   outside the interruptible part is ended by the host, like a Python cell that ignores it.
@@ -365,8 +365,7 @@ class Kernel {
           // Not even a failure could be sent (user code broke what sending uses): the host sees the exit at once.
           .catch(() => process.exit(70));
       },
-      (error) => {
-        process.emit('tidepoolProtocolError', error);
+      () => {
         this.socket.destroy();
         // Whatever a cell left running (a server, a timer) must not keep a kernel without a host alive.
         process.exit(2);

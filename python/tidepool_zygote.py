@@ -539,9 +539,10 @@ def run_kernel(request, kernel_sock, data_dir, report_fd):
 # and of its parser (acorn), read when the zygote starts (sessions cannot see the pool directory).
 NODE_KERNEL = None
 
-# What `node -e` runs (in a block, so that its names never become globals of user code): loads acorn and the kernel from the in-memory files on the descriptors it is
-# given (CommonJS-style, nothing on disk), then serves. Arguments: socket fd, acorn fd, kernel fd,
-# the in-memory files behind stdout and stderr, data directory, "1" to end leftover processes after each cell.
+# What `node -e` runs (in a block, so that its names never become globals of user code): loads
+# acorn and the kernel from the in-memory files on the descriptors it is given (CommonJS-style,
+# nothing on disk), then serves. Arguments: socket fd, acorn fd, kernel fd, the in-memory files
+# behind stdout and stderr, data directory, "1" to end leftover processes after each cell.
 NODE_BOOTSTRAP = (
     "{const fs=require('fs'),vm=require('vm');const a=process.argv.slice(1);"
     "const load=(fd,name)=>{const m={exports:{}};const s=fs.readFileSync(+fd,'utf8');fs.closeSync(+fd);"
@@ -849,10 +850,8 @@ class Zygote:
 
     def settle_ready_reports(self):
         while self.starting:
-            waiting = select.poll()
-            for fd in self.starting:
-                waiting.register(fd, select.POLLIN)
-            readable = [fd for fd, _events in waiting.poll(0)]
+            # The poller is level-triggered: what this leaves (control lines, requests) step() still sees.
+            readable = [fd for fd, _events in self.poller.poll(0) if fd in self.starting]
             if not readable:
                 return
             for fd in readable:

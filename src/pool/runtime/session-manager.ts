@@ -194,12 +194,12 @@ export class PoolSessionManager implements SessionManager {
   metadata(): Promise<PoolMetadata> {
     this.#metadata ??= (async () => {
       await this.start();
+      // Sessions of a NodeLTS pool run the server's own Node.js; its built-in modules are what they have.
+      if (this.#settings.containerType === 'node') return { runtimes: [{ name: 'node', version: process.versions.node }], preInstalledPackages: [] };
       const zygote = await this.#ensureZygote();
       const { python, packages } = await zygote.metadata();
       const runtimes = [{ name: 'python', version: python }];
       if (this.#settings.containerType === 'shell') runtimes.unshift({ name: 'bash', version: await bashVersion() });
-      // Sessions of a NodeLTS pool run the server's own Node.js; its built-in modules are what they have.
-      if (this.#settings.containerType === 'node') return { runtimes: [{ name: 'node', version: process.versions.node }], preInstalledPackages: [] };
       return { runtimes, preInstalledPackages: packages };
     })();
     this.#metadata.catch(() => {
