@@ -182,6 +182,21 @@ json.dumps({"alive": [pid for pid in h4_spinners if alive(pid)]})
     });
   }, 180_000);
 
+  it('user code and the processes it starts run as batch work, so their wakeups never preempt the server', async () => {
+    await guarded(ctx, async () => {
+      const policies = await ctx.probe<{ kernel: number; child: number; batch: number }>(
+        ctx.id('sched'),
+        cell(String.raw`
+import subprocess
+child = subprocess.run([sys.executable, "-c", "import os; print(os.sched_getscheduler(0))"], capture_output=True, text=True, check=True)
+json.dumps({"kernel": os.sched_getscheduler(0), "child": int(child.stdout), "batch": os.SCHED_BATCH})
+`),
+      );
+      expect(policies.kernel).toBe(policies.batch);
+      expect(policies.child).toBe(policies.batch);
+    });
+  }, 120_000);
+
   it('M6: with 3000 idle connections open from one client, /healthz from another client on a new connection answers within 1 s', async () => {
     // The flood comes from 127.0.0.1; the probes are another client (127.0.0.2), as a load
     // balancer would be, so a limit per client address is allowed to turn the flood away.
