@@ -7,7 +7,9 @@ import type { NodeDrain } from './drain.js';
 import type { Authenticator } from './auth.js';
 import type { ExecutionStore } from './execution-store.js';
 import type { ExecutionResultFormat } from './http-settings.js';
+import { InProcessRequest } from './in-process.js';
 import type { LegacyUsageLog } from './legacy-usage-log.js';
+import { recordFacts } from './response-facts.js';
 import type { PoolMetrics } from './metrics.js';
 
 export interface PoolAppDeps {
@@ -57,23 +59,6 @@ export interface PoolVariables {
 export type PoolEnv = { Variables: PoolVariables };
 export type PoolContext = Context<PoolEnv>;
 
-/** What the request log needs of a response built by sendJson, known without reading its headers back. */
-export interface ResponseFacts {
-  bytesOut: number;
-}
-
-const responseFacts = new WeakMap<Response, ResponseFacts>();
-
-/**
- * The facts of a response sendJson built (its x-ms-request-id is already set), or undefined for any
- * other response. Reading a response's headers turns the plain header object the HTTP adapter
- * writes directly into a Headers instance it has to convert back: per request, that costs more
- * than the route's own work.
- */
-export function factsOf(response: Response): ResponseFacts | undefined {
-  return responseFacts.get(response);
-}
-
 /** JSON with an explicit Content-Length, so logs and the audit log can count bytes out. */
 export function sendJson(c: PoolContext, status: number, body: unknown, headers: Record<string, string> = {}): Response {
   const text = JSON.stringify(body);
@@ -89,7 +74,7 @@ export function sendJson(c: PoolContext, status: number, body: unknown, headers:
       ...headers,
     },
   });
-  if (traceId !== undefined) responseFacts.set(response, { bytesOut });
+  if (traceId !== undefined) recordFacts(response, { bytesOut, text });
   return response;
 }
 
@@ -116,9 +101,10 @@ function originOf(url: string): string {
 }
 
 /**
- * True when the request arrived on a socket through @hono/node-server, whose HTTP parser ends a
- * body at its declared Content-Length; false for in-process `app.fetch()` calls.
+ * True when the body can be no longer than its declared Content-Length: it arrived on a socket
+ * through @hono/node-server, whose HTTP parser ends a body there, or from an in-process caller that
+ * handed it over whole. False for other `app.fetch()` callers, whose body is a stream of any length.
  */
-export function arrivedOnSocket(c: PoolContext): boolean {
-  return (c.env as { incoming?: unknown } | undefined)?.incoming !== undefined;
+export function bodyLengthEnforced(c: PoolContext): boolean {
+  return (c.env as { incoming?: unknown } | undefined)?.incoming !== undefined || c.req.raw instanceof InProcessRequest;
 }

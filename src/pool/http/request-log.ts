@@ -4,7 +4,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
-import { factsOf, type PoolAppDeps, type PoolEnv } from './context.js';
+import type { PoolAppDeps, PoolEnv } from './context.js';
+import { factsOf } from './response-facts.js';
 import { normalisePoolPath, rawPathOf } from './paths.js';
 
 export function requestLog(deps: PoolAppDeps): MiddlewareHandler<PoolEnv> {

@@ -22,6 +22,7 @@ import { createAuthenticator } from './auth.js';
 import { limitConnections, type ConnectionRejection } from './connection-limits.js';
 import { NodeDrain, type DrainOutcome } from './drain.js';
 import { ExecutionStore } from './execution-store.js';
+import { exchangeInProcess, type InProcessRequestInit, type InProcessResponse } from './in-process.js';
 import type { PoolHttpOptions } from './http-settings.js';
 import { PoolMetrics } from './metrics.js';
 import { loadServerTls, trustHint, type ServerTls } from './tls.js';
@@ -69,6 +70,11 @@ export interface RunningPoolServer {
   drain(timeoutMs: number): Promise<DrainOutcome>;
   /** The pool's HTTP app as a fetch handler: in-process callers reach it with no socket in between. */
   fetch(request: Request): Promise<Response>;
+  /**
+   * One request to the app from this process, with a whole (non-streamed) body: what `fetch` does,
+   * without building a platform Request and Response around it (see in-process.ts).
+   */
+  exchange(url: string, request: InProcessRequestInit): Promise<InProcessResponse>;
   /** Stops listening and ends every kernel. */
   close(): Promise<void>;
 }
@@ -177,6 +183,7 @@ export async function startPoolServer(options: PoolServerOptions = {}): Promise<
       return outcome;
     },
     fetch: async (request) => app.fetch(request),
+    exchange: (url, request) => exchangeInProcess(app.fetch, url, request),
     close: () => {
       closing ??= (async () => {
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));

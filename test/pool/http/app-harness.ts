@@ -19,6 +19,8 @@ export const V25 = 'api-version=2025-02-02-preview';
 
 export interface Harness {
   request(path: string, init?: RequestInit): Promise<Response>;
+  /** The app's own fetch handler, as `startPoolServer` hands it to in-process callers. */
+  fetch(request: Request): Response | Promise<Response>;
   json(path: string, body: unknown, init?: RequestInit): Promise<Response>;
   manager: SessionManager;
   deps: PoolAppDeps;
@@ -62,6 +64,7 @@ export async function createHarness(
   const request = (path: string, init?: RequestInit) => Promise.resolve(app.request(path, init));
   return {
     request,
+    fetch: (request) => app.fetch(request),
     json: (path, body, init) =>
       request(path, { method: 'POST', ...init, headers: { 'content-type': 'application/json', ...init?.headers }, body: JSON.stringify(body) }),
     manager,

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Hono } from 'hono';
 import type { KernelResponse } from '../../../kernel/types.js';
 import { DEFAULT_POOL_SERVER_LIMITS } from '../../settings.js';
-import { arrivedOnSocket, executionUrl, sendJson, type PoolAppDeps, type PoolContext, type PoolEnv } from '../context.js';
+import { bodyLengthEnforced, executionUrl, sendJson, type PoolAppDeps, type PoolContext, type PoolEnv } from '../context.js';
 import { PoolApiError, toApiError, validationError } from '../errors.js';
 import { wireExecution, type WireExecution } from '../execution-format.js';
 import { planExecution, type ExecutionPlan } from '../execution-plan.js';
@@ -25,7 +25,7 @@ export function registerExecutionRoutes(app: Hono<PoolEnv>, deps: PoolAppDeps): 
     c.set('operation', 'code/execute');
     requireApiVersion(c.req.url);
     const identifier = session(c);
-    const body = await readJsonBody(c.req.raw, MAX_EXECUTION_BODY_BYTES, arrivedOnSocket(c));
+    const body = await readJsonBody(c.req.raw, MAX_EXECUTION_BODY_BYTES, bodyLengthEnforced(c));
     const plan = planExecution(parseExecutionFields(gen1Fields(body), '"properties"'), deps.settings, 1);
     if (deps.auditIncludeContent) c.set('code', plan.code);
     const outcome = await runExecution(deps, identifier, plan, c.req.raw.signal);
@@ -39,7 +39,7 @@ export function registerExecutionRoutes(app: Hono<PoolEnv>, deps: PoolAppDeps): 
     if (deps.settings.containerType === 'shell') return runShellExecution(c, deps);
     const { version } = requireApiVersion(c.req.url);
     const identifier = session(c);
-    const body = await readJsonBody(c.req.raw, MAX_EXECUTION_BODY_BYTES, arrivedOnSocket(c));
+    const body = await readJsonBody(c.req.raw, MAX_EXECUTION_BODY_BYTES, bodyLengthEnforced(c));
     const plan = planExecution(parseExecutionFields(body, 'the request body'), deps.settings, 2);
     if (deps.auditIncludeContent) c.set('code', plan.code);
     const id = executionId(c, deps);

@@ -8,7 +8,7 @@
  * `--legacy-api off` refuses them with 404 LegacyApiNotSupported.
  */
 import type { Hono } from 'hono';
-import { arrivedOnSocket, sendJson, type PoolAppDeps, type PoolContext, type PoolEnv } from '../context.js';
+import { bodyLengthEnforced, sendJson, type PoolAppDeps, type PoolContext, type PoolEnv } from '../context.js';
 import { PoolApiError, validationError } from '../errors.js';
 import { planExecution } from '../execution-plan.js';
 import { runExecution } from '../execution-run.js';
@@ -43,7 +43,7 @@ export function registerLegacyRoutes(app: Hono<PoolEnv>, deps: PoolAppDeps): voi
   app.post('/python/execute', async (c) => {
     c.set('operation', 'legacy/execute');
     optionalApiVersion(c.req.url);
-    const body = await readJsonBody(c.req.raw, MAX_EXECUTION_BODY_BYTES, arrivedOnSocket(c));
+    const body = await readJsonBody(c.req.raw, MAX_EXECUTION_BODY_BYTES, bodyLengthEnforced(c));
     const fields = parseExecutionFields(gen1Fields(body), '"properties"');
     const identifier = session(c, fields);
     const plan = planExecution(fields, deps.settings, 1);

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { ShellResponse } from '../../../kernel/types.js';
 import { DEFAULT_POOL_SERVER_LIMITS } from '../../settings.js';
 import type { PoolAppDeps, PoolContext } from '../context.js';
-import { sendJson } from '../context.js';
+import { bodyLengthEnforced, sendJson } from '../context.js';
 import { validationError } from '../errors.js';
 import { headBytes, textBytes } from '../execution-format.js';
 import { planShellExecution, type ShellPlan } from '../shell-plan.js';
@@ -25,7 +25,7 @@ export async function runShellExecution(c: PoolContext, deps: PoolAppDeps): Prom
   requireApiVersion(c.req.url);
   const identifier = requireIdentifier(c.req.url);
   c.set('identifier', identifier);
-  const body = await readJsonBody(c.req.raw, MAX_SHELL_BODY_BYTES);
+  const body = await readJsonBody(c.req.raw, MAX_SHELL_BODY_BYTES, bodyLengthEnforced(c));
   const plan = planShellExecution(parseExecutionFields(body, 'the request body'), deps.settings);
   if (deps.auditIncludeContent) c.set('code', plan.request.command ?? JSON.stringify(plan.request.argv));
   const id = operationId(c);

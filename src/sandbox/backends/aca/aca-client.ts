@@ -15,7 +15,7 @@ import { validateIdentifier } from './identifier.js';
 import { resolveAcaConnection, type AcaConnectionOptions, type ResolvedAcaConnection } from './settings.js';
 import { CredentialTokenProvider, StaticTokenProvider, type TokenProvider } from './token-provider.js';
 import { splitTraceback, unparsedFailure } from './traceback.js';
-import { AcaTransport, type AcaHttpClient } from './transport.js';
+import { AcaTransport, type AcaHttpClient, type HttpExchange } from './transport.js';
 import type { RetryBounds } from './retry-policy.js';
 import { createGen1Wire } from './wire-gen1.js';
 import { createGen2Wire } from './wire-gen2.js';
@@ -27,6 +27,8 @@ export const DEFAULT_EXECUTION_GRACE_MS = 15_000;
 export interface AcaClientOptions extends AcaConnectionOptions {
   /** Replaces the HTTP client (tests; the embedded pool's in-process handler); default undici on keep-alive agents. */
   fetch?: typeof fetch;
+  /** Sends every request without a multipart body, instead of `fetch` (the embedded pool's in-process app). */
+  exchange?: HttpExchange;
   /**
    * What sends the requests when `fetch` is not given: `undici` (default; keep-alive agents, cheapest
    * per request) or `node` (Node's built-in http/https, nothing to load: for short-lived processes).
@@ -70,6 +72,7 @@ export class AcaClient {
       tokens: this.#tokens,
       auth: connection.auth,
       fetch: options.fetch,
+      exchange: options.exchange,
       httpClient: options.httpClient,
       retry: options.retry,
       requestTimeoutMs: options.requestTimeoutMs,

@@ -5,7 +5,7 @@
  * Requests go through undici's `request` on keep-alive agents shared by every client in the
  * process: no TCP (or TLS) set-up per call and none of the stream and header objects the WHATWG
  * `fetch` builds for each request, which cost more than a warm pool cell itself. An injected
- * `fetch` (tests, or the embedded pool's own app handler, which needs no socket at all) replaces it.
+ * `exchange` (the embedded pool's own app, called in process) or `fetch` (tests) replaces it.
  * A process that sends only a few requests (a CLI command) can ask for Node's own http instead
  * (`httpClient: 'node'`), which costs nothing to load.
  */
@@ -31,12 +31,23 @@ export type AcaHttpClient = 'undici' | 'node';
 
 const USER_AGENT = `tidepool/0.1.0 (Language=TypeScript; node.js/${process.version})`;
 
+/**
+ * Sends one request whose body is whole (JSON or none) and reads the whole answer: the embedded
+ * pool's app called in process. Multipart uploads still go through `fetch`.
+ */
+export type HttpExchange = (
+  url: string,
+  request: { method: string; headers: Record<string, string>; body?: string; signal: AbortSignal },
+) => Promise<{ status: number; header(name: string): string | null; bytes: Uint8Array }>;
+
 export interface AcaTransportOptions {
   endpoint: string;
   apiVersion: string;
   /** Where bearer tokens come from; absent, requests carry no Authorization header (a keyless local pool). */
   tokens?: TokenProvider;
   fetch?: typeof fetch;
+  /** Sends requests without a multipart body instead of `fetch` or the HTTP client. */
+  exchange?: HttpExchange;
   /** Default `undici`; see AcaHttpClient. An injected `fetch` wins over either. */
   httpClient?: AcaHttpClient;
   retry?: Partial<RetryBounds>;
@@ -211,7 +222,12 @@ export class AcaTransport {
 
   async #exchange(request: AcaRequest, url: string, headers: Record<string, string>, body: string | FormData | undefined, signal: AbortSignal): Promise<AcaResponse> {
     // `typeof`, not `instanceof FormData`: merely reading the global FormData loads Node's own undici (~20 ms).
-    if (this.#fetch || typeof body === 'object') {
+    const multipart = typeof body === 'object';
+    if (this.options.exchange && !multipart) {
+      const response = await this.options.exchange(url, { method: request.method, headers, body, signal });
+      return { status: response.status, headers: { get: (name) => response.header(name) }, url, bytes: response.bytes };
+    }
+    if (this.#fetch || multipart) {
       // A multipart upload is rare and large: the platform fetch's form encoder (it knows the
       // platform's FormData) is worth its per-request cost.
       const send = this.#fetch ?? globalThis.fetch;

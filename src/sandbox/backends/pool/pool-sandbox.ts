@@ -103,8 +103,17 @@ export function createPoolSandbox(options: PoolSandboxOptions = {}): RemoteSandb
         { cause: error },
       );
     }
+    // JSON requests skip the platform Request and Response (in-process.ts); uploads use them.
     const inProcess = (input: string | URL | Request, init?: RequestInit) => server.fetch(new Request(input, init));
-    const client = new AcaClient({ ...options.client, poolManagementEndpoint: server.url, accessToken: apiKey, apiVersion: api.version, env: {}, fetch: inProcess as typeof fetch });
+    const client = new AcaClient({
+      ...options.client,
+      poolManagementEndpoint: server.url,
+      accessToken: apiKey,
+      apiVersion: api.version,
+      env: {},
+      fetch: inProcess as typeof fetch,
+      exchange: (url, request) => server.exchange(url, request),
+    });
     return { server, client };
   };
 
