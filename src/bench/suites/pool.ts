@@ -7,7 +7,7 @@
 import type { PoolSessionManager } from '../../pool/runtime/index.js';
 import { createPoolSandbox } from '../../sandbox/backends/pool/index.js';
 import { percentile, Repetitions, round, sample, summarise } from '../stats.js';
-import { driveLoad, execute, startBenchPool, waitForReady } from '../support/pool-client.js';
+import { driveLoad, execute, executor, startBenchPool, waitForReady } from '../support/pool-client.js';
 import { pssMb, sessionHostPids, ussMb } from '../support/process-memory.js';
 import type { BenchContext, BenchSuite, Metrics } from '../types.js';
 
@@ -28,14 +28,15 @@ export const poolSuite: BenchSuite = {
     const bootMs = performance.now() - bootStarted;
     const metrics: Metrics = {};
     try {
-      await execute(server, 'warm');
-      await sample(200, () => execute(server, 'warm'));
+      const warmCell = executor(server, 'warm');
+      await warmCell();
+      await sample(200, warmCell);
       const throughputIds = Array.from({ length: THROUGHPUT_SESSIONS }, (_, i) => `tp-${i}`);
       await Promise.all(throughputIds.map((id) => execute(server, id)));
       const manager = server.sessionManager as PoolSessionManager;
       for (let rep = 1; rep <= context.repetitions; rep++) {
         context.log(`pool: repetition ${rep}/${context.repetitions}: ${WARM_CELLS} warm cells, ${NEW_SESSIONS} new identifiers, ${THROUGHPUT_SECONDS} s of throughput, one idle session's memory`);
-        const warm = await sample(WARM_CELLS, () => execute(server, 'warm'), 20);
+        const warm = await sample(WARM_CELLS, warmCell, 20);
         warmSamples.push(...warm);
         reps.add('warm_p50', percentile(warm, 50));
         reps.add('warm_p99', percentile(warm, 99));

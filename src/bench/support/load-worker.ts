@@ -5,7 +5,7 @@
  * closed loop (a request, its answer, the next request) until the deadline.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { postJson } from './http-client.js';
+import { jsonPoster } from './http-client.js';
 
 export interface LoadJob {
   urls: string[];
@@ -29,8 +29,9 @@ async function run(job: LoadJob): Promise<LoadResult> {
   const until = started + job.seconds * 1000;
   await Promise.all(
     job.urls.map(async (url) => {
+      const post = jsonPoster(url, payload);
       while (performance.now() < until) {
-        const response = await postJson(url, payload);
+        const response = await post();
         const status = (response.body as { properties?: { status?: string } }).properties?.status;
         if (response.status === 200 && status === 'Success') done++;
         else {

@@ -1,7 +1,7 @@
 /** What the pool suites share: starting a bench pool and timing ACA gen-1 `code/execute` against it. */
 import { Worker } from 'node:worker_threads';
 import { startPoolServer, type PoolContainerType, type RunningPoolServer } from '../../pool/index.js';
-import { postJson } from './http-client.js';
+import { jsonPoster } from './http-client.js';
 import type { LoadJob, LoadResult } from './load-worker.js';
 
 const API = 'api-version=2024-02-02-preview';
@@ -10,11 +10,19 @@ export function executeUrl(server: RunningPoolServer, identifier: string): strin
   return `${server.url}/code/execute?${API}&identifier=${encodeURIComponent(identifier)}`;
 }
 
+/** The gen-1 request that runs `code`, built once: each call sends it and throws unless it succeeded. */
+export function executor(server: RunningPoolServer, identifier: string, code = '1'): () => Promise<void> {
+  const post = jsonPoster(executeUrl(server, identifier), { properties: { codeInputType: 'inline', executionType: 'synchronous', code } });
+  return async () => {
+    const response = await post();
+    const body = response.body as { properties?: { status?: string } };
+    if (response.status !== 200 || body.properties?.status !== 'Success') throw new Error(`pool execute failed: HTTP ${response.status} ${JSON.stringify(body).slice(0, 300)}`);
+  };
+}
+
 /** Runs `code` in session `identifier` over HTTP; throws unless it succeeded. */
-export async function execute(server: RunningPoolServer, identifier: string, code = '1'): Promise<void> {
-  const response = await postJson(executeUrl(server, identifier), { properties: { codeInputType: 'inline', executionType: 'synchronous', code } });
-  const body = response.body as { properties?: { status?: string } };
-  if (response.status !== 200 || body.properties?.status !== 'Success') throw new Error(`pool execute failed: HTTP ${response.status} ${JSON.stringify(body).slice(0, 300)}`);
+export function execute(server: RunningPoolServer, identifier: string, code = '1'): Promise<void> {
+  return executor(server, identifier, code)();
 }
 
 /** Waits (polling) until the pool holds `count` ready sessions. */
