@@ -632,8 +632,12 @@ def run_as_batch_work():
     throughput over 32 sessions). A batch task never preempts on wakeup; it still gets its fair
     share of CPU, and a lone cell still runs at once on an idle core. Not a limit: user code may
     switch back to the default policy; what bounds a session's CPU is its cgroup's share and
-    RLIMIT_CPU."""
-    os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
+    RLIMIT_CPU. Where the host refuses the call (a container runtime's own seccomp profile), the
+    session runs under the default policy, only slower under load."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
+    except OSError:
+        pass
 
 
 def apply_limits(request):
