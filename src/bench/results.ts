@@ -1,8 +1,9 @@
 /**
- * Writes bench/results/latest.json (plus a dated copy): the machine (CPU model, load average at
- * the start and end of the run and of each suite), every metric with its spread and pass/fail,
- * and lists of the targets met and missed.
+ * Writes bench/results/latest.json (plus a dated copy): the machine (CPU model, how idle CPUs wait,
+ * load average at the start and end of the run and of each suite), every metric with its spread and
+ * pass/fail, and lists of the targets met and missed.
  */
+import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,6 +17,25 @@ export function passes(metric: Metric): boolean | undefined {
 /** 1-, 5- and 15-minute load averages, rounded. */
 export function loadAverage(): number[] {
   return os.loadavg().map((value) => Math.round(value * 100) / 100);
+}
+
+/**
+ * How an idle CPU waits for work, where Linux says: the cpuidle driver and, in a virtual machine
+ * with the haltpoll driver, how long an idle vCPU polls before it halts. Waking a halted vCPU costs
+ * tens of microseconds, and a warm cell wakes the kernel's CPU and then the server's, so two
+ * machines with the same CPU model can differ by that much per cell.
+ */
+export function cpuIdle(): { driver?: string; guestHaltPollNs?: number } {
+  const read = (file: string) => {
+    try {
+      return readFileSync(file, 'utf8').trim();
+    } catch {
+      return undefined;
+    }
+  };
+  const driver = read('/sys/devices/system/cpu/cpuidle/current_driver');
+  const haltPoll = read('/sys/module/haltpoll/parameters/guest_halt_poll_ns');
+  return { ...(driver !== undefined && { driver }), ...(haltPoll !== undefined && { guestHaltPollNs: Number(haltPoll) }) };
 }
 
 export interface SuiteRecord {
@@ -48,6 +68,7 @@ export async function writeResults(directory: string, metrics: Metrics, run: Run
       cpus: os.cpus().length,
       cpuModel: os.cpus()[0]?.model ?? 'unknown',
       memoryGb: Math.round(os.totalmem() / 2 ** 30),
+      cpuIdle: cpuIdle(),
       node: process.version,
       loadAverage: { atStart: run.loadAverageAtStart, atEnd: loadAverage() },
     },

@@ -71,6 +71,12 @@ describe('latest.json', () => {
     expect(document.machine.loadAverage.atStart).toEqual([0.5, 0.4, 0.3]);
     expect(document.machine.loadAverage.atEnd).toHaveLength(3);
     expect(typeof document.machine.cpuModel).toBe('string');
+    // What Linux says of idle CPUs here, exactly as /sys has it (nothing where it says nothing).
+    const sys = (file: string) => readFile(file, 'utf8').then((text) => text.trim(), () => undefined);
+    const driver = await sys('/sys/devices/system/cpu/cpuidle/current_driver');
+    const haltPoll = await sys('/sys/module/haltpoll/parameters/guest_halt_poll_ns');
+    expect(document.machine.cpuIdle.driver).toBe(driver);
+    expect(document.machine.cpuIdle.guestHaltPollNs).toBe(haltPoll === undefined ? undefined : Number(haltPoll));
     expect(document.run.suites.x.durationSeconds).toBe(3);
   });
 });
