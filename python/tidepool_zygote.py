@@ -1070,6 +1070,10 @@ def main():
             sys.stderr.write(f"[zygote] preload failed:\n{traceback.format_exc()}")
     precompile_programs()
     gc.collect()
+    # Last: whatever runs after this allocates from fresh pools, and so will every session.
+    import tidepool_pymalloc
+
+    tidepool_pymalloc.fill_partly_used_pools()
     gc.freeze()
     Zygote(config).run()
 
