@@ -97,7 +97,7 @@ libc = ctypes.CDLL(None, use_errno=True)
 MAX_FD = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
 
 
-def fork_child():
+def fork_child(runs_user_code):
     """os.fork() for the zygote and a session's setup process and PID 1, which fork while they
     run a single thread, without the interpreter's callbacks that only repair another thread's
     state (threading's and logging's).
@@ -105,8 +105,12 @@ def fork_child():
     Those callbacks run Python over the shared heap in every child: ~0.5 ms of CPU and ~0.9 MB of
     pages copied from the zygote per fork, three forks per session. With one thread no lock can be
     held and no other thread's state is left behind, so they have nothing to repair. Every other
-    callback registered (random's reseed, matplotlib's font cache) still runs in the child; a
-    process with more threads forks with os.fork(). Unlike os.fork(), this does not clear signals
+    callback registered (random's and numpy's reseed, matplotlib's font cache) runs in a child
+    that `runs_user_code` (a kernel) and in no other: a setup process or PID 1 never draws a
+    random number nor renders text, and the reseeds alone copied ~0.1 MB of pages in each. A
+    kernel forked from PID 1 starts from the zygote's state all the same, so the callbacks it
+    runs leave it as fresh as if every fork had run them. A process with more threads forks with
+    os.fork(). Unlike os.fork(), this does not clear signals
     the parent received but had not yet handled: the child may run the parent's handler for one
     once, before it resets them; those of the zygote and PID 1 only wake their loops or signal a
     kernel that, in the child, is not set."""
@@ -116,7 +120,7 @@ def fork_child():
     if pid < 0:
         errno = ctypes.get_errno()
         raise OSError(errno, f"fork: {os.strerror(errno)}")
-    if pid == 0:
+    if pid == 0 and runs_user_code:
         # logging registers its callback when it is first imported (by the preload), hence looked up here.
         thread_repair = (threading._after_fork, getattr(sys.modules.get("logging"), "_after_at_fork_child_reinit_locks", None))
         for callback in AFTER_FORK_IN_CHILD:
@@ -237,7 +241,7 @@ def set_up_session(request, kernel_sock, files_sock, control, report_fd, go_fd):
         leave_zygote()
         die_with_parent()
         enter_namespaces(request, report_fd, go_fd)
-        init_pid = fork_child()
+        init_pid = fork_child(runs_user_code=False)
         if init_pid == 0:
             run_init(request, kernel_sock, files_sock, control, report_fd)
         os.write(report_fd, b"P" + struct.pack(">I", init_pid))
@@ -401,7 +405,7 @@ class Init:
         self.server = None
 
     def start_kernel(self, kernel_sock, report_fd=None):
-        pid = fork_child()
+        pid = fork_child(runs_user_code=True)
         if pid == 0:
             # A restarted kernel is forked from the running loop: leave its signal handling behind.
             signal.set_wakeup_fd(-1)
@@ -700,7 +704,7 @@ class Zygote:
         go_r, go_w = os.pipe()
         # The zygote's line to the session's PID 1: kernel ends reported up, fresh kernel sockets sent down.
         control_zygote, control_init = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        pid = fork_child()
+        pid = fork_child(runs_user_code=False)
         if pid == 0:
             with child_exits(report_w, f"session {request['id']} could not start", EXIT_SESSION_PROCESS):
                 os.close(report_r)
