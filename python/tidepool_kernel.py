@@ -120,8 +120,12 @@ class _Stream:
         data, dropped = bytes(self.buffer), self.dropped
         self.buffer.clear()
         self.dropped = 0
-        # Drop a multi-byte character cut in half by the limit instead of emitting garbage.
-        text = codecs.getincrementaldecoder("utf-8")("replace").decode(data, final=dropped == 0)
+        # Drop a multi-byte character cut in half by the limit instead of emitting garbage. Whole
+        # output (the usual case) decodes as the incremental decoder would, without making one.
+        if dropped:
+            text = codecs.getincrementaldecoder("utf-8")("replace").decode(data, final=False)
+        else:
+            text = data.decode("utf-8", "replace")
         if dropped:
             text += f"\n[output truncated: {dropped} more bytes]\n"
         return text
@@ -508,9 +512,11 @@ class Kernel:
         images = []
         # Only look if the cell used pyplot: importing matplotlib here would cost ~0.5 s.
         pyplot = sys.modules.get("matplotlib.pyplot")
-        if pyplot is not None:
+        numbers = pyplot.get_fignums() if pyplot is not None else []
+        # With no figure open there is nothing to close: most cells skip pyplot.close() altogether.
+        if numbers:
             try:
-                for number in pyplot.get_fignums():
+                for number in numbers:
                     figure = pyplot.figure(number)
                     if any(figure is seen for seen in shown):
                         continue
