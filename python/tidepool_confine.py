@@ -53,8 +53,6 @@ DENIED_CALLS = (
 )
 
 libc = ctypes.CDLL(None, use_errno=True)
-# Looked up now, in the zygote: CDLL makes a function's object on first use (see tidepool_zygote).
-libc.prctl, libc.syscall  # noqa: B018
 
 
 def _check(result, what):

@@ -90,10 +90,6 @@ DEV_LINKS = {"fd": "/proc/self/fd", "stdin": "/proc/self/fd/0", "stdout": "/proc
 REPORT_LIMIT = 4000  # below PIPE_BUF, so a failure report arrives in one piece
 
 libc = ctypes.CDLL(None, use_errno=True)
-# CDLL makes a function's object when it is first used and keeps it in its own dict: looked up here,
-# sessions use the zygote's instead of each allocating them and growing that dict.
-for _function in ("fork", "mount", "prctl", "sethostname", "syscall", "unshare"):
-    getattr(libc, _function)
 # close_other_fds closes every descriptor below this: the hard limit on open files, which the zygote
 # may reach (Node.js raises its soft limit to the hard one, and the zygote inherits it; with hundreds
 # of sessions it holds descriptors far above 1024). os.closerange uses close_range(2), so the size of
