@@ -107,7 +107,7 @@ def fork_child(runs_user_code):
     held and no other thread's state is left behind, so they have nothing to repair. Every other
     callback registered (random's and numpy's reseed, matplotlib's font cache) runs in a child
     that `runs_user_code` (a kernel) and in no other: a setup process or PID 1 never draws a
-    random number nor renders text, and the reseeds alone copied ~0.1 MB of pages in each. A
+    random number nor renders text, and the callbacks copied ~0.06 MB of pages in each. A
     kernel forked from PID 1 starts from the zygote's state all the same, so the callbacks it
     runs leave it as fresh as if every fork had run them. A process with more threads forks with
     os.fork(). Unlike os.fork(), this does not clear signals
@@ -972,8 +972,8 @@ def preload():
 
     def reseed_numpy():
         """Gives numpy's global RandomState 623 fresh words of the system's entropy, as
-        numpy.random.seed() would through a SeedSequence, whose arrays and ufuncs copied ~0.35 MB
-        of the zygote's pages in every kernel; setting the state copies ~0.1 MB."""
+        numpy.random.seed() would through a SeedSequence, whose arrays and ufuncs copied ~0.25 MB
+        more of the zygote's pages in every kernel than setting the state does."""
         key = numpy.frombuffer(MT19937_FIRST_WORD + os.urandom(623 * 4), dtype=numpy.uint32)
         numpy.random.set_state(("MT19937", key, 624, 0, 0.0))
 
