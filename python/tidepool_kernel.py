@@ -45,6 +45,7 @@ The same file runs as a plain subprocess (the Local sandbox) and inside the sess
 isolation, where a zygote imports it once and calls serve() in each forked session.
 """
 
+import _signal
 import _thread
 import ast
 import base64
@@ -266,7 +267,8 @@ class Kernel:
         self.stdout = io.TextIOWrapper(open(1, "wb", closefd=False), encoding="utf-8", errors="backslashreplace", line_buffering=True)
         self.stderr = io.TextIOWrapper(open(2, "wb", closefd=False), encoding="utf-8", errors="backslashreplace", line_buffering=True)
         sys.stdin = open(os.devnull, "r")
-        signal.signal(signal.SIGINT, self._on_interrupt)
+        # _signal, the C module under signal: signal.signal() would run enum's Python (see the zygote).
+        _signal.signal(signal.SIGINT, self._on_interrupt)
 
     def _on_interrupt(self, _signum, _frame):
         # Only a running cell is interrupted; a signal racing with the end of a cell is ignored.

@@ -52,6 +52,7 @@ def _recording_register_at_fork(**callbacks):
 os.register_at_fork = _recording_register_at_fork
 
 # Imported here, not in the kernel: an import after the fork dirties ~0.5 MB of shared pages per session.
+import _signal  # noqa: E402
 import resource  # noqa: E402
 import select  # noqa: E402
 import signal  # noqa: E402
@@ -224,13 +225,21 @@ def child_exits(report_fd, what, status):
 # --- the session: a short-lived setup process, then PID 1 (init + file server) and the kernel --
 
 
+def reset_signal_handlers():
+    """Puts back the default handling of the signals the zygote and PID 1 handle. Through _signal,
+    the C module under signal: signal.signal() turns its arguments and its answer into enums, which
+    runs enum's Python over the shared heap in every session (the C function takes the same
+    numbers, and its own SIG_DFL)."""
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD):
+        _signal.signal(sig, _signal.SIG_DFL)
+
+
 def leave_zygote():
     """What every process forked from the zygote does first: drop the zygote's signal handling,
     its control channel, its pool directory and its standard streams (shared with every other
     session otherwise)."""
     signal.set_wakeup_fd(-1)
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD):
-        signal.signal(sig, signal.SIG_DFL)
+    reset_signal_handlers()
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2, CONTROL_IN, CONTROL_OUT, POOL_DIR_FD):
         os.dup2(devnull, fd)
@@ -416,8 +425,7 @@ class Init:
         if pid == 0:
             # A restarted kernel is forked from the running loop: leave its signal handling behind.
             signal.set_wakeup_fd(-1)
-            for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD):
-                signal.signal(sig, signal.SIG_DFL)
+            reset_signal_handlers()
             run_kernel(self.request, kernel_sock, self.request["dataDir"], report_fd)
         kernel_sock.close()
         self.kernel_pid = pid
@@ -491,9 +499,9 @@ class Init:
         wake_r, wake_w = os.pipe()
         os.set_blocking(wake_w, False)
         signal.set_wakeup_fd(wake_w)
-        signal.signal(signal.SIGCHLD, lambda *_: None)
-        signal.signal(signal.SIGINT, forward)
-        signal.signal(signal.SIGTERM, forward)
+        _signal.signal(signal.SIGCHLD, lambda *_: None)
+        _signal.signal(signal.SIGINT, forward)
+        _signal.signal(signal.SIGTERM, forward)
         self.reap()
         control_fd = self.control.fileno()
         # poll, not select(): the channels were opened by the zygote, whose descriptor numbers pass
