@@ -31,7 +31,6 @@ Control channel with the Node host: frames (4-byte big-endian length + UTF-8 JSO
 (`kernel` and `files`), each opened by a hello frame carrying the session's token.
 """
 
-import contextlib
 import ctypes
 import gc
 import json
@@ -210,16 +209,23 @@ EXIT_SESSION_PROCESS = 71  # a session's setup process or PID 1
 EXIT_KERNEL = 70  # a session's kernel
 
 
-@contextlib.contextmanager
-def child_exits(report_fd, what, status):
+class child_exits:  # noqa: N801 - used as a with-statement, like a function
     """For code running in a forked child, which must never return into the zygote's own code:
-    a failure is reported on report_fd, and the child always ends with os._exit(status)."""
-    try:
-        yield
-    except BaseException:  # noqa: BLE001 - report why the session could not start
-        report_failure(report_fd, what)
-    finally:
-        os._exit(status)
+    a failure is reported on report_fd, and the child always ends with os._exit(status). A class
+    rather than a contextlib generator, whose machinery would run in every forked process."""
+
+    def __init__(self, report_fd, what, status):
+        self.report_fd = report_fd
+        self.what = what
+        self.status = status
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, _value, _traceback):
+        if kind is not None:  # any exception, even SystemExit: report why the session could not start
+            report_failure(self.report_fd, self.what)
+        os._exit(self.status)
 
 
 # --- the session: a short-lived setup process, then PID 1 (init + file server) and the kernel --
