@@ -66,11 +66,12 @@ def _last_capability():
         return int(f.read())
 
 
-def drop_capabilities():
+def drop_capabilities(last_capability=None):
     """Empties the bounding, ambient, inheritable, permitted and effective sets, for good."""
     _check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(NO_NEW_PRIVS)")
-    for cap in range(_last_capability() + 1):
-        _check(libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0), f"prctl(CAPBSET_DROP {cap})")
+    for cap in range((_last_capability() if last_capability is None else last_capability) + 1):
+        if libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:  # the message is made only for a failure
+            _check(-1, f"prctl(CAPBSET_DROP {cap})")
     _check(libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0), "prctl(CAP_AMBIENT_CLEAR_ALL)")
     _check(libc.prctl(PR_SET_SECUREBITS, LOCKED_SECUREBITS, 0, 0, 0), "prctl(SET_SECUREBITS)")
     header = (ctypes.c_uint32 * 2)(LINUX_CAPABILITY_VERSION_3, 0)
@@ -111,12 +112,24 @@ class _SockFprog(ctypes.Structure):
 # The filter as the BPF program libseccomp generates for it, made once by prepare(). libseccomp
 # builds its rule tree and the program in C memory: done in every session, that dirties ~3 MB of
 # the zygote's heap per session (copy-on-write); done once in the zygote, all sessions share it.
-_program = None
+_prepared = None
+
+
+class _Prepared:
+    """The filter's BPF program in a buffer, the struct that points at it (as libseccomp's load()
+    would pass them), and the host's last capability number: made once in the zygote, so a
+    kernel's confinement neither allocates them nor reads /proc."""
+
+    def __init__(self, program, last_capability):
+        self.buffer = ctypes.create_string_buffer(program, len(program))
+        self.fprog = _SockFprog(len(program) // BPF_INSTRUCTION_BYTES, ctypes.cast(self.buffer, ctypes.c_void_p))
+        self.fprog_ref = ctypes.byref(self.fprog)
+        self.last_capability = last_capability
 
 
 def prepare():
     """Generates the filter's BPF program now (in the zygote, before it forks)."""
-    global _program
+    global _prepared
     read_fd, write_fd = os.pipe()
     try:
         with os.fdopen(write_fd, "wb") as out:
@@ -129,22 +142,16 @@ def prepare():
             os.close(read_fd)
     if not program or len(program) % BPF_INSTRUCTION_BYTES:
         raise OSError(errno.EINVAL, f"libseccomp exported a filter of {len(program)} bytes")
-    _program = program
-
-
-def _load_program(program):
-    """Installs a BPF program exactly as libseccomp's load() would (no_new_privs is already set)."""
-    buffer = ctypes.create_string_buffer(program, len(program))
-    fprog = _SockFprog(len(program) // BPF_INSTRUCTION_BYTES, ctypes.cast(buffer, ctypes.c_void_p))
-    _check(libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0), "prctl(SET_SECCOMP)")
+    _prepared = _Prepared(program, _last_capability())
 
 
 def confine():
     """Drops capabilities, then loads the filter. Raises if either step fails: never run unconfined."""
-    if _program is None:
+    if _prepared is None:
         rules = build_filter()
         drop_capabilities()
         rules.load()
         return
-    drop_capabilities()
-    _load_program(_program)
+    drop_capabilities(_prepared.last_capability)
+    # no_new_privs is set, as loading a filter without CAP_SYS_ADMIN requires.
+    _check(libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, _prepared.fprog_ref, 0, 0), "prctl(SET_SECCOMP)")

@@ -31,7 +31,6 @@ Control channel with the Node host: frames (4-byte big-endian length + UTF-8 JSO
 (`kernel` and `files`), each opened by a hello frame carrying the session's token.
 """
 
-import contextlib
 import ctypes
 import gc
 import json
@@ -52,6 +51,7 @@ def _recording_register_at_fork(**callbacks):
 os.register_at_fork = _recording_register_at_fork
 
 # Imported here, not in the kernel: an import after the fork dirties ~0.5 MB of shared pages per session.
+import _signal  # noqa: E402
 import resource  # noqa: E402
 import select  # noqa: E402
 import signal  # noqa: E402
@@ -97,7 +97,7 @@ libc = ctypes.CDLL(None, use_errno=True)
 MAX_FD = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
 
 
-def fork_child():
+def fork_child(runs_user_code):
     """os.fork() for the zygote and a session's setup process and PID 1, which fork while they
     run a single thread, without the interpreter's callbacks that only repair another thread's
     state (threading's and logging's).
@@ -105,8 +105,12 @@ def fork_child():
     Those callbacks run Python over the shared heap in every child: ~0.5 ms of CPU and ~0.9 MB of
     pages copied from the zygote per fork, three forks per session. With one thread no lock can be
     held and no other thread's state is left behind, so they have nothing to repair. Every other
-    callback registered (random's reseed, matplotlib's font cache) still runs in the child; a
-    process with more threads forks with os.fork(). Unlike os.fork(), this does not clear signals
+    callback registered (random's and numpy's reseed, matplotlib's font cache) runs in a child
+    that `runs_user_code` (a kernel) and in no other: a setup process or PID 1 never draws a
+    random number nor renders text, and the callbacks copied ~0.06 MB of pages in each. A
+    kernel forked from PID 1 starts from the zygote's state all the same, so the callbacks it
+    runs leave it as fresh as if every fork had run them. A process with more threads forks with
+    os.fork(). Unlike os.fork(), this does not clear signals
     the parent received but had not yet handled: the child may run the parent's handler for one
     once, before it resets them; those of the zygote and PID 1 only wake their loops or signal a
     kernel that, in the child, is not set."""
@@ -116,7 +120,7 @@ def fork_child():
     if pid < 0:
         errno = ctypes.get_errno()
         raise OSError(errno, f"fork: {os.strerror(errno)}")
-    if pid == 0:
+    if pid == 0 and runs_user_code:
         # logging registers its callback when it is first imported (by the preload), hence looked up here.
         thread_repair = (threading._after_fork, getattr(sys.modules.get("logging"), "_after_at_fork_child_reinit_locks", None))
         for callback in AFTER_FORK_IN_CHILD:
@@ -148,14 +152,21 @@ def unshare(flags):
     check(libc.unshare(flags), "unshare")
 
 
+def write_file(path, data, flags=os.O_WRONLY):
+    """Writes `data` (bytes) to `path` with one write(2). os.open, not open(): Python's text and
+    buffered file objects run enough of the io stack to copy pages of the zygote's in each session."""
+    fd = os.open(path, flags | os.O_CLOEXEC, 0o644)
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)
+
+
 def write_id_maps(uid, gid):
     """Maps root of a user namespace this process just created to its own uid outside."""
-    with open("/proc/self/setgroups", "w") as f:
-        f.write("deny")
-    with open("/proc/self/uid_map", "w") as f:
-        f.write(f"0 {uid} 1")
-    with open("/proc/self/gid_map", "w") as f:
-        f.write(f"0 {gid} 1")
+    write_file("/proc/self/setgroups", b"deny")
+    write_file("/proc/self/uid_map", b"0 %d 1" % uid)
+    write_file("/proc/self/gid_map", b"0 %d 1" % gid)
 
 
 def die_with_parent():
@@ -198,19 +209,35 @@ EXIT_SESSION_PROCESS = 71  # a session's setup process or PID 1
 EXIT_KERNEL = 70  # a session's kernel
 
 
-@contextlib.contextmanager
-def child_exits(report_fd, what, status):
+class child_exits:  # noqa: N801 - used as a with-statement, like a function
     """For code running in a forked child, which must never return into the zygote's own code:
-    a failure is reported on report_fd, and the child always ends with os._exit(status)."""
-    try:
-        yield
-    except BaseException:  # noqa: BLE001 - report why the session could not start
-        report_failure(report_fd, what)
-    finally:
-        os._exit(status)
+    a failure is reported on report_fd, and the child always ends with os._exit(status). A class
+    rather than a contextlib generator, whose machinery would run in every forked process."""
+
+    def __init__(self, report_fd, what, status):
+        self.report_fd = report_fd
+        self.what = what
+        self.status = status
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, _value, _traceback):
+        if kind is not None:  # any exception, even SystemExit: report why the session could not start
+            report_failure(self.report_fd, self.what)
+        os._exit(self.status)
 
 
 # --- the session: a short-lived setup process, then PID 1 (init + file server) and the kernel --
+
+
+def reset_signal_handlers():
+    """Puts back the default handling of the signals the zygote and PID 1 handle. Through _signal,
+    the C module under signal: signal.signal() turns its arguments and its answer into enums, which
+    runs enum's Python over the shared heap in every session (the C function takes the same
+    numbers, and its own SIG_DFL)."""
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD):
+        _signal.signal(sig, _signal.SIG_DFL)
 
 
 def leave_zygote():
@@ -218,8 +245,7 @@ def leave_zygote():
     its control channel, its pool directory and its standard streams (shared with every other
     session otherwise)."""
     signal.set_wakeup_fd(-1)
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD):
-        signal.signal(sig, signal.SIG_DFL)
+    reset_signal_handlers()
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2, CONTROL_IN, CONTROL_OUT, POOL_DIR_FD):
         os.dup2(devnull, fd)
@@ -237,7 +263,7 @@ def set_up_session(request, kernel_sock, files_sock, control, report_fd, go_fd):
         leave_zygote()
         die_with_parent()
         enter_namespaces(request, report_fd, go_fd)
-        init_pid = fork_child()
+        init_pid = fork_child(runs_user_code=False)
         if init_pid == 0:
             run_init(request, kernel_sock, files_sock, control, report_fd)
         os.write(report_fd, b"P" + struct.pack(">I", init_pid))
@@ -338,7 +364,7 @@ def make_dev(scratch_mb):
     mount("tmpfs", staging, "tmpfs", MS_NOSUID | MS_NOEXEC, "size=64k,mode=0755")
     for name in DEVICES:
         if os.path.exists(f"/dev/{name}"):
-            open(f"{staging}/{name}", "w").close()
+            write_file(f"{staging}/{name}", b"", os.O_WRONLY | os.O_CREAT | os.O_EXCL)
             mount(f"/dev/{name}", f"{staging}/{name}", None, MS_BIND)
     os.mkdir(f"{staging}/pts")
     os.mkdir(f"{staging}/shm")
@@ -401,12 +427,11 @@ class Init:
         self.server = None
 
     def start_kernel(self, kernel_sock, report_fd=None):
-        pid = fork_child()
+        pid = fork_child(runs_user_code=True)
         if pid == 0:
             # A restarted kernel is forked from the running loop: leave its signal handling behind.
             signal.set_wakeup_fd(-1)
-            for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD):
-                signal.signal(sig, signal.SIG_DFL)
+            reset_signal_handlers()
             run_kernel(self.request, kernel_sock, self.request["dataDir"], report_fd)
         kernel_sock.close()
         self.kernel_pid = pid
@@ -480,9 +505,9 @@ class Init:
         wake_r, wake_w = os.pipe()
         os.set_blocking(wake_w, False)
         signal.set_wakeup_fd(wake_w)
-        signal.signal(signal.SIGCHLD, lambda *_: None)
-        signal.signal(signal.SIGINT, forward)
-        signal.signal(signal.SIGTERM, forward)
+        _signal.signal(signal.SIGCHLD, lambda *_: None)
+        _signal.signal(signal.SIGINT, forward)
+        _signal.signal(signal.SIGTERM, forward)
         self.reap()
         control_fd = self.control.fileno()
         # poll, not select(): the channels were opened by the zygote, whose descriptor numbers pass
@@ -718,7 +743,7 @@ class Zygote:
         go_r, go_w = os.pipe()
         # The zygote's line to the session's PID 1: kernel ends reported up, fresh kernel sockets sent down.
         control_zygote, control_init = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        pid = fork_child()
+        pid = fork_child(runs_user_code=False)
         if pid == 0:
             with child_exits(report_w, f"session {request['id']} could not start", EXIT_SESSION_PROCESS):
                 os.close(report_r)
@@ -965,6 +990,10 @@ def describe_status(status):
     return {"code": code, "signal": None}
 
 
+# The first word of a Mersenne Twister key as numpy.random.seed() sets it: never an all-zero state.
+MT19937_FIRST_WORD = (0x80000000).to_bytes(4, sys.byteorder)
+
+
 def preload():
     import matplotlib
 
@@ -973,9 +1002,18 @@ def preload():
     import numpy
     import pandas  # noqa: F401
 
+    def reseed_numpy():
+        """Gives numpy's global RandomState 623 fresh words of the system's entropy, as
+        numpy.random.seed() would through a SeedSequence, whose arrays and ufuncs copied ~0.25 MB
+        more of the zygote's pages in every kernel than setting the state does."""
+        key = numpy.frombuffer(MT19937_FIRST_WORD + os.urandom(623 * 4), dtype=numpy.uint32)
+        numpy.random.set_state(("MT19937", key, 624, 0, 0.0))
+
     # numpy's global RandomState was seeded once, here: without a fresh seed in every forked process,
     # each session would draw the same numpy.random numbers as every other (random reseeds the same way).
-    os.register_at_fork(after_in_child=numpy.random.seed)
+    os.register_at_fork(after_in_child=reseed_numpy)
+    # Once here too: what it runs is then specialised in the zygote, not in every kernel.
+    reseed_numpy()
 
     # What the weather programs (and most cells that fetch anything) import first. Importing them
     # in each session costs ~20 ms (urllib.request pulls in http.client, ssl and email) and
@@ -1088,6 +1126,10 @@ def main():
             sys.stderr.write(f"[zygote] preload failed:\n{traceback.format_exc()}")
     precompile_programs()
     gc.collect()
+    # Last: whatever runs after this allocates from fresh pools, and so will every session.
+    import tidepool_pymalloc
+
+    tidepool_pymalloc.fill_partly_used_pools()
     gc.freeze()
     Zygote(config).run()
 

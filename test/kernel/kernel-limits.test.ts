@@ -59,6 +59,13 @@ describe('kernel result caps', () => {
     expect(response.stderr).toMatch(/would take this cell's images over their 8388608 byte limit/);
   });
 
+  it('decodes output as UTF-8: a character cut by the output cap is dropped, an invalid byte replaced', async () => {
+    const cut = await client.execute("import sys\nsys.stdout.buffer.write(b'a' + 'é'.encode() * 1000)\nsys.stdout.flush()", { outputLimitBytes: 1024 });
+    expect(cut.stdout).toBe(`a${'é'.repeat(511)}\n[output truncated: 977 more bytes]\n`);
+    const invalid = await client.execute("import sys\nsys.stdout.buffer.write(b'ok\\xff\\n')\nsys.stdout.flush()");
+    expect(invalid.stdout).toBe('ok\ufffd\n');
+  });
+
   it('survives values that cannot be shown: a failing __repr__ and a lone surrogate', async () => {
     const bad = await client.execute("class A:\n    def __repr__(self): raise RuntimeError('no repr')\nA()");
     expect(bad.status).toBe('failure');
