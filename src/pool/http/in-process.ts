@@ -42,7 +42,7 @@ export class InProcessRequest {
   readonly url: string;
   readonly #headerRecord: Record<string, string>;
   readonly #body: string | undefined;
-  readonly #signal: AbortSignal | undefined;
+  #signal: AbortSignal | undefined;
   #headers: Headers | undefined;
   #platform: Request | undefined;
   #used = false;
@@ -59,8 +59,9 @@ export class InProcessRequest {
     return (this.#headers ??= new Headers(this.#headerRecord));
   }
 
+  /** The caller's signal, or one that never aborts. */
   get signal(): AbortSignal {
-    return this.#signal ?? this.#asPlatform().signal;
+    return (this.#signal ??= new AbortController().signal);
   }
 
   get bodyUsed(): boolean {

@@ -6,7 +6,8 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 
-export interface NodeHttpRequest {
+/** One request with a whole body, as every exchange takes it (this one, and an injected HttpExchange). */
+export interface ExchangeRequest {
   method: string;
   headers: Record<string, string>;
   body?: string;
@@ -23,7 +24,7 @@ export interface NodeHttpResponse {
  * Sends the request and reads the whole answer. A connection cut before the answer is complete
  * rejects with the socket's error (ECONNRESET…); an abort rejects with Node's AbortError.
  */
-export function nodeHttpExchange(url: string, request: NodeHttpRequest): Promise<NodeHttpResponse> {
+export function nodeHttpExchange(url: string, request: ExchangeRequest): Promise<NodeHttpResponse> {
   // Not `import('node:http')`: an ES module namespace reads every export, and node:http's
   // WebSocket getters load Node's own copy of undici (~20 ms), which this module exists to avoid.
   const { request: send } = url.startsWith('https:') ? process.getBuiltinModule('node:https') : process.getBuiltinModule('node:http');

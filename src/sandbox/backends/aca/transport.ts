@@ -15,7 +15,7 @@ import type { Agent } from 'undici';
 import { SandboxError, SandboxTimeoutError, TransportError } from '../../../errors.js';
 import { recorders } from '../../../telemetry/recorders.js';
 import { errorFromResponse } from './http-errors.js';
-import { nodeHttpExchange } from './node-http-exchange.js';
+import { nodeHttpExchange, type ExchangeRequest } from './node-http-exchange.js';
 import { DEFAULT_RETRY_BOUNDS, mayRetry, connectionErrorCode, parseRetryAfterMs, type RequestSafety, type RetryBounds } from './retry-policy.js';
 import type { AcaAuthMode } from './settings.js';
 import type { TokenProvider } from './token-provider.js';
@@ -35,10 +35,7 @@ const USER_AGENT = `tidepool/0.1.0 (Language=TypeScript; node.js/${process.versi
  * Sends one request whose body is whole (JSON or none) and reads the whole answer: the embedded
  * pool's app called in process. Multipart uploads still go through `fetch`.
  */
-export type HttpExchange = (
-  url: string,
-  request: { method: string; headers: Record<string, string>; body?: string; signal: AbortSignal },
-) => Promise<{ status: number; header(name: string): string | null; bytes: Uint8Array }>;
+export type HttpExchange = (url: string, request: ExchangeRequest) => Promise<{ status: number; header(name: string): string | null; bytes: Uint8Array }>;
 
 export interface AcaTransportOptions {
   endpoint: string;
