@@ -1,0 +1,65 @@
+/**
+ * Attacks on the pool's bookkeeping rather than on the sandbox: requests timed against each
+ * other so that the server loses track of a session while its processes keep running. Each test
+ * also checks that a victim session is intact, /healthz stayed under 1 s and no canary leaked.
+ */
+import { randomInt } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { sleep } from './support/client.js';
+import { guarded, useAttackPool } from './support/fixture.js';
+
+/** Pids of host processes whose command line is exactly `argv`. */
+async function processesRunning(argv: string[]): Promise<number[]> {
+  const wanted = `${argv.join('\0')}\0`;
+  const found: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline === wanted) found.push(Number(entry));
+  }
+  return found;
+}
+
+/** Polls until no process runs `argv` or `timeoutMs` passes; answers the pids still running. */
+async function waitUntilGone(argv: string[], timeoutMs: number): Promise<number[]> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const running = await processesRunning(argv);
+    if (running.length === 0 || performance.now() > deadline) return running;
+    await sleep(250);
+  }
+}
+
+describe('red team: session bookkeeping races', () => {
+  const ctx = useAttackPool({ maxSessions: 8, readySessions: 2 });
+
+  it('a session deleted while its killed kernel restarts leaves no process behind (no untracked session)', async () => {
+    await guarded(ctx, async () => {
+      // A `sleep` with a random duration nobody else runs: its command line marks the attacker's process.
+      const marker = ['sleep', `${randomInt(5_000, 9_000)}.${randomInt(100_000, 999_999)}`];
+      const keepAProcess = [
+        'import os, subprocess',
+        "os.environ['TIDEPOOL_KEEP_PROCESSES'] = '1'",
+        `subprocess.Popen(${JSON.stringify(marker)}, start_new_session=True)`,
+        "'kept'",
+      ].join('\n');
+      for (let attempt = 0; attempt < 10; attempt++) {
+        const identifier = ctx.id('restart-race');
+        const planted = await ctx.client.exec1(identifier, 'x = 1');
+        expect(planted.ok, 'the attacker session starts').toBe(true);
+        // The kernel dies, PID 1 stays: the next call restarts the kernel in the same session.
+        const killed = await ctx.client.exec1(identifier, 'import os, signal\nos.kill(os.getpid(), signal.SIGKILL)');
+        expect(killed.errorCode, 'a kernel that killed itself').toBe('SessionLost');
+        // Deletes staggered over the few milliseconds the restart takes, so one lands inside it.
+        const run = ctx.client.exec2(identifier, keepAProcess).catch(() => undefined);
+        await Promise.all([0, 2, 5, 10, 20].map((delayMs) => sleep(delayMs).then(() => ctx.client.deleteSession(identifier).catch(() => undefined))));
+        await run;
+        // Whatever the identifier holds now (a session the call started after the deletes) goes too.
+        await ctx.client.deleteSession(identifier);
+      }
+      const survivors = await waitUntilGone(marker, 15_000);
+      expect(survivors, 'processes of deleted sessions still running 15 s later (sessions the pool no longer tracks)').toEqual([]);
+    });
+  }, 120_000);
+});
