@@ -6,7 +6,7 @@
 import { randomInt } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { sleep } from './support/client.js';
+import { GEN2, sleep, type HttpAnswer } from './support/client.js';
 import { guarded, useAttackPool } from './support/fixture.js';
 
 /** Pids of host processes whose command line is exactly `argv`. */
@@ -60,6 +60,41 @@ describe('red team: session bookkeeping races', () => {
       }
       const survivors = await waitUntilGone(marker, 15_000);
       expect(survivors, 'processes of deleted sessions still running 15 s later (sessions the pool no longer tracks)').toEqual([]);
+    });
+  }, 120_000);
+});
+
+const MB = 1024 * 1024;
+/** The bound huge.test.ts holds the server to while sessions answer 150 MB results. */
+const SERVER_RSS_LIMIT_MB = 1.5 * 1024;
+
+describe('red team: memory the server holds for requests that wait', () => {
+  const ctx = useAttackPool({ maxSessions: 4, readySessions: 1 });
+
+  it('48 executions with 30 MB bodies queued behind one busy cell keep the server under 1.5 GB', async () => {
+    await guarded(ctx, async () => {
+      const identifier = ctx.id('queued-bodies');
+      const busy = ctx.client.exec2(identifier, 'import time\ntime.sleep(20)', { timeoutInSeconds: 60 });
+      // A cell that is one long comment: each body is within the 32 MB an execution may send.
+      const body = Buffer.from(JSON.stringify({ code: `#${'a'.repeat(30 * MB)}`, timeoutInSeconds: 60 }));
+      const queued: Array<Promise<HttpAnswer | undefined>> = [];
+      for (let request = 0; request < 48; request++) {
+        queued.push(
+          ctx.client
+            .request('/executions', { method: 'POST', query: { 'api-version': GEN2, identifier }, headers: { 'content-type': 'application/json' }, body, timeoutMs: 90_000, keepBytes: 4096 })
+            .catch(() => undefined),
+        );
+      }
+      let peakRss = 0;
+      const sampleUntil = performance.now() + 15_000;
+      while (performance.now() < sampleUntil) {
+        peakRss = Math.max(peakRss, await ctx.server.rssBytes());
+        await sleep(200);
+      }
+      // Ending the session fails the queued cells at once instead of running 48 of them.
+      await ctx.client.deleteSession(identifier);
+      await Promise.all([busy.catch(() => undefined), ...queued]);
+      expect(peakRss / MB, 'peak resident memory of the server process (MB) while the bodies waited').toBeLessThan(SERVER_RSS_LIMIT_MB);
     });
   }, 120_000);
 });
