@@ -5,8 +5,9 @@
  */
 import { randomInt } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
+import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { GEN2, sleep, type HttpAnswer } from './support/client.js';
+import { GEN1, GEN2, sleep, type HttpAnswer } from './support/client.js';
 import { guarded, useAttackPool } from './support/fixture.js';
 
 /** Pids of host processes whose command line is exactly `argv`. */
@@ -95,6 +96,42 @@ describe('red team: memory the server holds for requests that wait', () => {
       await ctx.client.deleteSession(identifier);
       await Promise.all([busy.catch(() => undefined), ...queued]);
       expect(peakRss / MB, 'peak resident memory of the server process (MB) while the bodies waited').toBeLessThan(SERVER_RSS_LIMIT_MB);
+    });
+  }, 120_000);
+});
+
+/** Sends a GET and never reads the answer, as a client stalled on a slow link does; destroy() ends it. */
+function stalledGet(url: string, path: string, key: string | null): net.Socket {
+  const { hostname, port } = new URL(url);
+  const socket = net.connect({ host: hostname, port: Number(port) });
+  socket.on('error', () => undefined);
+  socket.write(`GET ${path} HTTP/1.1\r\nHost: ${hostname}:${port}\r\n${key ? `Authorization: Bearer ${key}\r\n` : ''}\r\n`);
+  socket.pause();
+  return socket;
+}
+
+describe('red team: memory the server holds for downloads nobody reads', () => {
+  const ctx = useAttackPool({ maxSessions: 4, readySessions: 1, memoryMb: 1024 });
+
+  it('eight stalled downloads of a 300 MB sparse file keep the server under 1.5 GB', async () => {
+    await guarded(ctx, async () => {
+      const identifier = ctx.id('stalled-downloads');
+      // A sparse file: 300 MB to read, almost nothing of the session's memory or disk.
+      const made = await ctx.client.exec1(identifier, "import os\nos.truncate(os.open('/mnt/data/sparse.bin', os.O_CREAT | os.O_WRONLY), 300 * 1024 * 1024)\nos.path.getsize('/mnt/data/sparse.bin')");
+      expect(made.result, 'the sparse file').toBe(300 * MB);
+      const path = `/files/content/sparse.bin?api-version=${GEN1}&identifier=${encodeURIComponent(identifier)}`;
+      const sockets = Array.from({ length: 8 }, () => stalledGet(ctx.server.url, path, ctx.server.key));
+      let peakRss = 0;
+      try {
+        const sampleUntil = performance.now() + 15_000;
+        while (performance.now() < sampleUntil) {
+          peakRss = Math.max(peakRss, await ctx.server.rssBytes());
+          await sleep(200);
+        }
+      } finally {
+        for (const socket of sockets) socket.destroy();
+      }
+      expect(peakRss / MB, 'peak resident memory of the server process (MB) while the downloads stalled').toBeLessThan(SERVER_RSS_LIMIT_MB);
     });
   }, 120_000);
 });
