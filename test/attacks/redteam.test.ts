@@ -98,6 +98,26 @@ describe('red team: memory the server holds for requests that wait', () => {
       expect(peakRss / MB, 'peak resident memory of the server process (MB) while the bodies waited').toBeLessThan(SERVER_RSS_LIMIT_MB);
     });
   }, 120_000);
+
+  it('64 asynchronous executions with 30 MB bodies, sent one at a time, keep the server under 1.5 GB', async () => {
+    await guarded(ctx, async () => {
+      const identifier = ctx.id('queued-async');
+      const busy = ctx.client.exec2(identifier, 'import time\ntime.sleep(30)', { timeoutInSeconds: 60 });
+      const body = Buffer.from(JSON.stringify({ code: `#${'a'.repeat(30 * MB)}`, executionType: 'Asynchronous', timeoutInSeconds: 60 }));
+      let peakRss = 0;
+      const accepted: number[] = [];
+      // One connection at a time: the per-client connection cap never comes into play.
+      for (let request = 0; request < 64; request++) {
+        const answer = await ctx.client.request('/executions', { method: 'POST', query: { 'api-version': GEN2, identifier }, headers: { 'content-type': 'application/json' }, body, timeoutMs: 30_000, keepBytes: 4096 });
+        accepted.push(answer.status);
+        peakRss = Math.max(peakRss, await ctx.server.rssBytes());
+      }
+      await ctx.client.deleteSession(identifier);
+      await busy.catch(() => undefined);
+      expect(accepted.filter((status) => status !== 202 && status !== 429), 'answers other than 202 Accepted or 429 TooManyExecutions').toEqual([]);
+      expect(peakRss / MB, 'peak resident memory of the server process (MB) with the bodies accepted').toBeLessThan(SERVER_RSS_LIMIT_MB);
+    });
+  }, 120_000);
 });
 
 /** Sends a GET and never reads the answer, as a client stalled on a slow link does; destroy() ends it. */
