@@ -65,6 +65,28 @@ describe('red team: session bookkeeping races', () => {
   }, 120_000);
 });
 
+describe('red team: execution ids across sessions', () => {
+  const ctx = useAttackPool({ maxSessions: 4, readySessions: 1 });
+
+  it("an operation-id one session used neither blocks another session from using it nor tells it that it exists", async () => {
+    await guarded(ctx, async () => {
+      const operationId = `job-${randomInt(1_000_000)}`;
+      const run = (identifier: string) =>
+        ctx.client.request('/executions', {
+          method: 'POST',
+          query: { 'api-version': GEN2, identifier },
+          headers: { 'content-type': 'application/json', 'operation-id': operationId },
+          body: JSON.stringify({ code: '6 * 7', timeoutInSeconds: 30 }),
+          timeoutMs: 60_000,
+        });
+      const first = await run(ctx.id('tenant-a'));
+      expect(first.status, `the first session's execution: ${first.text.slice(0, 300)}`).toBe(200);
+      const second = await run(ctx.id('tenant-b'));
+      expect(`${second.status} ${second.status === 200 ? '' : second.text.slice(0, 300)}`.trim(), "another session's execution with the same operation-id").toBe('200');
+    });
+  }, 120_000);
+});
+
 const MB = 1024 * 1024;
 /** The bound huge.test.ts holds the server to while sessions answer 150 MB results. */
 const SERVER_RSS_LIMIT_MB = 1.5 * 1024;
