@@ -3,12 +3,14 @@
  * other so that the server loses track of a session while its processes keep running. Each test
  * also checks that a victim session is intact, /healthz stayed under 1 s and no canary leaked.
  */
+import { execFile } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { GEN1, GEN2, sleep, type HttpAnswer } from './support/client.js';
 import { guarded, useAttackPool } from './support/fixture.js';
+import { cell } from './support/python.js';
 
 /** Pids of host processes whose command line is exactly `argv`. */
 async function processesRunning(argv: string[]): Promise<number[]> {
@@ -83,6 +85,60 @@ describe('red team: execution ids across sessions', () => {
       expect(first.status, `the first session's execution: ${first.text.slice(0, 300)}`).toBe(200);
       const second = await run(ctx.id('tenant-b'));
       expect(`${second.status} ${second.status === 200 ? '' : second.text.slice(0, 300)}`.trim(), "another session's execution with the same operation-id").toBe('200');
+    });
+  }, 120_000);
+});
+
+describe('red team: watching files the host shares with sessions', () => {
+  const ctx = useAttackPool({ maxSessions: 4, readySessions: 1 });
+
+  it("a session cannot watch the host's own files (inotify on /etc/hosts, /usr/bin) to see host processes open them", async () => {
+    await guarded(ctx, async () => {
+      const watcher = ctx.id('inotify-watcher');
+      const readyFile = `ready-${randomInt(1_000_000)}`;
+      // Watches two host files bound into every session, says so in /mnt/data, then collects events for 10 s.
+      const watching = ctx.client.exec2(
+        watcher,
+        cell(String.raw`
+IN_OPEN, IN_ACCESS = 0x20, 0x1
+_libc.inotify_add_watch.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_uint32]
+fd = _libc.inotify_init1(os.O_NONBLOCK)
+watches = {}
+for path in (b"/etc/hosts", b"/usr/bin/cat"):
+    wd = _libc.inotify_add_watch(fd, path, IN_OPEN | IN_ACCESS)
+    if wd >= 0:
+        watches[wd] = path.decode()
+open("/mnt/data/${readyFile}", "w").close()
+seen = []
+deadline = time.monotonic() + 10
+while fd >= 0 and watches and time.monotonic() < deadline:
+    if select.select([fd], [], [], 0.2)[0]:
+        data = os.read(fd, 65536)
+        at = 0
+        while at < len(data):
+            wd, mask, _cookie, length = struct.unpack_from("iIII", data, at)
+            seen.append(watches.get(wd, "?"))
+            at += 16 + length
+json.dumps({"watched": sorted(watches.values()), "events": seen})
+`),
+        { asynchronous: true, timeoutInSeconds: 60, httpTimeoutMs: 90_000 },
+      );
+      // The cell's PID 1 serves files while the cell runs: its ready file says the watches are in place.
+      const readyBy = performance.now() + 30_000;
+      while ((await ctx.client.download1(watcher, readyFile, 10_000)).status !== 200) {
+        if (performance.now() > readyBy) throw new Error('the watcher cell did not start');
+        await sleep(200);
+      }
+      // The host (this test) reads one shared file and runs a program from the other.
+      for (let round = 0; round < 3; round++) {
+        await readFile('/etc/hosts');
+        await new Promise<void>((resolve) => execFile('/usr/bin/cat', ['/dev/null'], () => resolve()));
+        await sleep(300);
+      }
+      const run = await watching;
+      expect(run.ok, `the watcher cell: ${run.stderr.slice(-500)}`).toBe(true);
+      const report = JSON.parse(String(run.result)) as { watched: string[]; events: string[] };
+      expect(report.events, `events the session saw on host files it watched (${report.watched.join(', ') || 'none'})`).toEqual([]);
     });
   }, 120_000);
 });
