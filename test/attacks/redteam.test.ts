@@ -8,7 +8,7 @@ import { randomInt } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { GEN1, GEN2, sleep, type HttpAnswer } from './support/client.js';
+import { fileNames, GEN1, GEN2, sleep, type HttpAnswer } from './support/client.js';
 import { guarded, useAttackPool } from './support/fixture.js';
 import { cell } from './support/python.js';
 
@@ -139,6 +139,39 @@ json.dumps({"watched": sorted(watches.values()), "events": seen})
       expect(run.ok, `the watcher cell: ${run.stderr.slice(-500)}`).toBe(true);
       const report = JSON.parse(String(run.result)) as { watched: string[]; events: string[] };
       expect(report.events, `events the session saw on host files it watched (${report.watched.join(', ') || 'none'})`).toEqual([]);
+    });
+  }, 120_000);
+});
+
+describe('red team: file metadata a session controls', () => {
+  const ctx = useAttackPool({ maxSessions: 4, readySessions: 1 });
+
+  it('files whose modification times lie outside what a date can show do not break listings or downloads', async () => {
+    await guarded(ctx, async () => {
+      const attacker = ctx.id('mtime');
+      // tmpfs keeps 64-bit times: about 318,000 years after and before 1970, past JavaScript's ±275,760 years.
+      const made = await ctx.client.exec1(
+        attacker,
+        [
+          'import os',
+          "for name, seconds in (('future.txt', 10**13), ('past.txt', -10**13)):",
+          "    open('/mnt/data/' + name, 'w').write(name)",
+          "    os.utime('/mnt/data/' + name, (0, seconds))",
+          "open('/mnt/data/plain.txt', 'w').write('plain')",
+          "int(os.stat('/mnt/data/future.txt').st_mtime)",
+        ].join('\n'),
+      );
+      expect(made.result, 'the future modification time').toBe(10 ** 13);
+      for (const [what, answer] of [
+        ['gen-1 listing', await ctx.client.list1(attacker)],
+        ['gen-2 listing', await ctx.client.list2(attacker)],
+      ] as const) {
+        expect(`${answer.status} ${answer.status === 200 ? '' : answer.text.slice(0, 200)}`.trim(), what).toBe('200');
+        expect([...fileNames(answer)].sort(), `${what}: names`).toEqual(['future.txt', 'past.txt', 'plain.txt']);
+      }
+      const download = await ctx.client.download1(attacker, 'future.txt');
+      expect(download.status, 'downloading future.txt').toBe(200);
+      expect(Number.isNaN(Date.parse(String(download.headers['last-modified']))), `Last-Modified: ${String(download.headers['last-modified'])}`).toBe(false);
     });
   }, 120_000);
 });
