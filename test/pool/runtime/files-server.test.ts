@@ -120,6 +120,17 @@ describe('file channel against a broken file server', () => {
     close();
   });
 
+  it('gives a modification time past what a Date holds (tmpfs keeps 10^13 s) the nearest date it can hold, without ending the session', async () => {
+    const info = (lastModifiedMs: number) => ({ name: 'a', type: 'file', sizeBytes: 1, lastModifiedMs });
+    const { channel, broken, close } = await fake((peer) =>
+      peer.once('data', () => peer.write(Buffer.concat(encodeBinaryFrame({ id: 1, ok: true, entries: [info(1e16), info(-1e16), info(0)] })))),
+    );
+    const dates = (await channel.list(undefined, false)).map((file) => file.lastModified.toISOString());
+    expect(dates).toEqual(['+275760-09-13T00:00:00.000Z', '-271821-04-20T00:00:00.000Z', '1970-01-01T00:00:00.000Z']);
+    expect(broken.count).toBe(0);
+    close();
+  });
+
   it('ends the session on a reply that is not JSON or not the expected shape', async () => {
     const garbage = await fake((peer) => peer.once('data', () => peer.write(Buffer.concat([lengthPrefix(5), Buffer.from('{{{{{')]))));
     await expect(garbage.channel.list(undefined, false)).rejects.toMatchObject({ code: 'session_lost', message: expect.stringMatching(/not valid JSON/) });
