@@ -176,6 +176,20 @@ describe('red team: file metadata a session controls', () => {
   }, 120_000);
 });
 
+describe('red team: secrets sessions share through the zygote', () => {
+  const ctx = useAttackPool({ maxSessions: 4, readySessions: 1 });
+
+  it("two sessions do not share Python's string-hash secret (one could craft hash collisions for the other)", async () => {
+    await guarded(ctx, async () => {
+      const probe = 'hash("tidepool")';
+      const first = await ctx.client.exec1(ctx.id('hash-a'), probe);
+      const second = await ctx.client.exec1(ctx.id('hash-b'), probe);
+      expect(first.ok && second.ok, `the probes: ${first.stderr.slice(-300)} ${second.stderr.slice(-300)}`).toBe(true);
+      expect(first.result, 'the same string hashes alike in two sessions').not.toBe(second.result);
+    });
+  }, 120_000);
+});
+
 const MB = 1024 * 1024;
 /** The bound huge.test.ts holds the server to while sessions answer 150 MB results. */
 const SERVER_RSS_LIMIT_MB = 1.5 * 1024;
