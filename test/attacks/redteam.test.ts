@@ -190,6 +190,32 @@ describe('red team: secrets sessions share through the zygote', () => {
   }, 120_000);
 });
 
+describe('red team: a web page driving a pool without keys', () => {
+  const ctx = useAttackPool({ apiKey: null, maxSessions: 4, readySessions: 1 });
+
+  it('refuses a cross-site POST that needs no CORS preflight, and a request for a host name re-pointed at loopback (DNS rebinding)', async () => {
+    await guarded(ctx, async () => {
+      const target = ctx.id('browser-victim');
+      // What fetch(url, {method: 'POST', mode: 'no-cors', body}) from https://evil.example sends.
+      const crossSite = await ctx.client.request('/code/execute', {
+        method: 'POST',
+        query: { 'api-version': GEN1, identifier: target },
+        headers: { origin: 'https://evil.example', 'content-type': 'text/plain;charset=UTF-8' },
+        body: JSON.stringify({ properties: { codeInputType: 'inline', executionType: 'synchronous', code: 'planted = 42' } }),
+        timeoutMs: 60_000,
+      });
+      // What a page on rebind.evil.example, now resolving to 127.0.0.1, reads with a same-origin GET.
+      const port = new URL(ctx.server.url).port;
+      const rebound = await ctx.client.request('/listSessions', { query: { 'api-version': GEN2 }, headers: { host: `rebind.evil.example:${port}` }, timeoutMs: 30_000 });
+      const session = await ctx.client.request('/session', { query: { 'api-version': GEN2, identifier: target }, timeoutMs: 30_000 });
+      expect(
+        { crossSite: crossSite.status, rebound: rebound.status, sessionCreated: session.status === 200 },
+        `answers: ${crossSite.text.slice(0, 200)} | ${rebound.text.slice(0, 200)}`,
+      ).toEqual({ crossSite: 403, rebound: 403, sessionCreated: false });
+    });
+  }, 120_000);
+});
+
 const MB = 1024 * 1024;
 /** The bound huge.test.ts holds the server to while sessions answer 150 MB results. */
 const SERVER_RSS_LIMIT_MB = 1.5 * 1024;
