@@ -12,6 +12,10 @@ import { fileNames, GEN1, GEN2, sleep, type HttpAnswer } from './support/client.
 import { guarded, useAttackPool } from './support/fixture.js';
 import { cell } from './support/python.js';
 
+const MB = 1024 * 1024;
+/** The bound huge.test.ts holds the server to while sessions answer 150 MB results. */
+const SERVER_RSS_LIMIT_MB = 1.5 * 1024;
+
 /** Pids of host processes whose command line is exactly `argv`. */
 async function processesRunning(argv: string[]): Promise<number[]> {
   const wanted = `${argv.join('\0')}\0`;
@@ -146,6 +150,33 @@ json.dumps({"watched": sorted(watches.values()), "events": seen})
 describe('red team: file metadata a session controls', () => {
   const ctx = useAttackPool({ maxSessions: 4, readySessions: 1 });
 
+  it('listing 10,000 files whose names are control characters answers (cut if need be) and leaves the session and its files alone', async () => {
+    await guarded(ctx, async () => {
+      const attacker = ctx.id('escaped-names');
+      // Each name is 255 bytes on disk and about 1.5 KB as JSON (\u0001 is six characters for one byte).
+      const made = await ctx.client.exec1(
+        attacker,
+        [
+          'import os',
+          "os.makedirs('/mnt/data/ctl')",
+          'for i in range(10000):',
+          "    open('/mnt/data/ctl/%05d' % i + '\\x01' * 250, 'w').close()",
+          "open('/mnt/data/keep.txt', 'w').write('kept')",
+          "marker = 'alive'",
+          "len(os.listdir('/mnt/data/ctl'))",
+        ].join('\n'),
+        { timeoutInSeconds: 60 },
+      );
+      expect(made.result, `the files: ${made.stderr.slice(-300)}`).toBe(10_000);
+      const listing = await ctx.client.list2(attacker, { path: 'ctl', timeoutMs: 60_000, keepBytes: 64 * MB });
+      expect(`${listing.status} ${listing.status === 200 ? '' : listing.text.slice(0, 200)}`.trim(), 'listing the directory').toBe('200');
+      const after = await ctx.client.exec1(attacker, 'marker');
+      expect(after.result, `the session's variable after the listing: ${after.stderr.slice(0, 300)}`).toBe('alive');
+      const kept = await ctx.client.download1(attacker, 'keep.txt');
+      expect(`${kept.status} ${kept.text}`, "the session's other file after the listing").toBe('200 kept');
+    });
+  }, 120_000);
+
   it('files whose modification times lie outside what a date can show do not break listings or downloads', async () => {
     await guarded(ctx, async () => {
       const attacker = ctx.id('mtime');
@@ -216,9 +247,6 @@ describe('red team: a web page driving a pool without keys', () => {
   }, 120_000);
 });
 
-const MB = 1024 * 1024;
-/** The bound huge.test.ts holds the server to while sessions answer 150 MB results. */
-const SERVER_RSS_LIMIT_MB = 1.5 * 1024;
 
 describe('red team: memory the server holds for requests that wait', () => {
   const ctx = useAttackPool({ maxSessions: 4, readySessions: 1 });
