@@ -81,6 +81,19 @@ describe('file channel against the real file server', () => {
     expect(small.truncated).toBeUndefined();
   });
 
+  it('bounds a listing by its JSON, so 10,000 names of control characters (six JSON bytes each) stay under the reply cap', async () => {
+    const escaped = path.join(root, 'escaped');
+    await mkdir(escaped);
+    const made = spawnSync('/usr/bin/python3', ['-c', `import os\nfor i in range(10000): open(os.path.join(${JSON.stringify(escaped)}, '%05d' % i + '\\x01' * 250), 'w').close()`]);
+    expect(made.status, made.stderr.toString()).toBe(0);
+    const listing = await channel.list('escaped', false);
+    expect(listing.truncated).toBe(true);
+    expect(listing.length).toBeGreaterThan(1_000);
+    expect(Buffer.byteLength(JSON.stringify(listing.map((file) => file.name)))).toBeLessThan(8 * 1024 * 1024);
+    expect((await channel.stat('small.txt')).sizeBytes).toBe(5);
+    await rm(escaped, { recursive: true });
+  });
+
   it('leaves undecodable file names out of listings instead of failing', async () => {
     await writeFile(Buffer.concat([Buffer.from(root + '/'), Buffer.from([0xff, 0xfe])]), 'x');
     const names = (await channel.list(undefined, true)).map((file) => file.name);
