@@ -1,7 +1,9 @@
 /**
- * Attacks on the pool's bookkeeping rather than on the sandbox: requests timed against each
- * other so that the server loses track of a session while its processes keep running. Each test
- * also checks that a victim session is intact, /healthz stayed under 1 s and no canary leaked.
+ * Attacks from outside the other suites' assumptions: requests timed against each other so the
+ * server loses track of a session, memory the server holds for clients that wait, what sessions
+ * share through the zygote and the host's files, metadata and names a session plants for the
+ * file API, and web pages driving a pool without keys. Each test also checks that a victim session
+ * is intact, /healthz stayed under 1 s and no canary leaked.
  */
 import { execFile } from 'node:child_process';
 import { randomInt } from 'node:crypto';
