@@ -17,9 +17,10 @@ User code owns /mnt/data and may fill it with traps; none of them may stop this 
 - Nothing is opened that could block: files are opened O_NONBLOCK|O_NOFOLLOW and must be
   regular (a FIFO, socket or device is refused with an error naming its type), so a FIFO
   never hangs a read.
-- A listing is bounded: at most MAX_LIST_ENTRIES entries and about MAX_LIST_BYTES of JSON,
-  from at most MAX_LIST_SCANNED directory entries read and MAX_LIST_DEPTH levels; past any of
-  them the answer holds what fit, in name order, with "truncated": true.
+- A listing is bounded: at most MAX_LIST_ENTRIES entries and about MAX_LIST_BYTES of JSON
+  (names counted with their escapes), from at most MAX_LIST_SCANNED directory entries read and
+  MAX_LIST_DEPTH levels; past any of them the answer holds what fit, in name order, with
+  "truncated": true.
 - File names that are not valid UTF-8 (say b"\xff\xfe") have no JSON form and are left out of
   listings; code in the session can still see, rename or delete them.
 - Every request gets an answer: an unexpected exception becomes an "internal" error frame,
@@ -99,7 +100,14 @@ class Listing:
 
     def add(self, info):
         self.entries.append(info)
-        self.bytes += len(info["name"].encode("utf-8")) + ENTRY_OVERHEAD_BYTES
+        self.bytes += json_bytes(info["name"]) + ENTRY_OVERHEAD_BYTES
+
+
+def json_bytes(text):
+    """What `text` takes in a reply's JSON, not on disk: a control character in a file name is one
+    byte there and six here (\\u0001), so a listing estimated from names on disk could pass the
+    host's cap on a reply, and the host would end the session."""
+    return len(json.dumps(text, ensure_ascii=False).encode("utf-8", "backslashreplace"))
 
 
 def split_path(path):

@@ -7,6 +7,7 @@ import { Hono } from 'hono';
 import { PoolError } from '../types.js';
 import { bearerAuth, keyAuthenticator } from './auth.js';
 import { bodyLimit } from './body-limit.js';
+import { browserGuard } from './browser-guard.js';
 import { sendJson, type PoolAppDeps, type PoolEnv } from './context.js';
 import { errorBody, PoolApiError, scrubDetail, toApiError } from './errors.js';
 import { normalisePoolPath, rawPathOf } from './paths.js';
@@ -40,6 +41,8 @@ export function createPoolApp(deps: PoolAppDeps): Hono<PoolEnv> {
 
   registerReadinessRoute(app, deps);
 
+  // Health and readiness say nothing a web page could use; everything after this needs a key or a loopback client.
+  app.use('*', browserGuard(authenticator));
   app.use('*', bearerAuth(authenticator));
   if (deps.drain) app.use('*', deps.drain.gate(deps.sessionManager));
 

@@ -16,6 +16,7 @@ export type AzureErrorCode =
   | 'SessionWithIdentifierNotFound'
   | 'InternalServerError'
   | 'Unauthorized'
+  | 'Forbidden'
   | 'AuthenticationUnavailable'
   | 'NotFound'
   | 'PayloadTooLarge'

@@ -260,6 +260,12 @@ function toCode(code: unknown): PoolErrorCode {
   return code === 'not_found' || code === 'too_large' || code === 'invalid_input' ? code : 'internal';
 }
 
+/** The most milliseconds from 1970 a Date can hold, either way. */
+const DATE_LIMIT_MS = 8.64e15;
+
 function toInfo(wire: z.infer<typeof infoSchema>): PoolFileInfo {
-  return { name: wire.name, type: wire.type, sizeBytes: wire.sizeBytes, lastModified: new Date(wire.lastModifiedMs) };
+  // User code may set a modification time far past what a Date holds (tmpfs keeps it); as an
+  // Invalid Date it would fail every listing of the session and every Last-Modified header.
+  const lastModifiedMs = Math.min(DATE_LIMIT_MS, Math.max(-DATE_LIMIT_MS, wire.lastModifiedMs));
+  return { name: wire.name, type: wire.type, sizeBytes: wire.sizeBytes, lastModified: new Date(lastModifiedMs) };
 }

@@ -24,6 +24,10 @@ export function sessionLostMessage(reason: string): string {
   return `The session's kernel ${reason}, so its variables are gone. Run the code again: the next call on this identifier starts a fresh kernel, and its stderr says whether the files in /mnt/data were kept.`;
 }
 
+export function sessionDeletedMessage(): string {
+  return 'The session was deleted while this call waited for it, so the code did not run. Run it again: the next call on this identifier starts a fresh session.';
+}
+
 export function poolFullMessage(maxSessions: number): string {
   return (
     `The session pool is full: all ${maxSessions} sessions are in use. ` +

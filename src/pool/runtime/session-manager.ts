@@ -23,7 +23,7 @@ import type {
   ShellOutcome,
 } from '../types.js';
 import { PoolError } from '../types.js';
-import { describeExit, poolFullMessage, poolRestartedNotice, sessionLostMessage, stateLostNotice } from './messages.js';
+import { describeExit, poolFullMessage, poolRestartedNotice, sessionDeletedMessage, sessionLostMessage, stateLostNotice } from './messages.js';
 import { openPoolCgroups, type PoolCgroups } from './cgroups.js';
 import { preparePoolDirectory, UidAllocator, type PoolDirectory } from './pool-directory.js';
 import { ReadyPool } from './ready-pool.js';
@@ -303,6 +303,9 @@ export class PoolSessionManager implements SessionManager {
 
   /** The kernel died: start a fresh session under the same identifier (once, however many callers notice). */
   #replace(record: SessionRecord, dead: SessionProcess): Promise<SessionProcess> {
+    // Deleted while this call waited (a kernel restart the delete cut short): a session started
+    // now would belong to no identifier, so no delete or cooldown would ever end its processes.
+    if (this.#sessions.get(record.identifier) !== record) return Promise.reject(new PoolError('session_lost', sessionDeletedMessage()));
     if (record.current === dead) {
       const reason = record.lostReason ?? (dead.exit ? describeExit(dead.exit) : 'stopped');
       record.notice = stateLostNotice(reason, false);

@@ -11,6 +11,7 @@ export const DOCUMENTED_ERROR_CODES = new Set([
   'SessionRequestNotSupported',
   'SessionWithIdentifierNotFound',
   'Unauthorized',
+  'Forbidden',
   'AuthenticationUnavailable',
   'NotFound',
   'LegacyApiNotSupported',
@@ -23,7 +24,7 @@ export const DOCUMENTED_ERROR_CODES = new Set([
 ]);
 
 /** Statuses a pool with a healthy runtime may answer a client's request with; a 5xx is always a finding. */
-const CLIENT_STATUSES = new Set([200, 202, 204, 400, 401, 404, 410, 413, 429]);
+const CLIENT_STATUSES = new Set([200, 202, 204, 400, 401, 403, 404, 410, 413, 429]);
 
 /** Marks of a leaked internal: a V8 stack frame, a source file of ours, a module path, a host path. */
 const LEAKS: { name: string; pattern: RegExp }[] = [

@@ -130,7 +130,7 @@ describe('timeouts', () => {
     const { socket, closed } = await idleSocket(server.port, '127.0.0.1');
     let answer = '';
     socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
-    socket.write(`POST /executions?identifier=slow&api-version=2025-10-02-preview HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"code":`);
+    socket.write(`POST /executions?identifier=slow&api-version=2025-10-02-preview HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"code":`);
     expect(await within(closed, 3000)).not.toBe('timeout');
     expect(answer).toMatch(/^HTTP\/1\.1 408/);
   });

@@ -81,6 +81,19 @@ describe('file channel against the real file server', () => {
     expect(small.truncated).toBeUndefined();
   });
 
+  it('bounds a listing by its JSON, so 10,000 names of control characters (six JSON bytes each) stay under the reply cap', async () => {
+    const escaped = path.join(root, 'escaped');
+    await mkdir(escaped);
+    const made = spawnSync('/usr/bin/python3', ['-c', `import os\nfor i in range(10000): open(os.path.join(${JSON.stringify(escaped)}, '%05d' % i + '\\x01' * 250), 'w').close()`]);
+    expect(made.status, made.stderr.toString()).toBe(0);
+    const listing = await channel.list('escaped', false);
+    expect(listing.truncated).toBe(true);
+    expect(listing.length).toBeGreaterThan(1_000);
+    expect(Buffer.byteLength(JSON.stringify(listing.map((file) => file.name)))).toBeLessThan(8 * 1024 * 1024);
+    expect((await channel.stat('small.txt')).sizeBytes).toBe(5);
+    await rm(escaped, { recursive: true });
+  });
+
   it('leaves undecodable file names out of listings instead of failing', async () => {
     await writeFile(Buffer.concat([Buffer.from(root + '/'), Buffer.from([0xff, 0xfe])]), 'x');
     const names = (await channel.list(undefined, true)).map((file) => file.name);
@@ -117,6 +130,17 @@ describe('file channel against a broken file server', () => {
     await expect(channel.stat('a')).rejects.toMatchObject({ code: 'session_lost', message: expect.stringMatching(/broke its protocol .*629145600 bytes/) });
     expect(broken.count).toBe(1);
     await expect(channel.stat('b')).rejects.toMatchObject({ code: 'session_lost' });
+    close();
+  });
+
+  it('gives a modification time past what a Date holds (tmpfs keeps 10^13 s) the nearest date it can hold, without ending the session', async () => {
+    const info = (lastModifiedMs: number) => ({ name: 'a', type: 'file', sizeBytes: 1, lastModifiedMs });
+    const { channel, broken, close } = await fake((peer) =>
+      peer.once('data', () => peer.write(Buffer.concat(encodeBinaryFrame({ id: 1, ok: true, entries: [info(1e16), info(-1e16), info(0)] })))),
+    );
+    const dates = (await channel.list(undefined, false)).map((file) => file.lastModified.toISOString());
+    expect(dates).toEqual(['+275760-09-13T00:00:00.000Z', '-271821-04-20T00:00:00.000Z', '1970-01-01T00:00:00.000Z']);
+    expect(broken.count).toBe(0);
     close();
   });
 
