@@ -3,6 +3,10 @@
  * synchronous) executions. Finished records are kept for an hour, bounded by the total size of
  * their results: past `maxBytes`, the oldest finished results are evicted first. An evicted id is
  * remembered (without its result) so a poll can say what happened instead of "not found".
+ *
+ * Ids belong to sessions: a record is kept, found and refused per (identifier, id), so an
+ * operation-id one session chose never blocks another session from choosing it, nor tells it
+ * that the id is in use (an identifier is the only tenant boundary).
  */
 import type { KernelImage } from '../../kernel/types.js';
 import { imagesBytes, textBytes, valueBytes } from './execution-format.js';
@@ -57,8 +61,9 @@ interface Tombstone {
 
 export class ExecutionStore {
   readonly maxBytes: number;
+  /** Every map and set below is keyed by storeKey(identifier, id). */
   readonly #records = new Map<string, ExecutionRecord>();
-  /** Finished records by id, oldest first, with the bytes each one holds. */
+  /** Finished records, oldest first, with the bytes each one holds. */
   readonly #finished = new FifoMap<string, number>();
   readonly #evicted = new FifoMap<string, Tombstone>();
   readonly #running = new Set<AbortController>();
@@ -87,9 +92,10 @@ export class ExecutionStore {
     return this.#running.size;
   }
 
-  /** True when the id is taken: by a kept record, an evicted one, or an execution still under way. */
-  has(id: string): boolean {
-    return this.#records.has(id) || this.#evicted.has(id) || this.#claimed.has(id);
+  /** True when the session's id is taken: by a kept record, an evicted one, or an execution still under way. */
+  has(id: string, identifier: string): boolean {
+    const key = storeKey(identifier, id);
+    return this.#records.has(key) || this.#evicted.has(key) || this.#claimed.has(key);
   }
 
   /**
@@ -97,30 +103,32 @@ export class ExecutionStore {
    * taking in one step keeps two concurrent requests with the same operation-id from both running
    * and the second overwriting the first's record. `put` ends the claim; so does `release`.
    */
-  claim(id: string): boolean {
-    if (this.has(id)) return false;
-    this.#claimed.add(id);
+  claim(id: string, identifier: string): boolean {
+    if (this.has(id, identifier)) return false;
+    this.#claimed.add(storeKey(identifier, id));
     return true;
   }
 
   /** Gives back a claimed id whose execution never produced a record (it was refused or failed). */
-  release(id: string): void {
-    this.#claimed.delete(id);
+  release(id: string, identifier: string): void {
+    this.#claimed.delete(storeKey(identifier, id));
   }
 
-  /** The record, only for the session that created it (an identifier is the only tenant boundary). */
+  /** The record, only for the session that created it. */
   lookup(id: string, identifier: string): ExecutionLookup {
     this.#prune();
-    const record = this.#records.get(id);
-    if (record) return record.identifier === identifier ? { record } : undefined;
-    return this.#evicted.get(id)?.identifier === identifier ? { evicted: true } : undefined;
+    const key = storeKey(identifier, id);
+    const record = this.#records.get(key);
+    if (record) return { record };
+    return this.#evicted.has(key) ? { evicted: true } : undefined;
   }
 
   /** Keeps a finished record (a synchronous execution). */
   put(record: ExecutionRecord): void {
     this.#prune();
-    this.#claimed.delete(record.id);
-    this.#records.set(record.id, record);
+    const key = storeKey(record.identifier, record.id);
+    this.#claimed.delete(key);
+    this.#records.set(key, record);
     if (record.status !== 'Running') this.#finish(record);
   }
 
@@ -145,37 +153,38 @@ export class ExecutionStore {
 
   /** Forgets a deleted session's executions. */
   forgetSession(identifier: string): void {
-    for (const [id, record] of this.#records) if (record.identifier === identifier && record.status !== 'Running') this.#delete(id);
-    for (const [id, tombstone] of this.#evicted.entries()) if (tombstone.identifier === identifier) this.#evicted.delete(id);
+    for (const [key, record] of this.#records) if (record.identifier === identifier && record.status !== 'Running') this.#delete(key);
+    for (const [key, tombstone] of this.#evicted.entries()) if (tombstone.identifier === identifier) this.#evicted.delete(key);
   }
 
   #finish(record: ExecutionRecord): void {
     record.finishedAt ??= this.#now();
+    const key = storeKey(record.identifier, record.id);
     const size = recordBytes(record);
-    this.#finished.set(record.id, size);
+    this.#finished.set(key, size);
     this.#bytes += size;
     // Oldest first; the record just added is the newest, and alone it fits (maxResultMb ≤ resultStoreMb).
     while (this.#bytes > this.maxBytes) {
-      const id = this.#finished.oldest()?.[0];
-      if (id === undefined || id === record.id) break;
-      this.#evict(id);
+      const oldest = this.#finished.oldest()?.[0];
+      if (oldest === undefined || oldest === key) break;
+      this.#evict(oldest);
     }
   }
 
-  #evict(id: string): void {
-    const record = this.#records.get(id);
-    this.#delete(id);
+  #evict(key: string): void {
+    const record = this.#records.get(key);
+    this.#delete(key);
     if (!record) return;
     this.#evictions++;
-    this.#evicted.set(id, { identifier: record.identifier, evictedAt: this.#now() });
+    this.#evicted.set(key, { identifier: record.identifier, evictedAt: this.#now() });
     if (this.#evicted.size > MAX_EVICTED) this.#evicted.delete(this.#evicted.oldest()![0]);
   }
 
-  #delete(id: string): void {
-    this.#records.delete(id);
-    const size = this.#finished.get(id);
+  #delete(key: string): void {
+    this.#records.delete(key);
+    const size = this.#finished.get(key);
     if (size === undefined) return;
-    this.#finished.delete(id);
+    this.#finished.delete(key);
     this.#bytes -= size;
   }
 
@@ -194,6 +203,11 @@ export class ExecutionStore {
       this.#evict(oldest[0]);
     }
   }
+}
+
+/** One session's id as the store keys it: the identifier's length first, so no two pairs collide. */
+function storeKey(identifier: string, id: string): string {
+  return `${identifier.length}:${identifier}:${id}`;
 }
 
 /** The bytes a finished record holds: its result text plus a fixed overhead. */

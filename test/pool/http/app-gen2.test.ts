@@ -86,11 +86,11 @@ describe('gen-2 executions', () => {
     expect(((await unknown.json()) as { error: { message: string } }).error.message).toContain('does-not-exist');
   });
 
-  it('gives one operation-id to one execution, also when two requests race for it', async () => {
+  it('gives one operation-id to one execution of a session, also when two requests race for it', async () => {
     const slow = gen2Exec('import time; time.sleep(0.5); 1');
     const [first, second] = await Promise.all([
       pool.json(`/executions?identifier=race-a&${V2}`, slow, { headers: { 'operation-id': 'race-op' } }),
-      pool.json(`/executions?identifier=race-b&${V2}`, slow, { headers: { 'operation-id': 'race-op' } }),
+      pool.json(`/executions?identifier=race-a&${V2}`, slow, { headers: { 'operation-id': 'race-op' } }),
     ]);
     expect([first.status, second.status].sort()).toEqual([200, 400]);
     const refused = first.status === 400 ? first : second;
@@ -100,6 +100,19 @@ describe('gen-2 executions', () => {
     expect(invalid.status).toBe(400);
     const again = await pool.json(`/executions?identifier=race-c&${V2}`, gen2Exec('2'), { headers: { 'operation-id': 'freed-op' } });
     expect(again.status).toBe(200);
+  });
+
+  it('keeps operation-ids per session: another session may use the same id, and each polls only its own', async () => {
+    const [mine, theirs] = await Promise.all([
+      pool.json(`/executions?identifier=ids-a&${V2}`, gen2Exec('"a"'), { headers: { 'operation-id': 'shared-op' } }),
+      pool.json(`/executions?identifier=ids-b&${V2}`, gen2Exec('"b"'), { headers: { 'operation-id': 'shared-op' } }),
+    ]);
+    expect([mine.status, theirs.status]).toEqual([200, 200]);
+    for (const [identifier, value] of [['ids-a', 'a'], ['ids-b', 'b']]) {
+      const polled = await pool.request(`/executions/shared-op?identifier=${identifier}&${V2}`);
+      expect(polled.status).toBe(200);
+      expect(((await polled.json()) as { result: { executionResult: unknown } }).result.executionResult).toBe(value);
+    }
   });
 
   it('refuses shell-pool fields with SessionRequestNotSupported, saying this pool runs Python (vector 16)', async () => {

@@ -63,7 +63,7 @@ describe('ExecutionStore at its record cap', () => {
     const result = { stdout: '', stderr: '', executionResult: 1, executionTimeInMilliseconds: 0 };
     for (let index = 0; index < 12_000; index++) {
       const id = `run-${index}`;
-      expect(store.claim(id)).toBe(true);
+      expect(store.claim(id, 'tenant')).toBe(true);
       store.put({ id, identifier: 'tenant', executionType: 'Synchronous', status: 'Succeeded', result });
     }
     expect(store.lookup('run-0', 'tenant')).toEqual({ evicted: true });

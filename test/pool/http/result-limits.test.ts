@@ -25,7 +25,8 @@ describe('ExecutionStore', () => {
     expect(store.lookup('run-1', 'tenant')).toEqual({ evicted: true });
     for (const id of ['run-2', 'run-3', 'run-4']) expect(store.lookup(id, 'tenant')).toMatchObject({ record: { id } });
     // An evicted id is still taken, and only its own session learns it was evicted.
-    expect(store.has('run-0')).toBe(true);
+    expect(store.has('run-0', 'tenant')).toBe(true);
+    expect(store.has('run-0', 'someone-else')).toBe(false);
     expect(store.lookup('run-0', 'someone-else')).toBeUndefined();
   });
 

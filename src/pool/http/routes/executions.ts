@@ -42,7 +42,7 @@ export function registerExecutionRoutes(app: Hono<PoolEnv>, deps: PoolAppDeps): 
     const body = await readJsonBody(c.req.raw, MAX_EXECUTION_BODY_BYTES, bodyLengthEnforced(c));
     const plan = planExecution(parseExecutionFields(body, 'the request body'), deps.settings, 2);
     if (deps.auditIncludeContent) c.set('code', plan.code);
-    const id = executionId(c, deps);
+    const id = executionId(c, deps, identifier);
     try {
       const headers = { 'operation-id': id, 'Operation-Location': executionUrl(c, id, identifier, version) };
       const record: ExecutionRecord = {
@@ -67,7 +67,7 @@ export function registerExecutionRoutes(app: Hono<PoolEnv>, deps: PoolAppDeps): 
     } finally {
       // Every path that keeps a record has put it by now, which ended the claim; this frees the id
       // of an execution that was refused or failed before it had one.
-      deps.executions.release(id);
+      deps.executions.release(id, identifier);
     }
   });
 
@@ -103,15 +103,15 @@ function session(c: PoolContext): string {
 }
 
 /** A client may choose the execution id with an operation-id header (gen-2). */
-function executionId(c: PoolContext, deps: PoolAppDeps): string {
+function executionId(c: PoolContext, deps: PoolAppDeps, identifier: string): string {
   const requested = c.req.header('operation-id')?.trim();
   if (!requested) {
     const id = randomUUID();
-    deps.executions.claim(id);
+    deps.executions.claim(id, identifier);
     return id;
   }
   if (!OPERATION_ID_PATTERN.test(requested)) throw validationError('The operation-id header must be 1–128 characters from letters, digits and ._~-.', 'operation-id');
-  if (!deps.executions.claim(requested)) throw validationError(`An execution with operation-id "${requested}" already exists; send a new id.`, 'operation-id');
+  if (!deps.executions.claim(requested, identifier)) throw validationError(`An execution with operation-id "${requested}" already exists in this session; send a new id.`, 'operation-id');
   return requested;
 }
 
