@@ -9,8 +9,7 @@ have a long record of kernel bugs or reach shared kernel state (io_uring, userfa
 BPF, perf, new namespaces, which are counted per host uid).
 
 The deny list follows the shape of well-known container default profiles (Docker's, Podman's):
-allow by default, refuse a list of calls with EPERM (ENOSYS for clone3, whose flags a filter
-cannot read, so the C library falls back to clone, whose flags it can).
+allow by default, refuse a list of calls with EPERM, and a few (UNSUPPORTED_CALLS) with ENOSYS.
 """
 
 import ctypes
@@ -52,6 +51,13 @@ DENIED_CALLS = (
     "nfsservctl", "uselib", "personality",
 )
 
+# Refused with ENOSYS, as if this kernel lacked them, so that libraries take their fallback:
+# - clone3, whose flags a filter cannot read: the C library falls back to clone, whose flags it can;
+# - inotify: the files every session shares with the host (the read-only /usr, /etc and the rest)
+#   would report the host's and other sessions' opens, reads and execs to a watch on them, a side
+#   channel across tenants. File watchers (libuv's fs.watch, watchdog) fail clearly or poll instead.
+UNSUPPORTED_CALLS = ("clone3", "inotify_init", "inotify_init1", "inotify_add_watch")
+
 libc = ctypes.CDLL(None, use_errno=True)
 
 
@@ -89,10 +95,11 @@ def build_filter():
             pass  # a call this kernel or libseccomp does not know cannot be made either
     for flag in NAMESPACE_FLAGS:
         rules.add_rule(deny, "clone", seccomp.Arg(0, seccomp.MASKED_EQ, flag, flag))
-    try:
-        rules.add_rule(seccomp.ERRNO(errno.ENOSYS), "clone3")
-    except (RuntimeError, ValueError, OSError):
-        pass
+    for name in UNSUPPORTED_CALLS:
+        try:
+            rules.add_rule(seccomp.ERRNO(errno.ENOSYS), name)
+        except (RuntimeError, ValueError, OSError):
+            pass
     for family in DENIED_SOCKET_FAMILIES:
         rules.add_rule(deny, "socket", seccomp.Arg(0, seccomp.EQ, family))
         rules.add_rule(deny, "socketpair", seccomp.Arg(0, seccomp.EQ, family))

@@ -109,6 +109,7 @@ describe('red team: watching files the host shares with sessions', () => {
 IN_OPEN, IN_ACCESS = 0x20, 0x1
 _libc.inotify_add_watch.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_uint32]
 fd = _libc.inotify_init1(os.O_NONBLOCK)
+init_errno = ctypes.get_errno() if fd < 0 else 0
 watches = {}
 for path in (b"/etc/hosts", b"/usr/bin/cat"):
     wd = _libc.inotify_add_watch(fd, path, IN_OPEN | IN_ACCESS)
@@ -125,7 +126,7 @@ while fd >= 0 and watches and time.monotonic() < deadline:
             wd, mask, _cookie, length = struct.unpack_from("iIII", data, at)
             seen.append(watches.get(wd, "?"))
             at += 16 + length
-json.dumps({"watched": sorted(watches.values()), "events": seen})
+json.dumps({"initErrno": init_errno, "watched": sorted(watches.values()), "events": seen})
 `),
         { asynchronous: true, timeoutInSeconds: 60, httpTimeoutMs: 90_000 },
       );
@@ -143,7 +144,10 @@ json.dumps({"watched": sorted(watches.values()), "events": seen})
       }
       const run = await watching;
       expect(run.ok, `the watcher cell: ${run.stderr.slice(-500)}`).toBe(true);
-      const report = JSON.parse(String(run.result)) as { watched: string[]; events: string[] };
+      const report = JSON.parse(String(run.result)) as { initErrno: number; watched: string[]; events: string[] };
+      // Refused as unsupported (ENOSYS), so no watch is ever placed.
+      expect(report.initErrno).toBe(38);
+      expect(report.watched).toEqual([]);
       expect(report.events, `events the session saw on host files it watched (${report.watched.join(', ') || 'none'})`).toEqual([]);
     });
   }, 120_000);
