@@ -1,6 +1,6 @@
 /**
  * Attacks from one session on another: shared /dev and devpts, per-uid kernel quotas (keyrings,
- * inotify), shared host uids, and descriptors shared between sessions. Session A attacks or
+ * inotify, which the filter refuses outright), shared host uids, and descriptors shared between sessions. Session A attacks or
  * plants something; session B (another tenant) must neither see it nor be starved by it.
  */
 import { randomBytes } from 'node:crypto';
@@ -176,35 +176,20 @@ json.dumps({"read": read, "value": buffer.raw[:max(read[0], 0)].decode("latin1")
     });
   }, 120_000);
 
-  it('M3: a session that uses up inotify instances does not stop another from creating one', async () => {
+  it('M3: no session can create inotify instances, so none can use up the per-uid quota for another', async () => {
     await guarded(ctx, async () => {
-      const a = ctx.id('m3-inotify-a');
-      const b = ctx.id('m3-inotify-b');
-      const exhausted = await ctx.probe<{ held: number; error: string | null }>(
-        a,
-        cell(String.raw`
-m3_inotify = []
-error = None
-for _ in range(4000):
-    fd, error = libc_call("inotify_init1", os.O_CLOEXEC)
-    if fd < 0:
-        break
-    m3_inotify.append(fd)
-json.dumps({"held": len(m3_inotify), "error": error})
-`),
-      );
-      expect(exhausted.held, 'session A could not create a single inotify instance').toBeGreaterThan(0);
-      const fromB = await ctx.probe<{ result: Call }>(
-        b,
-        cell(String.raw`
+      // Refused by the seccomp filter (a watch on files shared with the host is a side channel);
+      // the per-uid instance quota then cannot be exhausted by one session for the next.
+      const attempt = String.raw`
 result = libc_call("inotify_init1", os.O_CLOEXEC)
 if result[0] >= 0:
     os.close(result[0])
 json.dumps({"result": result})
-`),
-      );
-      expect(fromB.result[0], `inotify_init1 in B while A holds ${exhausted.held} instances (A stopped with ${exhausted.error}): ${JSON.stringify(fromB.result)}`).toBeGreaterThanOrEqual(0);
-      await ctx.probe(a, 'import json, os\nfor fd in m3_inotify:\n    os.close(fd)\njson.dumps({})');
+`;
+      for (const name of ['m3-inotify-a', 'm3-inotify-b']) {
+        const { result } = await ctx.probe<{ result: Call }>(ctx.id(name), cell(attempt));
+        expect(result, `inotify_init1 in ${name}`).toEqual([-1, 'ENOSYS']);
+      }
     });
   }, 120_000);
 
