@@ -213,20 +213,6 @@ describe('red team: file metadata a session controls', () => {
   }, 120_000);
 });
 
-describe('red team: secrets sessions share through the zygote', () => {
-  const ctx = useAttackPool({ maxSessions: 4, readySessions: 1 });
-
-  it("two sessions do not share Python's string-hash secret (one could craft hash collisions for the other)", async () => {
-    await guarded(ctx, async () => {
-      const probe = 'hash("tidepool")';
-      const first = await ctx.client.exec1(ctx.id('hash-a'), probe);
-      const second = await ctx.client.exec1(ctx.id('hash-b'), probe);
-      expect(first.ok && second.ok, `the probes: ${first.stderr.slice(-300)} ${second.stderr.slice(-300)}`).toBe(true);
-      expect(first.result, 'the same string hashes alike in two sessions').not.toBe(second.result);
-    });
-  }, 120_000);
-});
-
 describe('red team: a web page driving a pool without keys', () => {
   const ctx = useAttackPool({ apiKey: null, maxSessions: 4, readySessions: 1 });
 
