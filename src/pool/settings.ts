@@ -161,6 +161,8 @@ export interface PoolServerLimits {
   resultStoreMb: number;
   /** Largest result of one execution (stdout, stderr and value together). Default 16 (TIDEPOOL_POOL_MAX_RESULT_MB). */
   maxResultMb: number;
+  /** Code (request bodies) of executions that wait or run, all sessions together; past it a new execution answers 429. Default 256 (TIDEPOOL_POOL_PENDING_CODE_MB). */
+  pendingCodeMb: number;
 }
 
 export const DEFAULT_POOL_SERVER_LIMITS: Readonly<PoolServerLimits> = {
@@ -177,6 +179,8 @@ export const DEFAULT_POOL_SERVER_LIMITS: Readonly<PoolServerLimits> = {
   keepAliveTimeoutMs: 10_000,
   resultStoreMb: 256,
   maxResultMb: 16,
+  // Eight of the largest bodies (32 MB) at once; the server holds each about three times while it waits.
+  pendingCodeMb: 256,
 };
 
 const SERVER_LIMIT_SETTINGS: NumberSpec[] = [
@@ -187,7 +191,11 @@ const SERVER_LIMIT_SETTINGS: NumberSpec[] = [
   { option: 'keepAliveTimeoutMs', env: 'TIDEPOOL_POOL_KEEP_ALIVE_TIMEOUT_MS' },
   { option: 'resultStoreMb', env: 'TIDEPOOL_POOL_RESULT_STORE_MB', flag: '--result-store-mb' },
   { option: 'maxResultMb', env: 'TIDEPOOL_POOL_MAX_RESULT_MB', flag: '--max-result-mb' },
+  { option: 'pendingCodeMb', env: 'TIDEPOOL_POOL_PENDING_CODE_MB', flag: '--pending-code-mb' },
 ];
+
+/** The largest execution request body, which the code budget must always have room for. */
+export const MAX_EXECUTION_BODY_MB = 32;
 
 /** The server's limits, each from its option, else its TIDEPOOL_POOL_* variable, else the default. */
 export function resolveServerLimits(options: Partial<PoolServerLimits> = {}, env: Env = process.env): PoolServerLimits {
@@ -198,6 +206,9 @@ export function resolveServerLimits(options: Partial<PoolServerLimits> = {}, env
   }
   if (limits.headersTimeoutMs > limits.requestTimeoutMs) {
     throw invalidSetting(specFor(SERVER_LIMIT_SETTINGS, 'headersTimeoutMs'), `(${limits.headersTimeoutMs}) cannot exceed requestTimeoutMs (${limits.requestTimeoutMs}); lower it or raise TIDEPOOL_POOL_REQUEST_TIMEOUT_MS.`);
+  }
+  if (limits.pendingCodeMb < MAX_EXECUTION_BODY_MB) {
+    throw invalidSetting(specFor(SERVER_LIMIT_SETTINGS, 'pendingCodeMb'), `(${limits.pendingCodeMb}) must be at least ${MAX_EXECUTION_BODY_MB}, the largest execution body, or such a body could never run.`);
   }
   if (limits.maxResultMb > limits.resultStoreMb) {
     throw invalidSetting(specFor(SERVER_LIMIT_SETTINGS, 'maxResultMb'), `(${limits.maxResultMb}) cannot exceed resultStoreMb (${limits.resultStoreMb}); lower it or raise --result-store-mb.`);

@@ -23,6 +23,7 @@ export interface PoolServeFlags {
   maxConnectionsPerClient?: number;
   resultStoreMb?: number;
   maxResultMb?: number;
+  pendingCodeMb?: number;
   auditLog?: string;
   sessionJournal?: string;
   auditIncludeContent?: boolean;
@@ -92,6 +93,11 @@ export function addPoolServeOptions(command: Command, egressHelp: string): Comma
     )
     .option('--result-store-mb <m>', 'memory for execution results kept for polling; oldest evicted first (TIDEPOOL_POOL_RESULT_STORE_MB; default 256)', wholeNumber('--result-store-mb', 'TIDEPOOL_POOL_RESULT_STORE_MB', 1))
     .option('--max-result-mb <m>', 'largest result of one execution (TIDEPOOL_POOL_MAX_RESULT_MB; default 16)', wholeNumber('--max-result-mb', 'TIDEPOOL_POOL_MAX_RESULT_MB', 1))
+    .option(
+      '--pending-code-mb <m>',
+      'memory for the code of executions that wait or run, all sessions together; past it a new execution answers 429 ServerBusy (TIDEPOOL_POOL_PENDING_CODE_MB; default 256, at least 32)',
+      wholeNumber('--pending-code-mb', 'TIDEPOOL_POOL_PENDING_CODE_MB', 1),
+    )
     .option('--audit-log <file>', 'append a JSON line per request to this file (TIDEPOOL_POOL_AUDIT_LOG)')
     .option('--audit-include-content', 'also record executed code in the audit log')
     .option(
@@ -129,6 +135,7 @@ const FORWARDED: [keyof PoolServeFlags, string][] = [
   ['maxConnectionsPerClient', '--max-connections-per-client'],
   ['resultStoreMb', '--result-store-mb'],
   ['maxResultMb', '--max-result-mb'],
+  ['pendingCodeMb', '--pending-code-mb'],
   ['auditLog', '--audit-log'],
   ['auditIncludeContent', '--audit-include-content'],
   ['sessionJournal', '--session-journal'],

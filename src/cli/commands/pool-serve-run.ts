@@ -36,6 +36,7 @@ export async function servePool(flags: PoolServeFlags, context: CliContext): Pro
     maxConnectionsPerClient: flags.maxConnectionsPerClient,
     resultStoreMb: flags.resultStoreMb,
     maxResultMb: flags.maxResultMb,
+    pendingCodeMb: flags.pendingCodeMb,
     auditLogPath: flags.auditLog,
     auditIncludeContent: flags.auditIncludeContent ?? false,
     logger,

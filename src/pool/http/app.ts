@@ -4,9 +4,11 @@
  * written once and answers at the root and under /subscriptions/…/sessionPools/{name}.
  */
 import { Hono } from 'hono';
+import { DEFAULT_POOL_SERVER_LIMITS } from '../settings.js';
 import { PoolError } from '../types.js';
 import { bearerAuth, keyAuthenticator } from './auth.js';
 import { bodyLimit } from './body-limit.js';
+import { CodeBudget } from './code-budget.js';
 import { browserGuard } from './browser-guard.js';
 import { sendJson, type PoolAppDeps, type PoolEnv } from './context.js';
 import { errorBody, PoolApiError, scrubDetail, toApiError } from './errors.js';
@@ -52,8 +54,9 @@ export function createPoolApp(deps: PoolAppDeps): Hono<PoolEnv> {
     return new Response(text, { headers: { 'content-type': deps.metrics.registry.contentType, 'content-length': String(Buffer.byteLength(text)) } });
   });
 
-  registerLegacyRoutes(app, deps);
-  registerExecutionRoutes(app, deps);
+  const codeBudget = deps.codeBudget ?? new CodeBudget(DEFAULT_POOL_SERVER_LIMITS.pendingCodeMb * 1024 * 1024);
+  registerLegacyRoutes(app, deps, codeBudget);
+  registerExecutionRoutes(app, deps, codeBudget);
   registerFileRoutes(app, deps);
   registerSessionRoutes(app, deps);
 

@@ -5,6 +5,7 @@ import type { PoolSettings, SessionManager } from '../types.js';
 import type { AuditLog } from './audit-log.js';
 import type { NodeDrain } from './drain.js';
 import type { Authenticator } from './auth.js';
+import type { CodeBudget } from './code-budget.js';
 import type { ExecutionStore } from './execution-store.js';
 import type { ExecutionResultFormat } from './http-settings.js';
 import { InProcessRequest } from './in-process.js';
@@ -34,6 +35,8 @@ export interface PoolAppDeps {
   maxUploadBytes?: number;
   /** Per-execution cap on stdout + stderr + value, in bytes; default 16 MiB (the pool's --max-result-mb). */
   maxResultBytes?: number;
+  /** Memory for the code of executions that wait or run; default 256 MiB (the pool's --pending-code-mb). */
+  codeBudget?: CodeBudget;
   startedAt: Date;
   /** Draining before a stop (refuses new identifiers, counts work in flight); omitted → the node never drains. */
   drain?: NodeDrain;

@@ -26,6 +26,7 @@ export type AzureErrorCode =
   | 'LegacyApiNotSupported'
   | 'ExecutionResultEvicted'
   | 'TooManyExecutions'
+  | 'ServerBusy'
   | 'ServiceUnavailable'
   | 'NodeDraining';
 

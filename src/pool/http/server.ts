@@ -18,6 +18,7 @@ import { resolvePoolServerSettings, type Env, type PoolServerLimits } from '../s
 import type { PoolSettings, SessionManager } from '../types.js';
 import { createPoolApp } from './app.js';
 import { AuditLog } from './audit-log.js';
+import { CodeBudget } from './code-budget.js';
 import { createAuthenticator } from './auth.js';
 import { limitConnections, type ConnectionRejection } from './connection-limits.js';
 import { NodeDrain, type DrainOutcome } from './drain.js';
@@ -110,6 +111,7 @@ export async function startPoolServer(options: PoolServerOptions = {}): Promise<
     audit,
     auditIncludeContent: options.auditIncludeContent ?? false,
     maxResultBytes: limits.maxResultMb * MIB,
+    codeBudget: new CodeBudget(limits.pendingCodeMb * MIB),
     startedAt: new Date(),
     drain,
   });

@@ -2,6 +2,7 @@
 import { pino, type Logger } from 'pino';
 import { createPoolApp } from '../../../src/pool/http/app.js';
 import type { Authenticator } from '../../../src/pool/http/auth.js';
+import type { CodeBudget } from '../../../src/pool/http/code-budget.js';
 import type { PoolAppDeps } from '../../../src/pool/http/context.js';
 import { ExecutionStore } from '../../../src/pool/http/execution-store.js';
 import type { ExecutionResultFormat } from '../../../src/pool/http/http-settings.js';
@@ -40,6 +41,7 @@ export async function createHarness(
     legacyApi?: boolean;
     legacyUsage?: LegacyUsageLog;
     executionResult?: ExecutionResultFormat;
+    codeBudget?: CodeBudget;
   } = {},
 ): Promise<Harness> {
   const settings = resolvePoolSettings({ maxSessions: 20, readySessions: 0, ...options.settings }, {});
@@ -58,6 +60,7 @@ export async function createHarness(
     executions: options.executions ?? new ExecutionStore(),
     maxUploadBytes: options.maxUploadBytes,
     maxResultBytes: options.maxResultBytes,
+    codeBudget: options.codeBudget,
     startedAt: new Date(),
   };
   const app = createPoolApp(deps);

@@ -118,6 +118,7 @@ describe('resolveServerLimits', () => {
       keepAliveTimeoutMs: 10_000,
       resultStoreMb: 256,
       maxResultMb: 16,
+      pendingCodeMb: 256,
     });
   });
 
@@ -130,6 +131,7 @@ describe('resolveServerLimits', () => {
       TIDEPOOL_POOL_KEEP_ALIVE_TIMEOUT_MS: '3000',
       TIDEPOOL_POOL_RESULT_STORE_MB: '64',
       TIDEPOOL_POOL_MAX_RESULT_MB: '8',
+      TIDEPOOL_POOL_PENDING_CODE_MB: '48',
     };
     expect(resolveServerLimits({}, env)).toEqual({
       maxConnections: 50,
@@ -139,11 +141,13 @@ describe('resolveServerLimits', () => {
       keepAliveTimeoutMs: 3000,
       resultStoreMb: 64,
       maxResultMb: 8,
+      pendingCodeMb: 48,
     });
     expect(resolveServerLimits({ maxConnections: 7 }, env).maxConnections).toBe(7);
     expect(() => resolveServerLimits({}, { TIDEPOOL_POOL_MAX_CONNECTIONS: '0' })).toThrow(/TIDEPOOL_POOL_MAX_CONNECTIONS \/ --max-connections/);
     expect(() => resolveServerLimits({}, { TIDEPOOL_POOL_HEADERS_TIMEOUT_MS: '5000', TIDEPOOL_POOL_REQUEST_TIMEOUT_MS: '1000' })).toThrow(/cannot exceed requestTimeoutMs/);
     expect(() => resolveServerLimits({}, { TIDEPOOL_POOL_MAX_RESULT_MB: '300' })).toThrow(/--max-result-mb.*cannot exceed resultStoreMb/);
+    expect(() => resolveServerLimits({}, { TIDEPOOL_POOL_PENDING_CODE_MB: '31' })).toThrow(/TIDEPOOL_POOL_PENDING_CODE_MB \/ --pending-code-mb.*at least 32/);
   });
 });
 

@@ -6,7 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Hono } from 'hono';
 import type { KernelResponse } from '../../../kernel/types.js';
-import { DEFAULT_POOL_SERVER_LIMITS } from '../../settings.js';
+import { DEFAULT_POOL_SERVER_LIMITS, MAX_EXECUTION_BODY_MB } from '../../settings.js';
+import { readBudgetedBody, type CodeBudget } from '../code-budget.js';
 import { bodyLengthEnforced, executionUrl, sendJson, type PoolAppDeps, type PoolContext, type PoolEnv } from '../context.js';
 import { PoolApiError, toApiError, validationError } from '../errors.js';
 import { wireExecution, type WireExecution } from '../execution-format.js';
@@ -14,60 +15,72 @@ import { planExecution, type ExecutionPlan } from '../execution-plan.js';
 import { runExecution } from '../execution-run.js';
 import { runShellExecution } from './shell-executions.js';
 import { MAX_RUNNING, type ExecutionOutcome, type ExecutionRecord } from '../execution-store.js';
-import { parseExecutionFields, readJsonBody, requireApiVersion, requireIdentifier } from '../validation.js';
+import { parseExecutionFields, requireApiVersion, requireIdentifier } from '../validation.js';
 
 /** Code is text; 32 MB is far above any real cell and keeps a bad client from exhausting memory. */
-export const MAX_EXECUTION_BODY_BYTES = 32 * 1024 * 1024;
+export const MAX_EXECUTION_BODY_BYTES = MAX_EXECUTION_BODY_MB * 1024 * 1024;
 const OPERATION_ID_PATTERN = /^[A-Za-z0-9._~-]{1,128}$/;
 
-export function registerExecutionRoutes(app: Hono<PoolEnv>, deps: PoolAppDeps): void {
+/** `codeBudget` bounds the code of executions that wait or run, all routes together (code-budget.ts). */
+export function registerExecutionRoutes(app: Hono<PoolEnv>, deps: PoolAppDeps, codeBudget: CodeBudget): void {
   app.post('/code/execute', async (c) => {
     c.set('operation', 'code/execute');
     requireApiVersion(c.req.url);
     const identifier = session(c);
-    const body = await readJsonBody(c.req.raw, MAX_EXECUTION_BODY_BYTES, bodyLengthEnforced(c));
-    const plan = planExecution(parseExecutionFields(gen1Fields(body), '"properties"'), deps.settings, 1);
-    if (deps.auditIncludeContent) c.set('code', plan.code);
-    const outcome = await runExecution(deps, identifier, plan, c.req.raw.signal);
-    const wire = toWire(deps, outcome.response, plan, 1);
-    // The NodeLTS tutorial reads the value as executionResult; both names are cheap.
-    return sendJson(c, 200, { $id: '1', properties: { $id: '2', ...gen1Result(wire), executionResult: wire.result } });
+    const { body, release } = await readBudgetedBody(c.req.raw, bodyLengthEnforced(c), codeBudget, MAX_EXECUTION_BODY_BYTES);
+    try {
+      const plan = planExecution(parseExecutionFields(gen1Fields(body), '"properties"'), deps.settings, 1);
+      if (deps.auditIncludeContent) c.set('code', plan.code);
+      const outcome = await runExecution(deps, identifier, plan, c.req.raw.signal);
+      const wire = toWire(deps, outcome.response, plan, 1);
+      // The NodeLTS tutorial reads the value as executionResult; both names are cheap.
+      return sendJson(c, 200, { $id: '1', properties: { $id: '2', ...gen1Result(wire), executionResult: wire.result } });
+    } finally {
+      release();
+    }
   });
 
   app.post('/executions', async (c) => {
     c.set('operation', 'executions');
-    if (deps.settings.containerType === 'shell') return runShellExecution(c, deps);
+    if (deps.settings.containerType === 'shell') return runShellExecution(c, deps, codeBudget);
     const { version } = requireApiVersion(c.req.url);
     const identifier = session(c);
-    const body = await readJsonBody(c.req.raw, MAX_EXECUTION_BODY_BYTES, bodyLengthEnforced(c));
-    const plan = planExecution(parseExecutionFields(body, 'the request body'), deps.settings, 2);
-    if (deps.auditIncludeContent) c.set('code', plan.code);
-    const id = executionId(c, deps, identifier);
+    const { body, release } = await readBudgetedBody(c.req.raw, bodyLengthEnforced(c), codeBudget, MAX_EXECUTION_BODY_BYTES);
+    // An asynchronous execution holds its code until it ends in the background; any other, until it is answered.
+    let heldInBackground = false;
     try {
-      const headers = { 'operation-id': id, 'Operation-Location': executionUrl(c, id, identifier, version) };
-      const record: ExecutionRecord = {
-        id,
-        identifier,
-        executionType: plan.asynchronous ? 'Asynchronous' : 'Synchronous',
-        status: 'Running',
-      };
-      if (plan.asynchronous) {
-        if (deps.executions.runningCount >= MAX_RUNNING) {
-          throw new PoolApiError(429, 'TooManyExecutions', `${MAX_RUNNING} asynchronous executions are already waiting or running in this pool; poll them to completion before starting more, or run this one synchronously.`, {
-            headers: { 'Retry-After': '5' },
-          });
+      const plan = planExecution(parseExecutionFields(body, 'the request body'), deps.settings, 2);
+      if (deps.auditIncludeContent) c.set('code', plan.code);
+      const id = executionId(c, deps, identifier);
+      try {
+        const headers = { 'operation-id': id, 'Operation-Location': executionUrl(c, id, identifier, version) };
+        const record: ExecutionRecord = {
+          id,
+          identifier,
+          executionType: plan.asynchronous ? 'Asynchronous' : 'Synchronous',
+          status: 'Running',
+        };
+        if (plan.asynchronous) {
+          if (deps.executions.runningCount >= MAX_RUNNING) {
+            throw new PoolApiError(429, 'TooManyExecutions', `${MAX_RUNNING} asynchronous executions are already waiting or running in this pool; poll them to completion before starting more, or run this one synchronously.`, {
+              headers: { 'Retry-After': '5' },
+            });
+          }
+          const traceId = c.get('traceId');
+          deps.executions.runInBackground(record, (signal) => finish(deps, identifier, plan, signal, { traceId, executionId: id }).finally(release));
+          heldInBackground = true;
+          return sendJson(c, 202, executionBody(record), headers);
         }
-        const traceId = c.get('traceId');
-        deps.executions.runInBackground(record, (signal) => finish(deps, identifier, plan, signal, { traceId, executionId: id }));
-        return sendJson(c, 202, executionBody(record), headers);
+        Object.assign(record, await finish(deps, identifier, plan, c.req.raw.signal, { rethrow: true }));
+        deps.executions.put(record);
+        return sendJson(c, 200, executionBody(record), headers);
+      } finally {
+        // Every path that keeps a record has put it by now, which ended the claim; this frees the id
+        // of an execution that was refused or failed before it had one.
+        deps.executions.release(id, identifier);
       }
-      Object.assign(record, await finish(deps, identifier, plan, c.req.raw.signal, { rethrow: true }));
-      deps.executions.put(record);
-      return sendJson(c, 200, executionBody(record), headers);
     } finally {
-      // Every path that keeps a record has put it by now, which ended the claim; this frees the id
-      // of an execution that was refused or failed before it had one.
-      deps.executions.release(id, identifier);
+      if (!heldInBackground) release();
     }
   });
 

@@ -9,6 +9,7 @@
  */
 import type { Hono } from 'hono';
 import { bodyLengthEnforced, sendJson, type PoolAppDeps, type PoolContext, type PoolEnv } from '../context.js';
+import { readBudgetedBody, type CodeBudget } from '../code-budget.js';
 import { PoolApiError, validationError } from '../errors.js';
 import { planExecution } from '../execution-plan.js';
 import { runExecution } from '../execution-run.js';
@@ -16,7 +17,7 @@ import { legacyFileList } from '../file-format.js';
 import { LegacyUsageLog } from '../legacy-usage-log.js';
 import { fileNameParam } from '../paths.js';
 import { remoteAddress } from '../request-log.js';
-import { parseExecutionFields, queryParam, readJsonBody, requireApiVersion, validateIdentifier, type ExecutionFields } from '../validation.js';
+import { parseExecutionFields, queryParam, requireApiVersion, validateIdentifier, type ExecutionFields } from '../validation.js';
 import { gen1Fields, gen1Result, MAX_EXECUTION_BODY_BYTES, toWire } from './executions.js';
 import { receiveSessionUploads, sendFileContent } from './files.js';
 
@@ -27,7 +28,7 @@ const LEGACY_ROUTES = 'POST python/execute, POST python/uploadFile, GET python/f
 const CURRENT_API =
   'Use POST code/execute with api-version=2024-02-02-preview, or POST executions with api-version=2024-10-02-preview or later (files: files/upload, files, files/content/{name}).';
 
-export function registerLegacyRoutes(app: Hono<PoolEnv>, deps: PoolAppDeps): void {
+export function registerLegacyRoutes(app: Hono<PoolEnv>, deps: PoolAppDeps, codeBudget: CodeBudget): void {
   const usage = deps.legacyUsage ?? new LegacyUsageLog(deps.logger);
 
   app.use('/python/*', async (c, next) => {
@@ -43,14 +44,18 @@ export function registerLegacyRoutes(app: Hono<PoolEnv>, deps: PoolAppDeps): voi
   app.post('/python/execute', async (c) => {
     c.set('operation', 'legacy/execute');
     optionalApiVersion(c.req.url);
-    const body = await readJsonBody(c.req.raw, MAX_EXECUTION_BODY_BYTES, bodyLengthEnforced(c));
-    const fields = parseExecutionFields(gen1Fields(body), '"properties"');
-    const identifier = session(c, fields);
-    const plan = planExecution(fields, deps.settings, 1);
-    if (deps.auditIncludeContent) c.set('code', plan.code);
-    const outcome = await runExecution(deps, identifier, plan, c.req.raw.signal);
-    const wire = toWire(deps, outcome.response, plan, 1);
-    return sendJson(c, 200, { $id: '1', ...gen1Result(wire) });
+    const { body, release } = await readBudgetedBody(c.req.raw, bodyLengthEnforced(c), codeBudget, MAX_EXECUTION_BODY_BYTES);
+    try {
+      const fields = parseExecutionFields(gen1Fields(body), '"properties"');
+      const identifier = session(c, fields);
+      const plan = planExecution(fields, deps.settings, 1);
+      if (deps.auditIncludeContent) c.set('code', plan.code);
+      const outcome = await runExecution(deps, identifier, plan, c.req.raw.signal);
+      const wire = toWire(deps, outcome.response, plan, 1);
+      return sendJson(c, 200, { $id: '1', ...gen1Result(wire) });
+    } finally {
+      release();
+    }
   });
 
   app.post('/python/uploadFile', async (c) => {

@@ -7,25 +7,35 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ShellResponse } from '../../../kernel/types.js';
-import { DEFAULT_POOL_SERVER_LIMITS } from '../../settings.js';
+import { DEFAULT_POOL_SERVER_LIMITS, MAX_EXECUTION_BODY_MB } from '../../settings.js';
+import { readBudgetedBody, type CodeBudget } from '../code-budget.js';
 import type { PoolAppDeps, PoolContext } from '../context.js';
 import { bodyLengthEnforced, sendJson } from '../context.js';
 import { validationError } from '../errors.js';
 import { headBytes, textBytes } from '../execution-format.js';
 import { planShellExecution, type ShellPlan } from '../shell-plan.js';
-import { parseExecutionFields, readJsonBody, requireApiVersion, requireIdentifier } from '../validation.js';
+import { parseExecutionFields, requireApiVersion, requireIdentifier } from '../validation.js';
 
 /** A command is text and stdin is meant for small inputs (files go through the file API); 32 MB is far above both. */
-const MAX_SHELL_BODY_BYTES = 32 * 1024 * 1024;
+const MAX_SHELL_BODY_BYTES = MAX_EXECUTION_BODY_MB * 1024 * 1024;
 const OPERATION_ID_PATTERN = /^[A-Za-z0-9._~-]{1,128}$/;
 /** Room for the notice and the JSON around the streams when an oversized result is cut. */
 const CUT_MARGIN_BYTES = 4096;
 
-export async function runShellExecution(c: PoolContext, deps: PoolAppDeps): Promise<Response> {
+/** Runs one shell execution; its body counts against `codeBudget` until it is answered. */
+export async function runShellExecution(c: PoolContext, deps: PoolAppDeps, codeBudget: CodeBudget): Promise<Response> {
   requireApiVersion(c.req.url);
   const identifier = requireIdentifier(c.req.url);
   c.set('identifier', identifier);
-  const body = await readJsonBody(c.req.raw, MAX_SHELL_BODY_BYTES, bodyLengthEnforced(c));
+  const { body, release } = await readBudgetedBody(c.req.raw, bodyLengthEnforced(c), codeBudget, MAX_SHELL_BODY_BYTES);
+  try {
+    return await runShellBody(c, deps, identifier, body);
+  } finally {
+    release();
+  }
+}
+
+async function runShellBody(c: PoolContext, deps: PoolAppDeps, identifier: string, body: unknown): Promise<Response> {
   const plan = planShellExecution(parseExecutionFields(body, 'the request body'), deps.settings);
   if (deps.auditIncludeContent) c.set('code', plan.request.command ?? JSON.stringify(plan.request.argv));
   const id = operationId(c);
