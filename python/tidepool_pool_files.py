@@ -9,6 +9,9 @@ Frames: 4-byte big-endian length + UTF-8 JSON header; a header with "bytes": N i
 N raw bytes. Requests carry an "id" that the reply repeats.
   {"op": "write", "id", "path"} then {"op": "chunk", "id", "bytes": N}+data ... {"op": "end", "id"} | {"op": "abort", "id"}
   {"op": "read", "id", "path", "maxBytes"?} -> {"id", "ok": true, "info", "bytes": N}+data
+  {"op": "read", "id", "path", "maxBytes"?, "offset", "length"}
+      -> {"id", "ok": true, "info", "identity": {dev, ino, size, mtimeNs, ctimeNs}, "offset", "bytes": N}+data
+      (N <= length; 0 past the end)
   {"op": "stat" | "delete", "id", "path"}
   {"op": "list", "id", "directory", "recursive"} -> {"id", "ok": true, "entries": [info...], "truncated": bool}
 Errors: {"id", "ok": false, "code": "not_found" | "too_large" | "invalid_input" | "internal", "message"}
@@ -45,6 +48,8 @@ MAX_LIST_BYTES = 4 * 1024 * 1024
 ENTRY_OVERHEAD_BYTES = 100
 MAX_LIST_SCANNED = 100_000
 MAX_LIST_DEPTH = 64
+# Largest range one read may ask for; the host asks for 1 MiB at a time.
+MAX_READ_LENGTH = 8 * 1024 * 1024
 
 
 class FileError(Exception):
@@ -226,9 +231,8 @@ class FileServer:
     def op_stat(self, request, _payload):
         return {"info": self.stat_path(request["path"])}, b""
 
-    def op_read(self, request, _payload):
-        path = request["path"]
-        max_bytes = request.get("maxBytes")
+    def open_regular(self, path):
+        """A read-only descriptor of regular file `path` and its fstat."""
         parts = split_path(path)
         dir_fd = self.open_dir(parts[:-1])
         try:
@@ -244,9 +248,30 @@ class FileServer:
             st = os.fstat(fd)
             if not stat.S_ISREG(st.st_mode):
                 raise not_regular(path, st.st_mode)
-            limit = max_bytes if isinstance(max_bytes, int) and max_bytes >= 0 else None
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd, st
+
+    def op_read(self, request, _payload):
+        """The whole file, or with "offset" the `length` bytes from there (fewer at the end, none
+        past it) and the file's identity, so the host can tell when the file changed between
+        two ranges of one download."""
+        path = request["path"]
+        max_bytes = request.get("maxBytes")
+        limit = max_bytes if is_count(max_bytes) else None
+        ranged = "offset" in request
+        if ranged:
+            offset, length = read_range_of(request)
+        fd, st = self.open_regular(path)
+        try:
             if limit is not None and st.st_size > limit:
                 raise FileError("too_large", f'"{path}" is {st.st_size} bytes, over the {limit} byte limit for a download.')
+            if ranged:
+                data = read_range(fd, offset, length)
+                if identity(os.fstat(fd)) != identity(st):
+                    raise FileError("internal", f'"{path}" changed while it was read; download it again once it stops changing.')
+                return {"info": self.info(path, st), "identity": identity(st), "offset": offset, "bytes": len(data)}, data
             data = read_file(fd, limit)
             if data is None:
                 raise FileError("too_large", f'"{path}" grew past the {limit} byte limit for a download while it was read.')
@@ -462,6 +487,40 @@ class FileServer:
         except OSError:
             return False
         return True
+
+
+def is_count(value):
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def read_range_of(request):
+    """The (offset, length) of a ranged read, checked."""
+    offset, length = request.get("offset"), request.get("length")
+    if not is_count(offset):
+        raise FileError("invalid_input", f"offset must be a non-negative integer, got {offset!r}")
+    if not is_count(length) or not 1 <= length <= MAX_READ_LENGTH:
+        raise FileError("invalid_input", f"length must be an integer from 1 to {MAX_READ_LENGTH}, got {length!r}")
+    return offset, length
+
+
+def identity(st):
+    """What changes when a file is replaced or written: device, inode, size, and the modification
+    and change times in ns (as strings: JSON numbers lose precision past 2**53, and user code may
+    set a modification time far in the future)."""
+    return {"dev": st.st_dev, "ino": st.st_ino, "size": st.st_size, "mtimeNs": str(st.st_mtime_ns), "ctimeNs": str(st.st_ctime_ns)}
+
+
+def read_range(fd, offset, length):
+    """Up to `length` bytes of `fd` from `offset`; fewer only at the end of the file."""
+    chunks = []
+    total = 0
+    while total < length:
+        chunk = os.pread(fd, length - total, offset + total)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+    return b"".join(chunks)
 
 
 def read_file(fd, limit):
