@@ -8,10 +8,9 @@ answers while the kernel is busy with a long cell.
 Frames: 4-byte big-endian length + UTF-8 JSON header; a header with "bytes": N is followed by
 N raw bytes. Requests carry an "id" that the reply repeats.
   {"op": "write", "id", "path"} then {"op": "chunk", "id", "bytes": N}+data ... {"op": "end", "id"} | {"op": "abort", "id"}
-  {"op": "read", "id", "path", "maxBytes"?} -> {"id", "ok": true, "info", "bytes": N}+data
-  {"op": "read", "id", "path", "maxBytes"?, "offset", "length"}
+  {"op": "read", "id", "path", "offset", "length", "maxBytes"?}
       -> {"id", "ok": true, "info", "identity": {dev, ino, size, mtimeNs, ctimeNs}, "offset", "bytes": N}+data
-      (N <= length; 0 past the end)
+      (N <= length, fewer only at the end of the file, 0 past it)
   {"op": "stat" | "delete", "id", "path"}
   {"op": "list", "id", "directory", "recursive"} -> {"id", "ok": true, "entries": [info...], "truncated": bool}
 Errors: {"id", "ok": false, "code": "not_found" | "too_large" | "invalid_input" | "internal", "message"}
@@ -48,7 +47,7 @@ MAX_LIST_BYTES = 4 * 1024 * 1024
 ENTRY_OVERHEAD_BYTES = 100
 MAX_LIST_SCANNED = 100_000
 MAX_LIST_DEPTH = 64
-# Largest range one read may ask for; the host asks for 1 MiB at a time.
+# Largest range one read may ask for (MAX_RANGE_BYTES in the host); downloads ask for 1 MiB at a time.
 MAX_READ_LENGTH = 8 * 1024 * 1024
 
 
@@ -254,30 +253,22 @@ class FileServer:
         return fd, st
 
     def op_read(self, request, _payload):
-        """The whole file, or with "offset" the `length` bytes from there (fewer at the end, none
-        past it) and the file's identity, so the host can tell when the file changed between
-        two ranges of one download."""
+        """The `length` bytes of a file from `offset` (fewer at its end, none past it) and the
+        file's identity, so the host can tell when the file changed between two ranges of one
+        download. The host asks for one range at a time, so no reply holds a whole file."""
         path = request["path"]
         max_bytes = request.get("maxBytes")
-        limit = max_bytes if is_count(max_bytes) else None
-        ranged = "offset" in request
-        if ranged:
-            offset, length = read_range_of(request)
+        offset, length = read_range_of(request)
         fd, st = self.open_regular(path)
         try:
-            if limit is not None and st.st_size > limit:
-                raise FileError("too_large", f'"{path}" is {st.st_size} bytes, over the {limit} byte limit for a download.')
-            if ranged:
-                data = read_range(fd, offset, length)
-                if identity(os.fstat(fd)) != identity(st):
-                    raise FileError("internal", f'"{path}" changed while it was read; download it again once it stops changing.')
-                return {"info": self.info(path, st), "identity": identity(st), "offset": offset, "bytes": len(data)}, data
-            data = read_file(fd, limit)
-            if data is None:
-                raise FileError("too_large", f'"{path}" grew past the {limit} byte limit for a download while it was read.')
+            if is_count(max_bytes) and st.st_size > max_bytes:
+                raise FileError("too_large", f'"{path}" is {st.st_size} bytes, over the {max_bytes} byte limit for a download.')
+            data = read_range(fd, offset, length)
+            if identity(os.fstat(fd)) != identity(st):
+                raise FileError("internal", f'"{path}" changed while it was read; download it again once it stops changing.')
         finally:
             os.close(fd)
-        return {"info": self.info(path, st), "bytes": len(data)}, data
+        return {"info": self.info(path, st), "identity": identity(st), "offset": offset, "bytes": len(data)}, data
 
     def op_delete(self, request, _payload):
         path = request["path"]
@@ -521,17 +512,3 @@ def read_range(fd, offset, length):
         chunks.append(chunk)
         total += len(chunk)
     return b"".join(chunks)
-
-
-def read_file(fd, limit):
-    """All of regular file `fd`, or None when it holds more than `limit` bytes (None: no limit)."""
-    chunks = []
-    total = 0
-    while True:
-        chunk = os.read(fd, 1 << 20)
-        if not chunk:
-            return b"".join(chunks)
-        total += len(chunk)
-        if limit is not None and total > limit:
-            return None
-        chunks.append(chunk)

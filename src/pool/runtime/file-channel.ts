@@ -17,6 +17,8 @@ import { BinaryFrameDecoder, encodeBinaryFrame, type BinaryFrame } from './binar
 const UPLOAD_CHUNK_BYTES = 256 * 1024;
 /** Twice the JSON the file server puts in a listing (MAX_LIST_BYTES there). */
 export const DEFAULT_MAX_HEADER_BYTES = 8 * 1024 * 1024;
+/** Largest range one read may ask for (MAX_READ_LENGTH in the file server), and so the largest payload a reply may carry. */
+export const MAX_RANGE_BYTES = 8 * 1024 * 1024;
 /** Largest download; sessions pass their disk limit. */
 export const DEFAULT_MAX_FILE_BYTES = 1024 * 1024 * 1024;
 /** Every file operation is a few system calls on a tmpfs; a server silent this long is stuck. */
@@ -25,7 +27,7 @@ export const DEFAULT_FILE_REQUEST_TIMEOUT_MS = 30_000;
 export interface FileChannelOptions {
   /** Cap on a reply's JSON header (default 8 MiB). */
   maxHeaderBytes?: number;
-  /** Cap on a download, sent to the server and enforced on the reply (default 1 GiB). */
+  /** Cap on the size of a file to download, sent to the server and enforced on its replies (default 1 GiB). */
   maxFileBytes?: number;
   /** How long a reply (or room to send an upload chunk) may take (default 30 s). */
   requestTimeoutMs?: number;
@@ -88,7 +90,7 @@ export class FileChannel {
     this.#maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
     this.#timeoutMs = options.requestTimeoutMs ?? DEFAULT_FILE_REQUEST_TIMEOUT_MS;
     this.#onBroken = options.onBroken;
-    this.#decoder = new BinaryFrameDecoder({ maxHeaderBytes: options.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES, maxPayloadBytes: this.#maxFileBytes });
+    this.#decoder = new BinaryFrameDecoder({ maxHeaderBytes: options.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES, maxPayloadBytes: MAX_RANGE_BYTES });
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('error', () => {});
     socket.on('close', () => this.#fail(this.lost()));
@@ -111,17 +113,6 @@ export class FileChannel {
       const entries: FileListing = reply.entries.map(toInfo);
       if (reply.truncated) entries.truncated = true;
       return entries;
-    });
-  }
-
-  read(path: string): Promise<{ info: PoolFileInfo; data: Buffer }> {
-    return this.#enqueue(async () => {
-      const id = this.#nextId++;
-      const reply = this.#await(id);
-      this.#send({ op: 'read', path, maxBytes: this.#maxFileBytes, id });
-      this.#arm(id);
-      const frame = await reply;
-      return { info: toInfo(this.#check(frame, infoReply).info), data: frame.payload };
     });
   }
 

@@ -12,11 +12,26 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lengthPrefix } from '../../../src/kernel/frames.js';
 import { PYTHON_DIR } from '../../../src/paths.js';
 import { encodeBinaryFrame } from '../../../src/pool/runtime/binary-frames.js';
-import { FileChannel } from '../../../src/pool/runtime/file-channel.js';
+import { FileChannel, MAX_RANGE_BYTES } from '../../../src/pool/runtime/file-channel.js';
 import { openDownload } from '../../../src/pool/runtime/file-download.js';
 import { PoolError } from '../../../src/pool/types.js';
 
 const lost = () => new PoolError('session_lost', 'the session ended');
+
+/** The real file server on `root`, after the Python lines of `patch` (which see the module). */
+function startFileServer(root: string, patch: string[] = []): { server: ChildProcess; channel: FileChannel } {
+  const python = [
+    'import os, socket, sys',
+    `sys.path.insert(0, ${JSON.stringify(PYTHON_DIR)})`,
+    'import tidepool_pool_files',
+    ...patch,
+    `server = tidepool_pool_files.FileServer(socket.socket(fileno=3), ${JSON.stringify(root)})`,
+    'while server.handle_one(): pass',
+  ].join('\n');
+  // A 'pipe' beyond stdio is a Unix socket pair, as the session's file channel is.
+  const server = spawn('/usr/bin/python3', ['-I', '-c', python], { stdio: ['ignore', 'inherit', 'inherit', 'pipe'] });
+  return { server, channel: new FileChannel(server.stdio[3] as Socket, lost, { maxFileBytes: 1024 }) };
+}
 
 describe('file channel against the real file server', () => {
   let root: string;
@@ -25,16 +40,7 @@ describe('file channel against the real file server', () => {
 
   beforeAll(async () => {
     root = await mkdtemp(path.join(os.tmpdir(), 'tidepool-files-'));
-    const python = [
-      'import socket, sys',
-      `sys.path.insert(0, ${JSON.stringify(PYTHON_DIR)})`,
-      'import tidepool_pool_files',
-      `server = tidepool_pool_files.FileServer(socket.socket(fileno=3), ${JSON.stringify(root)})`,
-      'while server.handle_one(): pass',
-    ].join('\n');
-    // A 'pipe' beyond stdio is a Unix socket pair, as the session's file channel is.
-    server = spawn('/usr/bin/python3', ['-I', '-c', python], { stdio: ['ignore', 'inherit', 'inherit', 'pipe'] });
-    channel = new FileChannel(server.stdio[3] as Socket, lost, { maxFileBytes: 1024 });
+    ({ server, channel } = startFileServer(root));
   });
   afterAll(async () => {
     channel.close();
@@ -45,7 +51,7 @@ describe('file channel against the real file server', () => {
   it('refuses a FIFO at once with an error naming its type, and keeps serving', async () => {
     expect(spawnSync('mkfifo', [path.join(root, 'pipe')]).status).toBe(0);
     const started = Date.now();
-    await expect(channel.read('pipe')).rejects.toMatchObject({ code: 'invalid_input', message: expect.stringMatching(/"pipe" is a FIFO \(named pipe\)/) });
+    await expect(channel.readRange('pipe', 0, 16)).rejects.toMatchObject({ code: 'invalid_input', message: expect.stringMatching(/"pipe" is a FIFO \(named pipe\)/) });
     await expect(channel.stat('pipe')).rejects.toMatchObject({ code: 'invalid_input', message: expect.stringMatching(/FIFO/) });
     expect(Date.now() - started).toBeLessThan(1_000);
     expect((await channel.list(undefined, false)).map((file) => file.name)).not.toContain('pipe');
@@ -54,11 +60,11 @@ describe('file channel against the real file server', () => {
 
   it('names symlinks and sockets too, and caps downloads at maxFileBytes', async () => {
     await symlink('/etc/passwd', path.join(root, 'link'));
-    await expect(channel.read('link')).rejects.toMatchObject({ message: expect.stringMatching(/symbolic link/) });
+    await expect(channel.readRange('link', 0, 16)).rejects.toMatchObject({ message: expect.stringMatching(/symbolic link/) });
     await writeFile(path.join(root, 'big.bin'), Buffer.alloc(2048));
-    await expect(channel.read('big.bin')).rejects.toMatchObject({ code: 'too_large', message: expect.stringMatching(/2048 bytes, over the 1024 byte limit/) });
+    await expect(channel.readRange('big.bin', 0, 16)).rejects.toMatchObject({ code: 'too_large', message: expect.stringMatching(/2048 bytes, over the 1024 byte limit/) });
     await writeFile(path.join(root, 'small.txt'), 'hello');
-    expect((await channel.read('small.txt')).data.toString()).toBe('hello');
+    expect((await channel.readRange('small.txt', 0, 16)).data.toString()).toBe('hello');
     await rm(path.join(root, 'link'));
     await rm(path.join(root, 'big.bin'));
   });
@@ -197,6 +203,31 @@ describe('file channel against the real file server', () => {
   });
 });
 
+describe('file server reading a file that is written during the read', () => {
+  it('refuses the range instead of answering with bytes from before and after the write, and keeps serving', async () => {
+    const root = await mkdtemp(path.join(os.tmpdir(), 'tidepool-files-racing-'));
+    const file = path.join(root, 'growing.txt');
+    await writeFile(file, 'abcdef');
+    // Code in the session appending between the read and the check after it.
+    const { server, channel } = startFileServer(root, [
+      'read_range = tidepool_pool_files.read_range',
+      'def appending(fd, offset, length):',
+      '    data = read_range(fd, offset, length)',
+      `    os.write(os.open(${JSON.stringify(file)}, os.O_WRONLY | os.O_APPEND), b"!")`,
+      '    return data',
+      'tidepool_pool_files.read_range = appending',
+    ]);
+    try {
+      await expect(channel.readRange('growing.txt', 0, 4)).rejects.toMatchObject({ code: 'internal', message: expect.stringMatching(/"growing.txt" changed while it was read/) });
+      expect((await channel.stat('growing.txt')).sizeBytes).toBe(7);
+    } finally {
+      channel.close();
+      server.kill();
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('file channel against a broken file server', () => {
   let dir: string;
   beforeAll(async () => {
@@ -278,6 +309,14 @@ describe('file channel against a broken file server', () => {
     close();
   });
 
+  it('ends the session when a reply announces more than the largest range, before buffering it', async () => {
+    const announced = Buffer.concat(encodeBinaryFrame({ id: 1, ok: true, bytes: MAX_RANGE_BYTES + 1 }));
+    const { channel, broken, close } = await fake((peer) => peer.once('data', () => peer.write(announced)));
+    await expect(channel.readRange('a', 0, 4)).rejects.toMatchObject({ code: 'session_lost', message: expect.stringMatching(/a payload of 8388609 bytes, over the 8388608 byte limit/) });
+    expect(broken.count).toBe(1);
+    close();
+  });
+
   it('ends the session when the server stops reading an upload, instead of hanging', async () => {
     const { channel, broken, close } = await fake((peer) => peer.pause(), 300);
     await expect(channel.write('big.bin', new Uint8Array(32 * 1024 * 1024), 1024 * 1024 * 1024)).rejects.toMatchObject({
@@ -291,7 +330,7 @@ describe('file channel against a broken file server', () => {
   it('ends the session when the server stops answering, instead of hanging', async () => {
     const { channel, broken, close } = await fake(() => {}, 300);
     const started = Date.now();
-    await expect(channel.read('x')).rejects.toMatchObject({ code: 'session_lost', message: expect.stringMatching(/did not answer within 300 ms/) });
+    await expect(channel.readRange('x', 0, 16)).rejects.toMatchObject({ code: 'session_lost', message: expect.stringMatching(/did not answer within 300 ms/) });
     expect(Date.now() - started).toBeLessThan(2_000);
     expect(broken.count).toBe(1);
     close();
