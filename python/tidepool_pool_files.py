@@ -8,7 +8,9 @@ answers while the kernel is busy with a long cell.
 Frames: 4-byte big-endian length + UTF-8 JSON header; a header with "bytes": N is followed by
 N raw bytes. Requests carry an "id" that the reply repeats.
   {"op": "write", "id", "path"} then {"op": "chunk", "id", "bytes": N}+data ... {"op": "end", "id"} | {"op": "abort", "id"}
-  {"op": "read", "id", "path", "maxBytes"?} -> {"id", "ok": true, "info", "bytes": N}+data
+  {"op": "read", "id", "path", "offset", "length", "maxBytes"?}
+      -> {"id", "ok": true, "info", "identity": {dev, ino, size, mtimeNs, ctimeNs}, "offset", "bytes": N}+data
+      (N <= length, fewer only at the end of the file, 0 past it)
   {"op": "stat" | "delete", "id", "path"}
   {"op": "list", "id", "directory", "recursive"} -> {"id", "ok": true, "entries": [info...], "truncated": bool}
 Errors: {"id", "ok": false, "code": "not_found" | "too_large" | "invalid_input" | "internal", "message"}
@@ -45,6 +47,8 @@ MAX_LIST_BYTES = 4 * 1024 * 1024
 ENTRY_OVERHEAD_BYTES = 100
 MAX_LIST_SCANNED = 100_000
 MAX_LIST_DEPTH = 64
+# Largest range one read may ask for (MAX_RANGE_BYTES in the host); downloads ask for 1 MiB at a time.
+MAX_READ_LENGTH = 8 * 1024 * 1024
 
 
 class FileError(Exception):
@@ -226,9 +230,8 @@ class FileServer:
     def op_stat(self, request, _payload):
         return {"info": self.stat_path(request["path"])}, b""
 
-    def op_read(self, request, _payload):
-        path = request["path"]
-        max_bytes = request.get("maxBytes")
+    def open_regular(self, path):
+        """A read-only descriptor of regular file `path` and its fstat."""
         parts = split_path(path)
         dir_fd = self.open_dir(parts[:-1])
         try:
@@ -244,15 +247,28 @@ class FileServer:
             st = os.fstat(fd)
             if not stat.S_ISREG(st.st_mode):
                 raise not_regular(path, st.st_mode)
-            limit = max_bytes if isinstance(max_bytes, int) and max_bytes >= 0 else None
-            if limit is not None and st.st_size > limit:
-                raise FileError("too_large", f'"{path}" is {st.st_size} bytes, over the {limit} byte limit for a download.')
-            data = read_file(fd, limit)
-            if data is None:
-                raise FileError("too_large", f'"{path}" grew past the {limit} byte limit for a download while it was read.')
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd, st
+
+    def op_read(self, request, _payload):
+        """The `length` bytes of a file from `offset` (fewer at its end, none past it) and the
+        file's identity, so the host can tell when the file changed between two ranges of one
+        download. The host asks for one range at a time, so no reply holds a whole file."""
+        path = request["path"]
+        max_bytes = request.get("maxBytes")
+        offset, length = read_range_of(request)
+        fd, st = self.open_regular(path)
+        try:
+            if is_count(max_bytes) and st.st_size > max_bytes:
+                raise FileError("too_large", f'"{path}" is {st.st_size} bytes, over the {max_bytes} byte limit for a download.')
+            data = read_range(fd, offset, length)
+            if identity(os.fstat(fd)) != identity(st):
+                raise FileError("internal", f'"{path}" changed while it was read; download it again once it stops changing.')
         finally:
             os.close(fd)
-        return {"info": self.info(path, st), "bytes": len(data)}, data
+        return {"info": self.info(path, st), "identity": identity(st), "offset": offset, "bytes": len(data)}, data
 
     def op_delete(self, request, _payload):
         path = request["path"]
@@ -464,15 +480,35 @@ class FileServer:
         return True
 
 
-def read_file(fd, limit):
-    """All of regular file `fd`, or None when it holds more than `limit` bytes (None: no limit)."""
+def is_count(value):
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def read_range_of(request):
+    """The (offset, length) of a ranged read, checked."""
+    offset, length = request.get("offset"), request.get("length")
+    if not is_count(offset):
+        raise FileError("invalid_input", f"offset must be a non-negative integer, got {offset!r}")
+    if not is_count(length) or not 1 <= length <= MAX_READ_LENGTH:
+        raise FileError("invalid_input", f"length must be an integer from 1 to {MAX_READ_LENGTH}, got {length!r}")
+    return offset, length
+
+
+def identity(st):
+    """What changes when a file is replaced or written: device, inode, size, and the modification
+    and change times in ns (as strings: JSON numbers lose precision past 2**53, and user code may
+    set a modification time far in the future)."""
+    return {"dev": st.st_dev, "ino": st.st_ino, "size": st.st_size, "mtimeNs": str(st.st_mtime_ns), "ctimeNs": str(st.st_ctime_ns)}
+
+
+def read_range(fd, offset, length):
+    """Up to `length` bytes of `fd` from `offset`; fewer only at the end of the file."""
     chunks = []
     total = 0
-    while True:
-        chunk = os.read(fd, 1 << 20)
+    while total < length:
+        chunk = os.pread(fd, length - total, offset + total)
         if not chunk:
-            return b"".join(chunks)
-        total += len(chunk)
-        if limit is not None and total > limit:
-            return None
+            break
         chunks.append(chunk)
+        total += len(chunk)
+    return b"".join(chunks)

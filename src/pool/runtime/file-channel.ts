@@ -1,6 +1,7 @@
 /**
  * Client of a session's file server (python/tidepool_pool_files.py, run by the session's
- * PID 1). Requests go one at a time in arrival order; uploads stream in chunks.
+ * PID 1). Requests go one at a time in arrival order; uploads stream in chunks, and downloads
+ * are read one range per request (file-download.ts), so other operations interleave.
  *
  * The server reads a /mnt/data that user code controls, so the channel trusts nothing it
  * hears: headers and payloads are capped by the frame decoder, replies must match their
@@ -16,6 +17,8 @@ import { BinaryFrameDecoder, encodeBinaryFrame, type BinaryFrame } from './binar
 const UPLOAD_CHUNK_BYTES = 256 * 1024;
 /** Twice the JSON the file server puts in a listing (MAX_LIST_BYTES there). */
 export const DEFAULT_MAX_HEADER_BYTES = 8 * 1024 * 1024;
+/** Largest range one read may ask for (MAX_READ_LENGTH in the file server), and so the largest payload a reply may carry. */
+export const MAX_RANGE_BYTES = 8 * 1024 * 1024;
 /** Largest download; sessions pass their disk limit. */
 export const DEFAULT_MAX_FILE_BYTES = 1024 * 1024 * 1024;
 /** Every file operation is a few system calls on a tmpfs; a server silent this long is stuck. */
@@ -24,7 +27,7 @@ export const DEFAULT_FILE_REQUEST_TIMEOUT_MS = 30_000;
 export interface FileChannelOptions {
   /** Cap on a reply's JSON header (default 8 MiB). */
   maxHeaderBytes?: number;
-  /** Cap on a download, sent to the server and enforced on the reply (default 1 GiB). */
+  /** Cap on the size of a file to download, sent to the server and enforced on its replies (default 1 GiB). */
   maxFileBytes?: number;
   /** How long a reply (or room to send an upload chunk) may take (default 30 s). */
   requestTimeoutMs?: number;
@@ -44,6 +47,21 @@ const infoSchema = z.object({
 const infoReply = z.object({ info: infoSchema });
 const listReply = z.object({ entries: z.array(infoSchema), truncated: z.boolean().optional() });
 const emptyReply = z.object({});
+const count = z.number().int().nonnegative();
+/** Nanoseconds as a decimal string: JSON numbers lose precision past 2^53. */
+const nanoseconds = z.string().regex(/^-?\d{1,30}$/);
+const identitySchema = z.object({ dev: count, ino: count, size: count, mtimeNs: nanoseconds, ctimeNs: nanoseconds });
+const rangeReply = z.object({ info: infoSchema, identity: identitySchema, offset: count });
+
+/** What changes when a file is replaced or written: device, inode, size, modification and change times. */
+export type FileIdentity = z.infer<typeof identitySchema>;
+
+/** Part of a file: `data` starts at the requested offset; `identity` is the file's as it was read. */
+export interface FileRange {
+  info: PoolFileInfo;
+  identity: FileIdentity;
+  data: Buffer;
+}
 
 interface Waiter {
   resolve: (frame: BinaryFrame) => void;
@@ -72,7 +90,7 @@ export class FileChannel {
     this.#maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
     this.#timeoutMs = options.requestTimeoutMs ?? DEFAULT_FILE_REQUEST_TIMEOUT_MS;
     this.#onBroken = options.onBroken;
-    this.#decoder = new BinaryFrameDecoder({ maxHeaderBytes: options.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES, maxPayloadBytes: this.#maxFileBytes });
+    this.#decoder = new BinaryFrameDecoder({ maxHeaderBytes: options.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES, maxPayloadBytes: MAX_RANGE_BYTES });
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('error', () => {});
     socket.on('close', () => this.#fail(this.lost()));
@@ -98,14 +116,21 @@ export class FileChannel {
     });
   }
 
-  read(path: string): Promise<{ info: PoolFileInfo; data: Buffer }> {
+  /**
+   * The `length` bytes of `path` from `offset` (fewer at its end, none past it). A reply that is
+   * not exactly that, by the file size it reports, breaks the protocol and ends the session.
+   */
+  readRange(path: string, offset: number, length: number): Promise<FileRange> {
     return this.#enqueue(async () => {
       const id = this.#nextId++;
       const reply = this.#await(id);
-      this.#send({ op: 'read', path, maxBytes: this.#maxFileBytes, id });
+      this.#send({ op: 'read', path, maxBytes: this.#maxFileBytes, offset, length, id });
       this.#arm(id);
       const frame = await reply;
-      return { info: toInfo(this.#check(frame, infoReply).info), data: frame.payload };
+      const header = this.#check(frame, rangeReply);
+      const problem = rangeProblem(header, frame.payload.length, offset, length, this.#maxFileBytes);
+      if (problem) throw this.#breach(`broke its protocol (${problem})`);
+      return { info: toInfo(header.info), identity: header.identity, data: frame.payload };
     });
   }
 
@@ -254,6 +279,18 @@ async function* chunksOf(data: Readable | Uint8Array): AsyncGenerator<Uint8Array
     return;
   }
   for await (const chunk of data) yield typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Uint8Array);
+}
+
+/** What is wrong with a range reply, if anything: it must hold exactly the bytes asked for that the file has. */
+function rangeProblem(header: z.infer<typeof rangeReply>, received: number, offset: number, length: number, maxFileBytes: number): string | undefined {
+  const { size } = header.identity;
+  if (header.offset !== offset) return `a read from offset ${offset} was answered for offset ${header.offset}`;
+  if (received > length) return `a read of ${length} bytes was answered with ${received}`;
+  if (header.info.sizeBytes !== size) return `a read reported two sizes, ${header.info.sizeBytes} and ${size}`;
+  if (size > maxFileBytes) return `a read reported a file of ${size} bytes, over the ${maxFileBytes} byte limit`;
+  const expected = Math.max(0, Math.min(length, size - offset));
+  if (received !== expected) return `a read at offset ${offset} of a ${size} byte file was answered with ${received} bytes, not ${expected}`;
+  return undefined;
 }
 
 function toCode(code: unknown): PoolErrorCode {

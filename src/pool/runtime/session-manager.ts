@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, constants as fsConstants, openSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { DataPathError, MOUNT_POINT, normaliseDataPath } from '../../kernel/data-paths.js';
 import { KernelDiedError } from '../../kernel/errors.js';
@@ -26,6 +26,7 @@ import { PoolError } from '../types.js';
 import { describeExit, poolFullMessage, poolRestartedNotice, sessionDeletedMessage, sessionLostMessage, stateLostNotice } from './messages.js';
 import { openPoolCgroups, type PoolCgroups } from './cgroups.js';
 import { preparePoolDirectory, UidAllocator, type PoolDirectory } from './pool-directory.js';
+import { openDownload } from './file-download.js';
 import { ReadyPool } from './ready-pool.js';
 import type { SessionHostOptions } from './session-host.js';
 import { bashVersion } from './bash-version.js';
@@ -154,11 +155,15 @@ export class PoolSessionManager implements SessionManager {
 
   async readFile(identifier: string, name: string): Promise<{ info: PoolFileInfo; stream: Readable }> {
     const file = checkPath(name);
-    return this.#use(identifier, async (session) => {
-      // Read whole (bounded by diskMb) so a slow reader never holds the session's file channel.
-      const { info, data } = await session.files.read(file);
-      return { info, stream: Readable.from([data]) };
-    });
+    // One range per request, as the reader wants more: a slow reader holds neither the server's
+    // memory nor the session's file channel. A download in progress keeps the session from cooling down.
+    return this.#use(identifier, (session, record) =>
+      openDownload(session.files, file, {
+        onChunk: () => {
+          if (this.#sessions.get(identifier) === record) this.#touch(record);
+        },
+      }),
+    );
   }
 
   async deleteFile(identifier: string, name: string): Promise<void> {
