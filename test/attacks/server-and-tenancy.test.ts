@@ -40,7 +40,7 @@ async function waitUntilGone(argv: string[], timeoutMs: number): Promise<number[
   }
 }
 
-describe('red team: session bookkeeping races', () => {
+describe('session bookkeeping races', () => {
   const ctx = useAttackPool({ maxSessions: 8, readySessions: 2 });
 
   it('a session deleted while its killed kernel restarts leaves no process behind (no untracked session)', async () => {
@@ -73,7 +73,7 @@ describe('red team: session bookkeeping races', () => {
   }, 120_000);
 });
 
-describe('red team: execution ids across sessions', () => {
+describe('execution ids across sessions', () => {
   const ctx = useAttackPool({ maxSessions: 4, readySessions: 1 });
 
   it("an operation-id one session used neither blocks another session from using it nor tells it that it exists", async () => {
@@ -95,7 +95,7 @@ describe('red team: execution ids across sessions', () => {
   }, 120_000);
 });
 
-describe('red team: watching files the host shares with sessions', () => {
+describe('watching files the host shares with sessions', () => {
   const ctx = useAttackPool({ maxSessions: 4, readySessions: 1 });
 
   it("a session cannot watch the host's own files (inotify on /etc/hosts, /usr/bin) to see host processes open them", async () => {
@@ -153,7 +153,7 @@ json.dumps({"initErrno": init_errno, "watched": sorted(watches.values()), "event
   }, 120_000);
 });
 
-describe('red team: file metadata a session controls', () => {
+describe('file metadata a session controls', () => {
   const ctx = useAttackPool({ maxSessions: 4, readySessions: 1 });
 
   it('listing 10,000 files whose names are control characters answers (cut if need be) and leaves the session and its files alone', async () => {
@@ -213,7 +213,7 @@ describe('red team: file metadata a session controls', () => {
   }, 120_000);
 });
 
-describe('red team: a web page driving a pool without keys', () => {
+describe('a web page driving a pool without keys', () => {
   const ctx = useAttackPool({ apiKey: null, maxSessions: 4, readySessions: 1 });
 
   it('refuses a cross-site POST that needs no CORS preflight, and a request for a host name re-pointed at loopback (DNS rebinding)', async () => {
@@ -240,7 +240,7 @@ describe('red team: a web page driving a pool without keys', () => {
 });
 
 
-describe('red team: memory the server holds for requests that wait', () => {
+describe('memory the server holds for requests that wait', () => {
   const ctx = useAttackPool({ maxSessions: 4, readySessions: 1 });
 
   it('48 executions with 30 MB bodies queued behind one busy cell keep the server under 1.5 GB', async () => {
@@ -301,7 +301,7 @@ function stalledGet(url: string, path: string, key: string | null): net.Socket {
   return socket;
 }
 
-describe('red team: memory the server holds for downloads nobody reads', () => {
+describe('memory the server holds for downloads nobody reads', () => {
   const ctx = useAttackPool({ maxSessions: 4, readySessions: 1, memoryMb: 1024 });
 
   it('eight stalled downloads of a 300 MB sparse file keep the server under 1.5 GB', async () => {
