@@ -161,7 +161,7 @@ export interface PoolServerLimits {
   resultStoreMb: number;
   /** Largest result of one execution (stdout, stderr and value together). Default 16 (TIDEPOOL_POOL_MAX_RESULT_MB). */
   maxResultMb: number;
-  /** Code (request bodies) of executions that wait or run, all sessions together; past it a new execution answers 429. Default 256 (TIDEPOOL_POOL_PENDING_CODE_MB). */
+  /** Code (request bodies) of executions that wait or run, all sessions together; past it a new execution answers 429. Default 64 (TIDEPOOL_POOL_PENDING_CODE_MB). */
   pendingCodeMb: number;
 }
 
@@ -179,8 +179,10 @@ export const DEFAULT_POOL_SERVER_LIMITS: Readonly<PoolServerLimits> = {
   keepAliveTimeoutMs: 10_000,
   resultStoreMb: 256,
   maxResultMb: 16,
-  // Eight of the largest bodies (32 MB) at once; the server holds each about three times while it waits.
-  pendingCodeMb: 256,
+  // Two of the largest bodies (32 MB) at once, or tens of thousands of ordinary cells. The server holds
+  // each body about three times (bytes, string, frame), and parsing many large ones back to back
+  // stalls its event loop: with room for eight, /healthz took up to 1.5 s under such a flood on 2 cores.
+  pendingCodeMb: 64,
 };
 
 const SERVER_LIMIT_SETTINGS: NumberSpec[] = [

@@ -6,6 +6,7 @@
  * (no connection at all). Room is reserved from the body's declared length before it is read, so
  * a refused body costs nothing; a body without a declared length reserves the most a body may be.
  */
+import type { BodySource } from './context.js';
 import { PoolApiError } from './errors.js';
 import { readJsonBody } from './validation.js';
 
@@ -37,23 +38,20 @@ export class CodeBudget {
 }
 
 /**
- * Reads an execution's JSON body (see readJsonBody for `lengthEnforced`) within the pool's code budget. The caller owns the returned
+ * Reads an execution's JSON body within the pool's code budget. The caller owns the returned
  * `release` and calls it once the execution has ended (or was refused); past the budget the request
- * is answered 429 `ServerBusy` with Retry-After, before its body is read.
+ * is answered 429 `ServerBusy` with Retry-After, its body drained but never kept.
  */
-export async function readBudgetedBody(
-  request: Request,
-  lengthEnforced: boolean,
-  budget: CodeBudget,
-  maxBodyBytes: number,
-): Promise<{ body: unknown; release: () => void }> {
-  const declared = Number(request.headers.get('content-length') ?? NaN);
-  const bytes = Number.isInteger(declared) && declared >= 0 && declared <= maxBodyBytes ? declared : maxBodyBytes;
+export async function readBudgetedBody(source: BodySource, budget: CodeBudget, maxBodyBytes: number): Promise<{ body: unknown; release: () => void }> {
+  const declared = Number(source.request.headers.get('content-length') ?? NaN);
+  // Refused as too large by its declared length, before any room is reserved or a byte read.
+  if (declared > maxBodyBytes) return { body: await readJsonBody(source.request, maxBodyBytes, source.lengthEnforced), release: () => undefined };
+  const bytes = Number.isInteger(declared) && declared >= 0 ? declared : maxBodyBytes;
   const release = budget.reserve(bytes);
   if (!release) {
-    // Read and dropped, never kept, so that the client, still sending, gets the answer on a connection
-    // that stays usable instead of a reset in the middle of its upload.
-    await discardBody(request, maxBodyBytes);
+    // Drained, so that a client still sending reads this answer on a connection that stays usable
+    // instead of meeting a reset in the middle of its body.
+    await discardBody(source, maxBodyBytes);
     throw new PoolApiError(
       429,
       'ServerBusy',
@@ -62,15 +60,42 @@ export async function readBudgetedBody(
     );
   }
   try {
-    return { body: await readJsonBody(request, maxBodyBytes, lengthEnforced), release };
+    return { body: await readJsonBody(source.request, maxBodyBytes, source.lengthEnforced), release };
   } catch (error) {
     release();
     throw error;
   }
 }
 
-/** Reads a body to its end (or `maxBytes`, past which the rest is left unread) and keeps none of it. */
-async function discardBody(request: Request, maxBytes: number): Promise<void> {
+/**
+ * Reads a body to its end and keeps none of it. On a socket it is dropped as Node reads it (no web
+ * stream in between, which would cost far more CPU per byte); a body that passes `maxBytes` (one
+ * sent without a length) ends its connection instead.
+ */
+async function discardBody(source: BodySource, maxBytes: number): Promise<void> {
+  const { incoming } = source;
+  if (!incoming) {
+    await discardStream(source.request, maxBytes);
+    return;
+  }
+  if (incoming.readableEnded || incoming.destroyed) return;
+  await new Promise<void>((resolve) => {
+    let total = 0;
+    const onData = (chunk: Buffer) => {
+      total += chunk.length;
+      if (total > maxBytes) incoming.socket.destroy();
+    };
+    const done = () => {
+      incoming.off('data', onData).off('end', done).off('close', done).off('error', done);
+      resolve();
+    };
+    incoming.on('data', onData).on('end', done).on('close', done).on('error', done);
+    incoming.resume();
+  });
+}
+
+/** The same for a body that is a web stream only (callers of the app's own fetch handler). */
+async function discardStream(request: Request, maxBytes: number): Promise<void> {
   if (!request.body) return;
   const reader = request.body.getReader();
   let total = 0;

@@ -1,4 +1,5 @@
 /** What every route gets: the runtime, settings and observability, plus per-request variables. */
+import { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
 import type { Logger } from 'pino';
 import type { PoolSettings, SessionManager } from '../types.js';
@@ -35,7 +36,7 @@ export interface PoolAppDeps {
   maxUploadBytes?: number;
   /** Per-execution cap on stdout + stderr + value, in bytes; default 16 MiB (the pool's --max-result-mb). */
   maxResultBytes?: number;
-  /** Memory for the code of executions that wait or run; default 256 MiB (the pool's --pending-code-mb). */
+  /** Memory for the code of executions that wait or run; default 64 MiB (the pool's --pending-code-mb). */
   codeBudget?: CodeBudget;
   startedAt: Date;
   /** Draining before a stop (refuses new identifiers, counts work in flight); omitted → the node never drains. */
@@ -110,4 +111,18 @@ function originOf(url: string): string {
  */
 export function bodyLengthEnforced(c: PoolContext): boolean {
   return (c.env as { incoming?: unknown } | undefined)?.incoming !== undefined || c.req.raw instanceof InProcessRequest;
+}
+
+/** A request's body as a route may read or refuse it. */
+export interface BodySource {
+  request: Request;
+  /** See bodyLengthEnforced. */
+  lengthEnforced: boolean;
+  /** The Node request the body arrives on (through @hono/node-server); absent in process. */
+  incoming?: IncomingMessage;
+}
+
+export function bodySource(c: PoolContext): BodySource {
+  const incoming = (c.env as { incoming?: unknown } | undefined)?.incoming;
+  return { request: c.req.raw, lengthEnforced: bodyLengthEnforced(c), ...(incoming instanceof IncomingMessage && { incoming }) };
 }

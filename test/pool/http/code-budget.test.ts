@@ -22,7 +22,7 @@ describe('CodeBudget', () => {
   });
 
   it('is at least the largest execution body, from its flag or variable', () => {
-    expect(resolveServerLimits({}, {}).pendingCodeMb).toBe(256);
+    expect(resolveServerLimits({}, {}).pendingCodeMb).toBe(64);
     expect(resolveServerLimits({}, { TIDEPOOL_POOL_PENDING_CODE_MB: '64' }).pendingCodeMb).toBe(64);
     expect(() => resolveServerLimits({ pendingCodeMb: 16 }, {})).toThrow(/at least 32/);
   });

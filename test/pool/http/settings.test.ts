@@ -118,7 +118,7 @@ describe('resolveServerLimits', () => {
       keepAliveTimeoutMs: 10_000,
       resultStoreMb: 256,
       maxResultMb: 16,
-      pendingCodeMb: 256,
+      pendingCodeMb: 64,
     });
   });
 

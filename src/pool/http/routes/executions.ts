@@ -8,7 +8,7 @@ import type { Hono } from 'hono';
 import type { KernelResponse } from '../../../kernel/types.js';
 import { DEFAULT_POOL_SERVER_LIMITS, MAX_EXECUTION_BODY_MB } from '../../settings.js';
 import { readBudgetedBody, type CodeBudget } from '../code-budget.js';
-import { bodyLengthEnforced, executionUrl, sendJson, type PoolAppDeps, type PoolContext, type PoolEnv } from '../context.js';
+import { bodySource, executionUrl, sendJson, type PoolAppDeps, type PoolContext, type PoolEnv } from '../context.js';
 import { PoolApiError, toApiError, validationError } from '../errors.js';
 import { wireExecution, type WireExecution } from '../execution-format.js';
 import { planExecution, type ExecutionPlan } from '../execution-plan.js';
@@ -27,7 +27,7 @@ export function registerExecutionRoutes(app: Hono<PoolEnv>, deps: PoolAppDeps, c
     c.set('operation', 'code/execute');
     requireApiVersion(c.req.url);
     const identifier = session(c);
-    const { body, release } = await readBudgetedBody(c.req.raw, bodyLengthEnforced(c), codeBudget, MAX_EXECUTION_BODY_BYTES);
+    const { body, release } = await readBudgetedBody(bodySource(c), codeBudget, MAX_EXECUTION_BODY_BYTES);
     try {
       const plan = planExecution(parseExecutionFields(gen1Fields(body), '"properties"'), deps.settings, 1);
       if (deps.auditIncludeContent) c.set('code', plan.code);
@@ -45,7 +45,7 @@ export function registerExecutionRoutes(app: Hono<PoolEnv>, deps: PoolAppDeps, c
     if (deps.settings.containerType === 'shell') return runShellExecution(c, deps, codeBudget);
     const { version } = requireApiVersion(c.req.url);
     const identifier = session(c);
-    const { body, release } = await readBudgetedBody(c.req.raw, bodyLengthEnforced(c), codeBudget, MAX_EXECUTION_BODY_BYTES);
+    const { body, release } = await readBudgetedBody(bodySource(c), codeBudget, MAX_EXECUTION_BODY_BYTES);
     // An asynchronous execution holds its code until it ends in the background; any other, until it is answered.
     let heldInBackground = false;
     try {

@@ -8,7 +8,7 @@
  * `--legacy-api off` refuses them with 404 LegacyApiNotSupported.
  */
 import type { Hono } from 'hono';
-import { bodyLengthEnforced, sendJson, type PoolAppDeps, type PoolContext, type PoolEnv } from '../context.js';
+import { bodySource, sendJson, type PoolAppDeps, type PoolContext, type PoolEnv } from '../context.js';
 import { readBudgetedBody, type CodeBudget } from '../code-budget.js';
 import { PoolApiError, validationError } from '../errors.js';
 import { planExecution } from '../execution-plan.js';
@@ -44,7 +44,7 @@ export function registerLegacyRoutes(app: Hono<PoolEnv>, deps: PoolAppDeps, code
   app.post('/python/execute', async (c) => {
     c.set('operation', 'legacy/execute');
     optionalApiVersion(c.req.url);
-    const { body, release } = await readBudgetedBody(c.req.raw, bodyLengthEnforced(c), codeBudget, MAX_EXECUTION_BODY_BYTES);
+    const { body, release } = await readBudgetedBody(bodySource(c), codeBudget, MAX_EXECUTION_BODY_BYTES);
     try {
       const fields = parseExecutionFields(gen1Fields(body), '"properties"');
       const identifier = session(c, fields);

@@ -10,7 +10,7 @@ import type { ShellResponse } from '../../../kernel/types.js';
 import { DEFAULT_POOL_SERVER_LIMITS, MAX_EXECUTION_BODY_MB } from '../../settings.js';
 import { readBudgetedBody, type CodeBudget } from '../code-budget.js';
 import type { PoolAppDeps, PoolContext } from '../context.js';
-import { bodyLengthEnforced, sendJson } from '../context.js';
+import { bodySource, sendJson } from '../context.js';
 import { validationError } from '../errors.js';
 import { headBytes, textBytes } from '../execution-format.js';
 import { planShellExecution, type ShellPlan } from '../shell-plan.js';
@@ -27,7 +27,7 @@ export async function runShellExecution(c: PoolContext, deps: PoolAppDeps, codeB
   requireApiVersion(c.req.url);
   const identifier = requireIdentifier(c.req.url);
   c.set('identifier', identifier);
-  const { body, release } = await readBudgetedBody(c.req.raw, bodyLengthEnforced(c), codeBudget, MAX_SHELL_BODY_BYTES);
+  const { body, release } = await readBudgetedBody(bodySource(c), codeBudget, MAX_SHELL_BODY_BYTES);
   try {
     return await runShellBody(c, deps, identifier, body);
   } finally {
