@@ -41,7 +41,7 @@ afterEach(async () => {
 });
 
 describe('bench HTTP client', () => {
-  it('sends the same JSON POST each call over one kept-alive connection, and parses the answers', async () => {
+  it('sends the same JSON POST each call over kept-alive connections, and parses the answers', async () => {
     const { base, seen } = await serve((body) => ({ status: 200, text: JSON.stringify({ echoed: JSON.parse(body) }) }));
     const post = jsonPoster(`${base}/code/execute?api-version=x&identifier=a%20b`, { code: '1' });
     const answers = [await post(), await post(), await post()];
@@ -49,7 +49,9 @@ describe('bench HTTP client', () => {
     expect(seen.map((s) => [s.method, s.url, s.contentType, s.body])).toEqual(
       Array(3).fill(['POST', '/code/execute?api-version=x&identifier=a%20b', 'application/json', '{"code":"1"}']),
     );
-    expect(new Set(seen.map((s) => s.socketPort)).size).toBe(1);
+    // Sequential calls reuse the pool's connections; a call sent in the tick its predecessor's answer
+    // ended may find that connection not yet free and open one more, never one per call.
+    expect(new Set(seen.map((s) => s.socketPort)).size).toBeLessThanOrEqual(2);
   });
 
   it('returns an error status with its body, and rejects an answer that is not JSON', async () => {
@@ -68,9 +70,14 @@ describe('bench HTTP client', () => {
     await expect(postJson(`${base}/x`, {})).rejects.toThrow(/ECONNREFUSED/);
   });
 
-  it('closes the connection of a one-off request once its answer is read', async () => {
-    const { base, closed } = await serve(() => ({ status: 200, text: '{"ok":true}' }));
-    await expect(postJson(`${base}/x`, { a: 1 })).resolves.toEqual({ status: 200, body: { ok: true } });
-    await expect.poll(closed, { timeout: 10_000 }).toBe(1);
+  it('shares kept-alive connections between all requests to an origin, one-off requests included', async () => {
+    const { base, seen, closed } = await serve(() => ({ status: 200, text: '{"ok":true}' }));
+    for (let round = 0; round < 20; round++) {
+      await jsonPoster(`${base}/a`, {})();
+      await expect(postJson(`${base}/b`, { a: round })).resolves.toEqual({ status: 200, body: { ok: true } });
+    }
+    expect(seen).toHaveLength(40);
+    expect(new Set(seen.map((s) => s.socketPort)).size).toBeLessThanOrEqual(2);
+    expect(closed()).toBe(0);
   });
 });

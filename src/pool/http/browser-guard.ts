@@ -17,14 +17,28 @@ import { PoolApiError } from './errors.js';
 
 const ADVICE = 'Clients of this pool name it by a loopback address (127.0.0.1, localhost, [::1]) and send no Origin header; to serve browsers or other host names, start the pool with an API key (--api-key).';
 
+/** Host headers seen, and whether each names loopback: every request sends one, nearly always the same. */
+const MAX_REMEMBERED_HOSTS = 64;
+
 export function browserGuard(authenticator: Authenticator): MiddlewareHandler<PoolEnv> {
+  const loopbackHosts = new Map<string, boolean>();
+  const namesLoopback = (host: string): boolean => {
+    let verdict = loopbackHosts.get(host);
+    if (verdict === undefined) {
+      verdict = isLoopback(hostName(host));
+      // Any client chooses its Host header: the memory stays bounded whatever they send.
+      if (loopbackHosts.size >= MAX_REMEMBERED_HOSTS) loopbackHosts.clear();
+      loopbackHosts.set(host, verdict);
+    }
+    return verdict;
+  };
   return async (c, next) => {
     if (authenticator.required) return next();
     if (c.req.header('origin') !== undefined) {
       throw new PoolApiError(403, 'Forbidden', `This pool has no API key, so it refuses requests from web pages (this one carries an Origin header). ${ADVICE}`, { target: 'origin' });
     }
     const host = c.req.header('host');
-    if (host !== undefined && !isLoopback(hostName(host))) {
+    if (host !== undefined && !namesLoopback(host)) {
       throw new PoolApiError(403, 'Forbidden', `This pool has no API key, so it answers only requests addressed to a loopback name, not to "${host.slice(0, 100)}". ${ADVICE}`, { target: 'host' });
     }
     await next();
