@@ -65,7 +65,7 @@ export interface AttackContext {
   /** A new random identifier (a session the attacker or a bystander uses). */
   id(prefix: string): string;
   /** Starts watching /healthz (from `localAddress`, when given); pass the report to verify(). */
-  watch(localAddress?: string): HealthWatch;
+  watch(localAddress?: string, limitMs?: number): HealthWatch;
   /** Soft-asserts that the victim is intact, /healthz stayed fast and no canary leaked. */
   verify(health?: HealthReport): Promise<void>;
   /** Runs a cell that must succeed and whose value is JSON text; returns the parsed value. */
@@ -158,7 +158,7 @@ export function useAttackPool(options: PoolServerOptions = {}): AttackContext {
     },
     leaks,
     id: (prefix) => randomId(prefix),
-    watch: (localAddress) => new HealthWatch(server!.url, { limitMs: HEALTH_LIMIT_MS, localAddress }),
+    watch: (localAddress, limitMs = HEALTH_LIMIT_MS) => new HealthWatch(server!.url, { limitMs, localAddress }),
     async verify(health) {
       expect.soft(server!.alive, `the pool server process exited: ${server!.stderr.slice(-1500)}`).toBe(true);
       if (health) {
@@ -188,8 +188,8 @@ export function useAttackPool(options: PoolServerOptions = {}): AttackContext {
  * Runs `attack` while /healthz is watched, then verifies the victim, /healthz and the canaries
  * whether or not the attack's own assertions passed.
  */
-export async function guarded(ctx: AttackContext, attack: () => Promise<void>, options: { probeFrom?: string } = {}): Promise<void> {
-  const watch = ctx.watch(options.probeFrom);
+export async function guarded(ctx: AttackContext, attack: () => Promise<void>, options: { probeFrom?: string; healthLimitMs?: number } = {}): Promise<void> {
+  const watch = ctx.watch(options.probeFrom, options.healthLimitMs);
   try {
     await attack();
   } finally {
