@@ -1,0 +1,175 @@
+/**
+ * Attacks on the pool in the modes the other suites leave out: sessions with egress on (slirp4netns
+ * and the nftables rules in the session's own namespace) and the code budget every session shares
+ * (--pending-code-mb). Each test also checks that a victim session is intact, /healthz stayed under
+ * 1 s and no canary leaked.
+ */
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GEN2, sleep, type Execution } from './support/client.js';
+import { guarded, useAttackPool, type AttackContext } from './support/fixture.js';
+import { hostAddresses, listenTcp, type Listener } from './support/host-net.js';
+
+const MB = 1024 * 1024;
+/** The largest execution body a pool accepts (MAX_EXECUTION_BODY_MB). */
+const MAX_BODY_BYTES = 32 * MB;
+
+/**
+ * A bystander's small executions, one after another for `forMs`: answers the refusals it met
+ * (an empty list when every one ran).
+ */
+async function bystanderRefusals(ctx: AttackContext, identifier: string, forMs: number): Promise<string[]> {
+  const refusals: string[] = [];
+  const until = performance.now() + forMs;
+  let runs = 0;
+  while (performance.now() < until || runs < 3) {
+    const run: Execution = await ctx.client.exec2(identifier, '6 * 7', { timeoutInSeconds: 30, httpTimeoutMs: 60_000 });
+    runs++;
+    if (!run.ok) refusals.push(`HTTP ${run.http} ${run.errorCode ?? ''}: ${(run.errorMessage ?? '').slice(0, 200)}`);
+    await sleep(100);
+  }
+  return refusals;
+}
+
+/** Opens a connection and sends the headers of an execution whose body never comes. */
+function idleExecutionBody(ctx: AttackContext, identifier: string, headers: string): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: '127.0.0.1', port: ctx.server.port }, () => {
+      socket.write(
+        `POST /executions?api-version=${GEN2}&identifier=${identifier} HTTP/1.1\r\nHost: 127.0.0.1:${ctx.server.port}\r\n` +
+          `Authorization: Bearer ${ctx.server.key}\r\nContent-Type: application/json\r\n${headers}\r\n`,
+      );
+      resolve(socket);
+    });
+    socket.on('error', () => undefined);
+    socket.once('error', reject);
+  });
+}
+
+describe('the code budget every session shares (default --pending-code-mb 64)', () => {
+  const ctx = useAttackPool({ maxSessions: 4, readySessions: 1 });
+
+  it.each([
+    ['a declared Content-Length of 32 MB', `Content-Length: ${MAX_BODY_BYTES}\r\n`],
+    ['a chunked body (no length)', 'Transfer-Encoding: chunked\r\n'],
+  ])("two executions that announce %s and send no byte of it do not refuse another session's small executions", async (_name, headers) => {
+    await guarded(ctx, async () => {
+      const attacker = ctx.id('budget-idle');
+      const sockets: net.Socket[] = [];
+      try {
+        for (let index = 0; index < 2; index++) sockets.push(await idleExecutionBody(ctx, attacker, headers));
+        const refusals = await bystanderRefusals(ctx, ctx.id('budget-bystander'), 5_000);
+        expect(refusals, "a bystander's small executions while two bodies of nothing held the budget").toEqual([]);
+      } finally {
+        for (const socket of sockets) socket.destroy();
+      }
+    });
+  }, 120_000);
+
+  it("one session's two asynchronous 32 MB executions, the second queued behind the first, do not refuse another session's small executions", async () => {
+    await guarded(ctx, async () => {
+      const attacker = ctx.id('budget-queued');
+      try {
+        // Two bodies of exactly the largest size an execution may send (together, the whole default
+        // budget): the first sleeps, so the second waits behind it with its code.
+        const wrapper = (code: string) => JSON.stringify({ codeInputType: 'Inline', executionType: 'Asynchronous', code, timeoutInSeconds: 60 });
+        const padded = (code: string) => wrapper(`${code}\n#${'a'.repeat(MAX_BODY_BYTES - Buffer.byteLength(wrapper(`${code}\n#`)))}`);
+        for (const [index, code] of ['import time\ntime.sleep(40)', '1'].entries()) {
+          const body = padded(code);
+          expect(Buffer.byteLength(body)).toBe(MAX_BODY_BYTES);
+          const answer = await ctx.client.request('/executions', {
+            method: 'POST',
+            query: { 'api-version': GEN2, identifier: attacker },
+            headers: { 'content-type': 'application/json' },
+            body,
+            timeoutMs: 60_000,
+            keepBytes: 4096,
+          });
+          expect(answer.status, `asynchronous execution ${index}: ${answer.text.slice(0, 300)}`).toBe(202);
+        }
+        const refusals = await bystanderRefusals(ctx, ctx.id('budget-bystander'), 5_000);
+        expect(refusals, "a bystander's small executions while another session's queued code held the budget").toEqual([]);
+      } finally {
+        await ctx.client.deleteSession(attacker, 30_000).catch(() => undefined);
+      }
+    });
+  }, 150_000);
+});
+
+describe('network attacks with egress on: what slirp4netns and the rules in the session leave reachable', () => {
+  const ctx = useAttackPool({ egress: true, maxSessions: 6, readySessions: 2, memoryMb: 256 });
+  const listeners: Listener[] = [];
+
+  beforeAll(async () => {
+    listeners.push(await listenTcp('127.0.0.1'));
+    for (const host of hostAddresses()) listeners.push(await listenTcp(host));
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all(listeners.map((listener) => listener.close()));
+  });
+
+  it("cannot reach the host through slirp4netns's own addresses, metadata, IPv6 or UDP, nor change the rules or routes", async () => {
+    await guarded(ctx, async () => {
+      const ports = [ctx.server.port, ...listeners.map((listener) => listener.port!)];
+      const found = await ctx.probe<{ connected: string[]; udp: string[]; v6: string[]; changed: string[]; sockets: string[] }>(
+        ctx.id('egress'),
+        String.raw`
+import json, socket, subprocess
+ports = ${JSON.stringify(ports)}
+connected, udp, v6, changed, sockets = [], [], [], [], []
+def tcp(family, host, port):
+    s = socket.socket(family, socket.SOCK_STREAM)
+    s.settimeout(3)
+    try:
+        s.connect((host, port))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+# 10.0.2.2 is slirp4netns's gateway (the host's loopback unless --disable-host-loopback); 10.0.2.3 its DNS.
+for host in ["10.0.2.2", "10.0.2.3", "169.254.169.254", "127.0.0.1", "0.0.0.0"]:
+    for port in ports + [22, 80]:
+        if tcp(socket.AF_INET, host, port):
+            connected.append("%s:%d" % (host, port))
+for host in ["::1", "::ffff:127.0.0.1", "::ffff:10.0.2.2", "fd00::2", "fec0::3"]:
+    for port in ports:
+        try:
+            if tcp(socket.AF_INET6, host, port):
+                v6.append("[%s]:%d" % (host, port))
+        except OSError:
+            pass
+for host, port in [("10.0.2.2", 53), ("10.0.2.3", 123), ("169.254.169.254", 80), ("192.168.0.1", 53)]:
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        s.sendto(b"x", (host, port))
+        udp.append("%s:%d" % (host, port))
+    except OSError:
+        pass
+    finally:
+        s.close()
+for argv in [["/usr/sbin/nft", "flush", "ruleset"], ["/usr/sbin/ip", "route", "add", "10.0.2.2/32", "dev", "lo"], ["/usr/sbin/ip", "link", "set", "tap0", "down"]]:
+    try:
+        if subprocess.run(argv, capture_output=True, timeout=10).returncode == 0:
+            changed.append(" ".join(argv))
+    except (OSError, subprocess.SubprocessError):
+        pass
+for args in [(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP), (socket.AF_PACKET, socket.SOCK_RAW, 0), (socket.AF_NETLINK, socket.SOCK_RAW, 12)]:
+    try:
+        socket.socket(*args).close()
+        sockets.append(repr(args))
+    except OSError:
+        pass
+json.dumps({"connected": connected, "udp": udp, "v6": v6, "changed": changed, "sockets": sockets})
+`,
+        { timeoutInSeconds: 120, httpTimeoutMs: 180_000 },
+      );
+      expect.soft(found.connected, 'TCP destinations reached (the DNS forwarder on 10.0.2.3:53 is the one allowed)').toEqual([]);
+      expect.soft(found.v6, 'IPv6 destinations reached').toEqual([]);
+      expect.soft(found.udp, 'UDP datagrams to refused destinations that were sent').toEqual([]);
+      expect.soft(found.changed, 'network changes the session made').toEqual([]);
+      expect.soft(found.sockets, 'raw, packet or netfilter sockets opened').toEqual([]);
+      expect.soft(listeners.map((listener) => listener.connections()).reduce((a, b) => a + b, 0), 'connections the host listeners accepted').toBe(0);
+    });
+  }, 240_000);
+});
