@@ -95,7 +95,7 @@ export function addPoolServeOptions(command: Command, egressHelp: string): Comma
     .option('--max-result-mb <m>', 'largest result of one execution (TIDEPOOL_POOL_MAX_RESULT_MB; default 16)', wholeNumber('--max-result-mb', 'TIDEPOOL_POOL_MAX_RESULT_MB', 1))
     .option(
       '--pending-code-mb <m>',
-      'memory for the code of executions that wait or run, all sessions together; past it a new execution answers 429 ServerBusy (TIDEPOOL_POOL_PENDING_CODE_MB; default 64, at least 32)',
+      'memory for the code of executions that wait or run, all sessions together; past it a new execution answers 429 ServerBusy, unless its body is 16 KiB or less (TIDEPOOL_POOL_PENDING_CODE_MB; default 64, at least 32)',
       wholeNumber('--pending-code-mb', 'TIDEPOOL_POOL_PENDING_CODE_MB', 1),
     )
     .option('--audit-log <file>', 'append a JSON line per request to this file (TIDEPOOL_POOL_AUDIT_LOG)')

@@ -5,6 +5,12 @@
  * gigabytes of code behind one busy cell, synchronously (one connection each) or asynchronously
  * (no connection at all). Room is reserved from the body's declared length before it is read, so
  * a refused body costs nothing; a body without a declared length reserves the most a body may be.
+ *
+ * A body that declares at most SMALL_BODY_BYTES is never refused: it counts against the budget but
+ * may take it past its limit. Otherwise two requests that declare 32 MB and never send it (or one
+ * session's two largest bodies queued behind its own busy cell) would refuse every other session's
+ * executions, however small, for minutes. Small bodies are bounded by the connection limits (a
+ * synchronous execution holds its connection) and by MAX_RUNNING (asynchronous ones).
  */
 import type { BodySource } from './context.js';
 import { PoolApiError } from './errors.js';
@@ -13,6 +19,8 @@ import { readJsonBody } from './validation.js';
 /** Seconds a refused client is asked to wait: executions usually end within that. */
 const RETRY_AFTER_SECONDS = 5;
 const MIB = 1024 * 1024;
+/** Bodies up to this declared length always run (typical cells are far smaller). */
+export const SMALL_BODY_BYTES = 16 * 1024;
 
 export class CodeBudget {
   #usedBytes = 0;
@@ -24,9 +32,12 @@ export class CodeBudget {
     return this.#usedBytes;
   }
 
-  /** Reserves `bytes`; answers the function that gives them back (once), or undefined when they do not fit. */
-  reserve(bytes: number): (() => void) | undefined {
-    if (this.#usedBytes + bytes > this.maxBytes) return undefined;
+  /**
+   * Reserves `bytes`; answers the function that gives them back (once), or undefined when they do
+   * not fit. With `evenIfFull`, the bytes are reserved past the limit too (small bodies).
+   */
+  reserve(bytes: number, evenIfFull = false): (() => void) | undefined {
+    if (!evenIfFull && this.#usedBytes + bytes > this.maxBytes) return undefined;
     this.#usedBytes += bytes;
     let released = false;
     return () => {
@@ -46,8 +57,9 @@ export async function readBudgetedBody(source: BodySource, budget: CodeBudget, m
   const declared = Number(source.request.headers.get('content-length') ?? NaN);
   // Refused as too large by its declared length, before any room is reserved or a byte read.
   if (declared > maxBodyBytes) return { body: await readJsonBody(source.request, maxBodyBytes, source.lengthEnforced), release: () => undefined };
-  const bytes = Number.isInteger(declared) && declared >= 0 ? declared : maxBodyBytes;
-  const release = budget.reserve(bytes);
+  const known = Number.isInteger(declared) && declared >= 0;
+  const bytes = known ? declared : maxBodyBytes;
+  const release = budget.reserve(bytes, known && bytes <= SMALL_BODY_BYTES);
   if (!release) {
     // Drained, so that a client still sending reads this answer on a connection that stays usable
     // instead of meeting a reset in the middle of its body.

@@ -67,6 +67,18 @@ describe('executions within the code budget', () => {
     expect((await send('budget-b', '4', { bytes: 700 * KB })).status).toBe(200);
   });
 
+  it('never refuses a body that declares 16 KiB or less, though it counts against a full budget', async () => {
+    const budget = new CodeBudget(1000 * KB);
+    pool = await createHarness({ codeBudget: budget });
+    const full = budget.reserve(1000 * KB)!;
+    expect((await send('budget-d', '7', { bytes: 17 * KB })).status).toBe(429);
+    expect((await send('budget-d', '8', { bytes: 16 * KB })).status).toBe(200);
+    expect((await send('budget-d', '9')).status).toBe(200);
+    expect(budget.usedBytes).toBe(1000 * KB);
+    full();
+    expect(budget.usedBytes).toBe(0);
+  });
+
   it('counts a body without a declared length as the largest an execution may send, and refuses nothing for a bad body it could not run', async () => {
     const budget = new CodeBudget(40 * 1024 * KB);
     pool = await createHarness({ codeBudget: budget });
