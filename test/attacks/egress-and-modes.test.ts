@@ -4,11 +4,17 @@
  * (--pending-code-mb). Each test also checks that a victim session is intact, /healthz stayed under
  * 1 s and no canary leaked.
  */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import dgram from 'node:dgram';
+import { writeFile } from 'node:fs/promises';
 import net from 'node:net';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GEN2, sleep, type Execution } from './support/client.js';
+import { ensureBuilt, REPO_ROOT } from './support/build.js';
+import { GEN2, PoolClient, sleep, type Execution } from './support/client.js';
 import { guarded, useAttackPool, type AttackContext } from './support/fixture.js';
 import { hostAddresses, listenTcp, type Listener } from './support/host-net.js';
+import { plantCanary, serverArgs, serverEnv, type Canary } from './support/pool-server.js';
 
 const MB = 1024 * 1024;
 /** The largest execution body a pool accepts (MAX_EXECUTION_BODY_MB). */
@@ -172,4 +178,118 @@ json.dumps({"connected": connected, "udp": udp, "v6": v6, "changed": changed, "s
       expect.soft(listeners.map((listener) => listener.connections()).reduce((a, b) => a + b, 0), 'connections the host listeners accepted').toBe(0);
     });
   }, 240_000);
+});
+
+/**
+ * slirp4netns answers DNS on 10.0.2.3 by forwarding to the first nameserver of the host's
+ * /etc/resolv.conf. On hosts whose resolver listens on loopback (systemd-resolved's 127.0.0.53,
+ * a local dnsmasq), that is a service on the host's loopback. The pool here runs in a mount
+ * namespace of its own whose /etc/resolv.conf names 127.53.0.1, where this test listens.
+ */
+const canUnshare = process.getuid?.() === 0 && spawnSync('unshare', ['--version']).status === 0;
+
+describe.skipIf(!canUnshare)("egress on, on a host whose resolver listens on loopback (systemd-resolved's 127.0.0.53, dnsmasq)", () => {
+  const RESOLVER = '127.53.0.1';
+  let canary: Canary;
+  let child: ChildProcess | undefined;
+  let client: PoolClient;
+  let tcp: net.Server;
+  let udp: dgram.Socket;
+  const reached: string[] = [];
+
+  beforeAll(async () => {
+    await ensureBuilt();
+    canary = await plantCanary();
+    tcp = net.createServer((socket) => {
+      reached.push('tcp');
+      socket.on('error', () => undefined);
+      socket.end('host-loopback-resolver');
+    });
+    await new Promise<void>((resolve, reject) => tcp.once('error', reject).listen(53, RESOLVER, () => resolve()));
+    udp = dgram.createSocket('udp4');
+    udp.on('message', (_message, from) => {
+      reached.push('udp');
+      udp.send('host-loopback-resolver', from.port, from.address);
+    });
+    await new Promise<void>((resolve, reject) => udp.once('error', reject).bind(53, RESOLVER, () => resolve()));
+    const resolvConf = path.join(canary.root, 'resolv.conf');
+    await writeFile(resolvConf, `nameserver ${RESOLVER}\n`, { mode: 0o644 });
+    const key = `attack-key-${Date.now()}`;
+    const args = serverArgs({ egress: true, maxSessions: 4, readySessions: 1, memoryMb: 256 }, key);
+    child = spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', 'mount --bind "$0" /etc/resolv.conf && exec "$@"', resolvConf, process.execPath, ...args], {
+      cwd: REPO_ROOT,
+      env: serverEnv(canary),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString('utf8')).slice(-8192);
+    });
+    const url = await new Promise<string>((resolve, reject) => {
+      let stdout = '';
+      const timer = setTimeout(() => reject(new Error(`the pool did not start within 120 s: ${stderr}`)), 120_000);
+      child!.stdout!.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString('utf8');
+        const line = /^(http:\/\/\S+)\n/.exec(stdout);
+        if (line) {
+          clearTimeout(timer);
+          resolve(line[1]!);
+        }
+      });
+      child!.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`the pool exited (${code}): ${stderr}`));
+      });
+    });
+    client = new PoolClient(url, key);
+  }, 180_000);
+
+  afterAll(async () => {
+    client?.close();
+    if (child && child.exitCode === null) {
+      const exited = new Promise((resolve) => child!.once('exit', resolve));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child!.kill('SIGKILL'), 20_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    tcp?.close();
+    udp?.close();
+    await canary?.dispose();
+  }, 60_000);
+
+  it("a session's DNS forwarder (10.0.2.3:53) does not carry its TCP or UDP to the host's loopback resolver", async () => {
+    const run = await client.exec2(
+      'dns-loopback',
+      String.raw`
+import json, socket
+got = {}
+s = socket.socket()
+s.settimeout(5)
+try:
+    s.connect(("10.0.2.3", 53))
+    s.sendall(b"\x00\x05hello")
+    got["tcp"] = s.recv(64).decode("latin1")
+except OSError as exc:
+    got["tcp"] = "refused: " + str(exc)
+finally:
+    s.close()
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.settimeout(5)
+try:
+    u.sendto(b"hello", ("10.0.2.3", 53))
+    got["udp"] = u.recvfrom(64)[0].decode("latin1")
+except OSError as exc:
+    got["udp"] = "refused: " + str(exc)
+finally:
+    u.close()
+json.dumps(got)
+`,
+      { timeoutInSeconds: 60, httpTimeoutMs: 120_000 },
+    );
+    expect(run.ok, `the probe cell: ${run.stderr.slice(-500)}`).toBe(true);
+    const got = JSON.parse(String(run.result)) as { tcp: string; udp: string };
+    expect.soft(Object.values(got).filter((answer) => answer.includes('host-loopback-resolver')), `what the session read back: ${JSON.stringify(got)}`).toEqual([]);
+    expect.soft(reached, "TCP connections and UDP datagrams that reached the host's loopback resolver").toEqual([]);
+  }, 180_000);
 });
