@@ -188,8 +188,17 @@ json.dumps({"connected": connected, "udp": udp, "v6": v6, "changed": changed, "s
  */
 const canUnshare = process.getuid?.() === 0 && spawnSync('unshare', ['--version']).status === 0;
 
-describe.skipIf(!canUnshare)("egress on, on a host whose resolver listens on loopback (systemd-resolved's 127.0.0.53, dnsmasq)", () => {
+/** The first of the host's own addresses, where the second case's upstream resolver listens. */
+const upstreamAddress = hostAddresses()[0];
+
+describe.skipIf(!canUnshare).each([
+  ['with no upstream it knows of', undefined],
+  ["with systemd-resolved's upstream list naming a server on this machine's own address", upstreamAddress],
+])("egress on, on a host whose resolver listens on loopback (systemd-resolved's 127.0.0.53, dnsmasq), %s", (_name, upstream) => {
   const RESOLVER = '127.53.0.1';
+  const upstreamReached: string[] = [];
+  let upstreamTcp: net.Server | undefined;
+  let upstreamUdp: dgram.Socket | undefined;
   let canary: Canary;
   let child: ChildProcess | undefined;
   let client: PoolClient;
@@ -214,9 +223,28 @@ describe.skipIf(!canUnshare)("egress on, on a host whose resolver listens on loo
     await new Promise<void>((resolve, reject) => udp.once('error', reject).bind(53, RESOLVER, () => resolve()));
     const resolvConf = path.join(canary.root, 'resolv.conf');
     await writeFile(resolvConf, `nameserver ${RESOLVER}\n`, { mode: 0o644 });
+    const upstreams = path.join(canary.root, 'upstreams.conf');
+    await writeFile(upstreams, upstream ? `nameserver ${upstream}\n` : '', { mode: 0o644 });
+    if (upstream) {
+      upstreamTcp = net.createServer((socket) => {
+        upstreamReached.push('tcp');
+        socket.on('error', () => undefined);
+        socket.end('upstream-resolver');
+      });
+      await new Promise<void>((resolve, reject) => upstreamTcp!.once('error', reject).listen(53, upstream, () => resolve()));
+      upstreamUdp = dgram.createSocket('udp4');
+      upstreamUdp.on('message', (_message, from) => {
+        upstreamReached.push('udp');
+        upstreamUdp!.send('upstream-resolver', from.port, from.address);
+      });
+      await new Promise<void>((resolve, reject) => upstreamUdp!.once('error', reject).bind(53, upstream, () => resolve()));
+    }
     const key = `attack-key-${Date.now()}`;
     const args = serverArgs({ egress: true, maxSessions: 4, readySessions: 1, memoryMb: 256 }, key);
-    child = spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', 'mount --bind "$0" /etc/resolv.conf && exec "$@"', resolvConf, process.execPath, ...args], {
+    // The pool's own mount namespace: the host's resolv.conf names the loopback resolver, and
+    // systemd-resolved's upstream list (in a tmpfs over /run/systemd) names the upstream, if any.
+    const setup = 'mount --bind "$0" /etc/resolv.conf && mkdir -p /run/systemd && mount -t tmpfs tmpfs /run/systemd && mkdir /run/systemd/resolve && if [ -s "$1" ]; then cp "$1" /run/systemd/resolve/resolv.conf; fi && shift && exec "$@"';
+    child = spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', setup, resolvConf, upstreams, process.execPath, ...args], {
       cwd: REPO_ROOT,
       env: serverEnv(canary),
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -255,12 +283,14 @@ describe.skipIf(!canUnshare)("egress on, on a host whose resolver listens on loo
     }
     tcp?.close();
     udp?.close();
+    upstreamTcp?.close();
+    upstreamUdp?.close();
     await canary?.dispose();
   }, 60_000);
 
   it("a session's DNS forwarder (10.0.2.3:53) does not carry its TCP or UDP to the host's loopback resolver", async () => {
     const run = await client.exec2(
-      'dns-loopback',
+      `dns-loopback-${upstream ? 'upstream' : 'none'}`,
       String.raw`
 import json, socket
 got = {}
@@ -291,5 +321,7 @@ json.dumps(got)
     const got = JSON.parse(String(run.result)) as { tcp: string; udp: string };
     expect.soft(Object.values(got).filter((answer) => answer.includes('host-loopback-resolver')), `what the session read back: ${JSON.stringify(got)}`).toEqual([]);
     expect.soft(reached, "TCP connections and UDP datagrams that reached the host's loopback resolver").toEqual([]);
+    // With an upstream to use, DNS still works: both queries reach it instead.
+    if (upstream) expect.soft({ got, upstreamReached: [...upstreamReached].sort() }, 'what the upstream resolver received').toEqual({ got: { tcp: 'upstream-resolver', udp: 'upstream-resolver' }, upstreamReached: ['tcp', 'udp'] });
   }, 180_000);
 });

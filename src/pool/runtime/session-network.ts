@@ -8,9 +8,17 @@
  *
  * slirp4netns runs sandboxed (--enable-sandbox: its own mount namespace, capabilities dropped)
  * with its own seccomp filter, and ends with the session.
+ *
+ * Its DNS forwarder (10.0.2.3) sends to the first IPv4 nameserver of the host's /etc/resolv.conf,
+ * and to 127.0.0.1 when there is none. A resolver on the host's loopback (systemd-resolved's
+ * 127.0.0.53, a local dnsmasq) would thus be a host loopback service every session reaches, so
+ * then slirp4netns starts in a mount namespace whose /etc/resolv.conf lists the upstream servers
+ * systemd-resolved uses (/run/systemd/resolve/resolv.conf), or, with none, without DNS at all.
  */
 import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
+import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 
 const READY_TIMEOUT_MS = 10_000;
@@ -38,17 +46,48 @@ export function blockedDestinations(): string[] {
   return [...new Set([...NON_PUBLIC_RANGES, ...own])];
 }
 
+/** systemd-resolved's list of the upstream servers it forwards to. */
+const SYSTEMD_UPSTREAMS = '/run/systemd/resolve/resolv.conf';
+
+/** How slirp4netns's DNS forwarder is set up: as the host has it, to upstream servers only, or off. */
+export type DnsPlan = { kind: 'host' } | { kind: 'upstreams'; resolvConf: string } | { kind: 'off' };
+
+function ipv4Nameservers(resolvConf: string): string[] {
+  return [...resolvConf.matchAll(/^\s*nameserver\s+(\d{1,3}(?:\.\d{1,3}){3})\s*$/gm)].map((match) => match[1]!);
+}
+
+/** Picks the DNS plan from the host's resolv.conf and systemd-resolved's upstream list (when there is one). */
+export function dnsPlan(hostResolvConf: string, systemdUpstreams: string | undefined): DnsPlan {
+  const first = ipv4Nameservers(hostResolvConf)[0];
+  if (first !== undefined && !first.startsWith('127.') && !first.startsWith('0.')) return { kind: 'host' };
+  const upstreams = ipv4Nameservers(systemdUpstreams ?? '').filter((address) => !address.startsWith('127.') && !address.startsWith('0.'));
+  if (upstreams.length === 0) return { kind: 'off' };
+  return { kind: 'upstreams', resolvConf: upstreams.map((address) => `nameserver ${address}\n`).join('') };
+}
+
+/** The command that starts slirp4netns with `args` under the plan (the resolv.conf file written once per process). */
+let upstreamsFile: Promise<string> | undefined;
+async function slirpCommand(args: string[]): Promise<[string, string[]]> {
+  const plan = dnsPlan(await readFile('/etc/resolv.conf', 'utf8').catch(() => ''), await readFile(SYSTEMD_UPSTREAMS, 'utf8').catch(() => undefined));
+  if (plan.kind === 'host') return ['slirp4netns', args];
+  if (plan.kind === 'off') return ['slirp4netns', ['--disable-dns', ...args]];
+  upstreamsFile ??= (async () => {
+    const file = path.join(await mkdtemp(path.join(os.tmpdir(), 'tidepool-dns-')), 'resolv.conf');
+    await writeFile(file, plan.resolvConf, { mode: 0o644 });
+    return file;
+  })();
+  const file = await upstreamsFile;
+  return ['unshare', ['-m', '--propagation', 'private', 'sh', '-c', 'mount --bind "$0" /etc/resolv.conf && exec slirp4netns "$@"', file, ...args]];
+}
+
 export interface SessionNetwork {
   close(): void;
 }
 
 /** Attaches slirp4netns to the network namespace of host process `pid`; resolves once the interface is up. */
 export async function attachNetwork(pid: number): Promise<SessionNetwork> {
-  const child = spawn(
-    'slirp4netns',
-    ['--configure', '--mtu=65520', '--disable-host-loopback', '--enable-sandbox', '--enable-seccomp', '--ready-fd=3', '--exit-fd=4', String(pid), 'tap0'],
-    { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'] },
-  );
+  const [command, args] = await slirpCommand(['--configure', '--mtu=65520', '--disable-host-loopback', '--enable-sandbox', '--enable-seccomp', '--ready-fd=3', '--exit-fd=4', String(pid), 'tap0']);
+  const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'] });
   const exitPipe = child.stdio[4] as Writable;
   exitPipe.on('error', () => {});
   let stderr = '';
