@@ -4,9 +4,9 @@
  * (--pending-code-mb). Each test also checks that a victim session is intact, /healthz stayed under
  * 1 s and no canary leaked.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
-import { writeFile } from 'node:fs/promises';
+import { chown, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -186,6 +186,42 @@ json.dumps({"connected": connected, "udp": udp, "v6": v6, "changed": changed, "s
  * a local dnsmasq), that is a service on the host's loopback. The pool here runs in a mount
  * namespace of its own whose /etc/resolv.conf names 127.53.0.1, where this test listens.
  */
+/** Starts `pool serve` with `args` under `prefix` (a command that ends by running the rest of its argv); answers a client and a stop function. */
+async function startPoolUnder(prefix: string[], args: string[], env: Record<string, string>, key: string): Promise<{ client: PoolClient; stop: () => Promise<void> }> {
+  const child = spawn(prefix[0]!, [...prefix.slice(1), process.execPath, ...args], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString('utf8')).slice(-8192);
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let stdout = '';
+    const timer = setTimeout(() => reject(new Error(`the pool did not start within 120 s: ${stderr}`)), 120_000);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString('utf8');
+      const line = /^(http:\/\/\S+)\n/.exec(stdout);
+      if (line) {
+        clearTimeout(timer);
+        resolve(line[1]!);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the pool exited (${code}): ${stderr}`));
+    });
+  });
+  const client = new PoolClient(url, key);
+  const stop = async () => {
+    client.close();
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    await exited;
+    clearTimeout(timer);
+  };
+  return { client, stop };
+}
+
 const canUnshare = process.getuid?.() === 0 && spawnSync('unshare', ['--version']).status === 0;
 
 /** The first of the host's own addresses, where the second case's upstream resolver listens. */
@@ -200,8 +236,8 @@ describe.skipIf(!canUnshare).each([
   let upstreamTcp: net.Server | undefined;
   let upstreamUdp: dgram.Socket | undefined;
   let canary: Canary;
-  let child: ChildProcess | undefined;
   let client: PoolClient;
+  let stop: (() => Promise<void>) | undefined;
   let tcp: net.Server;
   let udp: dgram.Socket;
   const reached: string[] = [];
@@ -244,43 +280,11 @@ describe.skipIf(!canUnshare).each([
     // The pool's own mount namespace: the host's resolv.conf names the loopback resolver, and
     // systemd-resolved's upstream list (in a tmpfs over /run/systemd) names the upstream, if any.
     const setup = 'mount --bind "$0" /etc/resolv.conf && mkdir -p /run/systemd && mount -t tmpfs tmpfs /run/systemd && mkdir /run/systemd/resolve && if [ -s "$1" ]; then cp "$1" /run/systemd/resolve/resolv.conf; fi && shift && exec "$@"';
-    child = spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', setup, resolvConf, upstreams, process.execPath, ...args], {
-      cwd: REPO_ROOT,
-      env: serverEnv(canary),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr!.on('data', (chunk: Buffer) => {
-      stderr = (stderr + chunk.toString('utf8')).slice(-8192);
-    });
-    const url = await new Promise<string>((resolve, reject) => {
-      let stdout = '';
-      const timer = setTimeout(() => reject(new Error(`the pool did not start within 120 s: ${stderr}`)), 120_000);
-      child!.stdout!.on('data', (chunk: Buffer) => {
-        stdout += chunk.toString('utf8');
-        const line = /^(http:\/\/\S+)\n/.exec(stdout);
-        if (line) {
-          clearTimeout(timer);
-          resolve(line[1]!);
-        }
-      });
-      child!.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`the pool exited (${code}): ${stderr}`));
-      });
-    });
-    client = new PoolClient(url, key);
+    ({ client, stop } = await startPoolUnder(['unshare', '-m', '--propagation', 'private', 'sh', '-c', setup, resolvConf, upstreams], args, serverEnv(canary), key));
   }, 180_000);
 
   afterAll(async () => {
-    client?.close();
-    if (child && child.exitCode === null) {
-      const exited = new Promise((resolve) => child!.once('exit', resolve));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child!.kill('SIGKILL'), 20_000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await stop?.();
     tcp?.close();
     udp?.close();
     upstreamTcp?.close();
@@ -324,4 +328,77 @@ json.dumps(got)
     // With an upstream to use, DNS still works: both queries reach it instead.
     if (upstream) expect.soft({ got, upstreamReached: [...upstreamReached].sort() }, 'what the upstream resolver received').toEqual({ got: { tcp: 'upstream-resolver', udp: 'upstream-resolver' }, upstreamReached: ['tcp', 'udp'] });
   }, 180_000);
+});
+
+/**
+ * The pool run by an ordinary user (here `nobody`, through setpriv): every session runs as the
+ * server's own uid, so the server's files and environment are the ones a session could most
+ * easily reach. docs/security.md promises other sessions' files, processes and namespaces, and
+ * the host's files and environment, even so.
+ */
+const NOBODY = 65534;
+const canDropRoot = process.getuid?.() === 0 && spawnSync('setpriv', ['--version']).status === 0;
+
+describe.skipIf(!canDropRoot)('a pool run by an unprivileged user (sessions share its uid)', () => {
+  let canary: Canary;
+  let client: PoolClient;
+  let stop: (() => Promise<void>) | undefined;
+
+  beforeAll(async () => {
+    await ensureBuilt();
+    canary = await plantCanary();
+    // The server's own home, temporary directory and secret file: owned by the uid the sessions share.
+    for (const entry of [canary.root, canary.home, canary.tmp, canary.homeFilePath]) await chown(entry, NOBODY, NOBODY);
+    const key = `attack-key-${Date.now()}`;
+    const args = serverArgs({ maxSessions: 4, readySessions: 1, memoryMb: 256 }, key);
+    ({ client, stop } = await startPoolUnder(['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups'], args, serverEnv(canary), key));
+  }, 180_000);
+  afterAll(async () => {
+    await stop?.();
+    await canary?.dispose();
+  }, 60_000);
+
+  it("cannot read the server's files or environment, nor another session's files or processes, and one session's processes leave the others able to fork", async () => {
+    const secret = `other-session-${Date.now()}`;
+    const other = await client.exec2('unpriv-other', `import subprocess\nopen("/mnt/data/other.txt", "w").write(${JSON.stringify(secret)})\nkeep = subprocess.Popen(["sleep", "120"])\nkeep.pid`, { timeoutInSeconds: 30 });
+    expect(other.ok, `the other session: ${other.stderr.slice(-500)}`).toBe(true);
+    const hogs = await client.exec2(
+      'unpriv-hog',
+      'import os, time\nkids = []\nwhile True:\n    try:\n        pid = os.fork()\n    except OSError:\n        break\n    if pid == 0:\n        time.sleep(120)\n        os._exit(0)\n    kids.append(pid)\nlen(kids)',
+      { timeoutInSeconds: 60 },
+    );
+    expect(hogs.ok, `the session that forks until refused: ${hogs.stderr.slice(-500)}`).toBe(true);
+    expect(hogs.result, 'children the forking session made before it was refused').toBeGreaterThan(50);
+    const probe = await client.exec2(
+      'unpriv-attacker',
+      String.raw`
+import json, os, subprocess
+found = {"readable": [], "pids": [], "environ": []}
+secret = ${JSON.stringify(secret)}
+needles = ${JSON.stringify([...canary.needles, secret])}
+for path in [${JSON.stringify(canary.homeFilePath)}, ${JSON.stringify(canary.home)}, ${JSON.stringify(canary.tmp)}, "/proc/1/environ", "/proc/1/root/mnt/data", "/proc/1/cwd"]:
+    try:
+        data = os.listdir(path) if os.path.isdir(path) else open(path, "rb").read(4096)
+        found["readable"].append(path)
+    except OSError:
+        pass
+found["pids"] = sorted(int(name) for name in os.listdir("/proc") if name.isdigit())
+found["environ"] = [name for name in os.environ if any(needle in os.environ[name] for needle in needles)]
+grep = subprocess.run(["grep", "-rlsF", "-e", secret, "-e", needles[0], "/mnt", "/tmp", "/root", "/run", "/dev/shm", "/etc"], capture_output=True, text=True, timeout=60)
+found["grep"] = grep.stdout.split()
+found["fork"] = subprocess.run(["true"]).returncode
+json.dumps(found)
+`,
+      { timeoutInSeconds: 90, httpTimeoutMs: 150_000 },
+    );
+    expect(probe.ok, `the attacker's probe: ${probe.stderr.slice(-500)}`).toBe(true);
+    const found = JSON.parse(String(probe.result)) as { readable: string[]; pids: number[]; environ: string[]; grep: string[]; fork: number };
+    expect.soft(found.readable, "the server's files, PID 1's environment and root the session could read").toEqual([]);
+    expect.soft(found.pids.length, `processes the session sees (${found.pids.join(', ')})`).toBeLessThanOrEqual(4);
+    expect.soft(found.environ, 'variables carrying a canary').toEqual([]);
+    expect.soft(found.grep, "files holding another session's or the server's secret").toEqual([]);
+    expect.soft(found.fork, 'a child process in a third session while another holds all it may fork').toBe(0);
+    const after = await client.exec2('unpriv-other', 'open("/mnt/data/other.txt").read()', { timeoutInSeconds: 30 });
+    expect.soft(after.result, "the other session's file afterwards").toBe(secret);
+  }, 240_000);
 });
