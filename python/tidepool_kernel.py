@@ -123,13 +123,10 @@ class _Stream:
         self.dropped = 0
         # Drop a multi-byte character cut in half by the limit instead of emitting garbage. Whole
         # output (the usual case) decodes as the incremental decoder would, without making one.
-        if dropped:
-            text = codecs.getincrementaldecoder("utf-8")("replace").decode(data, final=False)
-        else:
-            text = data.decode("utf-8", "replace")
-        if dropped:
-            text += f"\n[output truncated: {dropped} more bytes]\n"
-        return text
+        if not dropped:
+            return data.decode("utf-8", "replace")
+        text = codecs.getincrementaldecoder("utf-8")("replace").decode(data, final=False)
+        return text + f"\n[output truncated: {dropped} more bytes]\n"
 
 
 class OutputCapture:

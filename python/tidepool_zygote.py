@@ -231,11 +231,13 @@ class child_exits:  # noqa: N801 - used as a with-statement, like a function
 # --- the session: a short-lived setup process, then PID 1 (init + file server) and the kernel --
 
 
-def reset_signal_handlers():
-    """Puts back the default handling of the signals the zygote and PID 1 handle. Through _signal,
-    the C module under signal: signal.signal() turns its arguments and its answer into enums, which
-    runs enum's Python over the shared heap in every session (the C function takes the same
-    numbers, and its own SIG_DFL)."""
+def drop_signal_handling():
+    """Drops the signal handling of the zygote or PID 1 this process was forked from: no wakeup
+    descriptor, and the default handling of the signals they handle. Through _signal, the C module
+    under signal: signal.signal() turns its arguments and its answer into enums, which runs enum's
+    Python over the shared heap in every session (the C function takes the same numbers, and its
+    own SIG_DFL)."""
+    signal.set_wakeup_fd(-1)
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD):
         _signal.signal(sig, _signal.SIG_DFL)
 
@@ -244,8 +246,7 @@ def leave_zygote():
     """What every process forked from the zygote does first: drop the zygote's signal handling,
     its control channel, its pool directory and its standard streams (shared with every other
     session otherwise)."""
-    signal.set_wakeup_fd(-1)
-    reset_signal_handlers()
+    drop_signal_handling()
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2, CONTROL_IN, CONTROL_OUT, POOL_DIR_FD):
         os.dup2(devnull, fd)
@@ -430,8 +431,7 @@ class Init:
         pid = fork_child(runs_user_code=True)
         if pid == 0:
             # A restarted kernel is forked from the running loop: leave its signal handling behind.
-            signal.set_wakeup_fd(-1)
-            reset_signal_handlers()
+            drop_signal_handling()
             run_kernel(self.request, kernel_sock, self.request["dataDir"], report_fd)
         kernel_sock.close()
         self.kernel_pid = pid

@@ -14,7 +14,7 @@
  */
 import type { BodySource } from './context.js';
 import { PoolApiError } from './errors.js';
-import { readJsonBody } from './validation.js';
+import { readJsonBody, tooLargeBody } from './validation.js';
 
 /** Seconds a refused client is asked to wait: executions usually end within that. */
 const RETRY_AFTER_SECONDS = 5;
@@ -56,7 +56,7 @@ export class CodeBudget {
 export async function readBudgetedBody(source: BodySource, budget: CodeBudget, maxBodyBytes: number): Promise<{ body: unknown; release: () => void }> {
   const declared = Number(source.request.headers.get('content-length') ?? NaN);
   // Refused as too large by its declared length, before any room is reserved or a byte read.
-  if (declared > maxBodyBytes) return { body: await readJsonBody(source.request, maxBodyBytes, source.lengthEnforced), release: () => undefined };
+  if (declared > maxBodyBytes) throw tooLargeBody(maxBodyBytes);
   const known = Number.isInteger(declared) && declared >= 0;
   const bytes = known ? declared : maxBodyBytes;
   const release = budget.reserve(bytes, known && bytes <= SMALL_BODY_BYTES);

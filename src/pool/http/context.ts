@@ -104,19 +104,14 @@ function originOf(url: string): string {
   return pathStart === -1 ? url : url.slice(0, pathStart);
 }
 
-/**
- * True when the body can be no longer than its declared Content-Length: it arrived on a socket
- * through @hono/node-server, whose HTTP parser ends a body there, or from an in-process caller that
- * handed it over whole. False for other `app.fetch()` callers, whose body is a stream of any length.
- */
-export function bodyLengthEnforced(c: PoolContext): boolean {
-  return (c.env as { incoming?: unknown } | undefined)?.incoming !== undefined || c.req.raw instanceof InProcessRequest;
-}
-
 /** A request's body as a route may read or refuse it. */
 export interface BodySource {
   request: Request;
-  /** See bodyLengthEnforced. */
+  /**
+   * True when the body can be no longer than its declared Content-Length: it arrived on a socket
+   * through @hono/node-server, whose HTTP parser ends a body there, or from an in-process caller
+   * that handed it over whole. False for other `app.fetch()` callers, whose body is a stream of any length.
+   */
   lengthEnforced: boolean;
   /** The Node request the body arrives on (through @hono/node-server); absent in process. */
   incoming?: IncomingMessage;
@@ -124,5 +119,6 @@ export interface BodySource {
 
 export function bodySource(c: PoolContext): BodySource {
   const incoming = (c.env as { incoming?: unknown } | undefined)?.incoming;
-  return { request: c.req.raw, lengthEnforced: bodyLengthEnforced(c), ...(incoming instanceof IncomingMessage && { incoming }) };
+  const onSocket = incoming instanceof IncomingMessage;
+  return { request: c.req.raw, lengthEnforced: onSocket || c.req.raw instanceof InProcessRequest, ...(onSocket && { incoming }) };
 }

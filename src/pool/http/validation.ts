@@ -140,7 +140,7 @@ function interruptedBody(): PoolApiError {
   return validationError('The request body could not be read to the end (the connection was interrupted); send the request again.', 'body');
 }
 
-function tooLargeBody(maxBytes: number): PoolApiError {
+export function tooLargeBody(maxBytes: number): PoolApiError {
   return new PoolApiError(413, 'PayloadTooLarge', `The request body exceeds ${maxBytes} bytes; send less code or upload data as a file.`, {
     target: 'body',
     headers: { Connection: 'close' },
