@@ -40,6 +40,8 @@ describe('file channel against the real file server', () => {
 
   beforeAll(async () => {
     root = await mkdtemp(path.join(os.tmpdir(), 'tidepool-files-'));
+    // A small file every test may rely on, so each runs alone (-t) as well as in order.
+    await writeFile(path.join(root, 'small.txt'), 'hello');
     ({ server, channel } = startFileServer(root));
   });
   afterAll(async () => {
@@ -63,7 +65,6 @@ describe('file channel against the real file server', () => {
     await expect(channel.readRange('link', 0, 16)).rejects.toMatchObject({ message: expect.stringMatching(/symbolic link/) });
     await writeFile(path.join(root, 'big.bin'), Buffer.alloc(2048));
     await expect(channel.readRange('big.bin', 0, 16)).rejects.toMatchObject({ code: 'too_large', message: expect.stringMatching(/2048 bytes, over the 1024 byte limit/) });
-    await writeFile(path.join(root, 'small.txt'), 'hello');
     expect((await channel.readRange('small.txt', 0, 16)).data.toString()).toBe('hello');
     await rm(path.join(root, 'link'));
     await rm(path.join(root, 'big.bin'));
