@@ -65,18 +65,24 @@ export function dnsPlan(hostResolvConf: string, systemdUpstreams: string | undef
   return { kind: 'upstreams', resolvConf: upstreams.map((address) => `nameserver ${address}\n`).join('') };
 }
 
-/** The command that starts slirp4netns with `args` under the plan (the resolv.conf file written once per process). */
-let upstreamsFile: Promise<string> | undefined;
+/** resolv.conf files written for slirp4netns, by their content: written once each, and a changed upstream list gets a file of its own. */
+const upstreamsFiles = new Map<string, Promise<string>>();
+
+/** The command that starts slirp4netns with `args` under the plan read now. */
 async function slirpCommand(args: string[]): Promise<[string, string[]]> {
   const plan = dnsPlan(await readFile('/etc/resolv.conf', 'utf8').catch(() => ''), await readFile(SYSTEMD_UPSTREAMS, 'utf8').catch(() => undefined));
   if (plan.kind === 'host') return ['slirp4netns', args];
   if (plan.kind === 'off') return ['slirp4netns', ['--disable-dns', ...args]];
-  upstreamsFile ??= (async () => {
-    const file = path.join(await mkdtemp(path.join(os.tmpdir(), 'tidepool-dns-')), 'resolv.conf');
-    await writeFile(file, plan.resolvConf, { mode: 0o644 });
-    return file;
-  })();
-  const file = await upstreamsFile;
+  let written = upstreamsFiles.get(plan.resolvConf);
+  if (!written) {
+    written = (async () => {
+      const file = path.join(await mkdtemp(path.join(os.tmpdir(), 'tidepool-dns-')), 'resolv.conf');
+      await writeFile(file, plan.resolvConf, { mode: 0o644 });
+      return file;
+    })();
+    upstreamsFiles.set(plan.resolvConf, written);
+  }
+  const file = await written;
   return ['unshare', ['-m', '--propagation', 'private', 'sh', '-c', 'mount --bind "$0" /etc/resolv.conf && exec slirp4netns "$@"', file, ...args]];
 }
 
