@@ -748,6 +748,32 @@ def _json_native(value, text):
     return text
 
 
+def warm_up(rounds=16):
+    """Runs what every trivial cell runs (compile, eval, the result, the response's framing) on a
+    scratch kernel object, `rounds` times: for a zygote that forks kernels, before it freezes its
+    heap. CPython specialises a function's bytecode in place over its first runs; done here, the
+    specialised code is shared by every kernel forked afterwards, instead of being rewritten (and
+    its pages copied) in each one's first cell. Touches no descriptor and no global state."""
+    kernel = Kernel.__new__(Kernel)
+    kernel.namespace = {"__builtins__": builtins}
+    kernel.limits = Limits()
+    kernel.data_dir = MOUNT_POINT
+    kernel.notes, kernel.displayed, kernel.displayed_figures, kernel.image_bytes = [], [], [], 0
+    filename = "<warm-up>"
+    request = encode_frame({"op": "execute", "code": "1", "id": 1, "outputLimit": DEFAULT_OUTPUT_LIMIT})
+    try:
+        for _ in range(rounds):
+            message = read_message(io.BytesIO(request).read)
+            value, has_value = kernel._run(str(message.get("code", "")), filename)
+            response = {"status": "success", "stdout": "", "stderr": "", "hasResult": False, "result": None,
+                        "repr": None, "images": [], "error": None, "durationMs": 0.0}
+            response.update(kernel._result_fields(value, has_value, []))
+            response["id"] = message.get("id")
+            frame_body(fit_response(response, max(kernel.limits.response_bytes(DEFAULT_OUTPUT_LIMIT), MIN_RESPONSE_LIMIT)))
+    finally:
+        linecache.cache.pop(filename, None)
+
+
 def prepare_data_dir(data_dir):
     os.makedirs(data_dir, exist_ok=True)
     os.chdir(data_dir)
@@ -758,14 +784,15 @@ def serve(in_fd, out_fd, data_dir, *, result_limit_bytes=DEFAULT_RESULT_LIMIT, i
           cell_image_limit_bytes=DEFAULT_CELL_IMAGE_LIMIT, reap_session_processes=False):
     """Runs the kernel until the host closes `in_fd`.
 
-    reap_session_processes: True only when the kernel runs in a session's own PID namespace,
-    as PID 1's child (the pool's zygote with namespaces); then every other process of the
-    namespace but PID 1 is killed after each cell (see the module docstring). Refused, with a
-    line on stderr, when the kernel's parent is not PID 1: killing "every other process" is
-    only safe inside the session's namespace."""
+    reap_session_processes: True only when the kernel runs in a session's own PID namespace (the
+    pool's zygote with namespaces, which is the kernel's parent, outside that namespace); then
+    every other process of the namespace but PID 1 is killed after each cell (see the module
+    docstring). Refused, with a line on stderr, unless the kernel's parent is outside its PID
+    namespace (getppid() is 0) or is its PID 1: killing "every other process" is only safe in a
+    namespace of the session's own, and in the host's first PID namespace getppid() is never 0."""
     prepare_data_dir(data_dir)
-    if reap_session_processes and os.getppid() != 1:
-        sys.stderr.write("[kernel] not reaping leftover processes: the kernel's parent is not its PID namespace's PID 1\n")
+    if reap_session_processes and os.getppid() not in (0, 1):
+        sys.stderr.write("[kernel] not reaping leftover processes: the kernel's parent is in its own PID namespace\n")
         sys.stderr.flush()
         reap_session_processes = False
     limits = Limits(result_limit_bytes, image_limit_bytes, cell_image_limit_bytes)

@@ -5,26 +5,30 @@ interpreter. The zygote pays that once, freezes the heap (gc.freeze keeps the co
 touching, and so copying, the shared pages) and forks a session in a few milliseconds that
 shares all of it copy-on-write.
 
-Two processes per session, both children of the zygote once set up:
+One Python process per session, the kernel, which runs all user code. With namespaces:
 
-    zygote ── init (PID 1 of the session's PID namespace: file server, reaps orphans)
-                 └── kernel (PID 2; runs tidepool_kernel.serve, and so all user code)
+    zygote ─┬─ PID 1 of the session's PID namespace: `sleep infinity`, so the namespace lives
+            ├─ kernel (PID 2; tidepool_kernel.serve, in one more user+mount namespace)
+            └─ file server, only while file requests come (outside the PID namespace)
 
 A short-lived setup process enters the namespaces (user, mount, PID, IPC, UTS, network), makes
-the mounts and forks PID 1, then exits; the zygote is a child subreaper, so PID 1 becomes its
-child. When the server runs as root, the setup process stops right after unsharing and reports
-"unshared": the server then maps the session's own host uid into its user namespace, puts it in
-its own cgroup and, with egress on, attaches its user-mode network, and only then tells the
-zygote to let it go on. PID 1 runs no user code. It owns the session's /mnt/data (a size-limited
-tmpfs in the session's mount namespace) and serves the file API over its own socket. Only the
-kernel takes the session's rlimits, the extra user+mount namespace that locks the mounts, the
-capability drop and the seccomp filter (tidepool_confine). Under isolation "none" there are no
-namespaces: the zygote's child plays PID 1's part without being PID 1.
+the mounts, forks PID 1 and the kernel, and exits; the zygote is a child subreaper, so both
+become its children. When the server runs as root, the setup process stops right after
+unsharing and reports "unshared": the server puts it in the session's own cgroup and, with
+egress on, attaches its user-mode network, and only then tells the zygote to let it go on.
+
+PID 1 gives itself up to user code's limits (no capabilities, the seccomp filter) and execs an
+idle program: a forked Python PID 1 held ~1.2 MiB of pages of its own. What it used to do is
+done on demand by processes the zygote forks into the running session through a pidfd of PID 1:
+a file server when a request waits on the session's file channel (which the zygote holds
+between file servers), and a fresh kernel when the server asks for one. The zygote reaps the
+kernel itself and signals it directly. Under isolation "none" there are no namespaces and no
+PID 1: the zygote forks the kernel and file servers itself.
 
 Nothing of the zygote's stays open in a session: its standard streams become /dev/null, the
-control channel and the pool directory are closed, and each session reports how its start went
-on a pipe of its own (a "report" pipe: b"U" unshared, b"P" + pid started, b"E" + text failed),
-which init and the kernel close before any user code runs.
+control channel and the pool directory are closed, and each forked process reports on a pipe of
+its own (a "report" pipe: b"U" waiting for the server, b"I" + pid PID 1 runs, b"K" + pid a
+kernel runs, b"E" + text failed), which PID 1 and the kernel close before any user code runs.
 
 Control channel with the Node host: frames (4-byte big-endian length + UTF-8 JSON) on fd 3
 (requests) and fd 4 (events). Every session connects two Unix-socket streams to the host
@@ -55,7 +59,6 @@ import _signal  # noqa: E402
 import resource  # noqa: E402
 import select  # noqa: E402
 import signal  # noqa: E402
-import shutil  # noqa: E402
 import socket  # noqa: E402
 import struct  # noqa: E402
 import subprocess  # noqa: E402
@@ -88,6 +91,10 @@ DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
 DEV_LINKS = {"fd": "/proc/self/fd", "stdin": "/proc/self/fd/0", "stdout": "/proc/self/fd/1",
              "stderr": "/proc/self/fd/2", "ptmx": "pts/ptmx"}
 REPORT_LIMIT = 4000  # below PIPE_BUF, so a failure report arrives in one piece
+# What a session's PID 1 runs (found when the zygote starts), and the pipe whose only writer is
+# the zygote: a PID 1 that finds it closed knows the zygote has ended (set in main()).
+IDLE_PROGRAM = None
+LIFELINE_R = LIFELINE_W = None
 
 libc = ctypes.CDLL(None, use_errno=True)
 # close_other_fds closes every descriptor below this: the hard limit on open files, which the zygote
@@ -152,21 +159,30 @@ def unshare(flags):
     check(libc.unshare(flags), "unshare")
 
 
-def write_file(path, data, flags=os.O_WRONLY):
+def write_file(path, data, flags=os.O_WRONLY, dir_fd=None):
     """Writes `data` (bytes) to `path` with one write(2). os.open, not open(): Python's text and
     buffered file objects run enough of the io stack to copy pages of the zygote's in each session."""
-    fd = os.open(path, flags | os.O_CLOEXEC, 0o644)
+    fd = os.open(path, flags | os.O_CLOEXEC, 0o644, dir_fd=dir_fd)
     try:
         os.write(fd, data)
     finally:
         os.close(fd)
 
 
-def write_id_maps(uid, gid):
-    """Maps root of a user namespace this process just created to its own uid outside."""
-    write_file("/proc/self/setgroups", b"deny")
-    write_file("/proc/self/uid_map", b"0 %d 1" % uid)
-    write_file("/proc/self/gid_map", b"0 %d 1" % gid)
+def write_id_maps(uid, gid, own_proc=None):
+    """Maps root of a user namespace this process just created to its own uid outside.
+    `own_proc`: this process's /proc directory, opened while /proc still showed it (see own_proc_dir)."""
+    prefix = "" if own_proc is not None else "/proc/self/"
+    write_file(prefix + "setgroups", b"deny", dir_fd=own_proc)
+    write_file(prefix + "uid_map", b"0 %d 1" % uid, dir_fd=own_proc)
+    write_file(prefix + "gid_map", b"0 %d 1" % gid, dir_fd=own_proc)
+
+
+def own_proc_dir():
+    """This process's /proc directory, for lock_mounts(): a process that forks a session's kernel
+    is outside the session's PID namespace, so the session's /proc (mounted over /proc in its
+    mount namespace) does not show it."""
+    return os.open("/proc/self", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
 
 
 def die_with_parent():
@@ -205,7 +221,7 @@ def report_failure(report_fd, what):
 
 # Exit statuses of the zygote's forked children. They matter only for the pool's log: a child that
 # could say why it failed has already said so on its report pipe.
-EXIT_SESSION_PROCESS = 71  # a session's setup process or PID 1
+EXIT_SESSION_PROCESS = 71  # a session's setup, restart or file-server process, or its PID 1 before it execs
 EXIT_KERNEL = 70  # a session's kernel
 
 
@@ -228,12 +244,12 @@ class child_exits:  # noqa: N801 - used as a with-statement, like a function
         os._exit(self.status)
 
 
-# --- the session: a short-lived setup process, then PID 1 (init + file server) and the kernel --
+# --- the session: a short-lived setup process, then PID 1 (an idle program) and the kernel ------------
 
 
 def drop_signal_handling():
-    """Drops the signal handling of the zygote or PID 1 this process was forked from: no wakeup
-    descriptor, and the default handling of the signals they handle. Through _signal, the C module
+    """Drops the signal handling of the zygote this process was forked from: no wakeup
+    descriptor, and the default handling of the signals it handles. Through _signal, the C module
     under signal: signal.signal() turns its arguments and its answer into enums, which runs enum's
     Python over the shared heap in every session (the C function takes the same numbers, and its
     own SIG_DFL)."""
@@ -244,42 +260,51 @@ def drop_signal_handling():
 
 def leave_zygote():
     """What every process forked from the zygote does first: drop the zygote's signal handling,
-    its control channel, its pool directory and its standard streams (shared with every other
-    session otherwise)."""
+    its control channel, its pool directory, its end of the lifeline and its standard streams
+    (shared with every other session otherwise)."""
     drop_signal_handling()
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2, CONTROL_IN, CONTROL_OUT, POOL_DIR_FD):
         os.dup2(devnull, fd)
     os.close(devnull)
+    if LIFELINE_W is not None:
+        os.close(LIFELINE_W)
 
 
-def set_up_session(request, kernel_sock, files_sock, control, report_fd, go_fd):
+def set_up_session(request, kernel_sock, report_fd, go_fd):
     """The short-lived setup process of a session with namespaces. Never returns.
 
     unshare(CLONE_NEWPID) leaves its caller outside the new PID namespace (its next child is the
-    namespace's PID 1), so this process enters the namespaces, makes the mounts, forks PID 1,
-    reports PID 1's pid (as the zygote sees it) and exits. PID 1 is then reparented to the
-    zygote, a child subreaper, which tracks it as the session's process."""
+    namespace's PID 1), so this process enters the namespaces and forks PID 1, which makes the
+    mounts; then it forks the kernel (PID 2), reports both pids and exits. Both are reparented to
+    the zygote, a child subreaper, which tracks them. The report order is the one the zygote
+    relies on: b"I" (PID 1 runs), b"K" (the kernel runs). PID 1 goes on to exec only once the
+    zygote, having reaped this process, has written b"R" on the go pipe.
+
+    The mounts are PID 1's work and not this process's because what a process forked from the
+    zygote runs copies pages of the zygote's into it: the kernel, forked from this process,
+    keeps what this process copied, and PID 1's copies go when it execs."""
     with child_exits(report_fd, f"session {request['id']} setup failed", EXIT_SESSION_PROCESS):
         leave_zygote()
         die_with_parent()
         enter_namespaces(request, report_fd, go_fd)
+        own_proc = own_proc_dir()
+        mounted_r, mounted_w = os.pipe()
         init_pid = fork_child(runs_user_code=False)
         if init_pid == 0:
-            run_init(request, kernel_sock, files_sock, control, report_fd)
-        os.write(report_fd, b"P" + struct.pack(">I", init_pid))
-
-
-def start_plain_session(request, kernel_sock, files_sock, control, report_fd):
-    """Isolation "none": no namespaces to enter, so the zygote's own child plays PID 1's part."""
-    with child_exits(None, "", EXIT_SESSION_PROCESS):
-        leave_zygote()
-        die_with_parent()
-        run_init(request, kernel_sock, files_sock, control, report_fd)
+            os.close(mounted_r)
+            run_init(request, report_fd, mounted_w, go_fd)
+        os.close(mounted_w)
+        os.close(go_fd)
+        if os.read(mounted_r, 1) != b"M":
+            raise RuntimeError("the session's PID 1 ended before it made the session's mounts")
+        os.close(mounted_r)
+        os.write(report_fd, b"I" + struct.pack(">I", init_pid))
+        fork_kernel(request, kernel_sock, report_fd, own_proc)
 
 
 def enter_namespaces(request, report_fd, go_fd):
-    """User, mount, PID, IPC, UTS and network namespaces with private mounts.
+    """User, mount, PID, IPC, UTS and network namespaces (set up inside by PID 1: set_up_inside).
 
     With a `uid` (server running as root), this process first becomes that host uid — the
     session's own — and creates the user namespace as it, so the namespace and every per-uid
@@ -289,20 +314,21 @@ def enter_namespaces(request, report_fd, go_fd):
     if request.get("uid") is not None:
         become(int(request["uid"]))
     uid, gid = os.getuid(), os.getgid()
-    # The PID namespace comes last (below): the first child forked after it is that namespace's
-    # PID 1, and the nft helper must not be it.
+    # The PID namespace comes apart, last: the first child forked after it is that namespace's PID 1.
     unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET)
     write_id_maps(uid, gid)
-    if request["hostIds"]:
-        os.write(report_fd, b"U")
-        if os.read(go_fd, 1) != b"G":
-            raise RuntimeError("the server did not finish setting up the session")
-    os.close(go_fd)
+    wait_for_server(request, report_fd, go_fd)  # the go pipe stays open: PID 1 waits on it too
+    unshare(CLONE_NEWPID)
+
+
+def set_up_inside(request):
+    """What PID 1 makes of the session's new namespaces before the kernel is forked: host name,
+    loopback, egress rules, private mounts, a size-limited /mnt/data, /tmp and /root, its own
+    /dev, the package's files hidden, and a /proc that shows only the session's processes."""
     libc.sethostname(b"session", 7)
     bring_up_loopback()
     if request["egress"]:
         restrict_egress(request["blockedAddresses"], request.get("allowedDestinations", []))
-    unshare(CLONE_NEWPID)
     mount(None, "/", None, MS_REC | MS_PRIVATE)
     disk_mb = int(request["diskMb"])
     scratch_mb = max(16, min(disk_mb, 256))
@@ -315,6 +341,16 @@ def enter_namespaces(request, report_fd, go_fd):
     for hidden in request.get("hide", []):
         if os.path.isdir(hidden):
             mount("tmpfs", hidden, "tmpfs", secure | MS_NOEXEC, "size=1m,mode=0755")
+    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+
+
+def wait_for_server(request, report_fd, go_fd):
+    """As root, reports b"U" and waits for the server to put this process in the session's cgroup
+    (and, for a new session, attach its network) before going on."""
+    if request["hostIds"]:
+        os.write(report_fd, b"U")
+        if os.read(go_fd, 1) != b"G":
+            raise RuntimeError("the server did not finish setting up the session")
 
 
 def bring_up_loopback():
@@ -378,176 +414,170 @@ def make_dev(scratch_mb):
     mount(None, "/dev", None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NOEXEC)
 
 
-def run_init(request, kernel_sock, files_sock, control, report_fd):
-    """The session's PID 1 (its first process under isolation "none"). Never returns.
+def run_init(request, report_fd, mounted_w, go_fd):
+    """The session's PID 1. Never returns: it becomes an idle program (`sleep infinity`).
 
-    Runs no user code. Forks the kernel, then serves the file API (uploads and downloads work
-    while a long cell runs, and never follow a symlink planted by user code) and reaps every
-    process orphaned into the namespace. When the kernel ends — killed after ignoring an
-    interrupt, out of memory, or by its own code — PID 1 stays, and with it the session's
-    namespaces and /mnt/data: it reports the kernel's end to the zygote on `control`, and starts
-    a fresh kernel on the socket the zygote sends there when the server asks. It exits when the
-    server closes the file channel (or the zygote goes away), which ends the namespace. It keeps
-    no rlimits and stays in the session's unlocked mount namespace.
+    Why a program of its own and not Python: PID 1 only has to exist (the PID namespace, and
+    with it the session, lives as long as it does) and reap orphans. A Python process forked
+    from the zygote holds ~1.2 MiB of pages of its own even doing nothing; `sleep` holds ~0.1.
+    The file server and kernel restarts, which PID 1 used to run, are processes the zygote
+    forks into the session's namespaces when they are needed (serve_files, restart_kernel).
 
-    Why the kernel is not PID 1 itself: PID 1 ignores signals it has no handler for, even
-    SIGKILL sent from inside its namespace (os.kill(os.getpid(), 9) in a cell would do
-    nothing), and it has to reap orphans."""
+    Before it execs, it sets the session up (set_up_inside), and gives itself up to what user code has:
+    the session's rlimits, no capabilities (for good: locked securebits), no_new_privs and the
+    kernel's seccomp filter. It stays in the session's user and mount namespaces, above the
+    kernel's, and runs as the same uid: user code can read its /proc files and even write its
+    memory, and gains nothing by it. It ignores SIGCHLD, so the kernel reaps the orphans
+    reparented to it; it handles no other signal, so signals from inside its namespace, even
+    SIGKILL, cannot end it. Its parent-death signal ends it (and so the session) with the
+    zygote."""
     with child_exits(report_fd, f"session {request['id']} init failed", EXIT_SESSION_PROCESS):
+        libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+        set_up_inside(request)
+        os.write(mounted_w, b"M")
+        os.close(mounted_w)
+        # The parent-death signal is to tie this process to the zygote, so it is set only once the
+        # setup process (the parent until it has exited) is gone: the zygote writes b"R" once it
+        # has reaped it, if the session's kernel runs.
+        if os.read(go_fd, 1) != b"R":
+            raise RuntimeError("the session's setup did not go through")
+        os.close(go_fd)
+        die_with_parent()
+        if zygote_gone():
+            raise RuntimeError("the zygote ended while the session started")
+        apply_limits(request)
+        import tidepool_confine
+
+        tidepool_confine.confine()
+        _signal.signal(signal.SIGCHLD, _signal.SIG_IGN)
+        close_other_fds({report_fd})  # the report pipe closes on exec, or says why exec failed
+        os.execve(IDLE_PROGRAM, [IDLE_PROGRAM, "infinity"], {})
+
+
+def zygote_gone():
+    """True once the zygote has ended: the lifeline's only writer was the zygote."""
+    waiting = select.poll()
+    waiting.register(LIFELINE_R, select.POLLIN)
+    return bool(waiting.poll(0))
+
+
+def lock_mounts(own_proc):
+    """One more user+mount namespace for the kernel about to be forked: every mount made so far
+    becomes locked, so user code cannot unmount /proc or /mnt/data to peek underneath.
+
+    Made here, in the process that forks the kernel, and not in the kernel: writing a uid map
+    needs a dumpable process, and the kernel stays undumpable (out of reach of ptrace and
+    /proc/<pid>/mem for every other process of the session, PID 1 included) until it has dropped
+    its capabilities and loaded its seccomp filter."""
+    uid, gid = os.getuid(), os.getgid()
+    unshare(CLONE_NEWUSER | CLONE_NEWNS)
+    write_id_maps(uid, gid, own_proc)
+    os.close(own_proc)
+    libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+
+
+def fork_kernel(request, kernel_sock, report_fd, own_proc, inherited=()):
+    """Forks the session's kernel into this process's namespaces (its PID namespace for children)
+    and reports its pid (b"K"). `inherited`: descriptors of this process the kernel must close."""
+    if request["namespaces"]:
+        lock_mounts(own_proc)
+    pid = fork_child(runs_user_code=True)
+    if pid == 0:
+        for fd in inherited:
+            os.close(fd)
+        run_kernel(request, kernel_sock, request["dataDir"], report_fd)
+    kernel_sock.close()
+    os.write(report_fd, b"K" + struct.pack(">I", pid))
+
+
+def join_session(request, init_pidfd, report_fd, go_fd, flags):
+    """For a process the zygote forks into a running session (a kernel restart, a file server):
+    the session's uid, then its cgroup (the server's turn, as root), then its namespaces, entered
+    through a pidfd of its PID 1 (so never another session's, even if that pid were reused)."""
+    if request.get("uid") is not None:
+        become(int(request["uid"]))
+    wait_for_server(request, report_fd, go_fd)
+    os.close(go_fd)
+    if init_pidfd is not None:
+        check(libc.setns(init_pidfd, flags), "setns")
+        os.close(init_pidfd)
+
+
+SESSION_NAMESPACES = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET
+
+
+def restart_kernel(request, kernel_sock, init_pidfd, report_fd, go_fd):
+    """A fresh kernel in a running session: joins the session (its PID namespace too, for the
+    kernel it forks) and forks the kernel, which first ends whatever the old one left. Never
+    returns."""
+    with child_exits(report_fd, f"session {request['id']} kernel restart failed", EXIT_SESSION_PROCESS):
+        leave_zygote()
+        die_with_parent()
+        own_proc = own_proc_dir()
+        join_session(request, init_pidfd, report_fd, go_fd, SESSION_NAMESPACES | CLONE_NEWPID)
+        fork_kernel(request, kernel_sock, report_fd, own_proc)
+
+
+# A file server that has answered nothing for this long ends; the zygote keeps the channel and
+# starts another when the next request arrives. A session at rest so costs no file server.
+FILE_SERVER_IDLE_MS = 30_000
+
+
+def serve_files(request, files_sock, init_pidfd, report_fd, go_fd):
+    """The session's file server, forked by the zygote when a request waits on the file channel.
+    Never returns.
+
+    It joins the session's uid, cgroup (what it writes to /mnt/data is the session's memory) and
+    namespaces, but not its PID namespace: user code can neither see nor signal it. Undumpable,
+    it serves from the session's /mnt/data without following a symlink planted by user code,
+    until the channel closes (the session is over) or it has been idle for FILE_SERVER_IDLE_MS
+    with no upload in progress. It reads whole requests only, so a request that arrives as it
+    ends stays in the channel for the next file server."""
+    with child_exits(report_fd, f"session {request['id']} file server failed", EXIT_SESSION_PROCESS):
+        leave_zygote()
+        die_with_parent()
+        join_session(request, init_pidfd, report_fd, go_fd, SESSION_NAMESPACES)
+        libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+        close_other_fds({files_sock.fileno()})
         import tidepool_pool_files
 
-        data_dir = request["dataDir"]
-        remove_at_exit = None
-        if request["namespaces"]:
-            # A /proc that shows only this session's processes.
-            mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-        else:
-            # No tmpfs to vanish with the namespace: remove the data directory when the session ends.
-            os.makedirs(data_dir, exist_ok=True)
-            remove_at_exit = data_dir
-        # User code runs as the same uid and sees this process as PID 1. Not dumpable, it cannot
-        # ptrace it or open its /proc/1/{mem,fd,root} (that needs a capability in the namespace
-        # this process was created in, which user code never has); the kernel undoes it for itself.
-        libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
-        init = Init(request, files_sock, control, remove_at_exit)
-        init.start_kernel(kernel_sock, report_fd)
-        close_other_fds({files_sock.fileno(), control.fileno()})
-        init.server = tidepool_pool_files.FileServer(files_sock, data_dir)
-        init.supervise()
-
-
-class Init:
-    """PID 1's state: the current kernel (if any) and the loop that serves, reaps and restarts."""
-
-    def __init__(self, request, files_sock, control, remove_at_exit):
-        self.request = request
-        self.files_sock = files_sock
-        self.control = control
-        self.remove_at_exit = remove_at_exit
-        self.kernel_pid = None
-        self.server = None
-
-    def start_kernel(self, kernel_sock, report_fd=None):
-        pid = fork_child(runs_user_code=True)
-        if pid == 0:
-            # A restarted kernel is forked from the running loop: leave its signal handling behind.
-            drop_signal_handling()
-            run_kernel(self.request, kernel_sock, self.request["dataDir"], report_fd)
-        kernel_sock.close()
-        self.kernel_pid = pid
-
-    def kill_kernel(self):
-        if self.kernel_pid is not None:
-            try:
-                os.kill(self.kernel_pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-
-    def end_leftovers(self):
-        """Every process of the session but this one, reaped before this returns (for at most the
-        kernel's reap deadline), so a kernel started next never sees them, not even as zombies in
-        /proc. Only PID 1 may safely do this: under isolation "none" kill(-1) would reach the
-        host's processes."""
-        if self.request["namespaces"]:
-            import tidepool_kernel
-
-            tidepool_kernel.kill_session_processes()
-
-    def reap(self):
-        for pid, status in exited_children():
-            if pid == self.kernel_pid:
-                self.kernel_pid = None
-                try:
-                    self.control.sendall(b"X" + struct.pack(">i", status))
-                except OSError:
-                    pass
-
-    def restart(self):
-        """The zygote sent a socket for a fresh kernel: end the old one and what it left, start anew."""
-        try:
-            message, fds, _flags, _addr = socket.recv_fds(self.control, 16, 1)
-        except OSError:
-            message, fds = b"", []
-        if not message:
-            self.exit()  # the zygote is gone: so is the session
-        if not fds:
-            return
-        kernel_sock = socket.socket(fileno=fds[0])
-        if self.kernel_pid is not None:
-            self.kill_kernel()
-            os.waitpid(self.kernel_pid, 0)
-            self.kernel_pid = None
-        self.end_leftovers()
-        self.start_kernel(kernel_sock)
-
-    def exit(self):
-        self.kill_kernel()
-        self.end_leftovers()
-        if self.remove_at_exit:
-            shutil.rmtree(self.remove_at_exit, ignore_errors=True)
-        os._exit(0)
-
-    def supervise(self):
-        """Serves files, reaps orphans and restarts kernels until the server closes the file
-        channel. Forwards SIGINT to the kernel; SIGTERM ends the kernel only (the server's way to
-        end a cell that ignored its interrupt).
-
-        Not blocked in wait(): the kernel's end and orphans are noticed through SIGCHLD on a
-        wakeup pipe, between file requests."""
-
-        def forward(signum, _frame):
-            if self.kernel_pid is not None:
-                try:
-                    os.kill(self.kernel_pid, signal.SIGINT if signum == signal.SIGINT else signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-
-        wake_r, wake_w = os.pipe()
-        os.set_blocking(wake_w, False)
-        signal.set_wakeup_fd(wake_w)
-        _signal.signal(signal.SIGCHLD, lambda *_: None)
-        _signal.signal(signal.SIGINT, forward)
-        _signal.signal(signal.SIGTERM, forward)
-        self.reap()
-        control_fd = self.control.fileno()
-        # poll, not select(): the channels were opened by the zygote, whose descriptor numbers pass
-        # 1024 when it serves hundreds of sessions.
+        server = tidepool_pool_files.FileServer(files_sock, request["dataDir"])
         waiting = select.poll()
-        for fd in (self.server.fd, wake_r, control_fd):
-            waiting.register(fd, select.POLLIN)
+        waiting.register(server.fd, select.POLLIN)
         while True:
-            readable = [fd for fd, _events in waiting.poll()]
-            if wake_r in readable:
-                os.read(wake_r, 4096)
-                self.reap()
-            if control_fd in readable:
-                self.restart()
-            if self.server.fd in readable and not self.server.handle_one():
-                # The host closed the file channel: the session is over.
-                self.exit()
+            if not waiting.poll(FILE_SERVER_IDLE_MS if server.upload is None else None):
+                return
+            if not server.handle_one():
+                return
 
 
 def run_kernel(request, kernel_sock, data_dir, report_fd):
-    """Becomes the session's kernel (PID 2 of its PID namespace). Never returns."""
+    """Becomes the session's kernel. Never returns.
+
+    With namespaces it is a process of the session's PID namespace, already in its own locked
+    user+mount namespace (lock_mounts) and undumpable; it first ends every other process of the
+    session but PID 1 (what an earlier kernel left), and becomes dumpable again (so user code
+    has its own /proc/self) only once confined. Under isolation "none" the zygote is its parent."""
     with child_exits(report_fd, f"session {request['id']} kernel failed", EXIT_KERNEL):
-        libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
-        die_with_parent()
+        namespaces = bool(request["namespaces"])
+        if request.get("restart"):
+            import tidepool_kernel
+
+            tidepool_kernel.kill_session_processes()
+        elif not namespaces:
+            die_with_parent()
         run_as_batch_work()
         apply_limits(request)
-        if request["namespaces"]:
-            # One more user+mount namespace: every mount above becomes locked, so user code
-            # cannot unmount /proc or /mnt/data to peek underneath.
-            uid, gid = os.getuid(), os.getgid()
-            unshare(CLONE_NEWUSER | CLONE_NEWNS)
-            write_id_maps(uid, gid)
+        if namespaces:
             import tidepool_confine
 
             tidepool_confine.confine()
         else:
             libc.prctl(38, 1, 0, 0, 0)  # PR_SET_NO_NEW_PRIVS
-        adopt_environment(request["env"])
+        libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
+        # The environment is the session's already: the zygote adopted it before it forked.
         if NODE_KERNEL:
-            exec_node_kernel(kernel_sock.detach(), data_dir, bool(request["namespaces"]), report_fd)
+            exec_node_kernel(kernel_sock.detach(), data_dir, namespaces, report_fd)
         in_fd = kernel_sock.detach()
         out_fd = os.dup(in_fd)
         # The report pipe goes last: from here on, only user code could write to it.
@@ -556,7 +586,8 @@ def run_kernel(request, kernel_sock, data_dir, report_fd):
 
         # In a session's own PID namespace every other process but PID 1 is the session's: the kernel
         # ends what a cell left running (unless the cell opted out), so it burns no CPU afterwards.
-        tidepool_kernel.serve(in_fd, out_fd, data_dir, reap_session_processes=bool(request["namespaces"]))
+        tidepool_kernel.serve(in_fd, out_fd, data_dir, reap_session_processes=namespaces)
+
 
 
 # --- JavaScript sessions (NodeLTS pools) ----------------------------------------------------------
@@ -703,28 +734,52 @@ def close_other_fds(keep):
 # --- the zygote ---------------------------------------------------------------------------------
 
 
-class Starting:
-    """A session between fork and its report: the setup process and the pipes it reports on."""
+class Session:
+    """What the zygote knows of one session: its request (for restarts and file servers), the
+    file channel it holds between file servers, and the pids of its processes."""
 
-    def __init__(self, session_id, pid, go_fd):
-        self.id = session_id
+    def __init__(self, request, files_sock):
+        self.id = request["id"]
+        self.request = request
+        self.namespaces = bool(request["namespaces"])
+        self.files_sock = files_sock
+        self.init_pid = None  # PID 1 (with namespaces)
+        self.kernel_pid = None  # the current kernel; an earlier one that still runs is not it
+        self.files_pid = None  # the file server, while one runs
+        self.pids = set()  # every process of the session the zygote has forked or adopted
+        self.announced = False  # the host has been told the session's pid ("forked")
+        self.ending = False  # it is over; "exited" is sent once all of its processes are gone
+        self.exit = None  # how it ended, for that event
+
+
+class Report:
+    """A forked process's report pipe, and the "go" pipe the zygote writes to it on: b"G" (as
+    root) once the server has set it up; to a setup process's PID 1, b"R" once the setup process
+    is reaped."""
+
+    def __init__(self, session, pid, go_fd, role):
+        self.session = session
         self.pid = pid
         self.go_fd = go_fd
+        self.role = role  # "setup", "restart", "files" or "kernel"
         self.buffer = b""
-        self.started = False
+
+
+# Process roles, as the zygote tracks them.
+SETUP, INIT, KERNEL, FILES, HELPER = "setup", "init", "kernel", "files", "helper"
 
 
 class Zygote:
     def __init__(self, config):
         self.config = config
         # epoll, not select(): with hundreds of sessions the zygote's descriptors pass 1024, where
-        # select() fails (and the zygote with it). Report pipes and control lines are registered
-        # while they are open.
+        # select() fails (and the zygote with it). Report pipes and idle file channels are
+        # registered while they are open.
         self.poller = select.epoll()
-        self.children = {}  # pid of a session's PID 1 (its first process under "none") -> session id
-        self.by_id = {}
-        self.starting = {}  # read end of a report pipe -> Starting
-        self.controls = {}  # fd of the zygote's end of a session's control line -> (session id, socket)
+        self.sessions = {}  # session id -> Session
+        self.children = {}  # pid -> (Session, role)
+        self.reports = {}  # read end of a report pipe -> Report
+        self.idle_files = {}  # fd of a file channel with no file server -> Session
 
     def connect(self, token, role):
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -732,49 +787,68 @@ class Zygote:
         send_frame(sock.fileno(), {"hello": token, "role": role})
         return sock
 
+    def spawn(self, session, role, run, *args, init_pidfd=None):
+        """Forks a process of `session` that reports on a pipe of its own: run(*args, report_w, go_r)."""
+        report_r, report_w = os.pipe()
+        go_r, go_w = os.pipe()
+        try:
+            pid = fork_child(runs_user_code=False)
+        except OSError:
+            for fd in (report_r, report_w, go_r, go_w):
+                os.close(fd)
+            raise
+        if pid == 0:
+            with child_exits(report_w, f"session {session.id}: {role} could not start", EXIT_SESSION_PROCESS):
+                os.close(report_r)
+                os.close(go_w)
+                run(*args, report_w, go_r)
+        os.close(report_w)
+        os.close(go_r)
+        if init_pidfd is not None:
+            os.close(init_pidfd)
+        self.adopt(session, pid, role)
+        self.reports[report_r] = Report(session, pid, go_w, role)
+        self.poller.register(report_r, select.EPOLLIN)
+        return pid
+
+    def adopt(self, session, pid, role):
+        self.children[pid] = (session, role)
+        session.pids.add(pid)
+
     def fork(self, request):
         # Sessions inherit it: their kernel then changes nothing, where replacing every variable after
         # the fork copied ~0.35 MB of the zygote's pages per session. Nothing the zygote still runs
         # reads it (its imports are done; nft gets an environment of its own).
         adopt_environment(request["env"])
+        if request["id"] in self.sessions:
+            raise ValueError(f"session {request['id']} exists")
         kernel_sock = self.connect(request["token"], "kernel")
-        files_sock = self.connect(request["token"], "files")
-        report_r, report_w = os.pipe()
-        go_r, go_w = os.pipe()
-        # The zygote's line to the session's PID 1: kernel ends reported up, fresh kernel sockets sent down.
-        control_zygote, control_init = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        pid = fork_child(runs_user_code=False)
-        if pid == 0:
-            with child_exits(report_w, f"session {request['id']} could not start", EXIT_SESSION_PROCESS):
-                os.close(report_r)
-                os.close(go_w)
-                control_zygote.close()
-                if request["namespaces"]:
-                    set_up_session(request, kernel_sock, files_sock, control_init, report_w, go_r)
-                else:
-                    start_plain_session(request, kernel_sock, files_sock, control_init, report_w)
-        os.close(report_w)
-        os.close(go_r)
-        control_init.close()
-        kernel_sock.close()
-        files_sock.close()
-        self.controls[control_zygote.fileno()] = (request["id"], control_zygote)
-        self.poller.register(control_zygote.fileno(), select.EPOLLIN)
-        self.starting[report_r] = Starting(request["id"], pid, go_w)
-        self.poller.register(report_r, select.EPOLLIN)
-        if not request["namespaces"]:
-            self.track(pid, request["id"])
-            self.starting[report_r].started = True
+        session = Session(request, self.connect(request["token"], "files"))
+        self.sessions[session.id] = session
+        try:
+            if session.namespaces:
+                self.spawn(session, SETUP, set_up_session, request, kernel_sock)
+            else:
+                session.kernel_pid = self.spawn(session, KERNEL, run_plain_kernel, request, kernel_sock)
+                self.announce(session, session.kernel_pid)
+                self.arm_files(session)
+        except Exception:
+            self.sessions.pop(session.id, None)
+            session.files_sock.close()
+            raise
+        finally:
+            kernel_sock.close()
 
-    def track(self, pid, session_id):
-        self.children[pid] = session_id
-        self.by_id[session_id] = pid
-        send_frame(CONTROL_OUT, {"event": "forked", "id": session_id, "pid": pid})
+    def announce(self, session, pid):
+        if not session.announced:
+            session.announced = True
+            send_frame(CONTROL_OUT, {"event": "forked", "id": session.id, "pid": pid})
 
     def on_report(self, fd):
-        """Reads what a starting session says about itself: b"U" (the server's turn), b"P" + pid
-        (its PID 1 runs), b"E" + text (it failed); end of file once it runs user code or died."""
-        entry = self.starting[fd]
+        """Reads what a forked process says: b"U" (the server's turn), b"I" + pid (PID 1 runs),
+        b"K" + pid (a kernel runs), b"E" + text (it failed); end of file once it is done."""
+        report = self.reports[fd]
+        session = report.session
         try:
             chunk = os.read(fd, 8192)
         except OSError:
@@ -782,123 +856,225 @@ class Zygote:
         if not chunk:
             self.finish_report(fd)
             return
-        entry.buffer += chunk
-        while entry.buffer:
-            kind = entry.buffer[:1]
+        report.buffer += chunk
+        while report.buffer:
+            kind = report.buffer[:1]
             if kind == b"U":
-                entry.buffer = entry.buffer[1:]
-                send_frame(CONTROL_OUT, {"event": "unshared", "id": entry.id, "pid": entry.pid})
-            elif kind == b"P":
-                if len(entry.buffer) < 5:
+                report.buffer = report.buffer[1:]
+                event = {"event": "unshared", "id": session.id, "pid": report.pid}
+                if report.role != SETUP:
+                    event["join"] = True  # a process joining a running session: its cgroup only
+                send_frame(CONTROL_OUT, event)
+            elif kind in (b"I", b"K"):
+                if len(report.buffer) < 5:
                     return
-                init_pid = struct.unpack(">I", entry.buffer[1:5])[0]
-                entry.buffer = entry.buffer[5:]
-                entry.started = True
-                self.track(init_pid, entry.id)
+                pid = struct.unpack(">I", report.buffer[1:5])[0]
+                report.buffer = report.buffer[5:]
+                if kind == b"I":
+                    self.adopt(session, pid, INIT)
+                    session.init_pid = pid
+                    self.announce(session, pid)
+                    if session.ending:
+                        self.kill(pid)
+                    else:
+                        self.arm_files(session)
+                else:
+                    self.adopt(session, pid, KERNEL)
+                    if session.ending:
+                        self.kill(pid)
+                    else:
+                        session.kernel_pid = pid
             else:  # b"E": the rest is the failure's text, written in one piece
-                message = entry.buffer[1:REPORT_LIMIT + 1].decode("utf-8", "replace")
-                entry.buffer = b""
-                send_frame(CONTROL_OUT, {"event": "failed", "id": entry.id, "message": message})
+                message = report.buffer[1:REPORT_LIMIT + 1].decode("utf-8", "replace")
+                report.buffer = b""
+                send_frame(CONTROL_OUT, {"event": "failed", "id": session.id, "message": message})
 
     def finish_report(self, fd):
-        entry = self.starting.pop(fd)
+        report = self.reports.pop(fd)
         self.poller.unregister(fd)
         os.close(fd)
-        self.close_go(entry)
-        if not entry.started:
-            # The setup process died before its PID 1 ran: its own exit is the session's.
-            entry.started = True
-            self.track(entry.pid, entry.id)
+        self.close_go(report)
+        session = report.session
+        if report.role == SETUP and session.init_pid is None and not session.ending:
+            # The setup process ended before its PID 1 ran: so has the session.
+            self.end(session, {"code": None, "signal": None})
+        self.maybe_exited(session)
 
-    def close_go(self, entry):
-        if entry.go_fd is not None:
-            os.close(entry.go_fd)
-            entry.go_fd = None
-
-    def entry_for(self, session_id):
-        return next((entry for entry in self.starting.values() if entry.id == session_id), None)
+    def close_go(self, report):
+        if report.go_fd is not None:
+            os.close(report.go_fd)
+            report.go_fd = None
 
     def proceed(self, request):
-        """The server has mapped the session's uid and set up its cgroup and network."""
-        entry = self.entry_for(request["id"])
-        if entry is None or entry.go_fd is None:
-            raise LookupError(f"no session {request['id']} is waiting to proceed")
-        os.write(entry.go_fd, b"G")
-        self.close_go(entry)
+        """The server has set up the session (or put a process joining it in its cgroup)."""
+        pid = request.get("pid")
+        report = next((r for r in self.reports.values()
+                       if r.session.id == request["id"] and r.go_fd is not None and (pid is None or r.pid == pid)), None)
+        if report is None:
+            raise LookupError(f"no process of session {request['id']} is waiting to proceed")
+        os.write(report.go_fd, b"G")
+        if report.role != SETUP:
+            self.close_go(report)
+
+    def init_pidfd(self, session):
+        """A pidfd of the session's PID 1, taken while the zygote has not reaped it (its pid cannot
+        have been reused), for a process that joins the session's namespaces."""
+        if not session.namespaces:
+            return None
+        if session.init_pid is None:
+            raise LookupError(f"session {session.id} has no PID 1")
+        return os.pidfd_open(session.init_pid)
 
     def respawn(self, request):
-        """Sends a fresh kernel socket (connected with the server's new token) to a session's PID 1."""
-        session_id = request["session"]
-        control = next((sock for sid, sock in self.controls.values() if sid == session_id), None)
-        if control is None:
-            raise LookupError(f"no session {session_id} to restart a kernel in")
+        """Starts a fresh kernel in a running session, connected with the server's new token."""
+        session = self.sessions.get(request["session"])
+        if session is None or session.ending:
+            raise LookupError(f"no session {request['session']} to restart a kernel in")
+        if session.kernel_pid is not None:
+            # It is not waited for: the new kernel ends it (and all it left) before it starts.
+            self.kill(session.kernel_pid)
+            session.kernel_pid = None
+        adopt_environment(session.request["env"])  # inherited by the kernel (see fork())
         kernel_sock = self.connect(request["token"], "kernel")
         try:
-            socket.send_fds(control, [b"K"], [kernel_sock.fileno()])
+            if session.namespaces:
+                pidfd = self.init_pidfd(session)
+                self.spawn(session, HELPER, restart_kernel, {**session.request, "restart": True}, kernel_sock, pidfd,
+                           init_pidfd=pidfd)
+            else:
+                session.kernel_pid = self.spawn(session, KERNEL, run_plain_kernel, session.request, kernel_sock)
         finally:
             kernel_sock.close()
         send_frame(CONTROL_OUT, {"event": "respawned", "id": request["id"]})
 
-    def on_control(self, fd):
-        """PID 1 reports its kernel's end: b"X" + the wait status, 5 bytes a report."""
-        session_id, sock = self.controls[fd]
+    def arm_files(self, session):
+        """Watches the session's file channel: the next request there starts a file server."""
+        if session.files_sock is not None and session.files_pid is None and not session.ending:
+            fd = session.files_sock.fileno()
+            if fd not in self.idle_files:
+                self.idle_files[fd] = session
+                self.poller.register(fd, select.EPOLLIN)
+
+    def disarm_files(self, session):
+        if session.files_sock is not None and self.idle_files.pop(session.files_sock.fileno(), None):
+            self.poller.unregister(session.files_sock.fileno())
+
+    def on_files(self, fd):
+        """A request waits on a file channel with no file server: start one (or, if the server
+        closed the channel, let it go)."""
+        session = self.idle_files[fd]
+        self.disarm_files(session)
         try:
-            data = sock.recv(4096)
-        except OSError:
-            data = b""
-        if not data:
-            self.drop_control(fd)
+            waiting = session.files_sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+        except BlockingIOError:
+            self.arm_files(session)
             return
-        for at in range(0, len(data) - 4, 5):
-            if data[at:at + 1] == b"X":
-                status = struct.unpack(">i", data[at + 1:at + 5])[0]
-                send_frame(CONTROL_OUT, {"event": "kernelExited", "id": session_id, **describe_status(status)})
+        except OSError:
+            waiting = b""
+        if not waiting:
+            session.files_sock.close()
+            session.files_sock = None
+            return
+        try:
+            pidfd = self.init_pidfd(session)
+            session.files_pid = self.spawn(session, FILES, serve_files, session.request, session.files_sock, pidfd,
+                                           init_pidfd=pidfd)
+        except (OSError, LookupError) as exc:
+            # PID 1 is gone (the session is ending) or the fork failed: the server's request times out.
+            send_frame(CONTROL_OUT, {"event": "failed", "id": session.id, "message": f"no file server: {exc}"})
 
     def signal(self, request):
-        sig = {"INT": signal.SIGINT, "TERM": signal.SIGTERM, "KILL": signal.SIGKILL}[request["signal"]]
-        pid = self.by_id.get(request["id"])
-        if pid is None:
-            # A session still being set up is ended through its setup process.
-            entry = self.entry_for(request["id"])
-            if entry is None or sig == signal.SIGINT:
-                return
-            pid = entry.pid
-            self.close_go(entry)
+        """INT interrupts the kernel; TERM ends the kernel alone; KILL ends the session."""
+        session = self.sessions.get(request["id"])
+        if session is None:
+            return
+        kind = request["signal"]
+        if kind == "KILL":
+            self.end(session, {"code": None, "signal": "SIGKILL"})
+        elif session.kernel_pid is not None:
+            self.kill(session.kernel_pid, signal.SIGINT if kind == "INT" else signal.SIGKILL)
+
+    def kill(self, pid, sig=None):
         try:
-            os.kill(pid, sig)
+            os.kill(pid, signal.SIGKILL if sig is None else sig)
         except ProcessLookupError:
             pass
 
-    def reap(self):
-        """Reaps sessions (reported to the host), finished setup processes and, under "none",
-        orphans of user code (both ignored): the zygote is their subreaper."""
-        for pid, status in exited_children():
-            if pid not in self.children:
-                # A setup process wrote its report (or failed) before it ended, and a PID 1 can end
-                # only after its setup process did: either one may be a session not yet settled.
-                self.settle_ready_reports()
-            session_id = self.children.pop(pid, None)
-            if session_id is None:
-                continue
-            self.by_id.pop(session_id, None)
-            for fd, (owner, _sock) in list(self.controls.items()):
-                if owner == session_id:
-                    self.drop_control(fd)
-            send_frame(CONTROL_OUT, {"event": "exited", "id": session_id, **describe_status(status)})
+    def end(self, session, exit_status):
+        """Ends every process of the session; "exited" follows once all are reaped. Ending PID 1
+        ends everything in its PID namespace; the rest (a setup or restart process, a file
+        server) is outside it."""
+        if not session.ending:
+            session.ending = True
+            session.exit = exit_status
+        self.disarm_files(session)
+        if session.files_sock is not None:
+            session.files_sock.close()
+            session.files_sock = None
+        for report in self.reports.values():
+            if report.session is session:
+                self.close_go(report)
+        for pid in session.pids:
+            self.kill(pid)
+        self.maybe_exited(session)
 
-    def drop_control(self, fd):
-        _session_id, sock = self.controls.pop(fd)
-        self.poller.unregister(fd)
-        sock.close()
+    def maybe_exited(self, session):
+        if not session.ending or session.pids or any(r.session is session for r in self.reports.values()):
+            return
+        if self.sessions.pop(session.id, None) is None:
+            return
+        self.announce(session, 0)
+        send_frame(CONTROL_OUT, {"event": "exited", "id": session.id, **session.exit})
+
+    def reap(self):
+        """Reaps the sessions' processes and, as their subreaper, orphans of user code under
+        isolation "none" (ignored)."""
+        for pid, status in exited_children():
+            session, role = self.children.pop(pid, (None, None))
+            if session is None:
+                # A PID 1 or kernel becomes our child only once the process that forked it has
+                # reported its pid and exited: that report may still wait in its pipe.
+                self.settle_ready_reports()
+                session, role = self.children.pop(pid, (None, None))
+            if session is None:
+                continue
+            session.pids.discard(pid)
+            if role == SETUP:
+                self.release_init(session, pid)
+            elif role == INIT:
+                session.init_pid = None
+                self.end(session, describe_status(status))
+            elif role == KERNEL and pid == session.kernel_pid:
+                session.kernel_pid = None
+                if not session.ending:
+                    send_frame(CONTROL_OUT, {"event": "kernelExited", "id": session.id, **describe_status(status)})
+            elif role == FILES:
+                session.files_pid = None
+                self.arm_files(session)
+            self.maybe_exited(session)
+
+    def release_init(self, session, setup_pid):
+        """The setup process is reaped, so PID 1 is our child now: it may tie itself to us (its
+        parent-death signal) and exec, if the session started. Otherwise closing the pipe ends it."""
+        self.settle_ready_reports()
+        report = next((r for r in self.reports.values() if r.pid == setup_pid and r.role == SETUP), None)
+        if report is None or report.go_fd is None:
+            return
+        if session.kernel_pid is not None and not session.ending:
+            try:
+                os.write(report.go_fd, b"R")
+            except OSError:
+                pass  # PID 1 is gone: its own end is reaped next
+        self.close_go(report)
 
     def settle_ready_reports(self):
-        while self.starting:
-            # The poller is level-triggered: what this leaves (control lines, requests) step() still sees.
-            readable = [fd for fd, _events in self.poller.poll(0) if fd in self.starting]
+        while self.reports:
+            # The poller is level-triggered: what this leaves (file channels, requests) step() still sees.
+            readable = [fd for fd, _events in self.poller.poll(0) if fd in self.reports]
             if not readable:
                 return
             for fd in readable:
-                if fd in self.starting:
+                if fd in self.reports:
                     self.on_report(fd)
 
     def metadata(self, request):
@@ -937,7 +1113,7 @@ class Zygote:
             send_frame(CONTROL_OUT, {"event": "error", "id": request_id, "message": f"{type(exc).__name__}: {exc}"})
 
     def run(self):
-        # Each session's PID 1 outlives the setup process that forked it and becomes our child.
+        # A session's PID 1 and kernel outlive the setup process that forked them and become our children.
         check(libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), "prctl(PR_SET_CHILD_SUBREAPER)")
         wake_r, wake_w = os.pipe()
         os.set_blocking(wake_w, False)
@@ -950,14 +1126,15 @@ class Zygote:
             pass
 
     def step(self, wake_r, timeout=None):
-        """Waits for and handles what is ready: reports, kernel ends, children that exited, one
+        """Waits for and handles what is ready: reports, file requests, children that exited, one
         request. False once the host has gone."""
         readable = [fd for fd, _events in self.poller.poll(timeout)]
         for fd in readable:
-            if fd in self.starting:
+            if fd in self.reports:
                 self.on_report(fd)
-            elif fd in self.controls:
-                self.on_control(fd)
+        for fd in readable:
+            if fd in self.idle_files:
+                self.on_files(fd)
         if wake_r in readable:
             os.read(wake_r, 4096)
             self.reap()
@@ -971,23 +1148,24 @@ class Zygote:
 
     def end_all(self):
         """The host went away: end every session with us."""
-        pids = [*self.children, *(entry.pid for entry in self.starting.values())]
-        for pid in pids:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        for pid in self.children:
+            self.kill(pid)
+
+
+def run_plain_kernel(request, kernel_sock, report_fd, go_fd):
+    """Isolation "none": the zygote forks the kernel itself (no namespaces to enter)."""
+    os.close(go_fd)
+    leave_zygote()
+    os.makedirs(request["dataDir"], exist_ok=True)
+    run_kernel(request, kernel_sock, request["dataDir"], report_fd)
 
 
 def describe_status(status):
-    """A wait status as the host reads it; any status at all, a session decides how it exits."""
+    """A wait status as the host reads it."""
     if os.WIFSIGNALED(status):
-        return {"code": None, "signal": signal_name(os.WTERMSIG(status)), "initKilled": True}
-    code = os.WEXITSTATUS(status)
-    if code > 128:
-        # PID 1 exits with 128 + the signal that killed the kernel.
-        return {"code": None, "signal": signal_name(code - 128)}
-    return {"code": code, "signal": None}
+        return {"code": None, "signal": signal_name(os.WTERMSIG(status))}
+    return {"code": os.WEXITSTATUS(status), "signal": None}
+
 
 
 # The first word of a Mersenne Twister key as numpy.random.seed() sets it: never an all-zero state.
@@ -1125,11 +1303,18 @@ def main():
         except Exception:  # noqa: BLE001 - sessions still work, just slower to import
             sys.stderr.write(f"[zygote] preload failed:\n{traceback.format_exc()}")
     precompile_programs()
+    tidepool_kernel.warm_up()
     gc.collect()
     # Last: whatever runs after this allocates from fresh pools, and so will every session.
     import tidepool_pymalloc
 
     tidepool_pymalloc.fill_partly_used_pools()
+    global IDLE_PROGRAM, LIFELINE_R, LIFELINE_W
+    IDLE_PROGRAM = next((path for path in ("/usr/bin/sleep", "/bin/sleep") if os.access(path, os.X_OK)), None)
+    if IDLE_PROGRAM is None:
+        sys.stderr.write("[zygote] found no sleep program (coreutils) for the sessions' PID 1\n")
+        sys.exit(3)
+    LIFELINE_R, LIFELINE_W = os.pipe()
     gc.freeze()
     Zygote(config).run()
 

@@ -2,7 +2,7 @@
  * Memory of the pool's processes as /proc reports it: the process tree under a pid, the host pids
  * of one session, and each process's proportional (PSS) and unique (USS) set size.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, readlink } from 'node:fs/promises';
 
 async function children(pid: number): Promise<number[]> {
   try {
@@ -26,19 +26,34 @@ export async function processTree(rootPid: number): Promise<number[]> {
   return all;
 }
 
+/** The namespace a process is in, as its /proc link names it (e.g. "pid:[4026532]"), or undefined once it is gone. */
+async function namespaceOf(pid: number, kind: 'pid' | 'mnt'): Promise<string | undefined> {
+  return readlink(`/proc/${pid}/ns/${kind}`).catch(() => undefined);
+}
+
 /**
- * Host pids of the session whose PID 1 has `initPid` in the zygote's PID namespace: PID 1 (init and
- * file server) and the kernel. PID 1's NSpid reads host, sandbox (the zygote's namespace), session.
+ * Host pids of the session whose PID 1 has `initPid` in the zygote's PID namespace: PID 1, the
+ * kernel and whatever else runs in the session's PID namespace, and a file server if one runs
+ * (outside that namespace, in the session's mount namespace). All are children of the zygote or
+ * below them. PID 1's NSpid reads host, sandbox (the zygote's namespace), session.
  */
 export async function sessionHostPids(zygoteHostRoot: number, initPid: number): Promise<number[]> {
-  for (const pid of await processTree(zygoteHostRoot)) {
+  const all = await processTree(zygoteHostRoot);
+  let init: number | undefined;
+  for (const pid of all) {
     const ns = await nsPids(pid).catch(() => []);
     // Root: the zygote shares the host's PID namespace, so the reported pid is the host's; otherwise
     // bubblewrap's PID namespace sits in between.
-    const isInit = ns.at(-1) === 1 && (ns.length === 2 ? ns[0] === initPid : ns[1] === initPid);
-    if (isInit) return processTree(pid);
+    if (ns.at(-1) === 1 && (ns.length === 2 ? ns[0] === initPid : ns[1] === initPid)) init = pid;
   }
-  return [];
+  if (init === undefined) return [];
+  const [pidNs, mntNs] = await Promise.all([namespaceOf(init, 'pid'), namespaceOf(init, 'mnt')]);
+  const members: number[] = [];
+  for (const pid of all) {
+    const [ownPid, ownMnt] = await Promise.all([namespaceOf(pid, 'pid'), namespaceOf(pid, 'mnt')]);
+    if ((ownPid !== undefined && ownPid === pidNs) || (ownMnt !== undefined && ownMnt === mntNs)) members.push(pid);
+  }
+  return members;
 }
 
 async function rollup(pid: number): Promise<string> {

@@ -15,6 +15,8 @@ export interface SessionHostOptions {
 }
 
 export interface HostedSession {
+  /** Puts a process joining the running session (a restarted kernel's, a file server's) in its cgroup. */
+  join(pid: number): Promise<void>;
   release(): Promise<void>;
 }
 
@@ -36,5 +38,5 @@ export async function hostSession(pid: number, name: string, options: SessionHos
     await release();
     throw error;
   }
-  return { release };
+  return { join: async (pid) => cgroup?.add(pid), release };
 }

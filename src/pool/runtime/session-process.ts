@@ -1,7 +1,7 @@
 /**
  * One forked session as the host drives it: a KernelClient on the kernel stream, a FileChannel
- * on the file stream of the session's PID 1, and signals routed through the zygote (which knows
- * the pids).
+ * on the file stream (the zygote starts a file server on it when a request waits), and signals
+ * routed through the zygote (which knows the pids).
  */
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
@@ -36,14 +36,14 @@ export class SessionProcess {
   readonly id: string;
   /** Identifies the current kernel: a restarted kernel gets a new one. */
   etag = randomBytes(8).toString('hex');
-  /** Settles when the session's PID 1 (and with it the kernel) is gone. */
+  /** Settles when the session (its PID 1, its kernel and every other process of it) is gone. */
   readonly exited: Promise<KernelExit>;
   /** Host-side data directory (isolation "none" only; otherwise /mnt/data lives in the session). */
   readonly dataDir: string;
   kernel!: KernelClient;
   /** Set once the session's sockets are connected; kill() may come before that. */
   #files: FileChannel | undefined;
-  /** The zygote-namespace pid of the session's PID 1 (init and file server; under isolation "none", its first process). */
+  /** The zygote-namespace pid of the session's PID 1 (under isolation "none", of its first kernel). */
   initPid: number | undefined;
   #exit: KernelExit | undefined;
   #resolveExit!: (exit: KernelExit) => void;
@@ -98,7 +98,7 @@ export class SessionProcess {
     return this.#files;
   }
 
-  /** Ends PID 1, and with it the kernel, the session's namespaces and tmpfs. */
+  /** Ends the session: PID 1 and with it the kernel, the session's namespaces and tmpfs, and any file server. */
   kill(): void {
     if (this.#exit) return;
     this.#doomed = true;
@@ -107,8 +107,9 @@ export class SessionProcess {
   }
 
   /**
-   * Starts a fresh kernel in the same session: PID 1 ends the old kernel and everything it left
-   * running, keeps /mnt/data, and forks a new kernel that connects with a new token.
+   * Starts a fresh kernel in the same session: the zygote ends the old kernel and forks a new one
+   * into the session's namespaces, which ends everything the old one left running, keeps
+   * /mnt/data, and connects with a new token.
    */
   async restartKernel(): Promise<void> {
     const { zygote, hub } = this.options;
@@ -148,7 +149,7 @@ export class SessionProcess {
         { ...this.options.request, id: this.id, token, uid: this.#uid ?? null },
         {
           onExit: (exit) => this.#onExit(exit),
-          onUnshared: (pid) => this.#onUnshared(pid),
+          onUnshared: (pid, join) => this.#onUnshared(pid, join),
           onKernelExit: (exit) => {
             this.#lastKernelExit = exit;
             this.#resolveKernelExit(exit);
@@ -181,15 +182,28 @@ export class SessionProcess {
     }
   }
 
-  #onUnshared(pid: number): void {
+  #onUnshared(pid: number, join: boolean): void {
     const { zygote, host } = this.options;
     if (!host) {
       zygote.signal(this.id, 'KILL');
       return;
     }
+    if (join) {
+      void (this.#hosted ?? Promise.resolve(undefined))
+        .then(async (hosted) => {
+          if (!hosted) throw new Error('the session was never set up');
+          await hosted.join(pid);
+          zygote.proceed(this.id, pid);
+        })
+        .catch((error: unknown) => {
+          zygote.logSessionFailure(this.id, `the server could not add a process to the session: ${(error as Error).message}`);
+          zygote.signal(this.id, 'KILL');
+        });
+      return;
+    }
     this.#hosted = hostSession(pid, this.id, host).then(
       (hosted) => {
-        zygote.proceed(this.id);
+        zygote.proceed(this.id, pid);
         return hosted;
       },
       (error: unknown) => {
@@ -212,7 +226,7 @@ export class SessionProcess {
   }
 
   #onExit(exit: KernelExit): void {
-    // With PID 1 gone, so is any kernel it had.
+    // The zygote reports the session's end once every process of it is gone, kernel included.
     this.#resolveKernelExit(exit);
     // The uid, cgroup and network go back only once every process of the session has ended.
     void (this.#hosted ?? Promise.resolve(undefined))
@@ -228,7 +242,7 @@ export class SessionProcess {
     return {
       input: socket,
       output: socket,
-      // PID 1 forwards SIGINT to the kernel and answers SIGTERM by ending the kernel alone.
+      // The zygote sends SIGINT to the kernel, and answers TERM by ending the kernel alone.
       interrupt: () => zygote.signal(this.id, 'INT'),
       kill: () => zygote.signal(this.id, 'TERM'),
       exited,

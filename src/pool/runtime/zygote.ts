@@ -33,9 +33,14 @@ export interface ZygoteMetadata {
 
 export interface ForkHandlers {
   onExit: (exit: KernelExit) => void;
-  /** The session's namespaces exist and it waits: the host sets it up (pid is its host pid), then calls proceed(). */
-  onUnshared?: (pid: number) => void;
-  /** The session's kernel ended while its PID 1 (and so its files) lives on. */
+  /**
+   * A process of the session waits for the host (pid is its host pid), which then calls
+   * proceed(): the new session's setup process once its namespaces exist (`join` false), or a
+   * process joining the running session, a restarted kernel's or a file server's (`join` true),
+   * which only needs to be put in the session's cgroup.
+   */
+  onUnshared?: (pid: number, join: boolean) => void;
+  /** The session's kernel ended while the session (its PID 1, namespaces and files) lives on. */
   onKernelExit?: (exit: KernelExit) => void;
 }
 
@@ -110,15 +115,15 @@ export class Zygote {
     }
   }
 
-  /** Has the session's PID 1 start a fresh kernel, which connects to the host with `token`. */
+  /** Starts a fresh kernel in the session, which connects to the host with `token`. */
   async respawn(id: string, token: string): Promise<void> {
     const callId = `${id}@respawn${this.#calls++}`;
     await this.#call(callId, { op: 'respawn', id: callId, session: id, token });
   }
 
-  /** Lets a session that reported "unshared" go on. */
-  proceed(id: string): void {
-    this.#send({ op: 'proceed', id });
+  /** Lets the process (host `pid`) of a session that reported "unshared" go on. */
+  proceed(id: string, pid: number): void {
+    this.#send({ op: 'proceed', id, pid });
   }
 
   signal(id: string, signal: SessionSignal): void {
@@ -184,7 +189,7 @@ export class Zygote {
       } else if (event.event === 'kernelExited' && event.id) {
         this.#handlers.get(event.id)?.onKernelExit?.({ code: (event.code as number | null) ?? null, signal: (event.signal as string | null) ?? null });
       } else if (event.event === 'unshared' && event.id) {
-        this.#handlers.get(event.id)?.onUnshared?.(event.pid as number);
+        this.#handlers.get(event.id)?.onUnshared?.(event.pid as number, event.join === true);
       } else if (event.event === 'failed' && event.id) {
         this.#remember(event.id, String(event.message));
       } else if (event.event === 'error') {

@@ -59,14 +59,18 @@ describe('pool runtime isolation (bwrap, egress off)', () => {
   it("cannot see another session's files or processes", async () => {
     await run(manager, 'owner', "open('/mnt/data/mine.txt', 'w').write('private')\nimport subprocess\np = subprocess.Popen(['sleep', '30'])");
     const peek = await run(manager, 'peeker', "import os\n(os.listdir('/mnt/data'), sorted(int(p) for p in os.listdir('/proc') if p.isdigit()))");
-    // Only its own init and file server (1) and kernel (2).
+    // Only its own PID 1 (1) and kernel (2).
     expect(peek.response.result).toBe('([], [1, 2])');
     await run(manager, 'owner', 'p.kill()');
   });
 
-  it("cannot reach into its PID 1, which serves the session's files", async () => {
+  it('cannot reach into its PID 1, an idle program with no privilege that ignores its signals', async () => {
+    // PID 1 runs as the same host uid as user code but in the user namespace above the kernel's:
+    // without CAP_SYS_PTRACE there, user code may not ptrace it nor read its memory, environment,
+    // descriptors or root. What /proc shows of it to anyone: an idle program with no capabilities,
+    // no_new_privs, the kernel's seccomp filter and no signal handler.
     const probe = [
-      'import ctypes, os',
+      'import ctypes, os, re',
       'libc = ctypes.CDLL(None, use_errno=True)',
       'def denied(action):',
       '    try:',
@@ -75,11 +79,23 @@ describe('pool runtime isolation (bwrap, egress off)', () => {
       '    except PermissionError:',
       '        return True',
       "attached = libc.ptrace(16, 1, 0, 0)  # PTRACE_ATTACH",
-      "(denied(lambda: os.listdir('/proc/1/fd')), denied(lambda: os.readlink('/proc/1/root')), denied(lambda: open('/proc/1/environ', 'rb').read()), attached, ctypes.get_errno())",
+      "errno = ctypes.get_errno()",
+      "status = open('/proc/1/status').read()",
+      "field = lambda name: re.search(rf'^{name}:\\s*(\\S+)', status, re.M).group(1)",
+      "reach = [denied(lambda: os.readlink('/proc/1/fd/0')), denied(lambda: os.readlink('/proc/1/root')), denied(lambda: open('/proc/1/environ', 'rb').read()), denied(lambda: open('/proc/1/mem', 'rb')), attached, errno]",
+      "repr((reach, open('/proc/1/cmdline', 'rb').read(), [field(n) for n in ('CapPrm', 'CapEff', 'CapBnd', 'CapAmb', 'NoNewPrivs', 'Seccomp', 'SigCgt')]))",
     ].join('\n');
     const outcome = await run(manager, 'pid1', probe);
-    expect(outcome.response.result).toBe('(True, True, True, -1, 1)'); // EPERM
-    expect((await run(manager, 'pid1', "import os, signal\nos.kill(1, signal.SIGKILL)\n'still here'")).response.result).toBe('still here');
+    const zero = '0000000000000000';
+    expect(outcome.response.result).toBe(
+      `([True, True, True, True, -1, 1], b'/usr/bin/sleep\\x00infinity\\x00', ['${zero}', '${zero}', '${zero}', '${zero}', '1', '2', '${zero}'])`,
+    );
+    for (const signal of ['SIGKILL', 'SIGTERM', 'SIGINT', 'SIGSTOP']) {
+      const cell = `import os, signal, time\nos.kill(1, signal.${signal})\ntime.sleep(0.2)\nos.kill(1, 0)\n'still here'`;
+      expect((await run(manager, 'pid1', cell)).response.result, signal).toBe('still here');
+    }
+    // Still asleep, not stopped.
+    expect((await run(manager, 'pid1', "open('/proc/1/stat').read().split()[2]")).response.result).toBe('S');
   });
 
   it('has none of the server environment', async () => {

@@ -1,9 +1,9 @@
 /**
- * The zygote with descriptors above 1024, as it holds them with hundreds of sessions (one control
- * line and, while starting, one report pipe each; it inherits Node's raised limit on open files).
- * Its loop must keep serving (select() failed there and took every session down with the zygote),
- * and a forked session must close every descriptor it inherited, not only those below 1024: a
- * control line of another session left open would let user code talk to that session's PID 1.
+ * The zygote with descriptors above 1024, as it holds them with hundreds of sessions (one file
+ * channel and, while starting, one report pipe each; it inherits Node's raised limit on open
+ * files). Its loop must keep serving (select() failed there and took every session down with the
+ * zygote), and a forked session must close every descriptor it inherited, not only those below
+ * 1024: another session's file channel left open would let user code read that session's files.
  */
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
@@ -20,6 +20,29 @@ function zygotePython(script: string): string {
   ].join('\n');
   return execFileSync('/usr/bin/python3', ['-I', '-c', program], { encoding: 'utf8' }).trim();
 }
+
+// The host's control channel: requests on fd 3 (none here), events out on fd 4, read back by the
+// test. (Moved out of the way first: os.pipe() may hand out 3 and 4 themselves.)
+const CONTROL_CHANNEL = `
+events_r, events_w, requests_r, requests_w = (os.dup2(fd, 60 + i) for i, fd in enumerate((*os.pipe(), *os.pipe())))
+os.dup2(requests_r, z.CONTROL_IN)
+os.dup2(events_w, z.CONTROL_OUT)
+zygote = z.Zygote({})
+wake_r, wake_w = os.pipe()
+os.set_blocking(wake_w, False)
+import signal
+signal.set_wakeup_fd(wake_w)
+signal.signal(signal.SIGCHLD, lambda *_: None)
+zygote.poller.register(z.CONTROL_IN, select.EPOLLIN)
+zygote.poller.register(wake_r, select.EPOLLIN)`;
+
+const PRINT_EVENTS = `
+os.set_blocking(events_r, False)
+data = os.read(events_r, 65536)
+while data:
+    length = struct.unpack(">I", data[:4])[0]
+    print(data[4:4 + length].decode())
+    data = data[4 + length:]`;
 
 describe('zygote descriptors above 1024', () => {
   it('closes every inherited descriptor in a session, whatever its number', () => {
@@ -42,76 +65,72 @@ print("opened", len(high), "keep", keep)`);
     expect(childLine!.split(' ').map(Number)).toContain(keep);
   });
 
-  it('keeps serving reports and kernel ends that arrive on descriptors above 1024', () => {
+  it('keeps serving reports that arrive on descriptors above 1024', () => {
     const out = zygotePython(`
-# The host's control channel: requests on fd 3 (none here), events out on fd 4, read back by this test.
-# (Moved out of the way first: os.pipe() may hand out 3 and 4 themselves.)
-events_r, events_w, requests_r, requests_w = (os.dup2(fd, 60 + i) for i, fd in enumerate((*os.pipe(), *os.pipe())))
-os.dup2(requests_r, z.CONTROL_IN)
-os.dup2(events_w, z.CONTROL_OUT)
-zygote = z.Zygote({})
-wake_r, wake_w = os.pipe()
-zygote.poller.register(z.CONTROL_IN, select.EPOLLIN)
-zygote.poller.register(wake_r, select.EPOLLIN)
+${CONTROL_CHANNEL}
 # A starting session whose report pipe sits at 1500: it says "unshared", as a real setup process does.
 report_r, report_w = os.pipe()
 os.dup2(report_r, 1500)
 os.close(report_r)
-zygote.starting[1500] = z.Starting("s-high", 4242, None)
+session = z.Session({"id": "s-high", "namespaces": True}, None)
+zygote.reports[1500] = z.Report(session, 4242, None, z.SETUP)
 zygote.poller.register(1500, select.EPOLLIN)
 os.write(report_w, b"U")
 assert zygote.step(wake_r, timeout=5)
-# A live session's control line at 1600: its PID 1 reports that the kernel exited with status 9.
-import socket
-ours, theirs = socket.socketpair()
-os.dup2(ours.detach(), 1600)
-zygote.controls[1600] = ("s-high", socket.socket(fileno=1600))
-zygote.poller.register(1600, select.EPOLLIN)
-theirs.sendall(b"X" + struct.pack(">i", 9))
-assert zygote.step(wake_r, timeout=5)
-# Both events reached the host.
-os.set_blocking(events_r, False)
-data = os.read(events_r, 65536)
-while data:
-    length = struct.unpack(">I", data[:4])[0]
-    print(data[4:4 + length].decode())
-    data = data[4 + length:]`);
+${PRINT_EVENTS}`);
     const events = out.split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
-    expect(events).toEqual([
-      { event: 'unshared', id: 's-high', pid: 4242 },
-      expect.objectContaining({ event: 'kernelExited', id: 's-high', signal: 'SIGKILL' }),
-    ]);
+    expect(events).toEqual([{ event: 'unshared', id: 's-high', pid: 4242 }]);
   });
 
-  it("keeps a session's PID 1 serving when its channels sit above 1024, until the host closes the file channel", () => {
+  it('starts a file server for a request waiting on a file channel above 1024, and lets it end with the channel', () => {
     const out = zygotePython(`
+${CONTROL_CHANNEL}
 import socket, tempfile
-import tidepool_pool_files
-host_files, files = socket.socketpair()
-host_control, control = socket.socketpair()
-files = socket.socket(fileno=os.dup2(files.detach(), 1700))
-control = socket.socket(fileno=os.dup2(control.detach(), 1701))
-data_dir = tempfile.mkdtemp()
-pid = os.fork()
-if pid == 0:
-    host_files.close()
-    host_control.close()
-    init = z.Init({"namespaces": False, "dataDir": data_dir}, files, control, None)
-    init.server = tidepool_pool_files.FileServer(files, data_dir)
-    init.supervise()  # ends the process: os._exit(0) once the file channel closes
-    os._exit(3)
-# A file request answered on descriptor 1700, then the host hangs up.
 from tidepool_framing import encode_frame, read_message
-files.close()
-control.close()
+host_files, files = socket.socketpair()
+files = socket.socket(fileno=os.dup2(files.detach(), 1700))
+session = z.Session({"id": "s-files", "namespaces": False, "hostIds": False, "dataDir": tempfile.mkdtemp()}, files)
+zygote.sessions[session.id] = session
+zygote.arm_files(session)
+# A file request waits on descriptor 1700: the zygote forks a file server for it.
 host_files.settimeout(20)
 host_files.sendall(encode_frame({"op": "list", "id": 1, "directory": ""}))
-print(sorted(read_message(lambda n: host_files.recv(n)).keys()))
+assert zygote.step(wake_r, timeout=5)
+server = session.files_pid
+print(server is not None, sorted(read_message(lambda n: host_files.recv(n)).keys()))
+# The host hangs up: the file server ends, and once reaped the zygote lets the channel go.
 host_files.close()
-_pid, status = os.waitpid(pid, 0)
-print("exit", os.waitstatus_to_exitcode(status))`);
-    const [answerKeys, exit] = out.split('\n');
-    expect(answerKeys).toContain("'id'");
-    expect(exit).toBe('exit 0');
+while session.files_pid is not None or session.files_sock is not None:
+    assert zygote.step(wake_r, timeout=20)
+print("ended", server not in zygote.children)`);
+    const [started, ended] = out.split('\n');
+    expect(started).toMatch(/^True \[.*'id'.*\]$/);
+    expect(ended).toBe('ended True');
+  });
+
+  it('lets an idle file server end, keeps the channel, and starts another for the next request', () => {
+    const out = zygotePython(`
+${CONTROL_CHANNEL}
+import socket, tempfile, time
+from tidepool_framing import encode_frame, read_message
+z.FILE_SERVER_IDLE_MS = 200
+host_files, files = socket.socketpair()
+session = z.Session({"id": "s-idle", "namespaces": False, "hostIds": False, "dataDir": tempfile.mkdtemp()}, files)
+zygote.sessions[session.id] = session
+zygote.arm_files(session)
+host_files.settimeout(20)
+servers = []
+for request_id in (1, 2):
+    host_files.sendall(encode_frame({"op": "list", "id": request_id, "directory": ""}))
+    while session.files_pid is None:
+        assert zygote.step(wake_r, timeout=5)
+    servers.append(session.files_pid)
+    print(read_message(lambda n: host_files.recv(n))["id"])
+    # Idle past the limit: the file server ends on its own, and the channel is watched again.
+    while session.files_pid is not None:
+        assert zygote.step(wake_r, timeout=5)
+    print(session.files_sock is not None and session.files_sock.fileno() in zygote.idle_files)
+print(servers[0] != servers[1])`);
+    expect(out.split('\n')).toEqual(['1', 'True', '2', 'True', 'True']);
   });
 });
