@@ -36,6 +36,7 @@ Control channel with the Node host: frames (4-byte big-endian length + UTF-8 JSO
 """
 
 import ctypes
+import errno
 import gc
 import json
 import os
@@ -341,6 +342,9 @@ def set_up_inside(request):
     for hidden in request.get("hide", []):
         if os.path.isdir(hidden):
             mount("tmpfs", hidden, "tmpfs", secure | MS_NOEXEC, "size=1m,mode=0755")
+    program = init_program(request)
+    if program != IDLE_PROGRAM:
+        os.symlink(IDLE_PROGRAM, program)
     mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
 
 
@@ -415,7 +419,8 @@ def make_dev(scratch_mb):
 
 
 def run_init(request, report_fd, mounted_w, go_fd):
-    """The session's PID 1. Never returns: it becomes an idle program (`sleep infinity`).
+    """The session's PID 1. Never returns: it becomes an idle program (`sleep infinity`, named
+    tidepool-init: init_program).
 
     Why a program of its own and not Python: PID 1 only has to exist (the PID namespace, and
     with it the session, lives as long as it does) and reap orphans. A Python process forked
@@ -426,8 +431,9 @@ def run_init(request, report_fd, mounted_w, go_fd):
     Before it execs, it sets the session up (set_up_inside), and gives itself up to what user code has:
     the session's rlimits, no capabilities (for good: locked securebits), no_new_privs and the
     kernel's seccomp filter. It stays in the session's user and mount namespaces, above the
-    kernel's, and runs as the same uid: user code can read its /proc files and even write its
-    memory, and gains nothing by it. It ignores SIGCHLD, so the kernel reaps the orphans
+    kernel's: though it runs as the same host uid, user code (without CAP_SYS_PTRACE there) may
+    not ptrace it nor open its memory, descriptors, environment or root through /proc; it would
+    gain nothing if it could, and `sleep` never returns. It ignores SIGCHLD, so the kernel reaps the orphans
     reparented to it; it handles no other signal, so signals from inside its namespace, even
     SIGKILL, cannot end it. Its parent-death signal ends it (and so the session) with the
     zygote."""
@@ -451,7 +457,20 @@ def run_init(request, report_fd, mounted_w, go_fd):
         tidepool_confine.confine()
         _signal.signal(signal.SIGCHLD, _signal.SIG_IGN)
         close_other_fds({report_fd})  # the report pipe closes on exec, or says why exec failed
-        os.execve(IDLE_PROGRAM, [IDLE_PROGRAM, "infinity"], {})
+        program = init_program(request)
+        os.execve(program, [INIT_NAME, "infinity"], {})
+
+
+INIT_NAME = "tidepool-init"
+
+
+def init_program(request):
+    """What PID 1 execs: a link named tidepool-init to `sleep`, in the first folder hidden from
+    the session (set_up_inside makes it on that folder's empty tmpfs), so that `ps` and `pgrep` in
+    the session name PID 1 for what it is (a process takes the name of the file it execs);
+    `sleep` itself if no folder is hidden."""
+    hidden = [path for path in request.get("hide", []) if os.path.isdir(path)]
+    return os.path.join(hidden[0], INIT_NAME) if hidden else IDLE_PROGRAM
 
 
 def zygote_gone():
@@ -1275,6 +1294,20 @@ def drop_root(uid):
     libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
 
 
+def joins_through_pidfds():
+    """Whether setns() takes a pidfd here (Linux 5.8+), as file servers and restarted kernels
+    need: asked of the zygote's own pidfd, which an older kernel refuses as EINVAL (not a
+    namespace file), where a newer one refuses the zygote, which lacks CAP_SYS_ADMIN, with EPERM."""
+    try:
+        pidfd = os.pidfd_open(os.getpid())
+    except OSError:
+        return False
+    try:
+        return libc.setns(pidfd, CLONE_NEWUTS) == 0 or ctypes.get_errno() != errno.EINVAL
+    finally:
+        os.close(pidfd)
+
+
 def main():
     with open(sys.argv[1]) as f:
         config = json.load(f)
@@ -1310,6 +1343,10 @@ def main():
 
     tidepool_pymalloc.fill_partly_used_pools()
     global IDLE_PROGRAM, LIFELINE_R, LIFELINE_W
+    if config.get("namespaces", False) and not joins_through_pidfds():
+        sys.stderr.write("[zygote] this Linux kernel cannot enter namespaces through a pidfd (setns with a pidfd "
+                         "needs Linux 5.8 or newer): run the pool with --isolation none, or on a newer kernel\n")
+        sys.exit(3)
     IDLE_PROGRAM = next((path for path in ("/usr/bin/sleep", "/bin/sleep") if os.access(path, os.X_OK)), None)
     if IDLE_PROGRAM is None:
         sys.stderr.write("[zygote] found no sleep program (coreutils) for the sessions' PID 1\n")

@@ -83,12 +83,12 @@ describe('pool runtime isolation (bwrap, egress off)', () => {
       "status = open('/proc/1/status').read()",
       "field = lambda name: re.search(rf'^{name}:\\s*(\\S+)', status, re.M).group(1)",
       "reach = [denied(lambda: os.readlink('/proc/1/fd/0')), denied(lambda: os.readlink('/proc/1/root')), denied(lambda: open('/proc/1/environ', 'rb').read()), denied(lambda: open('/proc/1/mem', 'rb')), attached, errno]",
-      "repr((reach, open('/proc/1/cmdline', 'rb').read(), [field(n) for n in ('CapPrm', 'CapEff', 'CapBnd', 'CapAmb', 'NoNewPrivs', 'Seccomp', 'SigCgt')]))",
+      "repr((reach, open('/proc/1/comm').read().strip(), open('/proc/1/cmdline', 'rb').read(), [field(n) for n in ('CapPrm', 'CapEff', 'CapBnd', 'CapAmb', 'NoNewPrivs', 'Seccomp', 'SigCgt')]))",
     ].join('\n');
     const outcome = await run(manager, 'pid1', probe);
     const zero = '0000000000000000';
     expect(outcome.response.result).toBe(
-      `([True, True, True, True, -1, 1], b'/usr/bin/sleep\\x00infinity\\x00', ['${zero}', '${zero}', '${zero}', '${zero}', '1', '2', '${zero}'])`,
+      `([True, True, True, True, -1, 1], 'tidepool-init', b'tidepool-init\\x00infinity\\x00', ['${zero}', '${zero}', '${zero}', '${zero}', '1', '2', '${zero}'])`,
     );
     for (const signal of ['SIGKILL', 'SIGTERM', 'SIGINT', 'SIGSTOP']) {
       const cell = `import os, signal, time\nos.kill(1, signal.${signal})\ntime.sleep(0.2)\nos.kill(1, 0)\n'still here'`;
