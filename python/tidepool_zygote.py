@@ -842,7 +842,11 @@ class Zygote:
         if request["id"] in self.sessions:
             raise ValueError(f"session {request['id']} exists")
         kernel_sock = self.connect(request["token"], "kernel")
-        session = Session(request, self.connect(request["token"], "files"))
+        try:
+            session = Session(request, self.connect(request["token"], "files"))
+        except OSError:
+            kernel_sock.close()
+            raise
         self.sessions[session.id] = session
         try:
             if session.namespaces:
