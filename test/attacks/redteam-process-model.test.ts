@@ -6,8 +6,10 @@
  * Every process a session runs is forked from the zygote, so it starts with a copy of the
  * zygote's heap. What that heap holds about other sessions must not be within reach of user code.
  */
+import { readdir, readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { guarded, useAttackPool } from './support/fixture.js';
+import { descendants } from './support/host-proc.js';
 
 /**
  * Walks the frames of the running cell up to the zygote's main loop and reports what the zygote's
@@ -30,6 +32,41 @@ for candidate in gc.get_objects():
 json.dumps(sessions)
 `;
 
+/** The pool's zygote: the server's descendant that runs tidepool_zygote.py. */
+async function zygotePid(serverPid: number): Promise<number> {
+  for (const process of await descendants(serverPid)) {
+    // bwrap's arguments name the zygote too; the zygote's kernels come after it in this order.
+    const name = await readFile(`/proc/${process.pid}/comm`, 'utf8').catch(() => '');
+    const cmdline = await readFile(`/proc/${process.pid}/cmdline`, 'utf8').catch(() => '');
+    if (name.startsWith('python') && cmdline.includes('tidepool_zygote')) return process.pid;
+  }
+  throw new Error('the pool runs no zygote');
+}
+
+async function openDescriptors(pid: number): Promise<number> {
+  return (await readdir(`/proc/${pid}/fd`)).length;
+}
+
+/** Processes below the zygote, by name (the kernels are python3, PID 1s tidepool-init). */
+async function processNames(zygote: number): Promise<string[]> {
+  const names: string[] = [];
+  for (const process of await descendants(zygote)) {
+    const name = await readFile(`/proc/${process.pid}/comm`, 'utf8').catch(() => '');
+    if (name) names.push(name.trim());
+  }
+  return names.sort();
+}
+
+async function pollUntil<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let value = await read();
+  while (!done(value) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    value = await read();
+  }
+  return value;
+}
+
 describe('session process model (egress off)', () => {
   const ctx = useAttackPool({ egress: false, maxSessions: 8, readySessions: 2, memoryMb: 256 });
 
@@ -46,6 +83,68 @@ describe('session process model (egress off)', () => {
       const others = (seen: Record<string, unknown>) => Math.max(0, Object.keys(seen).length - 1);
       expect(others(first), `sessions a first kernel sees in the zygote's bookkeeping: ${JSON.stringify(first)}`).toBe(0);
       expect(others(restarted), `sessions a restarted kernel sees in the zygote's bookkeeping: ${JSON.stringify(restarted)}`).toBe(0);
+    });
+  }, 120_000);
+
+  it('P2: sessions deleted while a file server starts and a kernel restarts leave the zygote no descriptor and the host no process', async () => {
+    await guarded(ctx, async () => {
+      const zygote = await zygotePid(ctx.server.pid);
+      const before = await openDescriptors(zygote);
+      const namesBefore = await processNames(zygote);
+      for (let round = 0; round < 3; round++) {
+        const ids = [ctx.id('p2'), ctx.id('p2')];
+        await Promise.all(ids.map((id) => ctx.client.exec1(id, "open('/mnt/data/f.txt', 'w').write('x' * 100000)\nimport os\nos._exit(3)", { httpTimeoutMs: 60_000 })));
+        // A download (starting a file server), a cell (restarting the kernel) and the deletion, at once.
+        await Promise.allSettled(ids.flatMap((id) => [
+          ctx.client.download1(id, 'f.txt'),
+          ctx.client.exec1(id, '1', { httpTimeoutMs: 60_000 }),
+          ctx.client.deleteSession(id),
+        ]));
+        await Promise.allSettled(ids.map((id) => ctx.client.deleteSession(id)));
+      }
+      const after = await pollUntil(() => openDescriptors(zygote), (count) => count <= before, 30_000);
+      expect(after, "the zygote's open descriptors once the sessions are gone").toBeLessThanOrEqual(before);
+      const namesAfter = await pollUntil(() => processNames(zygote), (names) => names.filter((n) => n === 'tidepool-init').length <= namesBefore.filter((n) => n === 'tidepool-init').length, 30_000);
+      expect(namesAfter.filter((n) => n === 'tidepool-init').length, `PID 1s below the zygote: ${namesAfter.join(', ')} (before: ${namesBefore.join(', ')})`).toBeLessThanOrEqual(namesBefore.filter((n) => n === 'tidepool-init').length);
+    });
+  }, 120_000);
+
+  it('P3: a process the old kernel left cannot stop the restarted kernel before it ends it (the restart keeps the session and /mnt/data)', async () => {
+    await guarded(ctx, async () => {
+      const attacker = ctx.id('p3');
+      // Left running (opted out of the end-of-cell clean-up), detached: it sends SIGSTOP, over and
+      // over, to the next few pids of the session's PID namespace, which the restarted kernel takes.
+      const stopper = await ctx.client.exec1(attacker, String.raw`
+import os, signal, time
+os.environ["TIDEPOOL_KEEP_PROCESSES"] = "1"
+open("/mnt/data/kept.txt", "w").write("kept")
+ready_r, ready_w = os.pipe()
+if os.fork() == 0:
+    os.setsid()
+    if os.fork():
+        os._exit(0)
+    me = os.getpid()
+    os.write(ready_w, b"1")
+    log = open("/mnt/data/stopper.log", "w", buffering=1)
+    stopped = set()
+    deadline = time.monotonic() + 40
+    while time.monotonic() < deadline:
+        for pid in range(me + 1, me + 4):
+            if pid not in stopped:
+                try:
+                    os.kill(pid, signal.SIGSTOP)
+                    stopped.add(pid)
+                    log.write(f"stopped {pid}\n")
+                except ProcessLookupError:
+                    pass
+    os._exit(0)
+os.read(ready_r, 1)
+`, { httpTimeoutMs: 60_000 });
+      expect(stopper.ok, 'the cell that leaves the stopper running').toBe(true);
+      await ctx.client.exec1(attacker, 'import os\nos._exit(3)', { httpTimeoutMs: 60_000 });
+      const after = await ctx.client.exec1(attacker, 'import os\nprint(open("/mnt/data/kept.txt").read())', { httpTimeoutMs: 90_000 });
+      expect(after.ok, `the cell after the restart: ${after.status} ${after.stderr.slice(-300)}`).toBe(true);
+      expect(after.stderr, 'the restart kept the session (its /mnt/data), not a fresh session after a timed-out restart').toMatch(/were kept/);
     });
   }, 120_000);
 });
