@@ -7,9 +7,12 @@
  * zygote's heap. What that heap holds about other sessions must not be within reach of user code.
  */
 import { readdir, readFile } from 'node:fs/promises';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt } from './support/build.js';
+import { PoolClient } from './support/client.js';
 import { guarded, useAttackPool } from './support/fixture.js';
-import { descendants } from './support/host-proc.js';
+import { descendants, stillRunning, type ProcessId } from './support/host-proc.js';
+import { plantCanary, PoolServer, type Canary } from './support/pool-server.js';
 
 /**
  * Walks the frames of the running cell up to the zygote's main loop and reports what the zygote's
@@ -30,6 +33,38 @@ for candidate in gc.get_objects():
     if isinstance(candidate, dict) and "token" in candidate and "dataDir" in candidate and "id" in candidate:
         sessions.setdefault(str(candidate["id"]), {"uid": candidate.get("uid"), "token": bool(candidate.get("token"))})
 json.dumps(sessions)
+`;
+
+/**
+ * A cell that leaves a process running (opted out of the end-of-cell clean-up), detached, which
+ * sends SIGSTOP over and over to the next few pids of the session's PID namespace: those the
+ * kernel forked at the next restart takes.
+ */
+const STOPPER = String.raw`
+import os, signal, time
+os.environ["TIDEPOOL_KEEP_PROCESSES"] = "1"
+open("/mnt/data/kept.txt", "w").write("kept")
+ready_r, ready_w = os.pipe()
+if os.fork() == 0:
+    os.setsid()
+    if os.fork():
+        os._exit(0)
+    me = os.getpid()
+    os.write(ready_w, b"1")
+    log = open("/mnt/data/stopper.log", "w", buffering=1)
+    stopped = set()
+    deadline = time.monotonic() + 40
+    while time.monotonic() < deadline:
+        for pid in range(me + 1, me + 16):
+            if pid not in stopped:
+                try:
+                    os.kill(pid, signal.SIGSTOP)
+                    stopped.add(pid)
+                    log.write(f"stopped {pid}\n")
+                except ProcessLookupError:
+                    pass
+    os._exit(0)
+os.read(ready_r, 1)
 `;
 
 /** The pool's zygote: the server's descendant that runs tidepool_zygote.py. */
@@ -112,39 +147,61 @@ describe('session process model (egress off)', () => {
   it('P3: a process the old kernel left cannot stop the restarted kernel before it ends it (the restart keeps the session and /mnt/data)', async () => {
     await guarded(ctx, async () => {
       const attacker = ctx.id('p3');
-      // Left running (opted out of the end-of-cell clean-up), detached: it sends SIGSTOP, over and
-      // over, to the next few pids of the session's PID namespace, which the restarted kernel takes.
-      const stopper = await ctx.client.exec1(attacker, String.raw`
-import os, signal, time
-os.environ["TIDEPOOL_KEEP_PROCESSES"] = "1"
-open("/mnt/data/kept.txt", "w").write("kept")
-ready_r, ready_w = os.pipe()
-if os.fork() == 0:
-    os.setsid()
-    if os.fork():
-        os._exit(0)
-    me = os.getpid()
-    os.write(ready_w, b"1")
-    log = open("/mnt/data/stopper.log", "w", buffering=1)
-    stopped = set()
-    deadline = time.monotonic() + 40
-    while time.monotonic() < deadline:
-        for pid in range(me + 1, me + 4):
-            if pid not in stopped:
-                try:
-                    os.kill(pid, signal.SIGSTOP)
-                    stopped.add(pid)
-                    log.write(f"stopped {pid}\n")
-                except ProcessLookupError:
-                    pass
-    os._exit(0)
-os.read(ready_r, 1)
-`, { httpTimeoutMs: 60_000 });
+      const stopper = await ctx.client.exec1(attacker, STOPPER, { httpTimeoutMs: 60_000 });
       expect(stopper.ok, 'the cell that leaves the stopper running').toBe(true);
       await ctx.client.exec1(attacker, 'import os\nos._exit(3)', { httpTimeoutMs: 60_000 });
       const after = await ctx.client.exec1(attacker, 'import os\nprint(open("/mnt/data/kept.txt").read())', { httpTimeoutMs: 90_000 });
       expect(after.ok, `the cell after the restart: ${after.status} ${after.stderr.slice(-300)}`).toBe(true);
       expect(after.stderr, 'the restart kept the session (its /mnt/data), not a fresh session after a timed-out restart').toMatch(/were kept/);
     });
+  }, 120_000);
+});
+
+/** pid, name, state, parent, host uid and what it waits in: enough to tell which process was left. */
+async function describeProcess(pid: number): Promise<string> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  const field = (name: string) => new RegExp(`^${name}:\\s+(\\S+)`, 'm').exec(status)?.[1];
+  const wchan = await readFile(`/proc/${pid}/wchan`, 'utf8').catch(() => '?');
+  return `${pid} ${field('Name')} state ${field('State')} ppid ${field('PPid')} uid ${field('Uid')} waiting in ${wchan}`;
+}
+
+describe('P4: the zygote ends while a file server runs', () => {
+  let canary: Canary;
+  let server: PoolServer | undefined;
+  let family: ProcessId[] = [];
+
+  beforeAll(async () => {
+    await ensureBuilt();
+    canary = await plantCanary();
+  }, 300_000);
+
+  afterAll(async () => {
+    await server?.kill().catch(() => undefined);
+    // Whatever of this pool still runs was started by this test: end it by pid.
+    for (const { pid } of await stillRunning(family)) process.kill(pid, 'SIGKILL');
+    await canary?.dispose();
+  }, 60_000);
+
+  it('P4: no process of the pool outlives its zygote, a file server included', async () => {
+    server = await PoolServer.start(canary, { egress: false, maxSessions: 4, readySessions: 1, memoryMb: 256 });
+    const client = new PoolClient(server.url, server.key);
+    try {
+      await client.exec1('p4-b', "open('/mnt/data/small.txt', 'w').write('x')", { httpTimeoutMs: 60_000 });
+      // A file server runs once a file request came; it ends when idle for 30 s or when its channel closes.
+      const download = await client.download1('p4-b', 'small.txt');
+      expect(download.status, 'the download that starts a file server').toBe(200);
+      family = (await descendants(server.pid)).filter(({ pid }) => pid !== server!.pid);
+      const zygote = await zygotePid(server.pid);
+      process.kill(zygote, 'SIGKILL');
+      const left = await pollUntil(
+        async () => (await stillRunning(family)).filter(({ pid }) => pid !== zygote),
+        (running) => running.length === 0,
+        15_000,
+      );
+      const described = await Promise.all(left.map(async ({ pid }) => describeProcess(pid)));
+      expect(described, 'processes of the pool still running 15 s after its zygote was killed').toEqual([]);
+    } finally {
+      client.close();
+    }
   }, 120_000);
 });
