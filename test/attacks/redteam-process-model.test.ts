@@ -45,25 +45,29 @@ import os, signal, time
 os.environ["TIDEPOOL_KEEP_PROCESSES"] = "1"
 open("/mnt/data/kept.txt", "w").write("kept")
 ready_r, ready_w = os.pipe()
-if os.fork() == 0:
-    os.setsid()
-    if os.fork():
+for _ in range(2):  # two, so that one is likely on a CPU when the restarted kernel appears
+    if os.fork() == 0:
+        os.setsid()
+        if os.fork():
+            os._exit(0)
+        try:
+            os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
+        except OSError:
+            pass
+        first = max(int(name) for name in os.listdir("/proc") if name.isdigit()) + 1
+        os.write(ready_w, b"1")
+        stopped = set()
+        deadline = time.monotonic() + 40
+        while time.monotonic() < deadline:
+            for pid in range(first, first + 24):
+                if pid not in stopped:
+                    try:
+                        os.kill(pid, signal.SIGSTOP)
+                        stopped.add(pid)
+                    except ProcessLookupError:
+                        pass
         os._exit(0)
-    me = os.getpid()
-    os.write(ready_w, b"1")
-    log = open("/mnt/data/stopper.log", "w", buffering=1)
-    stopped = set()
-    deadline = time.monotonic() + 40
-    while time.monotonic() < deadline:
-        for pid in range(me + 1, me + 16):
-            if pid not in stopped:
-                try:
-                    os.kill(pid, signal.SIGSTOP)
-                    stopped.add(pid)
-                    log.write(f"stopped {pid}\n")
-                except ProcessLookupError:
-                    pass
-    os._exit(0)
+os.read(ready_r, 1)
 os.read(ready_r, 1)
 `;
 
@@ -147,14 +151,20 @@ describe('session process model (egress off)', () => {
   it('P3: a process the old kernel left cannot stop the restarted kernel before it ends it (the restart keeps the session and /mnt/data)', async () => {
     await guarded(ctx, async () => {
       const attacker = ctx.id('p3');
-      const stopper = await ctx.client.exec1(attacker, STOPPER, { httpTimeoutMs: 60_000 });
-      expect(stopper.ok, 'the cell that leaves the stopper running').toBe(true);
-      await ctx.client.exec1(attacker, 'import os\nos._exit(3)', { httpTimeoutMs: 60_000 });
-      const after = await ctx.client.exec1(attacker, 'import os\nprint(open("/mnt/data/kept.txt").read())', { httpTimeoutMs: 90_000 });
-      expect(after.ok, `the cell after the restart: ${after.status} ${after.stderr.slice(-300)}`).toBe(true);
-      expect(after.stderr, 'the restart kept the session (its /mnt/data), not a fresh session after a timed-out restart').toMatch(/were kept/);
+      // The stoppers race the restarted kernel's first act (ending them): a few tries, until one wins.
+      const outcomes: string[] = [];
+      for (let attempt = 0; attempt < 6; attempt++) {
+        const stopper = await ctx.client.exec1(attacker, STOPPER, { httpTimeoutMs: 60_000 });
+        expect(stopper.ok, `the cell that leaves the stoppers running: ${stopper.status} ${stopper.stderr.slice(-300)}`).toBe(true);
+        await ctx.client.exec1(attacker, 'import os\nos._exit(3)', { httpTimeoutMs: 60_000 });
+        const after = await ctx.client.exec1(attacker, 'print(open("/mnt/data/kept.txt").read())', { httpTimeoutMs: 90_000 });
+        const kept = after.ok && /were kept/.test(after.stderr);
+        outcomes.push(kept ? 'kept' : `lost: ${after.status} ${after.stderr.slice(0, 200)}`);
+        if (!kept) break;
+      }
+      expect(outcomes.filter((outcome) => outcome !== 'kept'), 'restarts after which the session (and its /mnt/data) was lost').toEqual([]);
     });
-  }, 120_000);
+  }, 180_000);
 });
 
 /** pid, name, state, parent, host uid and what it waits in: enough to tell which process was left. */
