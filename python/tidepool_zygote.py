@@ -1268,12 +1268,18 @@ def set_capabilities(caps):
 
 
 def become(uid):
-    """A setup process takes its session's host uid and gives up the zygote's last capabilities."""
+    """A process forked from the zygote (a session's setup process, file server or restart helper)
+    takes its session's host uid and gives up the zygote's last capabilities."""
     os.setresgid(uid, uid, uid)
     os.setresuid(uid, uid, uid)
     set_capabilities(())
     # A change of uid makes a process undumpable, and its /proc/self files (uid_map among them) root's.
     libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
+    # It also clears the parent-death signal: set again, or a file server would outlive the zygote
+    # (serving, as the session's uid, until idle). The zygote may have ended before it was set.
+    die_with_parent()
+    if zygote_gone():
+        raise RuntimeError("the zygote ended")
 
 
 def drop_root(uid):

@@ -1,0 +1,217 @@
+/**
+ * Attacks on the session process model: one Python process per session (the kernel), an idle
+ * PID 1, and processes the zygote forks into a running session on demand (file servers,
+ * restarted kernels).
+ *
+ * Every process a session runs is forked from the zygote, so it starts with a copy of the
+ * zygote's heap. What that heap holds about other sessions must not be within reach of user code.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt } from './support/build.js';
+import { PoolClient } from './support/client.js';
+import { guarded, useAttackPool } from './support/fixture.js';
+import { descendants, stillRunning, type ProcessId } from './support/host-proc.js';
+import { plantCanary, PoolServer, type Canary } from './support/pool-server.js';
+
+/**
+ * Walks the frames of the running cell up to the zygote's main loop and reports what the zygote's
+ * bookkeeping, inherited by the fork, says of sessions: their ids, host uids and connection tokens.
+ */
+const ZYGOTE_BOOKKEEPING = String.raw`
+import gc, json, sys
+sessions = {}
+frame = sys._getframe()
+while frame is not None:
+    owner = frame.f_locals.get("self")
+    if isinstance(getattr(owner, "sessions", None), dict):
+        for key, session in owner.sessions.items():
+            request = getattr(session, "request", {}) or {}
+            sessions[str(key)] = {"uid": request.get("uid"), "token": bool(request.get("token"))}
+    frame = frame.f_back
+for candidate in gc.get_objects():
+    if isinstance(candidate, dict) and "token" in candidate and "dataDir" in candidate and "id" in candidate:
+        sessions.setdefault(str(candidate["id"]), {"uid": candidate.get("uid"), "token": bool(candidate.get("token"))})
+json.dumps(sessions)
+`;
+
+/**
+ * A cell that leaves a process running (opted out of the end-of-cell clean-up), detached, which
+ * sends SIGSTOP over and over to the next few pids of the session's PID namespace: those the
+ * kernel forked at the next restart takes.
+ */
+const STOPPER = String.raw`
+import os, signal, time
+os.environ["TIDEPOOL_KEEP_PROCESSES"] = "1"
+open("/mnt/data/kept.txt", "w").write("kept")
+ready_r, ready_w = os.pipe()
+for _ in range(2):  # two, so that one is likely on a CPU when the restarted kernel appears
+    if os.fork() == 0:
+        os.setsid()
+        if os.fork():
+            os._exit(0)
+        try:
+            os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
+        except OSError:
+            pass
+        first = max(int(name) for name in os.listdir("/proc") if name.isdigit()) + 1
+        os.write(ready_w, b"1")
+        stopped = set()
+        deadline = time.monotonic() + 40
+        while time.monotonic() < deadline:
+            for pid in range(first, first + 24):
+                if pid not in stopped:
+                    try:
+                        os.kill(pid, signal.SIGSTOP)
+                        stopped.add(pid)
+                    except ProcessLookupError:
+                        pass
+        os._exit(0)
+os.read(ready_r, 1)
+os.read(ready_r, 1)
+`;
+
+/** The pool's zygote: the server's descendant that runs tidepool_zygote.py. */
+async function zygotePid(serverPid: number): Promise<number> {
+  for (const process of await descendants(serverPid)) {
+    // bwrap's arguments name the zygote too; the zygote's kernels come after it in this order.
+    const name = await readFile(`/proc/${process.pid}/comm`, 'utf8').catch(() => '');
+    const cmdline = await readFile(`/proc/${process.pid}/cmdline`, 'utf8').catch(() => '');
+    if (name.startsWith('python') && cmdline.includes('tidepool_zygote')) return process.pid;
+  }
+  throw new Error('the pool runs no zygote');
+}
+
+async function openDescriptors(pid: number): Promise<number> {
+  return (await readdir(`/proc/${pid}/fd`)).length;
+}
+
+/** Processes below the zygote, by name (the kernels are python3, PID 1s tidepool-init). */
+async function processNames(zygote: number): Promise<string[]> {
+  const names: string[] = [];
+  for (const process of await descendants(zygote)) {
+    const name = await readFile(`/proc/${process.pid}/comm`, 'utf8').catch(() => '');
+    if (name) names.push(name.trim());
+  }
+  return names.sort();
+}
+
+async function pollUntil<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let value = await read();
+  while (!done(value) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    value = await read();
+  }
+  return value;
+}
+
+describe('session process model (egress off)', () => {
+  const ctx = useAttackPool({ egress: false, maxSessions: 8, readySessions: 2, memoryMb: 256 });
+
+  it('P1: a kernel (first or restarted) cannot reach the bookkeeping the zygote keeps on other sessions (ids, host uids, tokens)', async () => {
+    await guarded(ctx, async () => {
+      const attacker = ctx.id('p1');
+      // A first kernel holds what the zygote knew when the session was forked; a restarted one,
+      // forked from the zygote at the restart, what it knows now: the victim's session at least.
+      const first = await ctx.probe<Record<string, { uid: number | null; token: boolean }>>(attacker, ZYGOTE_BOOKKEEPING);
+      // The cell's answer says the kernel was lost; the next cell gets a fresh kernel.
+      await ctx.client.exec1(attacker, 'import os\nos._exit(3)', { httpTimeoutMs: 60_000 });
+      const restarted = await ctx.probe<Record<string, { uid: number | null; token: boolean }>>(attacker, ZYGOTE_BOOKKEEPING);
+      // Its own session is the one entry user code may know of (it has its own request anyway).
+      const others = (seen: Record<string, unknown>) => Math.max(0, Object.keys(seen).length - 1);
+      expect(others(first), `sessions a first kernel sees in the zygote's bookkeeping: ${JSON.stringify(first)}`).toBe(0);
+      expect(others(restarted), `sessions a restarted kernel sees in the zygote's bookkeeping: ${JSON.stringify(restarted)}`).toBe(0);
+    });
+  }, 120_000);
+
+  it('P2: sessions deleted while a file server starts and a kernel restarts leave the zygote no descriptor and the host no process', async () => {
+    await guarded(ctx, async () => {
+      const zygote = await zygotePid(ctx.server.pid);
+      const before = await openDescriptors(zygote);
+      const namesBefore = await processNames(zygote);
+      for (let round = 0; round < 3; round++) {
+        const ids = [ctx.id('p2'), ctx.id('p2')];
+        await Promise.all(ids.map((id) => ctx.client.exec1(id, "open('/mnt/data/f.txt', 'w').write('x' * 100000)\nimport os\nos._exit(3)", { httpTimeoutMs: 60_000 })));
+        // A download (starting a file server), a cell (restarting the kernel) and the deletion, at once.
+        await Promise.allSettled(ids.flatMap((id) => [
+          ctx.client.download1(id, 'f.txt'),
+          ctx.client.exec1(id, '1', { httpTimeoutMs: 60_000 }),
+          ctx.client.deleteSession(id),
+        ]));
+        await Promise.allSettled(ids.map((id) => ctx.client.deleteSession(id)));
+      }
+      const after = await pollUntil(() => openDescriptors(zygote), (count) => count <= before, 30_000);
+      expect(after, "the zygote's open descriptors once the sessions are gone").toBeLessThanOrEqual(before);
+      const namesAfter = await pollUntil(() => processNames(zygote), (names) => names.filter((n) => n === 'tidepool-init').length <= namesBefore.filter((n) => n === 'tidepool-init').length, 30_000);
+      expect(namesAfter.filter((n) => n === 'tidepool-init').length, `PID 1s below the zygote: ${namesAfter.join(', ')} (before: ${namesBefore.join(', ')})`).toBeLessThanOrEqual(namesBefore.filter((n) => n === 'tidepool-init').length);
+    });
+  }, 120_000);
+
+  it('P3: a process the old kernel left cannot stop the restarted kernel before it ends it (the restart keeps the session and /mnt/data)', async () => {
+    await guarded(ctx, async () => {
+      const attacker = ctx.id('p3');
+      // The stoppers race the restarted kernel's first act (ending them): a few tries, until one wins.
+      const outcomes: string[] = [];
+      for (let attempt = 0; attempt < 6; attempt++) {
+        const stopper = await ctx.client.exec1(attacker, STOPPER, { httpTimeoutMs: 60_000 });
+        expect(stopper.ok, `the cell that leaves the stoppers running: ${stopper.status} ${stopper.stderr.slice(-300)}`).toBe(true);
+        await ctx.client.exec1(attacker, 'import os\nos._exit(3)', { httpTimeoutMs: 60_000 });
+        const after = await ctx.client.exec1(attacker, 'print(open("/mnt/data/kept.txt").read())', { httpTimeoutMs: 90_000 });
+        const kept = after.ok && /were kept/.test(after.stderr);
+        outcomes.push(kept ? 'kept' : `lost: ${after.status} ${after.stderr.slice(0, 200)}`);
+        if (!kept) break;
+      }
+      expect(outcomes.filter((outcome) => outcome !== 'kept'), 'restarts after which the session (and its /mnt/data) was lost').toEqual([]);
+    });
+  }, 180_000);
+});
+
+/** pid, name, state, parent, host uid and what it waits in: enough to tell which process was left. */
+async function describeProcess(pid: number): Promise<string> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  const field = (name: string) => new RegExp(`^${name}:\\s+(\\S+)`, 'm').exec(status)?.[1];
+  const wchan = await readFile(`/proc/${pid}/wchan`, 'utf8').catch(() => '?');
+  return `${pid} ${field('Name')} state ${field('State')} ppid ${field('PPid')} uid ${field('Uid')} waiting in ${wchan}`;
+}
+
+describe('P4: the zygote ends while a file server runs', () => {
+  let canary: Canary;
+  let server: PoolServer | undefined;
+  let family: ProcessId[] = [];
+
+  beforeAll(async () => {
+    await ensureBuilt();
+    canary = await plantCanary();
+  }, 300_000);
+
+  afterAll(async () => {
+    await server?.kill().catch(() => undefined);
+    // Whatever of this pool still runs was started by this test: end it by pid.
+    for (const { pid } of await stillRunning(family)) process.kill(pid, 'SIGKILL');
+    await canary?.dispose();
+  }, 60_000);
+
+  it('P4: no process of the pool outlives its zygote, a file server included', async () => {
+    server = await PoolServer.start(canary, { egress: false, maxSessions: 4, readySessions: 1, memoryMb: 256 });
+    const client = new PoolClient(server.url, server.key);
+    try {
+      await client.exec1('p4-b', "open('/mnt/data/small.txt', 'w').write('x')", { httpTimeoutMs: 60_000 });
+      // A file server runs once a file request came; it ends when idle for 30 s or when its channel closes.
+      const download = await client.download1('p4-b', 'small.txt');
+      expect(download.status, 'the download that starts a file server').toBe(200);
+      family = (await descendants(server.pid)).filter(({ pid }) => pid !== server!.pid);
+      const zygote = await zygotePid(server.pid);
+      process.kill(zygote, 'SIGKILL');
+      const left = await pollUntil(
+        async () => (await stillRunning(family)).filter(({ pid }) => pid !== zygote),
+        (running) => running.length === 0,
+        15_000,
+      );
+      const described = await Promise.all(left.map(async ({ pid }) => describeProcess(pid)));
+      expect(described, 'processes of the pool still running 15 s after its zygote was killed').toEqual([]);
+    } finally {
+      client.close();
+    }
+  }, 120_000);
+});
