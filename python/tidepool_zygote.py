@@ -65,6 +65,7 @@ import struct  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import threading  # noqa: E402
+import time  # noqa: E402
 import traceback  # noqa: E402
 
 # The kernel and file server live beside this file (python -I leaves the script's folder off sys.path).
@@ -260,16 +261,16 @@ def drop_signal_handling():
 
 
 def leave_zygote():
-    """What every process forked from the zygote does first: drop the zygote's signal handling,
-    its control channel, its pool directory, its end of the lifeline and its standard streams
-    (shared with every other session otherwise)."""
+    """What every process forked from the zygote does once its other descriptors are closed
+    (Zygote.spawn): drop the zygote's signal handling and put /dev/null where its standard
+    streams, control channel and pool directory were."""
     drop_signal_handling()
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2, CONTROL_IN, CONTROL_OUT, POOL_DIR_FD):
-        os.dup2(devnull, fd)
-    os.close(devnull)
-    if LIFELINE_W is not None:
-        os.close(LIFELINE_W)
+        if fd != devnull:
+            os.dup2(devnull, fd)
+    if devnull > POOL_DIR_FD:
+        os.close(devnull)
 
 
 def set_up_session(request, kernel_sock, report_fd, go_fd):
@@ -527,14 +528,53 @@ SESSION_NAMESPACES = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS |
 
 def restart_kernel(request, kernel_sock, init_pidfd, report_fd, go_fd):
     """A fresh kernel in a running session: joins the session (its PID namespace too, for the
-    kernel it forks) and forks the kernel, which first ends whatever the old one left. Never
+    kernel it forks), ends every process the old kernel left, and forks the new kernel. Never
     returns."""
     with child_exits(report_fd, f"session {request['id']} kernel restart failed", EXIT_SESSION_PROCESS):
         leave_zygote()
         die_with_parent()
         own_proc = own_proc_dir()
         join_session(request, init_pidfd, report_fd, go_fd, SESSION_NAMESPACES | CLONE_NEWPID)
+        end_session_processes()
         fork_kernel(request, kernel_sock, report_fd, own_proc)
+
+
+# How long a restart may take to end what the old kernel left before it gives up.
+SWEEP_DEADLINE_SECONDS = 2.0
+
+
+def end_session_processes():
+    """Kills every process of the session but PID 1, from outside its PID namespace, until none
+    is left; raises if some remain after SWEEP_DEADLINE_SECONDS.
+
+    Done by the restart process, not by the new kernel: the old kernel's processes run as the
+    same uid and could signal a new kernel before it ended them (a SIGSTOP at the next pids, and
+    the restart hangs), but this process is in none of their PID namespaces, so they can neither
+    see nor signal it. It finds them in the session's /proc (its mount namespace is the session's
+    now) and signals each through its /proc directory, a pidfd (a pid number would name a process
+    of the zygote's namespace). Orphans are reaped by PID 1 (which ignores SIGCHLD) and the old
+    kernel by the zygote, so the listing empties."""
+    deadline = time.monotonic() + SWEEP_DEADLINE_SECONDS
+    delay = 0.0005
+    while True:
+        left = [name for name in os.listdir("/proc") if name.isdigit() and name != "1"]
+        if not left:
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{len(left)} processes the old kernel left did not end within {SWEEP_DEADLINE_SECONDS:g} s")
+        for name in left:
+            try:
+                fd = os.open(f"/proc/{name}", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+            except OSError:
+                continue  # gone already
+            try:
+                signal.pidfd_send_signal(fd, signal.SIGKILL)
+            except OSError:
+                pass
+            finally:
+                os.close(fd)
+        time.sleep(delay)
+        delay = min(delay * 2, 0.02)
 
 
 # A file server that has answered nothing for this long ends; the zygote keeps the channel and
@@ -574,16 +614,13 @@ def run_kernel(request, kernel_sock, data_dir, report_fd):
     """Becomes the session's kernel. Never returns.
 
     With namespaces it is a process of the session's PID namespace, already in its own locked
-    user+mount namespace (lock_mounts) and undumpable; it first ends every other process of the
-    session but PID 1 (what an earlier kernel left), and becomes dumpable again (so user code
-    has its own /proc/self) only once confined. Under isolation "none" the zygote is its parent."""
+    user+mount namespace (lock_mounts) and undumpable, and with no other process of the session
+    beside PID 1 (a restart ended them first: end_session_processes); it becomes dumpable again
+    (so user code has its own /proc/self) only once confined. Under isolation "none" the zygote
+    is its parent."""
     with child_exits(report_fd, f"session {request['id']} kernel failed", EXIT_KERNEL):
         namespaces = bool(request["namespaces"])
-        if request.get("restart"):
-            import tidepool_kernel
-
-            tidepool_kernel.kill_session_processes()
-        elif not namespaces:
+        if not namespaces:
             die_with_parent()
         run_as_batch_work()
         apply_limits(request)
@@ -759,7 +796,9 @@ class Session:
 
     def __init__(self, request, files_sock):
         self.id = request["id"]
-        self.request = request
+        # Kept for file servers and restarts, which every later fork (other sessions' kernels
+        # among them) has a copy of: without the session's one-time hello token.
+        self.request = {name: value for name, value in request.items() if name != "token"}
         self.namespaces = bool(request["namespaces"])
         self.files_sock = files_sock
         self.init_pid = None  # PID 1 (with namespaces)
@@ -799,6 +838,7 @@ class Zygote:
         self.children = {}  # pid -> (Session, role)
         self.reports = {}  # read end of a report pipe -> Report
         self.idle_files = {}  # fd of a file channel with no file server -> Session
+        self.parent = None  # a pidfd of the zygote's parent, once run() has opened it
 
     def connect(self, token, role):
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -818,8 +858,11 @@ class Zygote:
             raise
         if pid == 0:
             with child_exits(report_w, f"session {session.id}: {role} could not start", EXIT_SESSION_PROCESS):
-                os.close(report_r)
-                os.close(go_w)
+                # First of all, every descriptor of the zygote's but this process's own: other
+                # sessions' file channels, report pipes, the control channel, the lifeline's write end.
+                own = {report_w, go_r, *(arg.fileno() if isinstance(arg, socket.socket) else arg
+                                         for arg in args if isinstance(arg, (socket.socket, int)) and not isinstance(arg, bool))}
+                close_other_fds(own | ({LIFELINE_R} if LIFELINE_R is not None else set()))
                 run(*args, report_w, go_r)
         os.close(report_w)
         os.close(go_r)
@@ -962,8 +1005,7 @@ class Zygote:
         try:
             if session.namespaces:
                 pidfd = self.init_pidfd(session)
-                self.spawn(session, HELPER, restart_kernel, {**session.request, "restart": True}, kernel_sock, pidfd,
-                           init_pidfd=pidfd)
+                self.spawn(session, HELPER, restart_kernel, session.request, kernel_sock, pidfd, init_pidfd=pidfd)
             else:
                 session.kernel_pid = self.spawn(session, KERNEL, run_plain_kernel, session.request, kernel_sock)
         finally:
@@ -1135,9 +1177,20 @@ class Zygote:
             request_id = request.get("id") if isinstance(request, dict) else None
             send_frame(CONTROL_OUT, {"event": "error", "id": request_id, "message": f"{type(exc).__name__}: {exc}"})
 
-    def run(self):
+    def run(self, parent):
         # A session's PID 1 and kernel outlive the setup process that forked them and become our children.
         check(libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), "prctl(PR_SET_CHILD_SUBREAPER)")
+        # The zygote ends with its parent (bubblewrap, or the server). Not through a parent-death
+        # signal: the kernel checks its delivery against the dying parent's privileges, and as root
+        # bubblewrap has dropped the capability to signal the zygote's uid. A pidfd of the parent
+        # turns readable when it exits.
+        try:
+            self.parent = os.pidfd_open(parent)
+        except ProcessLookupError:
+            sys.exit(3)
+        if os.getppid() != parent:
+            sys.exit(3)  # it ended before the pidfd was opened
+        self.poller.register(self.parent, select.EPOLLIN)
         wake_r, wake_w = os.pipe()
         os.set_blocking(wake_w, False)
         signal.set_wakeup_fd(wake_w)
@@ -1161,6 +1214,9 @@ class Zygote:
         if wake_r in readable:
             os.read(wake_r, 4096)
             self.reap()
+        if self.parent is not None and self.parent in readable:
+            self.end_all()
+            return False
         if CONTROL_IN in readable:
             request = read_frame(CONTROL_IN)
             if request is None:
@@ -1318,6 +1374,10 @@ def joins_through_pidfds():
         os.close(pidfd)
 
 
+# The zygote's parent (bubblewrap, or the server), as it was when the zygote started.
+PARENT = os.getppid()
+
+
 def main():
     with open(sys.argv[1]) as f:
         config = json.load(f)
@@ -1363,7 +1423,7 @@ def main():
         sys.exit(3)
     LIFELINE_R, LIFELINE_W = os.pipe()
     gc.freeze()
-    Zygote(config).run()
+    Zygote(config).run(PARENT)
 
 
 if __name__ == "__main__":
