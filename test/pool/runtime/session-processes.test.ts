@@ -2,7 +2,7 @@
  * A session's processes as the host sees them: at rest, its PID 1 and its kernel, both children of
  * the zygote; a file server only while file requests come, joined to the session's uid, cgroup
  * and mount namespace but not its PID namespace; a restarted kernel in the same namespaces and
- * cgroup; and none of them left once the zygote is gone.
+ * cgroup; and none of them left once the zygote is gone (killed itself, or its bubblewrap).
  */
 import { readFile, readlink } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -41,6 +41,18 @@ async function describeProcess(pid: number): Promise<HostProcess | undefined> {
 async function sessionProcesses(zygotePid: number, init: HostProcess): Promise<HostProcess[]> {
   const all = await Promise.all((await descendantsOf(zygotePid)()).map(describeProcess));
   return all.filter((p): p is HostProcess => p !== undefined && (p.pidNs === init.pidNs || p.mntNs === init.mntNs));
+}
+
+/** Those of `processes` still running, as "pid name". */
+function stillAlive(processes: HostProcess[]): string[] {
+  return processes.filter((p) => {
+    try {
+      process.kill(p.pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  }).map((p) => `${p.pid} ${p.name}`);
 }
 
 async function initOf(manager: PoolSessionManager, identifier: string): Promise<HostProcess> {
@@ -107,15 +119,7 @@ describe('pool runtime: the processes of a session', () => {
     const processes = await sessionProcesses(manager.zygotePid!, init);
     expect(processes.length).toBeGreaterThanOrEqual(3); // PID 1, kernel, file server
     process.kill(init.ppid, 'SIGKILL'); // the zygote itself
-    const alive = () => processes.filter((p) => {
-      try {
-        process.kill(p.pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    });
-    await expect.poll(alive, { timeout: 15_000, interval: 50 }).toEqual([]);
+    await expect.poll(() => stillAlive(processes), { timeout: 15_000, interval: 50 }).toEqual([]);
   });
 
   it('leaves neither the zygote nor any session process behind when the bubblewrap around the zygote is killed', async () => {
@@ -126,14 +130,6 @@ describe('pool runtime: the processes of a session', () => {
     const wrapper = manager.zygotePid!;
     expect(wrapper, 'the manager knows the bubblewrap process, the zygote is its child').toBe(zygote.ppid);
     process.kill(wrapper, 'SIGKILL');
-    const alive = () => processes.filter((p) => {
-      try {
-        process.kill(p.pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    }).map((p) => `${p.pid} ${p.name}`);
-    await expect.poll(alive, { timeout: 15_000, interval: 50 }).toEqual([]);
+    await expect.poll(() => stillAlive(processes), { timeout: 15_000, interval: 50 }).toEqual([]);
   });
 });

@@ -7,12 +7,9 @@
  * zygote's heap. What that heap holds about other sessions must not be within reach of user code.
  */
 import { readdir, readFile } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt } from './support/build.js';
-import { PoolClient } from './support/client.js';
+import { describe, expect, it } from 'vitest';
 import { guarded, useAttackPool } from './support/fixture.js';
-import { descendants, stillRunning, type ProcessId } from './support/host-proc.js';
-import { plantCanary, PoolServer, type Canary } from './support/pool-server.js';
+import { descendants } from './support/host-proc.js';
 
 /**
  * Walks the frames of the running cell up to the zygote's main loop and reports what the zygote's
@@ -171,53 +168,4 @@ describe('session process model (egress off)', () => {
       expect(outcomes.filter((outcome) => outcome !== 'kept'), 'restarts after which the session (and its /mnt/data) was lost').toEqual([]);
     });
   }, 180_000);
-});
-
-/** pid, name, state, parent, host uid and what it waits in: enough to tell which process was left. */
-async function describeProcess(pid: number): Promise<string> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
-  const field = (name: string) => new RegExp(`^${name}:\\s+(\\S+)`, 'm').exec(status)?.[1];
-  const wchan = await readFile(`/proc/${pid}/wchan`, 'utf8').catch(() => '?');
-  return `${pid} ${field('Name')} state ${field('State')} ppid ${field('PPid')} uid ${field('Uid')} waiting in ${wchan}`;
-}
-
-describe('P4: the zygote ends while a file server runs', () => {
-  let canary: Canary;
-  let server: PoolServer | undefined;
-  let family: ProcessId[] = [];
-
-  beforeAll(async () => {
-    await ensureBuilt();
-    canary = await plantCanary();
-  }, 300_000);
-
-  afterAll(async () => {
-    await server?.kill().catch(() => undefined);
-    // Whatever of this pool still runs was started by this test: end it by pid.
-    for (const { pid } of await stillRunning(family)) process.kill(pid, 'SIGKILL');
-    await canary?.dispose();
-  }, 60_000);
-
-  it('P4: no process of the pool outlives its zygote, a file server included', async () => {
-    server = await PoolServer.start(canary, { egress: false, maxSessions: 4, readySessions: 1, memoryMb: 256 });
-    const client = new PoolClient(server.url, server.key);
-    try {
-      await client.exec1('p4-b', "open('/mnt/data/small.txt', 'w').write('x')", { httpTimeoutMs: 60_000 });
-      // A file server runs once a file request came; it ends when idle for 30 s or when its channel closes.
-      const download = await client.download1('p4-b', 'small.txt');
-      expect(download.status, 'the download that starts a file server').toBe(200);
-      family = (await descendants(server.pid)).filter(({ pid }) => pid !== server!.pid);
-      const zygote = await zygotePid(server.pid);
-      process.kill(zygote, 'SIGKILL');
-      const left = await pollUntil(
-        async () => (await stillRunning(family)).filter(({ pid }) => pid !== zygote),
-        (running) => running.length === 0,
-        15_000,
-      );
-      const described = await Promise.all(left.map(async ({ pid }) => describeProcess(pid)));
-      expect(described, 'processes of the pool still running 15 s after its zygote was killed').toEqual([]);
-    } finally {
-      client.close();
-    }
-  }, 120_000);
 });
