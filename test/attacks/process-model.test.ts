@@ -87,14 +87,15 @@ async function openDescriptors(pid: number): Promise<number> {
   return (await readdir(`/proc/${pid}/fd`)).length;
 }
 
-/** Processes below the zygote, by name (the kernels are python3, PID 1s tidepool-init). */
-async function processNames(zygote: number): Promise<string[]> {
-  const names: string[] = [];
+/** PID 1s of sessions below the zygote (as "pid name"): processes whose pid in their own namespace is 1. */
+async function sessionInits(zygote: number): Promise<string[]> {
+  const inits: string[] = [];
   for (const process of await descendants(zygote)) {
-    const name = await readFile(`/proc/${process.pid}/comm`, 'utf8').catch(() => '');
-    if (name) names.push(name.trim());
+    const status = await readFile(`/proc/${process.pid}/status`, 'utf8').catch(() => '');
+    const nsPids = /^NSpid:\s+(.*)$/m.exec(status)?.[1]?.trim().split(/\s+/) ?? [];
+    if (nsPids.length > 1 && nsPids.at(-1) === '1') inits.push(`${process.pid} ${/^Name:\s+(\S+)/m.exec(status)?.[1]}`);
   }
-  return names.sort();
+  return inits.sort();
 }
 
 async function pollUntil<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number): Promise<T> {
@@ -132,7 +133,7 @@ describe('session process model (egress off)', () => {
     await guarded(ctx, async () => {
       const zygote = await zygotePid(ctx.server.pid);
       const before = await openDescriptors(zygote);
-      const namesBefore = await processNames(zygote);
+      const initsBefore = await sessionInits(zygote);
       for (let round = 0; round < 3; round++) {
         const ids = [ctx.id('p2'), ctx.id('p2')];
         await Promise.all(ids.map((id) => ctx.client.exec1(id, "open('/mnt/data/f.txt', 'w').write('x' * 100000)\nimport os\nos._exit(3)", { httpTimeoutMs: 60_000 })));
@@ -146,8 +147,8 @@ describe('session process model (egress off)', () => {
       }
       const after = await pollUntil(() => openDescriptors(zygote), (count) => count <= before, 30_000);
       expect(after, "the zygote's open descriptors once the sessions are gone").toBeLessThanOrEqual(before);
-      const namesAfter = await pollUntil(() => processNames(zygote), (names) => names.filter((n) => n === 'tidepool-init').length <= namesBefore.filter((n) => n === 'tidepool-init').length, 30_000);
-      expect(namesAfter.filter((n) => n === 'tidepool-init').length, `PID 1s below the zygote: ${namesAfter.join(', ')} (before: ${namesBefore.join(', ')})`).toBeLessThanOrEqual(namesBefore.filter((n) => n === 'tidepool-init').length);
+      const initsAfter = await pollUntil(() => sessionInits(zygote), (inits) => inits.length <= initsBefore.length, 30_000);
+      expect(initsAfter.length, `PID 1s below the zygote: ${initsAfter.join(', ')} (before: ${initsBefore.join(', ')})`).toBeLessThanOrEqual(initsBefore.length);
     });
   }, 120_000);
 

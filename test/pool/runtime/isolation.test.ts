@@ -85,6 +85,9 @@ describe('pool runtime isolation (bwrap, egress off)', () => {
       "reach = [denied(lambda: os.readlink('/proc/1/fd/0')), denied(lambda: os.readlink('/proc/1/root')), denied(lambda: open('/proc/1/environ', 'rb').read()), denied(lambda: open('/proc/1/mem', 'rb')), attached, errno]",
       "repr((reach, open('/proc/1/comm').read().strip(), open('/proc/1/cmdline', 'rb').read(), [field(n) for n in ('CapPrm', 'CapEff', 'CapBnd', 'CapAmb', 'NoNewPrivs', 'Seccomp', 'SigCgt')]))",
     ].join('\n');
+    // PID 1 execs once the zygote has reaped the setup process, which may come after the first
+    // cell; until then it is the Python process that set the session up (as out of reach).
+    await expect.poll(async () => (await run(manager, 'pid1', "open('/proc/1/comm').read().strip()")).response.result, { timeout: 10_000 }).toBe('tidepool-init');
     const outcome = await run(manager, 'pid1', probe);
     const zero = '0000000000000000';
     expect(outcome.response.result).toBe(

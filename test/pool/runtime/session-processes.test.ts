@@ -80,8 +80,9 @@ describe('pool runtime: the processes of a session', () => {
     await run(manager, 'files', 'x = 1');
     const zygotePid = manager.zygotePid!;
     const init = await initOf(manager, 'files');
+    // PID 1 execs once the zygote has reaped the setup process, which may come after the first cell.
+    await expect.poll(async () => (await sessionProcesses(zygotePid, init)).map((p) => p.name).sort(), { timeout: 10_000 }).toEqual(['python3', 'tidepool-init']);
     const atRest = await sessionProcesses(zygotePid, init);
-    expect(atRest.map((p) => p.name).sort()).toEqual(['python3', 'tidepool-init']);
     // Both children of the zygote (under bubblewrap, whose pid the manager knows).
     const zygote = init.ppid;
     expect(atRest.every((p) => p.ppid === zygote)).toBe(true);
