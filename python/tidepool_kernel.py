@@ -685,15 +685,15 @@ def with_filename(code, filename):
 
 def kill_session_processes():
     """Kills every process of the caller's PID namespace except PID 1 and the caller (the kernel,
-    or PID 1 itself before it starts a fresh kernel); True once none is left. Only for a process
+    after a cell); True once none is left. Only for a process
     in a session's own PID namespace: kill(-1) reaches
     every process the caller may signal in its namespace (and those below it), which outside
     a session would be the host's.
 
     One kill(-1, SIGKILL) already stops a fork loop (a process with SIGKILL pending cannot
     fork), but a pass repeats until kill(-1, 0) finds nobody, for processes that were mid-fork.
-    Killed children of the kernel are reaped here; orphans are PID 1's to reap, and a zombie
-    still counts, so the loop waits for PID 1 too, up to a deadline."""
+    Killed children of the kernel are reaped here; orphans are reaped as PID 1's children (it
+    ignores SIGCHLD), and a zombie still counts, so the loop waits for that too, up to a deadline."""
     deadline = time.monotonic() + REAP_DEADLINE_SECONDS
     delay = 0.0005
     while True:

@@ -819,12 +819,12 @@ class Report:
         self.session = session
         self.pid = pid
         self.go_fd = go_fd
-        self.role = role  # "setup", "restart", "files" or "kernel"
+        self.role = role  # SETUP, RESTART, FILES or KERNEL (under isolation "none")
         self.buffer = b""
 
 
 # Process roles, as the zygote tracks them.
-SETUP, INIT, KERNEL, FILES, HELPER = "setup", "init", "kernel", "files", "helper"
+SETUP, INIT, KERNEL, FILES, RESTART = "setup", "init", "kernel", "files", "restart"
 
 
 class Zygote:
@@ -1005,7 +1005,7 @@ class Zygote:
         try:
             if session.namespaces:
                 pidfd = self.init_pidfd(session)
-                self.spawn(session, HELPER, restart_kernel, session.request, kernel_sock, pidfd, init_pidfd=pidfd)
+                self.spawn(session, RESTART, restart_kernel, session.request, kernel_sock, pidfd, init_pidfd=pidfd)
             else:
                 session.kernel_pid = self.spawn(session, KERNEL, run_plain_kernel, session.request, kernel_sock)
         finally:
