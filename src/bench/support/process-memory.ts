@@ -32,24 +32,30 @@ async function namespaceOf(pid: number, kind: 'pid' | 'mnt'): Promise<string | u
 }
 
 /**
- * Host pids of the session whose PID 1 has `initPid` in the zygote's PID namespace: PID 1, the
- * kernel and whatever else runs in the session's PID namespace, and a file server if one runs
- * (outside that namespace, in the session's mount namespace). All are children of the zygote or
- * below them. PID 1's NSpid reads host, sandbox (the zygote's namespace), session.
+ * The host pid of the session's PID 1, which has `initPid` in the zygote's PID namespace, among the
+ * processes under `zygoteHostRoot`. Its NSpid reads host, sandbox (the zygote's namespace), session.
  */
-export async function sessionHostPids(zygoteHostRoot: number, initPid: number): Promise<number[]> {
-  const all = await processTree(zygoteHostRoot);
-  let init: number | undefined;
-  for (const pid of all) {
+export async function sessionInitHostPid(zygoteHostRoot: number, initPid: number): Promise<number | undefined> {
+  for (const pid of await processTree(zygoteHostRoot)) {
     const ns = await nsPids(pid).catch(() => []);
     // Root: the zygote shares the host's PID namespace, so the reported pid is the host's; otherwise
     // bubblewrap's PID namespace sits in between.
-    if (ns.at(-1) === 1 && (ns.length === 2 ? ns[0] === initPid : ns[1] === initPid)) init = pid;
+    if (ns.at(-1) === 1 && (ns.length === 2 ? ns[0] === initPid : ns[1] === initPid)) return pid;
   }
+  return undefined;
+}
+
+/**
+ * Host pids of that session: PID 1, the kernel and whatever else runs in the session's PID
+ * namespace, and a file server if one runs (outside that namespace, in the session's mount
+ * namespace). All are children of the zygote or below them.
+ */
+export async function sessionHostPids(zygoteHostRoot: number, initPid: number): Promise<number[]> {
+  const init = await sessionInitHostPid(zygoteHostRoot, initPid);
   if (init === undefined) return [];
   const [pidNs, mntNs] = await Promise.all([namespaceOf(init, 'pid'), namespaceOf(init, 'mnt')]);
   const members: number[] = [];
-  for (const pid of all) {
+  for (const pid of await processTree(zygoteHostRoot)) {
     const [ownPid, ownMnt] = await Promise.all([namespaceOf(pid, 'pid'), namespaceOf(pid, 'mnt')]);
     if ((ownPid !== undefined && ownPid === pidNs) || (ownMnt !== undefined && ownMnt === mntNs)) members.push(pid);
   }

@@ -7,7 +7,8 @@
 import { readFile, readlink } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PoolSessionManager } from '../../../src/pool/runtime/index.js';
-import { createTestManager, descendantsOf, run } from './helpers.js';
+import { sessionHostPids, sessionInitHostPid } from '../../../src/bench/support/process-memory.js';
+import { createTestManager, run } from './helpers.js';
 
 interface HostProcess {
   pid: number;
@@ -37,10 +38,10 @@ async function describeProcess(pid: number): Promise<HostProcess | undefined> {
   }
 }
 
-/** Every process of the session whose PID 1 is host pid `init`: by PID namespace or mount namespace. */
-async function sessionProcesses(zygotePid: number, init: HostProcess): Promise<HostProcess[]> {
-  const all = await Promise.all((await descendantsOf(zygotePid)()).map(describeProcess));
-  return all.filter((p): p is HostProcess => p !== undefined && (p.pidNs === init.pidNs || p.mntNs === init.mntNs));
+/** Every process of the session (as the bench finds them: by its PID and mount namespaces), described. */
+async function sessionProcesses(manager: PoolSessionManager, identifier: string): Promise<HostProcess[]> {
+  const pids = await sessionHostPids(manager.zygotePid!, manager.sessionProcess(identifier)!.initPid!);
+  return (await Promise.all(pids.map(describeProcess))).filter((p): p is HostProcess => p !== undefined);
 }
 
 /** Those of `processes` still running, as "pid name". */
@@ -56,15 +57,10 @@ function stillAlive(processes: HostProcess[]): string[] {
 }
 
 async function initOf(manager: PoolSessionManager, identifier: string): Promise<HostProcess> {
-  const zygotePid = manager.zygotePid!;
-  for (const pid of await descendantsOf(zygotePid)()) {
-    const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
-    const nsPids = /^NSpid:\s+(.*)$/m.exec(status)?.[1]?.trim().split(/\s+/).map(Number) ?? [];
-    // As root the zygote shares the host's PID namespace; otherwise bubblewrap's sits in between.
-    const initPid = manager.sessionProcess(identifier)?.initPid;
-    if (nsPids.at(-1) === 1 && nsPids.at(-2) === initPid) return (await describeProcess(pid))!;
-  }
-  throw new Error(`no PID 1 found for session ${identifier}`);
+  const pid = await sessionInitHostPid(manager.zygotePid!, manager.sessionProcess(identifier)!.initPid!);
+  const init = pid === undefined ? undefined : await describeProcess(pid);
+  if (!init) throw new Error(`no PID 1 found for session ${identifier}`);
+  return init;
 }
 
 describe('pool runtime: the processes of a session', () => {
@@ -78,11 +74,10 @@ describe('pool runtime: the processes of a session', () => {
 
   it('is its PID 1 and kernel at rest; a file request adds a file server in its uid, cgroup and mounts, outside its PID namespace', async () => {
     await run(manager, 'files', 'x = 1');
-    const zygotePid = manager.zygotePid!;
     const init = await initOf(manager, 'files');
     // PID 1 execs once the zygote has reaped the setup process, which may come after the first cell.
-    await expect.poll(async () => (await sessionProcesses(zygotePid, init)).map((p) => p.name).sort(), { timeout: 10_000 }).toEqual(['python3', 'tidepool-init']);
-    const atRest = await sessionProcesses(zygotePid, init);
+    await expect.poll(async () => (await sessionProcesses(manager, 'files')).map((p) => p.name).sort(), { timeout: 10_000 }).toEqual(['python3', 'tidepool-init']);
+    const atRest = await sessionProcesses(manager, 'files');
     // Both children of the zygote (under bubblewrap, whose pid the manager knows).
     const zygote = init.ppid;
     expect(atRest.every((p) => p.ppid === zygote)).toBe(true);
@@ -90,7 +85,7 @@ describe('pool runtime: the processes of a session', () => {
 
     await manager.writeFile('files', 'a.txt', new Uint8Array([1, 2, 3]));
     expect((await manager.listFiles('files')).map((file) => file.name)).toEqual(['a.txt']);
-    const withFiles = await sessionProcesses(zygotePid, init);
+    const withFiles = await sessionProcesses(manager, 'files');
     const server = withFiles.find((p) => p.pid !== kernel.pid && p.pid !== init.pid);
     expect(server, 'a file server while file requests come').toBeDefined();
     expect(server!.ppid).toBe(zygote);
@@ -104,10 +99,10 @@ describe('pool runtime: the processes of a session', () => {
   it('restarts a kernel in the same PID namespace and cgroup, as a child of the zygote', async () => {
     await run(manager, 'restart', 'x = 1');
     const init = await initOf(manager, 'restart');
-    const [before] = (await sessionProcesses(manager.zygotePid!, init)).filter((p) => p.name === 'python3');
+    const [before] = (await sessionProcesses(manager, 'restart')).filter((p) => p.name === 'python3');
     await run(manager, 'restart', 'import os, signal\nos.kill(os.getpid(), signal.SIGKILL)').catch(() => undefined);
     expect((await run(manager, 'restart', '2')).freshKernel).toBe(true);
-    const after = (await sessionProcesses(manager.zygotePid!, init)).filter((p) => p.name === 'python3');
+    const after = (await sessionProcesses(manager, 'restart')).filter((p) => p.name === 'python3');
     expect(after).toHaveLength(1);
     expect(after[0]!.pid).not.toBe(before!.pid);
     expect([after[0]!.ppid, after[0]!.pidNs, after[0]!.cgroup, after[0]!.uid]).toEqual([init.ppid, init.pidNs, init.cgroup, before!.uid]);
@@ -117,7 +112,7 @@ describe('pool runtime: the processes of a session', () => {
     await run(manager, 'orphan', 'x = 1');
     await manager.writeFile('orphan', 'b.txt', new Uint8Array([1]));
     const init = await initOf(manager, 'orphan');
-    const processes = await sessionProcesses(manager.zygotePid!, init);
+    const processes = await sessionProcesses(manager, 'orphan');
     expect(processes.length).toBeGreaterThanOrEqual(3); // PID 1, kernel, file server
     process.kill(init.ppid, 'SIGKILL'); // the zygote itself
     await expect.poll(() => stillAlive(processes), { timeout: 15_000, interval: 50 }).toEqual([]);
@@ -127,7 +122,7 @@ describe('pool runtime: the processes of a session', () => {
     await run(manager, 'wrapped', 'x = 1');
     const init = await initOf(manager, 'wrapped');
     const zygote = (await describeProcess(init.ppid))!;
-    const processes = [zygote, ...(await sessionProcesses(init.ppid, init))];
+    const processes = [zygote, ...(await sessionProcesses(manager, 'wrapped'))];
     const wrapper = manager.zygotePid!;
     expect(wrapper, 'the manager knows the bubblewrap process, the zygote is its child').toBe(zygote.ppid);
     process.kill(wrapper, 'SIGKILL');
