@@ -346,6 +346,10 @@ def set_up_inside(request):
     program = init_program(request)
     if program != IDLE_PROGRAM:
         os.symlink(IDLE_PROGRAM, program)
+        # Read-only (a flag the kernel's locked mount namespace cannot lift): PID 1 execs the link
+        # only after the zygote has reaped the setup process, possibly after the first cell has
+        # run, and user code must not point it at a program of its own.
+        mount(None, os.path.dirname(program), None, MS_REMOUNT | MS_BIND | MS_RDONLY | secure | MS_NOEXEC)
     mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
 
 

@@ -4,6 +4,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PoolSessionManager } from '../../../src/pool/runtime/index.js';
+import { SANDBOX_PYTHON_DIR } from '../../../src/pool/runtime/zygote-command.js';
 import os from 'node:os';
 import { createTestManager, run } from './helpers.js';
 import { startTestHost, type TestHost } from './test-host.js';
@@ -99,6 +100,20 @@ describe('pool runtime isolation (bwrap, egress off)', () => {
     }
     // Still asleep, not stopped.
     expect((await run(manager, 'pid1', "open('/proc/1/stat').read().split()[2]")).response.result).toBe('S');
+    // What PID 1 execs cannot be changed by user code (it may run before PID 1's exec).
+    const link = await run(manager, 'pid1', [
+      'import errno, os',
+      `link = '${SANDBOX_PYTHON_DIR}/tidepool-init'`,
+      'outcomes = []',
+      "for action in (lambda: os.remove(link), lambda: os.rename(link, link + '.old'), lambda: open(link + '.new', 'w')):",
+      '    try:',
+      '        action()',
+      "        outcomes.append('allowed')",
+      '    except OSError as error:',
+      '        outcomes.append(errno.errorcode[error.errno])',
+      '(os.readlink(link), outcomes)',
+    ].join('\n'));
+    expect(link.response.result).toBe("('/usr/bin/sleep', ['EROFS', 'EROFS', 'EROFS'])");
   });
 
   it('has none of the server environment', async () => {
